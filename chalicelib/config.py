@@ -1,0 +1,63 @@
+"""Settings read from the environment, once per process.
+
+Resource names come from the CloudFormation outputs of infra/resources.yaml: in AWS the merged
+template injects them into every function's environment; locally chalicelib.local.stack reads
+them from the stack it created in moto. Either way the names cannot drift from the template.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "local"
+    region: str = "ap-southeast-3"
+    reports_table: str = "lapor-kbb-local-reports"
+    events_table: str = "lapor-kbb-local-events"
+    idempotency_table: str = "lapor-kbb-local-idempotency"
+    reference_table: str = "lapor-kbb-local-reference"
+    nik_key_id: str = "alias/lapor-kbb-local-nik"
+    quarantine_bucket: str = "lapor-kbb-local-quarantine"
+    attachments_bucket: str = "lapor-kbb-local-attachments"
+    events_topic_arn: str = ""
+    web_origins: tuple[str, ...] = field(default_factory=tuple)
+    # Number of write shards of the open-work-by-due-time index (see docs/DESIGN.md).
+    due_shards: int = 4
+    max_body_bytes: int = 64 * 1024
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    d = Settings()
+    stage = _env("STAGE", d.stage)
+    return Settings(
+        stage=stage,
+        region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", d.region)),
+        reports_table=_env("REPORTS_TABLE", d.reports_table),
+        events_table=_env("EVENTS_TABLE", d.events_table),
+        idempotency_table=_env("IDEMPOTENCY_TABLE", d.idempotency_table),
+        reference_table=_env("REFERENCE_TABLE", d.reference_table),
+        nik_key_id=_env("NIK_KEY_ID", d.nik_key_id),
+        quarantine_bucket=_env("QUARANTINE_BUCKET", d.quarantine_bucket),
+        attachments_bucket=_env("ATTACHMENTS_BUCKET", d.attachments_bucket),
+        events_topic_arn=_env("EVENTS_TOPIC_ARN", d.events_topic_arn),
+        web_origins=_csv(_env("WEB_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080")),
+        due_shards=int(_env("DUE_SHARDS", str(d.due_shards))),
+        max_body_bytes=int(_env("MAX_BODY_BYTES", str(d.max_body_bytes))),
+    )
+
+
+def reset() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    settings.cache_clear()

@@ -1,0 +1,42 @@
+"""The contract's error shape: {"error": {"code", "message", "details"}}."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: list[Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or []
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+def validation_error(details: list[dict[str, Any]], message: str = "The request is not valid.") -> ApiError:
+    return ApiError(400, "validation_error", message, details)
+
+
+def not_found(message: str = "Not found.") -> ApiError:
+    return ApiError(404, "not_found", message)
+
+
+def forbidden(message: str = "This role may not do that.") -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def unauthenticated(message: str = "A valid staff token is required.") -> ApiError:
+    return ApiError(401, "unauthenticated", message)
+
+
+def invalid_transition(message: str) -> ApiError:
+    return ApiError(409, "invalid_transition", message)
+
+
+def version_conflict(message: str = "The report changed since you read it.") -> ApiError:
+    return ApiError(409, "version_conflict", message)
