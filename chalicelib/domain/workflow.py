@@ -1,0 +1,379 @@
+"""The report state machine, as data.
+
+One `Action` row per thing that can happen to a report: who may do it (roles), from which
+statuses, to which status, which fields it needs, and whether the reporter sees it on the
+timeline. Services call `transition()`; UIs call `actions_for()`; tests iterate `ACTIONS`.
+
+Decisions (where CONTRACT.md is silent):
+- `note` is internal, changes nothing, and is allowed in every status, closed ones included:
+  staff may annotate a finished case (an audit remark) without reopening it.
+- `return` (OPD: *bukan wewenang*): the reason stays internal to staff, but the status change is
+  public with a neutral message, so the reporter's timeline explains why the report went back.
+- `verify`, `redispose`, `accept`: public with a neutral message; their `note` stays internal.
+- `request_info`, `reject`, `respond`, `close`: the staff's `message` is what the reporter reads
+  (`reject`'s `reason` is an internal code).
+- `reply` from perlu_kelengkapan -> diajukan (back to verification); from ditindaklanjuti ->
+  diproses (reopened to the same OPD). Replies in any other status are a 409.
+- `feedback` only from ditindaklanjuti: resolved=true -> selesai, resolved=false -> diproses.
+  A selesai report is final (closed by the reporter, an admin or the 10-HK auto-close); the
+  reporter is reminded before the auto-close, and after it files a new report or goes to
+  Ombudsman RI. Re-opening closed reports would need its own window rule: not worth it now.
+- System moves: `auto_close` (ditindaklanjuti -> selesai), `archive` (perlu_kelengkapan ->
+  ditolak), both public; `sla_reminder` and `sla_breach` are internal events that change nothing.
+- `pimpinan` is read-only: no row lists it.
+- Check order in `transition`: unknown action (400) -> role not permitted (403) -> status (409),
+  so a role that may never do an action learns nothing about the report's status.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import ClassVar
+
+
+class Status(StrEnum):
+    DIAJUKAN = "diajukan"
+    PERLU_KELENGKAPAN = "perlu_kelengkapan"
+    DITOLAK = "ditolak"
+    DIDISPOSISIKAN = "didisposisikan"
+    DIPROSES = "diproses"
+    DIKEMBALIKAN = "dikembalikan"
+    DITINDAKLANJUTI = "ditindaklanjuti"
+    SELESAI = "selesai"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPD = "opd"
+    PIMPINAN = "pimpinan"
+    PELAPOR = "pelapor"
+    SISTEM = "sistem"
+
+
+ALL_STATUSES: tuple[Status, ...] = tuple(Status)
+CLOSED_STATUSES: frozenset[Status] = frozenset({Status.DITOLAK, Status.SELESAI})
+OPEN_STATUSES: frozenset[Status] = frozenset(ALL_STATUSES) - CLOSED_STATUSES
+INITIAL_STATUS = Status.DIAJUKAN
+STAFF_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.OPD, Role.PIMPINAN})
+
+
+def is_open(status: str) -> bool:
+    return Status(status) in OPEN_STATUSES
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+class WorkflowError(Exception):
+    """Base of the workflow's refusals; `code`/`http_status` follow CONTRACT.md's error table."""
+
+    code: ClassVar[str] = "invalid_transition"
+    http_status: ClassVar[int] = 409
+
+    def __init__(self, message: str, *, action: str, role: str, status: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.action = action
+        self.role = role
+        self.status = status
+
+
+class UnknownAction(WorkflowError):
+    code = "validation_error"
+    http_status = 400
+
+
+class NotPermitted(WorkflowError):
+    code = "forbidden"
+    http_status = 403
+
+
+class InvalidTransition(WorkflowError):
+    code = "invalid_transition"
+    http_status = 409
+
+
+# -- the table ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Edge:
+    """One allowed move of an action. `target` None: the status stays as it is."""
+
+    source: Status
+    target: Status | None
+    # Only for actions that branch on the reporter's answer (feedback): which answer takes it.
+    resolved: bool | None = None
+    # Timeline text for this edge, when the action's own text is internal or absent.
+    neutral_message: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    roles: frozenset[Role]
+    edges: tuple[Edge, ...]
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    # Shown on the reporter's timeline (the event's `public` flag).
+    public: bool = True
+    # The field whose text the reporter reads on the timeline; None: use the neutral message.
+    public_text_field: str | None = None
+    neutral_message: str | None = None
+    # After this action the SLA clock is computed afresh (new stage, new OPD, or no stage).
+    restarts_sla: bool = True
+    # Actions whose target depends on `resolved` (feedback) need it passed to `transition`.
+    branches_on_resolved: bool = False
+
+    @property
+    def from_statuses(self) -> frozenset[Status]:
+        return frozenset(e.source for e in self.edges)
+
+    @property
+    def changes_status(self) -> bool:
+        return any(e.target is not None for e in self.edges)
+
+    def edge(self, status: Status, resolved: bool | None = None) -> Edge | None:
+        for e in self.edges:
+            if e.source == status and (e.resolved is None or e.resolved == resolved):
+                return e
+        return None
+
+
+def _to(target: Status, *sources: Status, message: str | None = None) -> tuple[Edge, ...]:
+    return tuple(Edge(source=s, target=target, neutral_message=message) for s in sources)
+
+
+_S = Status
+_OPEN_ORDERED = tuple(s for s in ALL_STATUSES if s in OPEN_STATUSES)
+
+_TABLE: tuple[Action, ...] = (
+    # -- staff: CONTRACT.md's actions table, row by row --
+    Action(
+        name="verify",
+        roles=frozenset({Role.ADMIN}),
+        edges=_to(_S.DIDISPOSISIKAN, _S.DIAJUKAN),
+        required=("opd_code",),
+        optional=("classification", "category", "note"),
+        neutral_message="Laporan telah diverifikasi dan diteruskan ke instansi yang berwenang.",
+    ),
+    Action(
+        name="request_info",
+        roles=frozenset({Role.ADMIN}),
+        edges=_to(_S.PERLU_KELENGKAPAN, _S.DIAJUKAN),
+        required=("message",),
+        public_text_field="message",
+    ),
+    Action(
+        name="reject",
+        roles=frozenset({Role.ADMIN}),
+        edges=_to(_S.DITOLAK, _S.DIAJUKAN, _S.PERLU_KELENGKAPAN),
+        required=("reason", "message"),
+        public_text_field="message",
+    ),
+    Action(
+        name="redispose",
+        roles=frozenset({Role.ADMIN}),
+        edges=_to(_S.DIDISPOSISIKAN, _S.DIDISPOSISIKAN, _S.DIPROSES, _S.DIKEMBALIKAN),
+        required=("opd_code", "note"),
+        neutral_message="Laporan diteruskan ke instansi yang berwenang.",
+    ),
+    Action(
+        name="accept",
+        roles=frozenset({Role.OPD}),
+        edges=_to(_S.DIPROSES, _S.DIDISPOSISIKAN),
+        neutral_message="Laporan diterima oleh instansi dan sedang diproses.",
+    ),
+    Action(
+        name="respond",
+        roles=frozenset({Role.OPD}),
+        edges=_to(_S.DITINDAKLANJUTI, _S.DIDISPOSISIKAN, _S.DIPROSES),
+        required=("message",),
+        optional=("attachments",),
+        public_text_field="message",
+    ),
+    Action(
+        name="return",
+        roles=frozenset({Role.OPD}),
+        edges=_to(_S.DIKEMBALIKAN, _S.DIDISPOSISIKAN, _S.DIPROSES),
+        required=("reason",),
+        # The reason (why it is not this OPD's authority) is for staff only.
+        neutral_message="Laporan sedang ditinjau ulang untuk diteruskan ke instansi yang berwenang.",
+    ),
+    Action(
+        name="note",
+        roles=frozenset({Role.ADMIN, Role.OPD}),
+        edges=tuple(Edge(source=s, target=None) for s in ALL_STATUSES),
+        required=("message",),
+        public=False,
+        restarts_sla=False,
+    ),
+    Action(
+        name="close",
+        roles=frozenset({Role.ADMIN}),
+        edges=_to(_S.SELESAI, *_OPEN_ORDERED),
+        required=("message",),
+        public_text_field="message",
+    ),
+    # -- the reporter --
+    Action(
+        name="reply",
+        roles=frozenset({Role.PELAPOR}),
+        edges=(
+            Edge(_S.PERLU_KELENGKAPAN, _S.DIAJUKAN),
+            Edge(_S.DITINDAKLANJUTI, _S.DIPROSES),
+        ),
+        required=("message",),
+        public_text_field="message",
+    ),
+    Action(
+        name="feedback",
+        roles=frozenset({Role.PELAPOR}),
+        edges=(
+            Edge(_S.DITINDAKLANJUTI, _S.SELESAI, resolved=True,
+                 neutral_message="Pelapor menyatakan laporan telah selesai."),
+            Edge(_S.DITINDAKLANJUTI, _S.DIPROSES, resolved=False,
+                 neutral_message="Pelapor menyatakan masalah belum selesai; laporan dibuka kembali."),
+        ),
+        required=("resolved",),
+        optional=("rating", "comment"),
+        public_text_field="comment",
+        branches_on_resolved=True,
+    ),
+    # -- the system --
+    Action(
+        name="auto_close",
+        roles=frozenset({Role.SISTEM}),
+        edges=_to(_S.SELESAI, _S.DITINDAKLANJUTI),
+        neutral_message=(
+            "Laporan ditutup otomatis karena tidak ada tanggapan dari pelapor dalam batas waktu konfirmasi."
+        ),
+    ),
+    Action(
+        name="archive",
+        roles=frozenset({Role.SISTEM}),
+        edges=_to(_S.DITOLAK, _S.PERLU_KELENGKAPAN),
+        neutral_message=(
+            "Laporan diarsipkan karena kelengkapan yang diminta tidak diterima dalam batas waktu."
+        ),
+    ),
+    Action(
+        name="sla_reminder",
+        roles=frozenset({Role.SISTEM}),
+        edges=tuple(Edge(source=s, target=None) for s in _OPEN_ORDERED),
+        public=False,
+        restarts_sla=False,
+    ),
+    Action(
+        name="sla_breach",
+        roles=frozenset({Role.SISTEM}),
+        edges=tuple(Edge(source=s, target=None) for s in _OPEN_ORDERED),
+        public=False,
+        restarts_sla=False,
+    ),
+)
+
+ACTIONS: Mapping[str, Action] = MappingProxyType({a.name: a for a in _TABLE})
+STAFF_ACTIONS: tuple[str, ...] = tuple(a.name for a in _TABLE if a.roles & STAFF_ROLES)
+REPORTER_ACTIONS: tuple[str, ...] = tuple(a.name for a in _TABLE if Role.PELAPOR in a.roles)
+SYSTEM_ACTIONS: tuple[str, ...] = tuple(a.name for a in _TABLE if Role.SISTEM in a.roles)
+
+
+# -- the API --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Move:
+    """What an allowed action does to a report: the event to write and the status to set."""
+
+    action: str
+    role: Role
+    from_status: Status
+    to_status: Status  # equal to from_status when nothing changes
+    public: bool
+    restarts_sla: bool
+    public_text_field: str | None
+    neutral_message: str | None
+
+    @property
+    def changes_status(self) -> bool:
+        return self.to_status != self.from_status
+
+
+def _role(role: str) -> Role | None:
+    try:
+        return Role(role)
+    except ValueError:
+        return None
+
+
+def transition(status: str, action: str, role: str, *, resolved: bool | None = None) -> Move:
+    """The move `role` makes by doing `action` on a report in `status`.
+
+    Raises UnknownAction, then NotPermitted, then InvalidTransition (in that order). `resolved`
+    is the feedback answer; it is required for feedback and ignored otherwise. An unknown
+    `status` is a ValueError: stored data is broken, not the request.
+    """
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise UnknownAction(f"unknown action {action!r}", action=action, role=role)
+    who = _role(role)
+    if who is None or who not in spec.roles:
+        raise NotPermitted(f"role {role!r} may not {action}", action=action, role=role)
+    current = Status(status)
+    if spec.branches_on_resolved and current in spec.from_statuses and resolved is None:
+        raise ValueError(f"{action} needs resolved=true or false")
+    edge = spec.edge(current, resolved if spec.branches_on_resolved else None)
+    if edge is None:
+        raise InvalidTransition(
+            f"{action} is not allowed while the report is {current.value}",
+            action=action, role=role, status=current.value,
+        )
+    return Move(
+        action=spec.name,
+        role=who,
+        from_status=current,
+        to_status=edge.target if edge.target is not None else current,
+        public=spec.public,
+        restarts_sla=spec.restarts_sla,
+        public_text_field=spec.public_text_field,
+        neutral_message=edge.neutral_message or spec.neutral_message,
+    )
+
+
+def actions_for(status: str, role: str) -> list[str]:
+    """Actions `role` may do on a report in `status`, in table order (for UIs)."""
+    current = Status(status)
+    who = _role(role)
+    if who is None:
+        return []
+    return [a.name for a in _TABLE if who in a.roles and current in a.from_statuses]
+
+
+def required_fields(action: str) -> tuple[str, ...]:
+    return _spec(action).required
+
+
+def optional_fields(action: str) -> tuple[str, ...]:
+    return _spec(action).optional
+
+
+def _spec(action: str) -> Action:
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise UnknownAction(f"unknown action {action!r}", action=action, role="")
+    return spec
+
+
+def timeline_message(move: Move, fields: Mapping[str, object]) -> str | None:
+    """The text the reporter reads for this move, or None when the event is not public.
+
+    The actor's own text when the action's text field is public and filled in (an OPD's answer,
+    the reporter's reply); otherwise the neutral message, so internal reasons never leak.
+    """
+    if not move.public:
+        return None
+    if move.public_text_field is not None:
+        text = fields.get(move.public_text_field)
+        if isinstance(text, str) and text.strip():
+            return text.strip()
+    return move.neutral_message
