@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalice.app import ChaliceUnhandledError  # shipped in every Chalice deployment package
 
-class ApiError(Exception):
+
+class ApiError(ChaliceUnhandledError):
+    """An answer in the contract's error shape. Chalice re-raises this base class to the
+    middleware (chalicelib.api.http), which turns it into the response."""
+
     def __init__(self, status: int, code: str, message: str, details: list[Any] | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(message)

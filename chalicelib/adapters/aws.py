@@ -1,0 +1,21 @@
+"""boto3 clients, created on first use and cached per container (cold start pays only for what runs)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.config import settings
+
+
+@lru_cache(maxsize=None)
+def client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # Short timeouts and standard retries: a Lambda behind API Gateway has 29 s in all.
+    config = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
+    return boto3.client(service, region_name=settings().region, config=config)
+
+
+def reset() -> None:
+    client.cache_clear()

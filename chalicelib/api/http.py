@@ -1,0 +1,149 @@
+"""HTTP plumbing shared by every route: the operation registry (which feeds /openapi.json), the
+middleware that enforces the contract's error shape, body limit and CORS, and JSON answers."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+from pydantic import BaseModel
+
+from chalicelib.config import settings
+from chalicelib.errors import ApiError
+from chalicelib.observability import logger
+
+JSON = "application/json"
+
+
+@dataclass
+class Operation:
+    path: str
+    method: str
+    summary: str
+    tags: list[str]
+    request: type[BaseModel] | None = None
+    responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
+    errors: tuple[int, ...] = ()
+    auth: str | None = None  # None, "token" (reporter's X-Access-Token), "staff" (JWT)
+    roles: tuple[str, ...] = ()  # staff roles allowed by the route (the data may narrow it)
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    content_types: tuple[str, ...] = (JSON,)
+    produces: str = JSON
+
+
+OPERATIONS: list[Operation] = []
+
+
+def route(bp: Blueprint, path: str, method: str, *, summary: str, tags: list[str],
+          request: type[BaseModel] | None = None,
+          responses: dict[int, type[BaseModel] | None] | None = None,
+          errors: tuple[int, ...] = (), auth: str | None = None, roles: tuple[str, ...] = (),
+          parameters: list[dict[str, Any]] | None = None,
+          produces: str = JSON) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a Chalice route and document it in the same breath."""
+    op = Operation(path, method.upper(), summary, tags, request, responses or {200: None}, errors, auth,
+                   roles, parameters or [], produces=produces)
+    OPERATIONS.append(op)
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        bp.route(path, methods=[op.method], content_types=list(op.content_types))(fn)
+        return fn
+
+    return wrap
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
+    )
+
+
+def error_response(exc: ApiError) -> Response:
+    return json_response(exc.body(), exc.status, exc.headers)
+
+
+def header(request: Request, name: str) -> str | None:
+    value = request.headers.get(name)
+    return value if value is None else str(value)
+
+
+def query(request: Request) -> dict[str, str]:
+    return dict(request.query_params or {})
+
+
+# Chalice answers some requests itself (415, 405, 500) in its own shape: translate them.
+_CHALICE_CODES = {400: "validation_error", 404: "not_found", 405: "method_not_allowed",
+                  415: "unsupported_media_type", 500: "internal_error"}
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+}
+
+
+def _contract_shape(response: Response) -> Response:
+    body = response.body
+    if response.status_code < 400 or (isinstance(body, str) and body.startswith('{"error"')):
+        return response
+    if isinstance(body, dict) and "error" in body:
+        return response
+    code = _CHALICE_CODES.get(response.status_code, "error")
+    message = body.get("Message", "Request failed.") if isinstance(body, dict) else "Request failed."
+    if response.status_code >= 500:
+        message = "An internal error occurred. It has been logged."
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    return json_response({"error": {"code": code, "message": message, "details": []}}, response.status_code, headers)
+
+
+def cors_headers(request: Request | None) -> dict[str, str]:
+    origin = request.headers.get("origin") if request is not None else None
+    if not origin or origin not in settings().web_origins:
+        return {}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Credentials": "false",
+        "Access-Control-Expose-Headers": "Retry-After,ETag",
+        "Vary": "Origin",
+    }
+
+
+def preflight(request: Request) -> Response:
+    headers = cors_headers(request)
+    if headers:
+        headers.update({
+            "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type,Authorization,X-Access-Token,Idempotency-Key,If-Match",
+            "Access-Control-Max-Age": "600",
+        })
+    return Response(body="", status_code=204, headers=headers)
+
+
+def middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    request = event
+    try:
+        if request.method == "OPTIONS":
+            response = preflight(request)
+        else:
+            raw = request.raw_body or b""
+            if len(raw) > settings().max_body_bytes:
+                raise ApiError(413, "too_large", f"The body is larger than {settings().max_body_bytes} bytes.")
+            response = get_response(request)
+    except ApiError as exc:
+        response = error_response(exc)
+    except Exception:  # never a stack trace to the client
+        logger.exception("unhandled error", extra={"path": getattr(request, "path", None)})
+        response = error_response(ApiError(500, "internal_error", "An internal error occurred. It has been logged."))
+    response = _contract_shape(response)
+    response.headers.update(_SECURITY_HEADERS)
+    response.headers.update(cors_headers(request))
+    return response
+
+
+def preflight_view(**_: Any) -> Response:
+    """Placeholder view for OPTIONS routes; the middleware answers before it runs."""
+    return Response(body="", status_code=204)

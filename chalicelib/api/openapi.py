@@ -1,0 +1,88 @@
+"""/openapi.json, built from the operation registry and the pydantic models that validate requests."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.api.http import OPERATIONS, Operation
+from chalicelib.schemas import ErrorBody
+
+_ERROR_TEXT = {
+    400: "validation_error: details name each bad field",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    409: "invalid_transition, version_conflict or idempotency_conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited (see Retry-After)",
+}
+
+
+def _ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        components[name] = sub
+    components[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
+    params = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", op.path)
+    ] + list(op.parameters)
+    if op.auth == "token":
+        params.append({"name": "X-Access-Token", "in": "header", "required": True, "schema": {"type": "string"}})
+    out: dict[str, Any] = {
+        "summary": op.summary,
+        "tags": op.tags,
+        "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', op.path.lower()).strip('_') or 'root'}",
+        "parameters": params,
+        "responses": {},
+    }
+    if op.roles:
+        out["x-roles"] = list(op.roles)
+    if op.auth == "staff":
+        out["security"] = [{"staffJwt": []}]
+    if op.request is not None:
+        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.request, components)}}}
+    for status, model in op.responses.items():
+        content = {op.produces: {"schema": _ref(model, components) if model else {}}}
+        out["responses"][str(status)] = {"description": "OK" if status < 300 else str(status), "content": content}
+    error_ref = _ref(ErrorBody, components)
+    codes = set(op.errors)
+    if op.request is not None:
+        codes |= {400, 413, 415}
+    if op.auth == "staff":
+        codes |= {401, 403}
+    for status in sorted(codes):
+        out["responses"][str(status)] = {
+            "description": _ERROR_TEXT.get(status, "error"),
+            "content": {"application/json": {"schema": error_ref}},
+        }
+    return out
+
+
+def document() -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Lapor KBB",
+            "version": "1.0.0",
+            "description": "Public-complaint service of Kabupaten Bandung Barat (Lapor Kang Hengky). "
+            "Errors are {\"error\": {\"code\", \"message\", \"details\"}}; times are ISO 8601 in +07:00.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"staffJwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }

@@ -1,0 +1,195 @@
+"""PynamoDB models: the only code that knows table layouts (see docs/DESIGN.md, "Tables").
+
+Table names come from Settings at bind time, so tests and the local stack point the same models
+at the tables that infra/resources.yaml created.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import settings
+
+
+class _Index(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    class Meta:
+        projection = AllProjection()
+
+
+class ByOpd(_Index):
+    class Meta:
+        index_name = "by_opd"
+        projection = AllProjection()
+
+    opd_code = UnicodeAttribute(hash_key=True)
+    status_created = UnicodeAttribute(range_key=True)
+
+
+class ByStatus(_Index):
+    class Meta:
+        index_name = "by_status"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class ByMonth(_Index):
+    class Meta:
+        index_name = "by_month"
+        projection = AllProjection()
+
+    created_month = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class BySweep(_Index):
+    class Meta:
+        index_name = "by_sweep"
+        projection = AllProjection()
+
+    sweep_shard = UnicodeAttribute(hash_key=True)
+    sweep_at = UnicodeAttribute(range_key=True)
+
+
+class Reporter(MapAttribute):  # type: ignore[type-arg]
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+
+
+class Location(MapAttribute):  # type: ignore[type-arg]
+    kecamatan = UnicodeAttribute()
+    desa = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    lat = NumberAttribute(null=True)
+    lon = NumberAttribute(null=True)
+
+
+class Sp4nState(MapAttribute):  # type: ignore[type-arg]
+    state = UnicodeAttribute(default="pending")
+    complaint_id = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(null=True)
+    synced_seq = NumberAttribute(default=0)
+
+
+class Report(Model):
+    class Meta:
+        table_name = "reports"
+
+    tracking_id = UnicodeAttribute(hash_key=True)
+    type = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute()
+    category = UnicodeAttribute(null=True)
+    classification = UnicodeAttribute(null=True)
+    opd_code = UnicodeAttribute(null=True)
+    suggested_opd = UnicodeAttribute(null=True)  # what the reporter or the category suggests
+    kecamatan = UnicodeAttribute()
+    location = Location()
+    incident_date = UnicodeAttribute(null=True)
+    privacy = UnicodeAttribute()
+    reporter = Reporter(null=True)
+    nik_ciphertext = BinaryAttribute(null=True, legacy_encoding=False)
+    attachments = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    created_month = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+    event_seq = NumberAttribute(default=1)
+    access_token_hash = UnicodeAttribute()
+    status_created = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+    sla_stage = UnicodeAttribute(null=True)
+    sla_stage_started_at = UnicodeAttribute(null=True)
+    sla_breached = BooleanAttribute(default=False)
+    sla_state = JSONAttribute(null=True)  # reminders/breaches already sent for the current stage
+    sweep_shard = UnicodeAttribute(null=True)
+    sweep_at = UnicodeAttribute(null=True)
+    sp4n = Sp4nState(default=dict)
+    returned_by = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    breached_by = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    disposed_at = UnicodeAttribute(null=True)
+    first_response_at = UnicodeAttribute(null=True)
+    rating = NumberAttribute(null=True)
+    source = UnicodeAttribute(default="web")
+
+    by_opd = ByOpd()
+    by_status = ByStatus()
+    by_month = ByMonth()
+    by_sweep = BySweep()
+
+
+class ReportEvent(Model):
+    class Meta:
+        table_name = "events"
+
+    tracking_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute()  # pelapor | admin | opd | sistem
+    actor_id = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    action = UnicodeAttribute()
+    from_status = UnicodeAttribute(null=True)
+    to_status = UnicodeAttribute(null=True)
+    message = UnicodeAttribute(null=True)
+    public = BooleanAttribute(default=False)
+    data = JSONAttribute(null=True)
+
+
+class IdempotencyRecord(Model):
+    class Meta:
+        table_name = "idempotency"
+
+    key = UnicodeAttribute(hash_key=True)
+    fingerprint = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(default="done")
+    response = JSONAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+
+class ReferenceItem(Model):
+    class Meta:
+        table_name = "reference"
+
+    kind = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)
+    data = JSONAttribute()
+
+
+MODELS: dict[str, type[Model]] = {
+    "reports_table": Report,
+    "events_table": ReportEvent,
+    "idempotency_table": IdempotencyRecord,
+    "reference_table": ReferenceItem,
+}
+
+
+def bind() -> None:
+    """Point every model at the tables of the current Settings (and the local endpoint, if any)."""
+    s = settings()
+    host = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    for attr, model in MODELS.items():
+        meta: Any = model.Meta
+        meta.table_name = getattr(s, attr)
+        meta.region = s.region
+        meta.host = host
+        model._connection = None  # a new connection picks up the new name and endpoint
+
+
+bind()

@@ -1,0 +1,75 @@
+"""Report storage. A report and the event that changed it are written in ONE transaction, with a
+version check: nothing half-stored, and two officers acting at once cannot both win."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
+
+
+class Conflict(Exception):
+    """A condition of the transaction failed; `reasons` names which item, in write order."""
+
+    def __init__(self, reasons: list[str | None]) -> None:
+        super().__init__(f"transaction conditions failed: {reasons}")
+        self.reasons = reasons
+
+
+def _connection() -> Connection:
+    meta: Any = Report.Meta
+    return Connection(region=meta.region, host=meta.host)
+
+
+def _codes(exc: TransactWriteError) -> list[str | None]:
+    return [r.code if r else None for r in (exc.cancellation_reasons or [])]
+
+
+def get(tracking_id: str, consistent: bool = True) -> Report | None:
+    try:
+        return Report.get(tracking_id, consistent_read=consistent)
+    except Report.DoesNotExist:
+        return None
+
+
+def create(report: Report, event: ReportEvent, idempotency: IdempotencyRecord | None = None) -> None:
+    """Store a new report, its first event and (optionally) the idempotency record, all or nothing."""
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(report, condition=Report.tracking_id.does_not_exist())
+            tx.save(event, condition=ReportEvent.seq.does_not_exist())
+            if idempotency is not None:
+                tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            raise Conflict(_codes(exc)) from exc
+        raise
+
+
+def save_change(report: Report, expected_version: int, events: Iterable[ReportEvent]) -> None:
+    """Write the changed report (version already bumped by the caller) and its new events.
+
+    Raises Conflict when someone else changed the report since `expected_version` was read.
+    """
+    try:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(report, condition=Report.version == expected_version)
+            for event in events:
+                tx.save(event, condition=ReportEvent.seq.does_not_exist())
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            raise Conflict(_codes(exc)) from exc
+        raise
+
+
+def events(tracking_id: str) -> list[ReportEvent]:
+    return list(ReportEvent.query(tracking_id, consistent_read=True))
+
+
+def iter_by_opd(opd_code: str, status: str | None = None, **kwargs: Any) -> Iterator[Report]:
+    condition = Report.status_created.startswith(f"{status}#") if status else None
+    return Report.by_opd.query(opd_code, range_key_condition=condition, scan_index_forward=False, **kwargs)

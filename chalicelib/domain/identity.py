@@ -1,0 +1,53 @@
+"""Personal identifiers: the NIK (national ID number) and phone numbers.
+
+Validation only; nothing here stores or logs a value.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+
+import phonenumbers
+
+_NIK = re.compile(r"^[1-9]\d{15}$")
+
+
+def nik_problem(nik: str) -> str | None:
+    """Why `nik` is not a well-formed NIK (`PPKKCCDDMMYYSSSS`), or None when it is.
+
+    The messages never echo the value: they end up in API responses and logs.
+    """
+    if not _NIK.match(nik):
+        return "NIK must be 16 digits and may not start with 0"
+    day, month, year = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
+    if day > 40:  # women: day of birth + 40
+        day -= 40
+    if not 1 <= month <= 12:
+        return "NIK has an impossible month of birth"
+    # The two-digit year cannot tell 1900s from 2000s; a leap year admits 29 Feb either way.
+    if not 1 <= day <= calendar.monthrange(2000 + year, month)[1]:
+        return "NIK has an impossible day of birth"
+    if nik[12:] == "0000":
+        return "NIK serial number may not be 0000"
+    return None
+
+
+def normalise_phone(raw: str) -> str:
+    """Indonesian numbers as people write them (08xx, 62xx, +62xx, with dashes or spaces) -> E.164.
+
+    Raises ValueError when the number is not a valid number.
+    """
+    cleaned = re.sub(r"[\s\-().]", "", raw)
+    if cleaned.startswith("62"):
+        cleaned = "+" + cleaned
+    if not re.fullmatch(r"\+?\d+", cleaned):
+        raise ValueError("phone number may hold only digits, spaces, dashes and a leading +")
+    if not 8 <= len(cleaned.lstrip("+")) <= 15:
+        raise ValueError("phone number must have 8 to 15 digits")
+    try:
+        number = phonenumbers.parse(cleaned, "ID")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("phone number cannot be read") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("phone number is not a valid number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -1,0 +1,41 @@
+"""Tracking ids citizens read over the phone, and the secret access tokens that go with them."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+# Crockford's base32 without I, L, O, U: no letter can be misheard as a digit.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TOKEN_BYTES = 24  # 192 bits of randomness, above the contract's 128
+
+
+def new_tracking_id() -> str:
+    """`KBB-XXXX-XXXX`: 40 random bits, said aloud in two groups of four."""
+    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"KBB-{chars[:4]}-{chars[4:]}"
+
+
+def normalise_tracking_id(raw: str) -> str:
+    """Accept what people type: lower case, no dashes, O for 0, I/L for 1."""
+    s = raw.strip().upper().replace("-", "").replace(" ", "")
+    s = s.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    if s.startswith("KBB"):
+        s = s[3:]
+    if len(s) != 8 or any(c not in _ALPHABET for c in s):
+        return raw  # unknown shape: let the lookup fail as not found
+    return f"KBB-{s[:4]}-{s[4:]}"
+
+
+def new_access_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_matches(token: str | None, stored_hash: str | None) -> bool:
+    if not token or not stored_hash:
+        return False
+    return hmac.compare_digest(hash_token(token), stored_hash)

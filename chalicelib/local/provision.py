@@ -1,0 +1,73 @@
+"""Provision an AWS (moto, in-process or server) from infra/resources.yaml and load the seed.
+
+Tests and `make run` both call this, so the local tables, indexes and queues are the template's.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "infra" / "resources.yaml"
+SEED = ROOT / "chalicelib" / "seed" / "reference.json"
+STACK_NAME = "lapor-kbb-{stage}"
+SENDER = "noreply@lapor.bandungbaratkab.go.id"
+
+
+def env_name(output_key: str) -> str:
+    """`ReportsTable` -> `REPORTS_TABLE`: outputs of the template become environment variables."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", output_key).upper()
+
+
+def create_stack(cloudformation: Any, stage: str, template: Path = TEMPLATE) -> dict[str, str]:
+    name = STACK_NAME.format(stage=stage)
+    cloudformation.create_stack(
+        StackName=name,
+        TemplateBody=template.read_text(),
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
+    for _ in range(600):
+        stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        status = stack["StackStatus"]
+        if status.endswith("_COMPLETE") or status.endswith("_FAILED"):
+            break
+        time.sleep(0.1)
+    if status != "CREATE_COMPLETE":
+        raise RuntimeError(f"stack {name} ended in {status}: {stack.get('StackStatusReason')}")
+    return {env_name(o["OutputKey"]): o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def load_seed(path: Path = SEED) -> dict[str, Any]:
+    """Write the editable seed file into the reference table (idempotent: puts overwrite)."""
+    from chalicelib.data import reference
+
+    seed = json.loads(path.read_text())
+    reference.load(seed)
+    return seed
+
+
+def verify_sender(ses: Any) -> None:
+    """SES (and moto's SES) only sends from a verified identity."""
+    ses.verify_email_identity(EmailAddress=SENDER)
+
+
+def provision(session: Any, stage: str) -> dict[str, str]:
+    """Create the stack, bind the models to it, load the seed. Returns the environment to use."""
+    import os
+
+    from chalicelib import config
+    from chalicelib.data import models
+
+    env = create_stack(session.client("cloudformation"), stage)
+    env["STAGE"] = stage
+    env["MAIL_SENDER"] = SENDER
+    os.environ.update(env)
+    config.reset()
+    models.bind()
+    verify_sender(session.client("ses"))
+    load_seed()
+    return env

@@ -1,0 +1,260 @@
+"""`make run`: the whole service on this machine, in real processes talking real HTTP.
+
+1. moto in server mode (an embedded AWS) on loopback;
+2. provisioned from infra/resources.yaml (the template that deploys to AWS) plus the seed file;
+3. the SP4N-LAPOR! stand-in;
+4. `chalice local` serving the API;
+5. the pump: DynamoDB stream -> dispatcher, SQS -> consumers (deleting only what succeeded),
+   and the SLA check on a short interval (chalice local runs none of these);
+6. a static server for the web client.
+
+Ports come from environment variables (see README). Ctrl-C stops every process it started.
+Tests start the same stack on free ports through `LocalStack`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+STATE_DIR = ROOT / ".local"
+ENV_FILE = STATE_DIR / "stack.env.json"
+REGION = "ap-southeast-3"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers: that is all we wait for
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+@dataclass
+class Ports:
+    moto: int = 5000
+    api: int = 8000
+    sp4n: int = 8100
+    web: int = 8080
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        return cls(
+            moto=int(os.environ.get("LAPOR_MOTO_PORT", 5000)),
+            api=int(os.environ.get("LAPOR_API_PORT", 8000)),
+            sp4n=int(os.environ.get("LAPOR_SP4N_PORT", 8100)),
+            web=int(os.environ.get("LAPOR_WEB_PORT", 8080)),
+        )
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(free_port(), free_port(), free_port(), free_port())
+
+
+@dataclass
+class LocalStack:
+    ports: Ports = field(default_factory=Ports.from_env)
+    state_dir: Path = STATE_DIR
+    pump_interval: float = 0.5
+    sla_interval: float = 60.0
+    with_web: bool = True
+    log_dir: Path | None = None
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.api}"
+
+    @property
+    def sp4n_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.sp4n}"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.moto}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.web}"
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        out: Any = subprocess.DEVNULL
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (kept open for the child)
+        proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or self.env)}, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def base_env(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "STAGE": "local",
+            "SP4N_BASE_URL": self.sp4n_url,
+            "SP4N_API_KEY": "local-key",
+            "SP4N_API_TOKEN": "local-token",
+            "LAPOR_API_URL": self.api_url,
+            "LAPOR_STATE_DIR": str(self.state_dir),
+            "WEB_ORIGINS": f"{self.web_url},http://localhost:{self.ports.web}",
+            "POWERTOOLS_METRICS_NAMESPACE": "LaporKBB",
+            "POWERTOOLS_DEV": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start(self) -> LocalStack:
+        py = sys.executable
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.env = self.base_env()
+        moto = self._spawn("moto", [py, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ports.moto)])
+        wait_http(f"{self.moto_url}/moto-api/", proc=moto)
+        self.env.update(self._provision())
+        self.env.update(self._prepare_hooks())
+        ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "stack.env.json").write_text(json.dumps(self.env, indent=1))
+
+        standin = ROOT / "chalicelib" / "local" / "sp4n_standin.py"
+        if standin.exists():
+            proc = self._spawn("sp4n", [py, "-m", "chalicelib.local.sp4n_standin", "--port", str(self.ports.sp4n)])
+            wait_http(f"{self.sp4n_url}/_standin/received", proc=proc)
+        chalice = str(Path(py).parent / "chalice")
+        api = self._spawn("api", [chalice, "local", "--host", "127.0.0.1", "--port", str(self.ports.api),
+                                  "--stage", "local", "--no-autoreload"])
+        wait_http(f"{self.api_url}/health", timeout=60, proc=api)
+        if (ROOT / "chalicelib" / "local" / "pump.py").exists():
+            self._spawn("pump", [py, "-m", "chalicelib.local.pump", "--interval", str(self.pump_interval),
+                                 "--sla-interval", str(self.sla_interval)])
+        if self.with_web and (ROOT / "web" / "index.html").exists():
+            self._write_web_config()
+            web = self._spawn("web", [py, "-m", "http.server", "--bind", "127.0.0.1", "--directory",
+                                      str(ROOT / "web"), str(self.ports.web)])
+            wait_http(self.web_url, proc=web)
+        return self
+
+    def _provision(self) -> dict[str, str]:
+        saved = dict(os.environ)
+        try:
+            os.environ.update(self.env)
+            import boto3
+
+            from chalicelib.local import provision
+
+            return provision.provision(boto3.Session(region_name=REGION), "local")
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def _prepare_hooks(self) -> dict[str, str]:
+        """Extra local-only set-up that other parts register (e.g. the local JWT key)."""
+        extra: dict[str, str] = {}
+        try:
+            from chalicelib.local import hooks
+        except ImportError:
+            return extra
+        for hook in hooks.PREPARE:
+            extra.update(hook(self))
+        return extra
+
+    def _write_web_config(self) -> None:
+        config = ROOT / "web" / "config.local.js"
+        config.write_text(
+            "// Written by `make run`: the local stack's API. Not committed.\n"
+            f"window.LAPOR_CONFIG = Object.assign(window.LAPOR_CONFIG || {{}}, {{apiBaseUrl: '{self.api_url}', authMode: 'local'}});\n"
+        )
+
+    def stop(self) -> None:
+        for name, proc in reversed(list(self.procs.items())):
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.procs.clear()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def _banner(stack: LocalStack) -> str:
+    return f"""
+Lapor KBB is running locally.
+  API         {stack.api_url}        (OpenAPI: {stack.api_url}/openapi.json)
+  Web client  {stack.web_url}
+  SP4N-LAPOR! stand-in  {stack.sp4n_url}   (what it received: {stack.sp4n_url}/_standin/received)
+  Embedded AWS (moto)   {stack.moto_url}
+
+Try:
+  curl -s {stack.api_url}/kecamatan
+  curl -s -X POST {stack.api_url}/reports -H 'Content-Type: application/json' -d @docs/example-report.json
+  .venv/bin/python -m chalicelib.cli token --role admin
+  .venv/bin/python -m chalicelib.cli outbox
+
+Ctrl-C stops everything.
+"""
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] != "run":
+        print("usage: python -m chalicelib.local.stack run", file=sys.stderr)
+        return 2
+    stack = LocalStack(log_dir=STATE_DIR / "logs", sla_interval=float(os.environ.get("LAPOR_SLA_INTERVAL", 60)))
+    stopping = False
+
+    def _stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+        print(_banner(stack), flush=True)
+        while not stopping:
+            for name, proc in stack.procs.items():
+                if proc.poll() is not None:
+                    print(f"{name} exited with {proc.returncode}; see .local/logs/{name}.log", file=sys.stderr)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        stack.stop()
+        print("stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,177 @@
+"""A citizen submits a report: validate against reference data, store it with its first event in
+one transaction, answer with the tracking id and a secret token shown once.
+
+AWS calls per submission: one KMS Encrypt when a NIK is given, one TransactWriteItems. The event
+reaches the queues through the events table's stream, not through a call made here.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import time
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from chalicelib.adapters import kms
+from chalicelib.data import reference, reports
+from chalicelib.data.models import IdempotencyRecord, Location, Report, Reporter, ReportEvent
+from chalicelib.domain import clock, tracking
+from chalicelib.errors import ApiError, validation_error
+from chalicelib.schemas import ReportIn
+from chalicelib.services import attachments_check, sla_state
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
+
+
+def _fingerprint(report: ReportIn) -> str:
+    canonical = json.dumps(report.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _record_key(idempotency_key: str) -> str:
+    # Only a hash of the client's key is stored: the key itself seals the replayed token.
+    return "req#" + hashlib.sha256(idempotency_key.encode()).hexdigest()
+
+
+def _aead(idempotency_key: str, fingerprint: str) -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=fingerprint.encode(), info=b"lapor-kbb token").derive(
+        idempotency_key.encode()
+    )
+    return AESGCM(key)
+
+
+def _seal(token: str, idempotency_key: str, fingerprint: str) -> str:
+    """The replay of a retried submission must return the same token, yet the token is stored only
+    as a hash: the copy kept for replays is encrypted under a key derived from the client's
+    idempotency key, which the table does not hold."""
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + _aead(idempotency_key, fingerprint).encrypt(nonce, token.encode(), None)).decode()
+
+
+def _unseal(sealed: str, idempotency_key: str, fingerprint: str) -> str:
+    raw = base64.b64decode(sealed)
+    return _aead(idempotency_key, fingerprint).decrypt(raw[:12], raw[12:], None).decode()
+
+
+def _check_reference(report: ReportIn) -> tuple[str, dict[str, Any] | None]:
+    problems = report.contact_problems()
+    kec = reference.find_kecamatan(report.location.kecamatan)
+    if kec is None:
+        problems.append({"field": "location.kecamatan", "type": "unknown",
+                         "message": "not a kecamatan of Kabupaten Bandung Barat (see GET /kecamatan)"})
+    category = None
+    if report.category is not None:
+        category = reference.categories().get(report.category)
+        if category is None:
+            problems.append({"field": "category", "type": "unknown", "message": "unknown category (see GET /categories)"})
+    if report.opd_code is not None and report.opd_code not in reference.opds():
+        problems.append({"field": "opd_code", "type": "unknown", "message": "unknown OPD (see GET /opds)"})
+    problems.extend(attachments_check.problems(report.attachments))
+    if problems:
+        raise validation_error(problems)
+    return str(kec), category
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise validation_error([{"field": "Idempotency-Key", "type": "format",
+                                 "message": "8 to 128 printable ASCII characters"}])
+    return value
+
+
+def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "web") -> dict[str, Any]:
+    kecamatan, category = _check_reference(report)
+    privacy = report.privacy or ("rahasia" if category and category.get("sensitive") else "publik")
+    fingerprint = _fingerprint(report)
+
+    for _ in range(3):  # a fresh tracking id on the (rare) collision
+        now = clock.now()
+        tracking_id = tracking.new_tracking_id()
+        token = tracking.new_access_token()
+        item = _build(report, tracking_id, token, privacy, kecamatan, now, source)
+        event = ReportEvent(
+            tracking_id, 1, at=clock.iso_utc(now), actor="pelapor", role="pelapor", action="submit",
+            from_status=None, to_status="diajukan", public=True,
+            message="Laporan diterima dan menunggu verifikasi.",
+            data={"type": report.type, "privacy": privacy, "source": source},
+        )
+        answer = {
+            "tracking_id": tracking_id,
+            "status": "diajukan",
+            "created_at": clock.iso(now),
+            "due_at": clock.iso(clock.parse(item.due_at)) if item.due_at else None,
+        }
+        record = None
+        if idempotency_key:
+            record = IdempotencyRecord(
+                _record_key(idempotency_key), fingerprint=fingerprint, state="done",
+                response={**answer, "sealed_token": _seal(token, idempotency_key, fingerprint)},
+                expires_at=int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
+            )
+        try:
+            reports.create(item, event, record)
+        except reports.Conflict as exc:
+            if len(exc.reasons) > 2 and exc.reasons[2] == "ConditionalCheckFailed":
+                return _replay(idempotency_key or "", fingerprint)
+            if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+                continue  # tracking id taken
+            raise
+        return {**answer, "access_token": token}
+    raise RuntimeError("could not allocate a tracking id")
+
+
+def _replay(idempotency_key: str, fingerprint: str) -> dict[str, Any]:
+    record = IdempotencyRecord.get(_record_key(idempotency_key), consistent_read=True)
+    if record.fingerprint != fingerprint:
+        raise ApiError(409, "idempotency_conflict",
+                       "This Idempotency-Key was already used with a different request body.")
+    response = dict(record.response or {})
+    sealed = response.pop("sealed_token")
+    return {**response, "access_token": _unseal(sealed, idempotency_key, fingerprint)}
+
+
+def _build(report: ReportIn, tracking_id: str, token: str, privacy: str, kecamatan: str,
+           now: Any, source: str) -> Report:
+    nik = report.reporter.nik
+    reporter = None
+    if report.reporter.name or report.reporter.email or report.reporter.phone:
+        reporter = Reporter(name=report.reporter.name, email=report.reporter.email, phone=report.reporter.phone)
+    created = clock.iso_utc(now)
+    sla_fields = sla_state.stage_fields(tracking_id, report.type, report.category, "diajukan", now, now)
+    return Report(
+        tracking_id,
+        type=report.type,
+        title=report.title,
+        description=report.description,
+        category=report.category,
+        opd_code=None,
+        suggested_opd=report.opd_code,
+        kecamatan=kecamatan,
+        location=Location(
+            kecamatan=kecamatan, desa=report.location.desa, address=report.location.address,
+            lat=report.location.lat, lon=report.location.lon,
+        ),
+        incident_date=report.incident_date.isoformat() if report.incident_date else None,
+        privacy=privacy,
+        reporter=reporter,
+        nik_ciphertext=kms.encrypt_nik(nik, tracking_id) if nik else None,
+        attachments=list(report.attachments),
+        status="diajukan",
+        created_at=created,
+        created_month=clock.month_wib(now),
+        updated_at=created,
+        version=1,
+        event_seq=1,
+        access_token_hash=tracking.hash_token(token),
+        source=source,
+        **sla_fields,
+    )

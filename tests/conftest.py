@@ -1,0 +1,95 @@
+"""Shared fixtures.
+
+- tests/unit: the pure core, no AWS at all.
+- tests/integration: moto in-process, provisioned from infra/resources.yaml exactly as the local
+  stack is; `app` is imported inside the fixture so every client is created under the mock.
+- tests/e2e: the real local stack in subprocesses (see tests/e2e/conftest.py).
+"""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-3")
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A fresh moto account with the stack from infra/resources.yaml and the seed loaded."""
+    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-3")
+    monkeypatch.setenv("AWS_REGION", "ap-southeast-3")
+    from moto import mock_aws
+
+    with mock_aws():
+        import boto3
+
+        from chalicelib.adapters import aws as aws_clients
+        from chalicelib.data import reference
+        from chalicelib.local import provision
+
+        aws_clients.reset()
+        reference.clear_cache()
+        env = provision.provision(boto3.Session(region_name="ap-southeast-3"), "test")
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        yield env
+        aws_clients.reset()
+        reference.clear_cache()
+
+
+@pytest.fixture
+def app(aws: dict[str, str]) -> Any:
+    import app as app_module
+
+    return app_module.app
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[Any]:
+    from chalice.test import Client
+
+    with Client(app) as c:
+        yield c
+
+
+@pytest.fixture
+def aws_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Counts every AWS API call made through botocore (boto3 and PynamoDB alike)."""
+    import botocore.client
+
+    calls: Counter[str] = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation_name: str, api_params: Any) -> Any:
+        calls[f"{self.meta.service_model.service_name}.{operation_name}"] += 1
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    return calls
+
+
+VALID_REPORT: dict[str, Any] = {
+    "type": "pengaduan",
+    "title": "Jalan berlubang di Jl. Raya Lembang",
+    "description": "Lubang besar di depan pasar sudah dua minggu, membahayakan pengendara motor.",
+    "category": "jalan_rusak",
+    "incident_date": "2026-01-05",
+    "location": {"kecamatan": "Lembang", "desa": "Jayagiri", "address": "Jl. Raya Lembang 12", "lat": -6.81, "lon": 107.61},
+    "privacy": "publik",
+    "reporter": {"name": "Siti Aminah", "email": "siti@example.org", "phone": "0812-3456-7890", "nik": "3217014508900001"},
+}
+
+
+@pytest.fixture
+def valid_report() -> dict[str, Any]:
+    import copy
+
+    return copy.deepcopy(VALID_REPORT)
