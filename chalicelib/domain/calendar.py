@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache
 from typing import Literal
 
 import holidays
@@ -36,11 +36,11 @@ OverrideKind = Literal["off", "on"]
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def national_days_off(year: int) -> frozenset[date]:
     """Indonesian national holidays and cuti bersama of one year (cached: computed once per year)."""
     table = holidays.country_holidays("ID", categories=(holidays.PUBLIC, holidays.GOVERNMENT), years=year)
-    return frozenset(d for d in table.keys() if d.year == year)
+    return frozenset(d for d in table if d.year == year)
 
 
 class InvalidOverride(ValueError):

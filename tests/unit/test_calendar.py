@@ -1,7 +1,7 @@
 """WorkingCalendar against the official 2026 calendar (SKB 3 Menteri) and admin overrides."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -86,10 +86,10 @@ def test_start_day_never_counts_whatever_the_hour() -> None:
 
 def test_start_is_read_in_wib_not_in_its_own_offset() -> None:
     # 16 Mar 2026 20:00 UTC is already Tue 17 Mar 03:00 WIB.
-    utc_start = datetime(2026, 3, 16, 20, 0, tzinfo=timezone.utc)
+    utc_start = datetime(2026, 3, 16, 20, 0, tzinfo=UTC)
     assert CAL.add_working_days(utc_start, 3) == wib(2026, 3, 27, 23, 59, 59)
     # 16 Mar 2026 16:00 UTC is still Mon 16 Mar 23:00 WIB: one working day earlier.
-    assert CAL.add_working_days(datetime(2026, 3, 16, 16, 0, tzinfo=timezone.utc), 3) == wib(
+    assert CAL.add_working_days(datetime(2026, 3, 16, 16, 0, tzinfo=UTC), 3) == wib(
         2026, 3, 26, 23, 59, 59
     )
 
@@ -277,7 +277,7 @@ def test_working_hours_on_a_holiday_and_on_a_day_given_back() -> None:
 
 def test_working_hours_accept_any_offset() -> None:
     # 01:00-03:00 UTC is 08:00-10:00 WIB.
-    a = datetime(2026, 3, 17, 1, tzinfo=timezone.utc)
+    a = datetime(2026, 3, 17, 1, tzinfo=UTC)
     assert CAL.working_hours_between(a, a + timedelta(hours=2)) == 2.0
 
 
