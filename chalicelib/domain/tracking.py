@@ -19,7 +19,7 @@ def new_tracking_id() -> str:
 def normalise_tracking_id(raw: str) -> str:
     """Accept what people type: lower case, no dashes, O for 0, I/L for 1."""
     s = raw.strip().upper().replace("-", "").replace(" ", "")
-    s = s.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    s = s.translate(str.maketrans("OIL", "011"))
     if s.startswith("KBB"):
         s = s[3:]
     if len(s) != 8 or any(c not in _ALPHABET for c in s):
