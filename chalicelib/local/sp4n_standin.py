@@ -61,7 +61,7 @@ from datetime import date, datetime, timedelta, timezone
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class Fault:
     @classmethod
     def parse(cls, body: Any) -> Fault:
         if not isinstance(body, dict):
-            raise ValueError("a JSON object is required")
+            raise ValueError("a JSON object is required")  # noqa: TRY004 (answered as a 400)
         unknown = set(body) - {"mode", "count", "delay", "status", "retry_after", "path"}
         if unknown:
             raise ValueError(f"unknown fields: {sorted(unknown)}")
@@ -322,7 +322,8 @@ class StandinState:
     def followups(self, complaint_id: str) -> list[dict[str, Any]]:
         with self.lock:
             self._get(complaint_id)
-            return json.loads(json.dumps(self._followups[complaint_id]))
+            out: list[dict[str, Any]] = json.loads(json.dumps(self._followups[complaint_id]))
+            return out
 
     def reject(self, complaint_id: str, reason: str) -> dict[str, Any]:
         with self.lock:
@@ -400,7 +401,8 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], li
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition") or ""
         filename = part.get_filename()
-        payload = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        payload = raw if isinstance(raw, bytes) else b""
         if filename is None:
             fields[str(name)] = payload.decode("utf-8", "replace")
             continue
@@ -428,7 +430,7 @@ class Handler(BaseHTTPRequestHandler):
     wbufsize = 64 * 1024
     disable_nagle_algorithm = True
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib signature)
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("sp4n-standin %s", format % args)
 
     @property
@@ -589,7 +591,7 @@ class Handler(BaseHTTPRequestHandler):
             fields = _require(body, {"reason": str})
             c = st.reject(m.group(1), fields["reason"])
             return 200, {k: c[k] for k in ("complaint_id", "status_code", "status_name")}, None
-        if path.startswith("/complaints") or path.startswith("/masters"):
+        if path.startswith(("/complaints", "/masters")):
             raise ApiFailure(404 if method in ("GET", "POST") else 405, f"no route {method} {path}")
         raise ApiFailure(404, f"no route {method} {path}")
 
@@ -627,7 +629,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             if method == "GET" and path == "/_standin/received":
-                self._send_json(200, {"items": st.received((query.get("path") or [None])[0])})
+                self._send_json(200, {"items": st.received(query["path"][0] if "path" in query else None)})
             elif method == "POST" and path == "/_standin/reset":
                 st.reset()
                 self._send_json(200, {"ok": True})
@@ -742,7 +744,7 @@ class StandinHandle:
 
     @property
     def url(self) -> str:
-        return f"http://{self.server.server_address[0]}:{self.port}"
+        return f"http://{self.server.server_address[0]!s}:{self.port}"
 
     def stop(self) -> None:
         self.state.wake.set()
@@ -750,7 +752,7 @@ class StandinHandle:
         self.server.server_close()
         self.thread.join(timeout=5)
 
-    def __enter__(self) -> StandinHandle:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
