@@ -1,0 +1,715 @@
+"""The one adapter between Lapor KBB and the national SP4N-LAPOR! API.
+
+Everything the app sends to or reads from LAPOR! goes through ``Sp4nClient``: authentication,
+retries, response validation and, above all, what personal data may leave (none: LAPOR! gets
+the report's text with the reporter's identity removed, and the privacy flags).
+
+Errors: ``Sp4nUnavailable`` is transient (retry later), ``Sp4nRejected`` permanent (the request
+itself is wrong: do not resend it unchanged), ``Sp4nProtocolError`` an answer we cannot read.
+Each carries ``attempts``; ``client.last_attempts`` gives the same after a successful call.
+
+Duplicate risk: LAPOR! offers no idempotency key that we know of, so a create whose answer was
+lost (read timeout, 5xx after processing) is retried and may file the complaint twice. A lost
+national registration is worse than a duplicate that a LAPOR! admin can archive.
+
+Environment (``Sp4nClient.from_env``): SP4N_BASE_URL, SP4N_API_KEY, SP4N_API_TOKEN; in AWS
+SP4N_SECRET_ID (Secrets Manager JSON) and/or SP4N_PARAMETER_PREFIX (SSM, SecureString) override
+them; optional SP4N_TIMEOUT ("connect,read" seconds), SP4N_MAX_ATTEMPTS, SP4N_INSTITUTION.
+With STAGE=local (or unset) the local stand-in is the default: http://127.0.0.1:$LAPOR_SP4N_PORT
+(or $SP4N_STANDIN_PORT, else 8100), key "local-key", token "local-token".
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Annotated, Any, TypeVar
+
+import requests
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+from chalicelib.domain.clock import WIB
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOAD_TYPES: Mapping[str, str] = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
+_COMPLAINT_ID = re.compile(r"\d{7}")
+
+
+# -- errors ----------------------------------------------------------------------------------
+class Sp4nError(Exception):
+    """Any failure talking to SP4N-LAPOR!. Messages never carry payloads or credentials."""
+
+    transient = False
+
+    def __init__(self, message: str, *, attempts: int = 0, status: int | None = None) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.status = status
+
+
+class Sp4nUnavailable(Sp4nError):
+    """Transient: connection errors, timeouts, 5xx or 429 that outlasted the retries."""
+
+    transient = True
+
+    def __init__(self, message: str, *, attempts: int = 0, status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message, attempts=attempts, status=status)
+        self.retry_after = retry_after
+
+
+class Sp4nRejected(Sp4nError):
+    """Permanent: a 4xx other than 429. Resending the same request will fail the same way."""
+
+    def __init__(self, message: str, *, attempts: int = 0, status: int | None = None,
+                 errors: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message, attempts=attempts, status=status)
+        self.errors = dict(errors or {})
+
+
+class Sp4nAuthError(Sp4nRejected):
+    """401/403: our key or token is wrong or revoked (a configuration problem, not the report's)."""
+
+
+class Sp4nNotFound(Sp4nRejected):
+    """404: LAPOR! does not know that complaint (or route)."""
+
+
+class Sp4nProtocolError(Sp4nError):
+    """A 2xx (or 3xx) whose body is not what the API promises. Not retried: it may have acted."""
+
+
+class Sp4nConfigError(Sp4nError):
+    """Missing or invalid configuration (names the variables, never their values)."""
+
+
+# -- personal data ---------------------------------------------------------------------------
+# Emails, Indonesian mobile numbers (08.., 628.., +62 8..) and long digit runs: the last covers
+# NIK and KK (16 digits), BPJS (13) and typos of them. None belongs in a national public record.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w+.])(?:(?:\+\s?62|62)[\s\-]?|0)8(?:[\s.\-]?\d){7,11}(?!\d)")
+_ID_NUMBER = re.compile(r"(?<!\d)\d(?:[\s.\-]?\d){12,17}(?!\d)")
+REDACTED_EMAIL = "[email dihapus]"
+REDACTED_PHONE = "[nomor telepon dihapus]"
+REDACTED_ID = "[nomor identitas dihapus]"
+REDACTED_NAME = "[nama dihapus]"
+# Honorifics and titles are not the name: redacting "Bapak" everywhere would garble the text.
+_NAME_STOPWORDS = frozenset({
+    "bapak", "pak", "ibu", "bu", "sdr", "sdri", "saudara", "saudari", "haji", "hajjah", "hj",
+    "mas", "mbak", "teh", "kang", "aa", "neng", "dr", "drs", "dra", "ir", "prof", "spd", "skom",
+    "st", "se", "sh", "mm", "binti", "bin", "van", "der", "dan",
+})
+
+
+def personal_data_found(text: str) -> list[str]:
+    """Kinds of personal data the text seems to contain (email, phone, id_number)."""
+    kinds = [k for k, rx in (("email", _EMAIL), ("phone", _PHONE), ("id_number", _ID_NUMBER)) if rx.search(text)]
+    return kinds
+
+
+def _loose_digits(digits: str) -> str:
+    return r"[\s.\-]?".join(re.escape(d) for d in digits)
+
+
+def redact_text(text: str, reporter: Mapping[str, Any] | None = None, *, contacts: bool = True) -> str:
+    """The text without the reporter's identity, numbers that look like an identity number and,
+    when ``contacts`` is true, any email or mobile number."""
+    out = text
+    if contacts:
+        out = _EMAIL.sub(REDACTED_EMAIL, out)
+        out = _PHONE.sub(REDACTED_PHONE, out)
+    out = _ID_NUMBER.sub(REDACTED_ID, out)
+    for key in ("nik", "phone"):
+        value = str((reporter or {}).get(key) or "")
+        digits = re.sub(r"\D", "", value)
+        national = digits[2:] if key == "phone" and digits.startswith("62") else digits.lstrip("0")
+        # Every way the same phone is written: 62812..., 0812..., 812...
+        variants = {digits, national, "0" + national, "62" + national} if key == "phone" else {digits}
+        for variant in sorted(variants, key=len, reverse=True):
+            if len(variant) >= 6:
+                out = re.sub(rf"(?<!\d){_loose_digits(variant)}(?!\d)", REDACTED_PHONE if key == "phone" else REDACTED_ID, out)
+    email = str((reporter or {}).get("email") or "").strip()
+    if email:
+        out = re.sub(re.escape(email), REDACTED_EMAIL, out, flags=re.IGNORECASE)
+    name = " ".join(str((reporter or {}).get("name") or "").split())
+    if name:
+        out = re.sub(r"(?<!\w)" + r"\s+".join(re.escape(p) for p in name.split()) + r"(?!\w)",
+                     REDACTED_NAME, out, flags=re.IGNORECASE)
+        # Parts of the name as well ("Budi" of "Budi Santoso"): an anonymous reporter who signs
+        # with a first name is still identifiable in a small desa.
+        for part in {p.strip(".,") for p in name.split()}:
+            if len(part) >= 3 and re.sub(r"\W", "", part).lower() not in _NAME_STOPWORDS:
+                out = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", REDACTED_NAME, out, flags=re.IGNORECASE)
+    return out
+
+
+# -- request payload -------------------------------------------------------------------------
+class Sp4nComplaintIn(BaseModel):
+    """What ``POST /complaints/complaint`` receives. Closed: no field can carry the reporter."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    title: str = Field(min_length=1, max_length=255)
+    content: str = Field(min_length=1, max_length=10000)
+    classification_id: int = Field(ge=1)
+    category_id: int = Field(ge=1)
+    location_id: int = Field(ge=1)
+    date_of_incident: date
+    is_anonymous: bool
+    is_secret: bool
+    attachments: list[str] = Field(default_factory=list)
+
+    @field_validator("title", "content")
+    @classmethod
+    def _no_personal_data(cls, value: str) -> str:
+        # A second lock behind payload_from_report: even a hand-built payload cannot leak them.
+        kinds = personal_data_found(value)
+        if kinds:
+            raise ValueError(f"contains personal data ({', '.join(kinds)}); use redact_text")
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+# Kemendagri codes of KBB's kecamatan (Kepmendagri 050-145/2022, 32.17.xx). ASSUMPTION: LAPOR!'s
+# location_id is this code as a number; the regency itself (3217) when the kecamatan is unknown.
+KECAMATAN_LOCATION_IDS: Mapping[str, int] = {
+    name: 321700 + i for i, name in enumerate((
+        "lembang", "parongpong", "cisarua", "cikalongwetan", "cipeundeuy", "ngamprah", "cipatat",
+        "padalarang", "batujajar", "cihampelas", "cililin", "cipongkor", "rongga", "sindangkerta",
+        "gununghalu", "saguling"), start=1)
+}
+
+
+@dataclass(frozen=True)
+class Sp4nMappings:
+    """How our codes become LAPOR! master ids. ASSUMPTION until the agency account shows the
+    real masters: classification 1/2/3 as LAPOR!'s own order; categories via configuration."""
+
+    classification_ids: Mapping[str, int] = field(default_factory=lambda: {
+        "pengaduan": 1, "aspirasi": 2, "permintaan_informasi": 3})
+    category_ids: Mapping[str, int] = field(default_factory=dict)
+    default_category_id: int = 1
+    location_ids: Mapping[str, int] = field(default_factory=lambda: dict(KECAMATAN_LOCATION_IDS))
+    default_location_id: int = 3217
+
+    def location_id(self, kecamatan: str | None) -> int:
+        key = re.sub(r"[^0-9a-z]", "", (kecamatan or "").lower())
+        if key.isdigit() and len(key) == 6 and key.startswith("3217"):
+            return int(key)  # already a Kemendagri code ("32.17.01" or "321701")
+        key = key.removeprefix("kecamatan")
+        return self.location_ids.get(key, self.default_location_id)
+
+
+DEFAULT_MAPPINGS = Sp4nMappings()
+_FLAGS = {"publik": (False, False), "anonim": (True, False), "rahasia": (False, True)}
+
+
+def payload_from_report(report: Mapping[str, Any], *, document_ids: Sequence[str] | None = None,
+                        mappings: Sp4nMappings = DEFAULT_MAPPINGS, today: date | None = None) -> Sp4nComplaintIn:
+    """The LAPOR! create payload for one of our reports.
+
+    Keys read from ``report`` (anything else is ignored, so a full Report item may be passed):
+    ``type`` (pengaduan|aspirasi|permintaan_informasi), ``title``, ``description``, ``category``
+    (our code, optional), ``kecamatan`` (code or name; else ``location.kecamatan``),
+    ``incident_date`` (YYYY-MM-DD or date, optional; else the date of ``created_at``, else
+    today in WIB), ``privacy`` (publik|anonim|rahasia: anonim -> is_anonymous, rahasia ->
+    is_secret), ``attachments`` (LAPOR! document ids from ``upload_file``, not our attachment
+    ids: pass ``document_ids`` to give them explicitly), and ``reporter`` / ``nik`` only so that
+    their values are cut out of the text. The reporter's name, email, phone and NIK are never
+    sent, in any field, even if the citizen typed them into the description.
+    """
+    privacy = report.get("privacy")
+    if privacy not in _FLAGS:
+        # Fail closed: guessing "publik" for a report of unknown privacy could expose it.
+        raise ValueError(f"privacy must be one of {sorted(_FLAGS)}")
+    is_anonymous, is_secret = _FLAGS[privacy]
+    rtype = str(report.get("type"))
+    if rtype not in mappings.classification_ids:
+        raise ValueError(f"type must be one of {sorted(mappings.classification_ids)}")
+    reporter = dict(report.get("reporter") or {})
+    if report.get("nik"):
+        reporter["nik"] = report["nik"]
+    title = redact_text(str(report.get("title") or "").strip(), reporter)
+    content = redact_text(str(report.get("description") or "").strip(), reporter)
+    if not title or not content:
+        raise ValueError("title and description are required")
+    location: Mapping[str, Any] = report.get("location") or {}
+    if not isinstance(location, Mapping):
+        location = {}
+    category = report.get("category")
+    return Sp4nComplaintIn(
+        title=title[:255],
+        content=content[:10000],
+        classification_id=mappings.classification_ids[rtype],
+        category_id=mappings.category_ids.get(category, mappings.default_category_id) if category
+        else mappings.default_category_id,
+        location_id=mappings.location_id(report.get("kecamatan") or location.get("kecamatan")),
+        date_of_incident=_incident_date(report, today),
+        is_anonymous=is_anonymous,
+        is_secret=is_secret,
+        attachments=[str(d) for d in (document_ids if document_ids is not None else report.get("attachments") or [])],
+    )
+
+
+def _incident_date(report: Mapping[str, Any], today: date | None) -> date:
+    value = report.get("incident_date")
+    if isinstance(value, datetime):
+        return value.astimezone(WIB).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    if value:
+        return date.fromisoformat(str(value))
+    created = report.get("created_at")
+    if created:
+        at = created if isinstance(created, datetime) else datetime.fromisoformat(str(created))
+        if at.tzinfo is not None:
+            return at.astimezone(WIB).date()
+    return today or datetime.now(WIB).date()
+
+
+# -- response models -------------------------------------------------------------------------
+def _as_complaint_id(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _COMPLAINT_ID.fullmatch(value):
+        raise ValueError("complaint_id must be a 7-digit number")
+    return value
+
+
+def _as_code(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ComplaintId = Annotated[str, BeforeValidator(_as_complaint_id)]
+Code = Annotated[str, BeforeValidator(_as_code)]
+
+
+class _Response(BaseModel):
+    # Unknown fields are ignored, not forbidden: the real API is undocumented to us and may grow
+    # fields. Everything we rely on is required and typed, so its absence is a protocol error,
+    # and whatever we do not model (a reporter's identity, say) is never taken in.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Sp4nDocument(_Response):
+    id: Code = Field(min_length=1)
+
+
+class Sp4nCreated(_Response):
+    complaint_id: ComplaintId
+
+
+class Sp4nLog(_Response):
+    at: AwareDatetime
+    status_code: Code
+    status_name: str
+    message: str | None = None
+
+
+class Sp4nComplaint(_Response):
+    """A complaint as LAPOR! reports it (detail, and each item of ``list_changes``)."""
+
+    complaint_id: ComplaintId
+    status_code: Code
+    status_name: str
+    disposition_name: str | None = None
+    logs: list[Sp4nLog] = Field(default_factory=list)
+    title: str | None = None
+    content: str | None = None
+    classification_id: int | None = None
+    category_id: int | None = None
+    location_id: int | None = None
+    date_of_incident: date | None = None
+    is_anonymous: bool | None = None
+    is_secret: bool | None = None
+    attachments: list[Code] = Field(default_factory=list)
+    institution: str | None = None
+    source: str | None = None  # stand-in: "integration" (sent by us) or "lapor" (filed there)
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+
+class Sp4nFollowup(_Response):
+    id: Code
+    complaint_id: ComplaintId
+    content: str
+    author: str | None = None
+    attachments: list[Code] = Field(default_factory=list)
+    created_at: AwareDatetime | None = None
+
+
+class Sp4nInstitution(_Response):
+    id: Code
+    name: str
+    code: str | None = None
+
+
+class Sp4nTemplate(_Response):
+    id: Code
+    title: str
+    content: str
+
+
+class _Meta(_Response):
+    next_page: int | None = None
+
+
+_DOCS = TypeAdapter(list[Sp4nDocument])
+_CREATED = TypeAdapter(Sp4nCreated)
+_COMPLAINT = TypeAdapter(Sp4nComplaint)
+_COMPLAINTS = TypeAdapter(list[Sp4nComplaint])
+_FOLLOWUP = TypeAdapter(Sp4nFollowup)
+_FOLLOWUPS = TypeAdapter(list[Sp4nFollowup])
+_INSTITUTIONS = TypeAdapter(list[Sp4nInstitution])
+_TEMPLATES = TypeAdapter(list[Sp4nTemplate])
+_META = TypeAdapter(_Meta)
+
+
+def _check_id(complaint_id: str) -> str:
+    # The id goes into a URL path: anything but 7 digits is a caller bug, never sent.
+    text = str(complaint_id)
+    if not _COMPLAINT_ID.fullmatch(text):
+        raise ValueError("complaint_id must be a 7-digit number")
+    return text
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), None if absent."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        at = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return max(0.0, (at - (now or datetime.now(UTC))).total_seconds())
+
+
+# -- the client ------------------------------------------------------------------------------
+class Sp4nClient:
+    """HTTP client for SP4N-LAPOR! with bounded retries (exponential backoff, full jitter)."""
+
+    def __init__(self, base_url: str, api_key: str, token: str,
+                 timeout: float | tuple[float, float] = (3.05, 10), max_attempts: int = 4,
+                 backoff_base: float = 0.5, backoff_cap: float = 8, sleep: Callable[[float], None] = time.sleep,
+                 session: requests.Session | None = None, *,
+                 uniform: Callable[[float, float], float] = random.uniform, max_retry_after: float = 30.0,
+                 institution: str = "KBB", page_size: int = 100, max_pages: int = 100) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise Sp4nConfigError("SP4N base URL must start with http:// or https://")
+        if not api_key or not token:
+            raise Sp4nConfigError("SP4N API key and token are required")
+        if max_attempts < 1 or backoff_base < 0 or backoff_cap < 0:
+            raise ValueError("max_attempts >= 1 and non-negative backoff are required")
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {api_key}", "token": token,
+                         "Accept": "application/json", "User-Agent": "lapor-kbb-sp4n/1"}
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_retry_after = max_retry_after
+        self.institution = institution
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self._sleep = sleep
+        self._uniform = uniform
+        self._session = session or requests.Session()
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._total_attempts = 0
+
+    def __repr__(self) -> str:  # never the key or token
+        return f"Sp4nClient(base_url={self.base_url!r}, institution={self.institution!r})"
+
+    # -- configuration ---------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Sp4nClient:
+        """A client configured from the environment, Secrets Manager or SSM (see module doc)."""
+        env: Mapping[str, str] = os.environ if environ is None else environ
+        conf: dict[str, str | None] = {"base_url": env.get("SP4N_BASE_URL"), "api_key": env.get("SP4N_API_KEY"),
+                                       "token": env.get("SP4N_API_TOKEN")}
+        if env.get("SP4N_SECRET_ID"):
+            conf.update({k: v for k, v in _from_secrets_manager(env["SP4N_SECRET_ID"]).items() if v})
+        if env.get("SP4N_PARAMETER_PREFIX"):
+            conf.update({k: v for k, v in _from_parameter_store(env["SP4N_PARAMETER_PREFIX"]).items() if v})
+        if env.get("STAGE", "local") == "local":
+            port = env.get("LAPOR_SP4N_PORT") or env.get("SP4N_STANDIN_PORT") or "8100"
+            conf["base_url"] = conf["base_url"] or f"http://127.0.0.1:{port}"
+            conf["api_key"] = conf["api_key"] or "local-key"
+            conf["token"] = conf["token"] or "local-token"
+        missing = [n for n, k in (("SP4N_BASE_URL", "base_url"), ("SP4N_API_KEY", "api_key"),
+                                  ("SP4N_API_TOKEN", "token")) if not conf[k]]
+        if missing:
+            raise Sp4nConfigError(f"SP4N-LAPOR! is not configured: {', '.join(missing)} missing")
+        options: dict[str, Any] = {}
+        try:
+            if env.get("SP4N_TIMEOUT"):
+                parts = [float(p) for p in env["SP4N_TIMEOUT"].split(",")]
+                options["timeout"] = parts[0] if len(parts) == 1 else (parts[0], parts[1])
+            if env.get("SP4N_MAX_ATTEMPTS"):
+                options["max_attempts"] = int(env["SP4N_MAX_ATTEMPTS"])
+        except (ValueError, IndexError):
+            raise Sp4nConfigError("SP4N_TIMEOUT must be 'seconds' or 'connect,read'; "
+                                  "SP4N_MAX_ATTEMPTS an integer") from None
+        if env.get("SP4N_INSTITUTION"):
+            options["institution"] = env["SP4N_INSTITUTION"]
+        return cls(str(conf["base_url"]), str(conf["api_key"]), str(conf["token"]), **{**options, **kwargs})
+
+    # -- attempts ----------------------------------------------------------------------------
+    @property
+    def last_attempts(self) -> int:
+        """HTTP attempts made by the last call on this thread, successful or not."""
+        return int(getattr(self._local, "attempts", 0))
+
+    @property
+    def total_attempts(self) -> int:
+        with self._lock:
+            return self._total_attempts
+
+    def _begin(self) -> None:
+        self._local.attempts = 0
+
+    # -- API ---------------------------------------------------------------------------------
+    def upload_file(self, content: bytes, content_type: str) -> str:
+        """Upload one attachment; returns its LAPOR! document id. The file name sent is neutral:
+        citizens name files after themselves ("KTP_Budi.jpg")."""
+        if content_type not in UPLOAD_TYPES:
+            raise ValueError(f"content_type must be one of {sorted(UPLOAD_TYPES)}")
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise ValueError("attachments are at most 10 MB")
+        self._begin()
+        results = self._call("upload_file", "POST", "/complaints/complaint/file",
+                             files={"file": ("lampiran" + UPLOAD_TYPES[content_type], content, content_type)})
+        docs = self._parse(_DOCS, results["data"], "upload_file")
+        if len(docs) != 1:
+            raise Sp4nProtocolError(f"upload_file: expected one document id, got {len(docs)}",
+                                    attempts=self.last_attempts)
+        return docs[0].id
+
+    def create_complaint(self, payload: Sp4nComplaintIn) -> str:
+        """File a complaint; returns LAPOR!'s 7-digit complaint id."""
+        self._begin()
+        results = self._call("create_complaint", "POST", "/complaints/complaint", json=payload.model_dump(mode="json"))
+        return self._parse(_CREATED, results["data"], "create_complaint").complaint_id
+
+    def add_followup(self, complaint_id: str, content: str, *, attachments: Sequence[str] = (),
+                     reporter: Mapping[str, Any] | None = None) -> str:
+        """Post an answer (tindak lanjut); returns the follow-up id. Identity numbers and the given
+        reporter's details are cut out; other contacts stay (an OPD may give its own hotline)."""
+        cid = _check_id(complaint_id)
+        text = redact_text(content.strip(), reporter, contacts=False)
+        if not text:
+            raise ValueError("content is required")
+        body: dict[str, Any] = {"complaint_id": cid, "content": text}
+        if attachments:
+            body["attachments"] = [str(a) for a in attachments]
+        self._begin()
+        results = self._call("add_followup", "POST", "/complaints/followup/add", json=body)
+        return self._parse(_FOLLOWUP, results["data"], "add_followup").id
+
+    def get_complaint(self, complaint_id: str) -> Sp4nComplaint:
+        cid = _check_id(complaint_id)
+        self._begin()
+        results = self._call("get_complaint", "GET", f"/complaints/{cid}/complaint")
+        return self._parse(_COMPLAINT, results["data"], "get_complaint")
+
+    def get_followups(self, complaint_id: str) -> list[Sp4nFollowup]:
+        cid = _check_id(complaint_id)
+        self._begin()
+        results = self._call("get_followups", "GET", f"/complaints/{cid}/followups")
+        return self._parse(_FOLLOWUPS, results["data"], "get_followups")
+
+    def reject(self, complaint_id: str, reason: str, *, reporter: Mapping[str, Any] | None = None) -> None:
+        """Hand a complaint back as not our authority (bukan wewenang)."""
+        cid = _check_id(complaint_id)
+        text = redact_text(reason.strip(), reporter, contacts=False)
+        if not text:
+            raise ValueError("reason is required")
+        self._begin()
+        self._call("reject", "POST", f"/complaints/process/{cid}/reject", json={"reason": text})
+
+    def list_changes(self, since: datetime) -> list[Sp4nComplaint]:
+        """Complaints of our institution changed at or after ``since`` (inclusive: a change can be
+        seen twice, so callers apply them idempotently), oldest first, all pages."""
+        if since.tzinfo is None:
+            raise ValueError("since must carry a UTC offset")
+        self._begin()
+        items: list[Sp4nComplaint] = []
+        page = 1
+        while True:
+            results = self._call("list_changes", "GET", "/complaints", params={
+                "institution": self.institution, "updated_since": since.isoformat(),
+                "page": page, "per_page": self.page_size})
+            page_items: list[Sp4nComplaint] = self._parse(_COMPLAINTS, results["data"], "list_changes")
+            items.extend(page_items)
+            meta = self._parse(_META, results.get("meta") or {}, "list_changes")
+            if meta.next_page is None:
+                return items
+            if meta.next_page <= page or page >= self.max_pages:
+                raise Sp4nProtocolError("list_changes: pagination does not advance or never ends",
+                                        attempts=self.last_attempts)
+            page = meta.next_page
+
+    def get_institutions(self) -> list[Sp4nInstitution]:
+        self._begin()
+        return self._parse(_INSTITUTIONS, self._call("get_institutions", "GET", "/masters/institutions/external")["data"],
+                           "get_institutions")
+
+    def get_templates(self) -> list[Sp4nTemplate]:
+        self._begin()
+        return self._parse(_TEMPLATES, self._call("get_templates", "GET", "/masters/templates")["data"],
+                           "get_templates")
+
+    # -- transport ---------------------------------------------------------------------------
+    def backoff_ceiling(self, attempt: int) -> float:
+        """Upper bound of the wait after failed attempt ``attempt`` (1-based)."""
+        return float(min(self.backoff_cap, self.backoff_base * (2.0 ** (attempt - 1))))
+
+    def _call(self, op: str, method: str, path: str, *, json: Any = None,
+              params: Mapping[str, Any] | None = None, files: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """One logical request with retries; returns the ``results`` object of the envelope."""
+        url = self.base_url + path
+        reason = ""
+        for attempt in range(1, self.max_attempts + 1):
+            self._local.attempts = self.last_attempts + 1
+            with self._lock:
+                self._total_attempts += 1
+            retry_after: float | None = None
+            status: int | None = None
+            try:
+                resp = self._session.request(method, url, headers=self._headers, json=json, params=params,
+                                             files=files, timeout=self.timeout, allow_redirects=False)
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                reason = type(exc).__name__
+            else:
+                status = resp.status_code
+                if 200 <= status < 300:
+                    return self._results(resp, op)
+                if 300 <= status < 400:
+                    # Redirects are not followed: they would resend our credentials elsewhere.
+                    raise Sp4nProtocolError(f"{op}: unexpected redirect HTTP {status}",
+                                            attempts=self.last_attempts, status=status)
+                if status != 429 and status < 500:
+                    raise self._rejection(resp, op)
+                reason = f"HTTP {status}"
+                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+            if attempt >= self.max_attempts:
+                break
+            if retry_after is not None and retry_after > self.max_retry_after:
+                # Waiting that long would hold a Lambda idle; let the queue redeliver later.
+                raise Sp4nUnavailable(f"{op}: {reason}, Retry-After {retry_after:.0f}s is beyond our patience",
+                                      attempts=self.last_attempts, status=status, retry_after=retry_after)
+            # Full jitter spreads retries of many workers; Retry-After is a floor, never shortened.
+            delay = self._uniform(0.0, self.backoff_ceiling(attempt))
+            if retry_after is not None:
+                delay = max(delay, retry_after)
+            log.warning("sp4n %s attempt %d failed (%s); retrying in %.2fs", op, attempt, reason, delay)
+            self._sleep(delay)
+        log.error("sp4n %s unavailable after %d attempts (%s)", op, self.last_attempts, reason)
+        raise Sp4nUnavailable(f"{op}: SP4N-LAPOR! unavailable after {self.last_attempts} attempts ({reason})",
+                              attempts=self.last_attempts, status=status, retry_after=retry_after)
+
+    def _results(self, resp: requests.Response, op: str) -> dict[str, Any]:
+        try:
+            body = resp.json()
+        except ValueError:
+            raise Sp4nProtocolError(f"{op}: HTTP {resp.status_code} answer is not JSON "
+                                    f"({resp.headers.get('Content-Type', 'no content type')})",
+                                    attempts=self.last_attempts, status=resp.status_code) from None
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, dict) or "data" not in results:
+            raise Sp4nProtocolError(f"{op}: answer lacks the results.data envelope",
+                                    attempts=self.last_attempts, status=resp.status_code)
+        return results
+
+    def _parse(self, adapter: TypeAdapter[T], value: Any, op: str) -> T:
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as exc:
+            # Field paths and reasons only: the input values may be someone's complaint.
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'data'}: {e['msg']}"
+                                 for e in exc.errors(include_input=False, include_url=False)[:5])
+            raise Sp4nProtocolError(f"{op}: unexpected answer: {problems}", attempts=self.last_attempts) from None
+
+    def _rejection(self, resp: requests.Response, op: str) -> Sp4nRejected:
+        message = ""
+        errors: dict[str, Any] = {}
+        try:
+            results = resp.json().get("results") or {}
+            message = str(results.get("message") or "")[:200]
+            found = results.get("errors")
+            errors = found if isinstance(found, dict) else {}
+        except (ValueError, AttributeError):
+            pass
+        status = resp.status_code
+        cls = Sp4nAuthError if status in (401, 403) else Sp4nNotFound if status == 404 else Sp4nRejected
+        text = f"{op}: SP4N-LAPOR! answered HTTP {status}" + (f": {message}" if message else "")
+        return cls(text, attempts=self.last_attempts, status=status, errors=errors)
+
+
+# -- AWS configuration sources (boto3 only through adapters.aws, imported lazily) -------------
+_ALIASES = {"base_url": "base_url", "sp4n_base_url": "base_url", "api_key": "api_key", "sp4n_api_key": "api_key",
+            "key": "api_key", "token": "token", "api_token": "token", "sp4n_api_token": "token"}
+
+
+def _normalise(values: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in values.items():
+        key = _ALIASES.get(str(name).strip().lower().replace("-", "_"))
+        if key and isinstance(value, str) and value:
+            out[key] = value
+    return out
+
+
+def _from_secrets_manager(secret_id: str) -> dict[str, str]:
+    """The secret is JSON: {"base_url"?, "api_key", "token"} (SP4N_* spellings accepted)."""
+    from chalicelib.adapters import aws  # lazily: only AWS deployments read secrets
+
+    raw = aws.client("secretsmanager").get_secret_value(SecretId=secret_id).get("SecretString") or ""
+    try:
+        values = json.loads(raw)
+    except json.JSONDecodeError:
+        raise Sp4nConfigError(f"secret {secret_id} is not a JSON object") from None
+    if not isinstance(values, dict):
+        raise Sp4nConfigError(f"secret {secret_id} is not a JSON object")
+    return _normalise(values)
+
+
+def _from_parameter_store(prefix: str) -> dict[str, str]:
+    """Parameters <prefix>/base_url, <prefix>/api_key, <prefix>/token (SecureString welcome)."""
+    from chalicelib.adapters import aws  # lazily, as above
+
+    path = "/" + prefix.strip("/")
+    values: dict[str, Any] = {}
+    for page in aws.client("ssm").get_paginator("get_parameters_by_path").paginate(
+            Path=path, Recursive=False, WithDecryption=True):
+        for p in page.get("Parameters", []):
+            values[p["Name"].rsplit("/", 1)[-1]] = p.get("Value")
+    return _normalise(values)
