@@ -1,0 +1,18 @@
+// Lapor KBB web client configuration. This file is configuration, not code: the deploy
+// overwrites it (API base URL and sign-in settings of the stage). Keep it a plain script that
+// only assigns window.LAPOR_KBB_CONFIG.
+window.LAPOR_KBB_CONFIG = {
+  // Base URL of the API, without a trailing slash.
+  apiBase: "http://127.0.0.1:8000",
+  auth: {
+    // "local": staff paste a token printed by `python -m chalicelib.cli token --role ...`.
+    // "cognito": the Cognito hosted UI; then also set:
+    //   domain:   "https://<prefix>.auth.<region>.amazoncognito.com"
+    //   clientId: "<app client id>" (a public client, no secret)
+    //   flow:     "pkce" (authorization code + PKCE, recommended) or "implicit"
+    //   scopes:   "openid email profile"
+    //   tokenUse: "id" (send the ID token, which carries the role claims) or "access"
+    //   redirectUri: optional; defaults to this page's URL without query and hash
+    mode: "local"
+  }
+};

@@ -1,0 +1,241 @@
+// Form building blocks: labelled fields with hint and error slots, mapping of the API's
+// validation `details` to fields, and the attachment picker that uploads through presigned POSTs.
+import { h, nextId, clear, $all } from './dom.js';
+import { uploadFile, ApiError, MAX_UPLOAD, UPLOAD_TYPES } from './api.js';
+
+/**
+ * A labelled control. `name` is the dotted API field name (e.g. "reporter.phone"); the wrapper
+ * carries it in data-field so API errors find their place.
+ */
+export function field({ label, name, type = 'text', required = false, optional = false, hint, control, attrs = {} }) {
+  const id = attrs.id || nextId(`f-${name.replace(/[^a-z0-9]/gi, '-')}`);
+  const hintId = hint ? `${id}-hint` : null;
+  const errId = `${id}-err`;
+  let el = control;
+  if (!el) {
+    if (type === 'textarea') el = h('textarea', { ...attrs, id, name });
+    else if (type === 'select') el = h('select', { ...attrs, id, name });
+    else el = h('input', { ...attrs, id, name, type });
+  } else {
+    el.id = id;
+    if (!el.name) el.name = name;
+  }
+  el.setAttribute('aria-describedby', [hintId, errId].filter(Boolean).join(' '));
+  if (required) el.setAttribute('aria-required', 'true');
+  return h('div', { class: 'field', 'data-field': name },
+    h('label', { for: id }, label,
+      required ? h('span', { class: 'req' }, ' (wajib)') : null,
+      optional ? h('span', { class: 'opt' }, ' (opsional)') : null),
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+    el,
+    h('p', { class: 'field-error', id: errId }));
+}
+
+/**
+ * A group of radio buttons as a fieldset. options: [{value, label, desc}].
+ */
+export function radioGroup({ legend, name, options, value, required = false, hint, inline = false }) {
+  const gid = nextId(`g-${name}`);
+  const hintId = hint ? `${gid}-hint` : null;
+  const errId = `${gid}-err`;
+  const fs = h('fieldset', { class: 'field', 'data-field': name, 'aria-describedby': [hintId, errId].filter(Boolean).join(' ') },
+    h('legend', {}, legend, required ? h('span', { class: 'req' }, ' (wajib)') : null),
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
+    h('div', { class: inline ? 'choices-inline' : 'choices' },
+      options.map((o) => {
+        const id = nextId(`r-${name}`);
+        const descId = o.desc ? `${id}-desc` : null;
+        return h('div', { class: 'choice' },
+          h('input', { type: 'radio', id, name, value: o.value, checked: o.value === value, 'aria-describedby': descId }),
+          h('label', { for: id },
+            h('span', { class: 'choice-title' }, o.label),
+            o.desc ? h('span', { class: 'choice-desc', id: descId }, o.desc) : null));
+      })),
+    h('p', { class: 'field-error', id: errId }));
+  return fs;
+}
+
+export function radioValue(form, name) {
+  const r = form.querySelector(`input[type="radio"][name="${name}"]:checked`);
+  return r ? r.value : '';
+}
+
+export function val(form, name) {
+  const el = form.elements.namedItem(name);
+  if (!el) return '';
+  return typeof el.value === 'string' ? el.value.trim() : '';
+}
+
+export function options(select, items, { placeholder, value } = {}) {
+  clear(select);
+  if (placeholder !== undefined) select.append(h('option', { value: '' }, placeholder));
+  for (const it of items) select.append(h('option', { value: it.value }, it.label));
+  if (value !== undefined) select.value = value;
+  return select;
+}
+
+// ---- errors -----------------------------------------------------------------------------
+
+/** Normalise a detail's field name: "body.reporter.phone", ["reporter","phone"], "attachments[0]". */
+function detailField(d) {
+  if (!d || typeof d !== 'object') return '';
+  let f = d.field ?? d.loc ?? d.path ?? '';
+  if (Array.isArray(f)) f = f.join('.');
+  f = String(f).replace(/\[(\d+)\]/g, '.$1').replace(/^(body|json|request)\./, '');
+  return f;
+}
+
+function detailMessage(d) {
+  if (typeof d === 'string') return d;
+  return (d && (d.message || d.msg)) || 'Isian tidak valid.';
+}
+
+/** Find the field wrapper for a dotted name, walking up the name when needed (attachments.0). */
+function findWrapper(form, name) {
+  let n = name;
+  while (n) {
+    const w = form.querySelector(`[data-field="${CSS.escape(n)}"]`);
+    if (w) return w;
+    n = n.includes('.') ? n.slice(0, n.lastIndexOf('.')) : '';
+  }
+  return null;
+}
+
+export function clearErrors(form) {
+  for (const w of $all('.has-error', form)) w.classList.remove('has-error');
+  for (const e of $all('.field-error', form)) clear(e);
+  for (const c of $all('[aria-invalid="true"]', form)) c.removeAttribute('aria-invalid');
+  const s = form.querySelector('.error-summary');
+  if (s) s.remove();
+}
+
+function firstControl(w) {
+  return w.matches('input,select,textarea') ? w : w.querySelector('input,select,textarea,button');
+}
+
+/**
+ * Show errors: details = [{field, message}]. Each goes next to its field; the rest, and a list
+ * of links to all, go into a summary at the top of the form, which gets the focus.
+ */
+export function showErrors(form, details, { title = 'Periksa kembali isian berikut:', intro } = {}) {
+  clearErrors(form);
+  const items = [];
+  for (const d of details) {
+    const name = detailField(d);
+    const message = detailMessage(d);
+    const w = name ? findWrapper(form, name) : null;
+    if (w) {
+      w.classList.add('has-error');
+      const slot = w.querySelector(':scope > .field-error') || w.querySelector('.field-error');
+      if (slot) slot.append(slot.textContent ? ` ${message}` : message);
+      const c = firstControl(w);
+      if (c && c.type !== 'radio' && c.type !== 'checkbox') c.setAttribute('aria-invalid', 'true');
+      const labelEl = w.querySelector('legend, label');
+      const labelText = labelEl ? labelEl.textContent.replace(/\s*\((wajib|opsional)\)\s*$/, '') : name;
+      items.push({ text: `${labelText}: ${message}`, target: c });
+    } else {
+      items.push({ text: name ? `${name}: ${message}` : message, target: null });
+    }
+  }
+  const summary = h('div', { class: 'msg msg-error error-summary', role: 'alert', tabindex: '-1' },
+    h('p', { class: 'msg-title' }, title),
+    intro ? h('p', {}, intro) : null,
+    h('ul', {}, items.map((it) => h('li', {}, it.target
+      ? h('a', { href: '#', onclick: (e) => { e.preventDefault(); it.target.focus(); } }, it.text)
+      : it.text))));
+  form.prepend(summary);
+  summary.focus();
+  return summary;
+}
+
+/** Show an ApiError on a form: field details when present, else the plain message. */
+export function showApiError(form, err, extra) {
+  if (err instanceof ApiError && err.code === 'validation_error' && err.details.length) {
+    return showErrors(form, err.details, { intro: extra });
+  }
+  clearErrors(form);
+  const text = err instanceof ApiError ? err.text : 'Terjadi kesalahan. Coba lagi.';
+  const box = h('div', { class: 'msg msg-error error-summary', role: 'alert', tabindex: '-1' },
+    h('p', { class: 'msg-title' }, 'Belum berhasil'), h('p', {}, text), extra || null);
+  form.prepend(box);
+  box.focus();
+  return box;
+}
+
+// ---- attachments ------------------------------------------------------------------------
+
+function fmtSize(n) {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toLocaleString('id-ID', { maximumFractionDigits: 1 })} MB`;
+  return `${Math.max(1, Math.round(n / 1024)).toLocaleString('id-ID')} KB`;
+}
+
+/**
+ * A file picker that uploads each chosen file at once (POST /attachments, then the presigned
+ * POST) and lists the progress. widget.ids() waits for pending uploads and returns the ids.
+ */
+export function attachmentPicker({ name = 'attachments', label = 'Lampiran foto atau PDF', staff = false, max = 5 } = {}) {
+  const entries = [];
+  const list = h('ul', { class: 'file-list', 'aria-label': 'Berkas terpilih' });
+  const live = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+  const input = h('input', { type: 'file', multiple: true, accept: UPLOAD_TYPES.join(',') });
+  const wrapper = field({
+    label, name, optional: true, control: input,
+    hint: `Foto JPG/PNG atau dokumen PDF, maksimal ${fmtSize(MAX_UPLOAD)} per berkas, paling banyak ${max} berkas. Jangan unggah foto KTP.`,
+  });
+  wrapper.append(list, live);
+
+  function render() {
+    clear(list);
+    for (const e of entries) {
+      const state = e.state === 'done' ? h('span', { class: 'file-state ok' }, 'Terunggah')
+        : e.state === 'error' ? h('span', { class: 'file-state err' }, e.error)
+          : h('span', { class: 'file-state' }, 'Mengunggah…');
+      list.append(h('li', {},
+        h('span', { class: 'file-name' }, `${e.file.name} (${fmtSize(e.file.size)})`),
+        state,
+        h('button', {
+          type: 'button', class: 'btn btn-secondary btn-small',
+          'aria-label': `Hapus ${e.file.name}`,
+          onclick: () => { entries.splice(entries.indexOf(e), 1); render(); live.textContent = `${e.file.name} dihapus.`; input.focus(); },
+        }, 'Hapus')));
+    }
+  }
+
+  input.addEventListener('change', () => {
+    for (const file of Array.from(input.files || [])) {
+      if (entries.length >= max) {
+        live.textContent = `Paling banyak ${max} berkas.`;
+        break;
+      }
+      const e = { file, state: 'uploading', id: null, error: '' };
+      entries.push(e);
+      e.promise = uploadFile(file, { staff })
+        .then((id) => { e.id = id; e.state = 'done'; live.textContent = `${file.name} terunggah.`; })
+        .catch((err) => {
+          e.state = 'error';
+          e.error = err instanceof ApiError ? err.text : 'Gagal diunggah.';
+          live.textContent = `${file.name}: ${e.error}`;
+        })
+        .finally(render);
+    }
+    input.value = '';
+    render();
+  });
+
+  return {
+    element: wrapper,
+    input,
+    /** Attachment ids once every upload settled; throws when one failed. */
+    async ids() {
+      await Promise.all(entries.map((e) => e.promise));
+      const bad = entries.filter((e) => e.state === 'error');
+      if (bad.length) {
+        throw new ApiError(400, 'validation_error', 'upload', bad.map((b) => ({
+          field: name, message: `${b.file.name}: ${b.error} Hapus atau pilih ulang berkas ini.`,
+        })));
+      }
+      return entries.map((e) => e.id);
+    },
+    reset() { entries.length = 0; render(); },
+  };
+}

@@ -1,0 +1,125 @@
+// Indonesian labels for the contract's vocabulary, and the action table of the contract.
+import { h } from './dom.js';
+
+export const TYPES = {
+  pengaduan: { label: 'Pengaduan', desc: 'Keluhan tentang pelayanan publik yang tidak berjalan semestinya.' },
+  aspirasi: { label: 'Aspirasi', desc: 'Usulan atau saran untuk perbaikan layanan dan pembangunan.' },
+  permintaan_informasi: { label: 'Permintaan informasi', desc: 'Pertanyaan atau permintaan data/informasi publik.' },
+};
+
+export const PRIVACY = {
+  publik: {
+    label: 'Publik',
+    desc: 'Isi laporan boleh ditampilkan untuk umum. Nama dan kontak Anda hanya dilihat petugas '
+      + 'Diskominfotik dan OPD yang menangani; NIK tidak pernah diperlihatkan kepada OPD.',
+  },
+  anonim: {
+    label: 'Anonim',
+    desc: 'Identitas Anda disembunyikan dari OPD dan masyarakat; hanya admin Diskominfotik yang '
+      + 'dapat melihatnya bila Anda mengisinya. Nama dan kontak boleh dikosongkan, tetapi tanpa '
+      + 'kontak Anda tidak menerima pemberitahuan: pantau sendiri lewat halaman Lacak.',
+  },
+  rahasia: {
+    label: 'Rahasia',
+    desc: 'Seluruh laporan tidak ditampilkan untuk umum. Hanya admin Diskominfotik dan OPD yang '
+      + 'ditugaskan yang dapat membacanya. Disarankan untuk laporan tentang kesehatan, anak, '
+      + 'atau bantuan sosial.',
+  },
+};
+
+export const STATUS = {
+  diajukan: { label: 'Diajukan', desc: 'Laporan diterima dan menunggu verifikasi oleh admin Diskominfotik.' },
+  perlu_kelengkapan: { label: 'Perlu kelengkapan', desc: 'Admin meminta keterangan tambahan dari Anda. Balas melalui formulir di bawah.' },
+  didisposisikan: { label: 'Diteruskan ke OPD', desc: 'Laporan sudah diverifikasi dan diteruskan ke perangkat daerah yang berwenang.' },
+  diproses: { label: 'Sedang diproses', desc: 'Perangkat daerah sedang menindaklanjuti laporan.' },
+  ditindaklanjuti: { label: 'Sudah ditanggapi', desc: 'Perangkat daerah sudah memberi tanggapan. Beri tahu kami apakah masalah Anda selesai.' },
+  dikembalikan: { label: 'Dikembalikan OPD', desc: 'OPD menyatakan bukan wewenangnya; admin akan meneruskannya ke OPD lain.' },
+  ditolak: { label: 'Ditolak', desc: 'Laporan tidak dapat diproses. Lihat alasan pada riwayat.' },
+  selesai: { label: 'Selesai', desc: 'Laporan sudah ditutup.' },
+};
+export const OPEN_STATUSES = ['diajukan', 'perlu_kelengkapan', 'didisposisikan', 'diproses', 'ditindaklanjuti', 'dikembalikan'];
+
+export const ACTORS = {
+  pelapor: 'Pelapor',
+  admin: 'Admin Diskominfotik',
+  opd: 'Perangkat daerah (OPD)',
+  sistem: 'Sistem',
+  pimpinan: 'Pimpinan',
+};
+
+export const ROLE_LABEL = {
+  admin: 'Admin Diskominfotik',
+  opd: 'Petugas OPD',
+  pimpinan: 'Pimpinan (hanya baca)',
+};
+
+export const CLASSIFICATIONS = {
+  berkadar_pengawasan: 'Berkadar pengawasan (penyalahgunaan wewenang, ke Inspektorat)',
+  tidak_berkadar_pengawasan: 'Tidak berkadar pengawasan',
+};
+
+export const SLA_STAGE = {
+  verifikasi: 'Verifikasi admin',
+  verification: 'Verifikasi admin',
+  respon_opd: 'Tanggapan pertama OPD',
+  first_response: 'Tanggapan pertama OPD',
+  tindak_lanjut: 'Tindak lanjut OPD',
+  follow_up: 'Tindak lanjut OPD',
+  menunggu_pelapor: 'Menunggu pelapor',
+  awaiting_reporter: 'Menunggu pelapor',
+};
+
+const SP4N_STATE = { pending: 'Menunggu kirim', synced: 'Tersinkron', failed: 'Gagal (akan dicoba lagi)' };
+export function sp4nState(s) { return SP4N_STATE[s] || s || '–'; }
+
+/**
+ * The contract's action table: who may do what from which status. The server decides; this only
+ * chooses which buttons to show. A staff view that carries `allowed_actions` overrides it.
+ */
+export const ACTIONS = {
+  verify: { label: 'Verifikasi dan teruskan ke OPD', roles: ['admin'], from: ['diajukan'] },
+  request_info: { label: 'Minta kelengkapan ke pelapor', roles: ['admin'], from: ['diajukan'] },
+  reject: { label: 'Tolak laporan', roles: ['admin'], from: ['diajukan', 'perlu_kelengkapan'] },
+  redispose: { label: 'Alihkan ke OPD lain', roles: ['admin'], from: ['didisposisikan', 'diproses', 'dikembalikan'] },
+  accept: { label: 'Terima dan mulai proses', roles: ['opd'], from: ['didisposisikan'] },
+  respond: { label: 'Kirim tanggapan (tindak lanjut)', roles: ['opd'], from: ['didisposisikan', 'diproses'] },
+  return: { label: 'Kembalikan: bukan wewenang kami', roles: ['opd'], from: ['didisposisikan', 'diproses'] },
+  note: { label: 'Tambah catatan internal', roles: ['admin', 'opd'], from: null },
+  close: { label: 'Tutup laporan (selesai)', roles: ['admin'], from: OPEN_STATUSES },
+};
+
+export const ACTION_DONE = {
+  verify: 'Laporan diverifikasi dan diteruskan.',
+  request_info: 'Permintaan kelengkapan dikirim ke pelapor.',
+  reject: 'Laporan ditolak.',
+  redispose: 'Laporan dialihkan ke OPD lain.',
+  accept: 'Laporan diterima dan sedang diproses.',
+  respond: 'Tanggapan dikirim ke pelapor.',
+  return: 'Laporan dikembalikan ke admin.',
+  note: 'Catatan internal disimpan.',
+  close: 'Laporan ditutup.',
+};
+
+export const EVENT_ACTION = {
+  submit: 'Laporan dikirim', verify: 'Verifikasi', request_info: 'Minta kelengkapan', reject: 'Tolak',
+  redispose: 'Alihkan', accept: 'Terima', respond: 'Tanggapan', return: 'Kembalikan', note: 'Catatan internal',
+  close: 'Tutup', reply: 'Balasan pelapor', feedback: 'Umpan balik pelapor', auto_close: 'Tutup otomatis',
+  archive: 'Arsip', sla_reminder: 'Pengingat tenggat', sla_breach: 'Lewat tenggat', sp4n_synced: 'Tersinkron ke SP4N-LAPOR!',
+};
+
+export function allowedActions(report, role) {
+  if (Array.isArray(report.allowed_actions)) return report.allowed_actions.filter((a) => ACTIONS[a]);
+  return Object.entries(ACTIONS)
+    .filter(([, a]) => a.roles.includes(role) && (a.from === null || a.from.includes(report.status)))
+    .map(([k]) => k);
+}
+
+export function statusLabel(s) { return (STATUS[s] && STATUS[s].label) || s || '–'; }
+
+export function statusBadge(s) {
+  return h('span', { class: `badge badge-${String(s || '').replace(/[^a-z_]/g, '')}` }, statusLabel(s));
+}
+
+export function typeLabel(t) { return (TYPES[t] && TYPES[t].label) || t || '–'; }
+export function privacyLabel(p) { return (PRIVACY[p] && PRIVACY[p].label) || p || '–'; }
+export function actorLabel(a) { return ACTORS[a] || a || '–'; }

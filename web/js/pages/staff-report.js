@@ -1,0 +1,271 @@
+// Staff report page: details, SLA, SP4N sync state, audit trail, and a form for each action the
+// role may take in the current status. Every action is sent with If-Match: <version>.
+import { h, clear, fmtDateTime, fmtDate, flash } from '../dom.js';
+import { api, reference, refName, ApiError } from '../api.js';
+import { session } from '../auth.js';
+import { field, val, options, showErrors, showApiError, clearErrors, attachmentPicker } from '../forms.js';
+import {
+  ACTIONS, ACTION_DONE, CLASSIFICATIONS, EVENT_ACTION, SLA_STAGE, allowedActions, statusBadge, statusLabel,
+  typeLabel, privacyLabel, actorLabel, sp4nState,
+} from '../labels.js';
+
+export const title = 'Laporan';
+
+// The fields of each action (contract table). type: text | textarea | opd | category | classification | attachments
+const FORMS = {
+  verify: [
+    { name: 'opd_code', type: 'opd', label: 'OPD tujuan', required: true },
+    { name: 'classification', type: 'classification', label: 'Klasifikasi' },
+    { name: 'category', type: 'category', label: 'Kategori' },
+    { name: 'note', type: 'textarea', label: 'Catatan untuk OPD' },
+  ],
+  request_info: [
+    { name: 'message', type: 'textarea', label: 'Pesan ke pelapor', required: true, hint: 'Sebutkan keterangan yang perlu dilengkapi. Pesan ini terlihat oleh pelapor.' },
+  ],
+  reject: [
+    { name: 'reason', type: 'text', label: 'Alasan penolakan', required: true, hint: 'Untuk catatan, misalnya: bukan pelayanan publik, data tidak lengkap.' },
+    { name: 'message', type: 'textarea', label: 'Pesan ke pelapor', required: true, hint: 'Terlihat oleh pelapor.' },
+  ],
+  redispose: [
+    { name: 'opd_code', type: 'opd', label: 'OPD tujuan baru', required: true },
+    { name: 'note', type: 'textarea', label: 'Catatan untuk OPD' },
+  ],
+  accept: [],
+  respond: [
+    { name: 'message', type: 'textarea', label: 'Tanggapan untuk pelapor', required: true, hint: 'Jelaskan tindak lanjut dan solusi. Terlihat oleh pelapor.' },
+    { name: 'attachments', type: 'attachments', label: 'Lampiran tanggapan' },
+  ],
+  return: [
+    { name: 'reason', type: 'textarea', label: 'Alasan bukan wewenang', required: true, hint: 'Bila tahu, sebutkan OPD yang berwenang.' },
+  ],
+  note: [
+    { name: 'message', type: 'textarea', label: 'Catatan internal', required: true, hint: 'Hanya terlihat oleh petugas, tidak oleh pelapor.' },
+  ],
+  close: [
+    { name: 'message', type: 'textarea', label: 'Pesan penutup untuk pelapor', required: true },
+  ],
+};
+
+function dlRows(pairs) {
+  return h('dl', { class: 'props' }, pairs.filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+function auditList(report) {
+  const trail = report.audit_trail || report.audit || report.events || report.timeline || [];
+  if (!Array.isArray(trail) || !trail.length) return h('p', {}, 'Belum ada jejak.');
+  return h('ol', { class: 'timeline' }, trail.map((ev) => {
+    const from = ev.from_status;
+    const to = ev.to_status || ev.status;
+    return h('li', {},
+      h('div', { class: 'when' }, fmtDateTime(ev.at)),
+      h('div', {},
+        h('span', { class: 'who' }, actorLabel(ev.actor || ev.role)),
+        ev.actor_id ? h('span', { class: 'mono' }, ` (${ev.actor_id})`) : null,
+        ev.action ? ` · ${EVENT_ACTION[ev.action] || ev.action}` : '',
+        from && to && from !== to ? ` · ${statusLabel(from)} → ${statusLabel(to)}` : (to ? ` · ${statusLabel(to)}` : ''),
+        ev.public === false ? h('span', { class: 'badge', style: 'margin-left:0.4rem' }, 'internal') : null),
+      ev.message ? h('p', { class: 'pre' }, ev.message) : null,
+      ev.data && typeof ev.data === 'object' && Object.keys(ev.data).length
+        ? h('p', { class: 'hint' }, Object.entries(ev.data).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · '))
+        : null);
+  }));
+}
+
+function attachmentList(list) {
+  if (!Array.isArray(list) || !list.length) return null;
+  return h('ul', {}, list.map((a, i) => {
+    if (a && typeof a === 'object') {
+      const name = a.name || a.filename || a.attachment_id || a.id || `Lampiran ${i + 1}`;
+      return h('li', {}, a.url ? h('a', { href: a.url, target: '_blank', rel: 'noopener' }, name) : name,
+        a.content_type ? ` (${a.content_type})` : '');
+    }
+    return h('li', { class: 'mono' }, String(a));
+  }));
+}
+
+async function buildControl(f, report) {
+  if (f.type === 'opd') {
+    const sel = h('select', {});
+    const items = await reference('opds').catch(() => []);
+    options(sel, items.map((o) => ({ value: o.code, label: `${o.name} (${o.code})` })), { placeholder: 'Pilih OPD' });
+    if (f.name === 'opd_code' && report.opd_code && report.status === 'diajukan') sel.value = report.opd_code;
+    return sel;
+  }
+  if (f.type === 'category') {
+    const sel = h('select', {});
+    const items = await reference('categories').catch(() => []);
+    options(sel, items.map((c) => ({ value: c.code, label: c.name })), { placeholder: 'Tidak diubah', value: report.category || '' });
+    return sel;
+  }
+  if (f.type === 'classification') {
+    const sel = h('select', {});
+    options(sel, Object.entries(CLASSIFICATIONS).map(([value, label]) => ({ value, label })), { placeholder: 'Belum ditentukan', value: report.classification || '' });
+    return sel;
+  }
+  if (f.type === 'textarea') return h('textarea', { rows: 4, maxlength: 4000 });
+  return h('input', { type: 'text', autocomplete: 'off' });
+}
+
+async function actionForm(action, report, onDone) {
+  const spec = FORMS[action] || [];
+  const submit = h('button', { type: 'submit', class: action === 'reject' ? 'btn btn-danger' : 'btn' }, ACTIONS[action].label);
+  const form = h('form', { novalidate: true, 'data-action': action });
+  let picker = null;
+  for (const f of spec) {
+    if (f.type === 'attachments') {
+      picker = attachmentPicker({ name: 'attachments', label: f.label, staff: true });
+      form.append(picker.element);
+      continue;
+    }
+    const control = await buildControl(f, report);
+    form.append(field({ label: f.label, name: f.name, required: f.required, optional: !f.required, hint: f.hint, control }));
+  }
+  if (action === 'accept') form.append(h('p', {}, 'Laporan akan berstatus "Sedang diproses" dan pelapor diberi tahu.'));
+  form.append(h('div', { class: 'actions' }, submit));
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { action };
+    const missing = [];
+    for (const f of spec) {
+      if (f.type === 'attachments') continue;
+      const v = val(form, f.name);
+      if (v) body[f.name] = v;
+      else if (f.required) missing.push({ field: f.name, message: `${f.label} wajib diisi.` });
+    }
+    if (missing.length) { showErrors(form, missing); return; }
+    submit.disabled = true;
+    try {
+      if (picker) {
+        const ids = await picker.ids();
+        if (ids.length) body.attachments = ids;
+      }
+      const updated = await api(`/staff/reports/${encodeURIComponent(report.tracking_id)}/actions`, {
+        method: 'POST', body, staff: true, ifMatch: report.version,
+      });
+      clearErrors(form);
+      await onDone(action, updated);
+    } catch (err) {
+      submit.disabled = false;
+      if (err instanceof ApiError && (err.code === 'version_conflict' || err.code === 'invalid_transition')) {
+        showApiError(form, err, h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => onDone(null, null) }, 'Muat ulang laporan')));
+      } else {
+        showApiError(form, err);
+      }
+    }
+  });
+  return form;
+}
+
+export async function render(view, { params }) {
+  const id = params[0];
+  const s = session();
+  view.append(h('h1', {}, `Laporan ${id}`), h('p', { role: 'status' }, 'Memuat…'));
+  let report;
+  try {
+    report = await api(`/staff/reports/${encodeURIComponent(id)}`, { staff: true });
+  } catch (err) {
+    clear(view);
+    view.append(h('h1', {}, `Laporan ${id}`),
+      h('div', { class: 'msg msg-error', role: 'alert' }, h('p', {},
+        err instanceof ApiError && err.status === 404 ? 'Laporan tidak ditemukan, atau tidak dapat Anda akses.' : (err.text || 'Laporan gagal dimuat.'))),
+      h('p', {}, h('a', { href: '#/staf' }, 'Kembali ke kotak masuk')));
+    return;
+  }
+  await draw(view, report, s);
+}
+
+async function draw(view, report, s, focusSel) {
+  clear(view);
+  const loc = report.location || {};
+  const reporter = report.reporter && typeof report.reporter === 'object' ? report.reporter : null;
+  const sla = report.sla || {};
+  const sp4n = report.sp4n || null;
+  const [opdName, kecName, catName] = await Promise.all([
+    refName('opds', report.opd_code), refName('kecamatan', loc.kecamatan || report.kecamatan), refName('categories', report.category),
+  ]);
+
+  const reload = async (action, updated) => {
+    let next = updated;
+    if (!next || typeof next !== 'object' || !next.tracking_id) {
+      try {
+        next = await api(`/staff/reports/${encodeURIComponent(report.tracking_id)}`, { staff: true });
+      } catch (err) {
+        flash('error', err instanceof ApiError && err.status === 404
+          ? 'Laporan tidak lagi dapat Anda akses (mungkin sudah dialihkan).' : (err.text || 'Laporan gagal dimuat.'));
+        return;
+      }
+    }
+    await draw(view, next, s, '#report-h1');
+    flash(action ? 'ok' : 'info', action
+      ? `${ACTION_DONE[action] || 'Tindakan tersimpan.'} Status sekarang: ${statusLabel(next.status)}.`
+      : `Laporan dimuat ulang. Status sekarang: ${statusLabel(next.status)}.`);
+  };
+
+  const allowed = allowedActions(report, s.role);
+  const actionsSection = h('section', { 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, 'Tindakan'));
+  if (!allowed.length) {
+    actionsSection.append(h('p', {}, s.role === 'pimpinan'
+      ? 'Peran pimpinan hanya dapat membaca laporan.'
+      : `Tidak ada tindakan untuk peran Anda pada status "${statusLabel(report.status)}".`));
+  }
+  for (const a of allowed) {
+    const body = h('div', { class: 'action-body' }, await actionForm(a, report, reload));
+    actionsSection.append(h('details', { class: 'action', 'data-action': a }, h('summary', {}, ACTIONS[a].label), body));
+  }
+
+  const notes = Array.isArray(report.notes) ? report.notes : [];
+  view.append(
+    h('h1', { id: 'report-h1', tabindex: '-1' }, report.title || `Laporan ${report.tracking_id}`),
+    h('p', { class: 'meta' }, statusBadge(report.status),
+      sla.breached ? h('span', { class: 'badge badge-late' }, 'Lewat tenggat') : null,
+      h('span', { class: 'mono' }, report.tracking_id),
+      h('span', {}, `Versi ${report.version ?? '–'}`)),
+    h('div', { class: 'actions' },
+      h('a', { class: 'btn btn-secondary btn-small', href: '#/staf' }, 'Kembali ke kotak masuk'),
+      h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => reload(null, null) }, 'Muat ulang')),
+    h('section', { class: 'card', 'aria-labelledby': 'det-h' },
+      h('h2', { id: 'det-h' }, 'Rincian'),
+      dlRows([
+        ['Jenis', typeLabel(report.type)],
+        ['Klasifikasi', report.classification ? (CLASSIFICATIONS[report.classification] || report.classification) : 'Belum ditentukan'],
+        ['Kategori', catName || 'Belum ditentukan'],
+        ['OPD', report.opd_code ? `${opdName} (${report.opd_code})` : 'Belum diteruskan'],
+        ['Kerahasiaan', privacyLabel(report.privacy)],
+        ['Masuk', fmtDateTime(report.created_at)],
+        ['Tanggal kejadian', report.incident_date ? fmtDate(report.incident_date) : null],
+        ['Kecamatan', kecName || null],
+        ['Desa/kelurahan', loc.desa || null],
+        ['Alamat', loc.address || null],
+        ['Posisi', loc.lat !== undefined && loc.lat !== null ? `${loc.lat}, ${loc.lon}` : null],
+      ]),
+      h('h3', {}, 'Uraian'),
+      h('p', { class: 'pre' }, report.description || '–'),
+      Array.isArray(report.attachments) && report.attachments.length ? [h('h3', {}, 'Lampiran'), attachmentList(report.attachments)] : null),
+    h('section', { class: 'card', 'aria-labelledby': 'sla-h' },
+      h('h2', { id: 'sla-h' }, 'Tenggat dan sinkronisasi'),
+      dlRows([
+        ['Tahap', SLA_STAGE[sla.stage] || sla.stage || '–'],
+        ['Tenggat', fmtDateTime(sla.due_at || report.due_at)],
+        ['Lewat tenggat', sla.breached ? 'Ya' : 'Tidak'],
+        ['SP4N-LAPOR!', sp4n ? `${sp4nState(sp4n.state)}${sp4n.complaint_id ? ` · ID ${sp4n.complaint_id}` : ''}${sp4n.attempts ? ` · ${sp4n.attempts} percobaan` : ''}` : '–'],
+      ])),
+    reporter && Object.values(reporter).some(Boolean)
+      ? h('section', { class: 'card', 'aria-labelledby': 'rep-h' },
+        h('h2', { id: 'rep-h' }, 'Pelapor'),
+        dlRows([['Nama', reporter.name], ['Email', reporter.email], ['Nomor HP', reporter.phone], ['NIK', reporter.nik]]))
+      : h('section', { class: 'card', 'aria-labelledby': 'rep-h' }, h('h2', { id: 'rep-h' }, 'Pelapor'),
+        h('p', {}, report.privacy === 'anonim' ? 'Identitas pelapor disembunyikan (anonim).' : 'Tidak ada data identitas.')),
+    actionsSection,
+    notes.length ? h('section', { 'aria-labelledby': 'notes-h' }, h('h2', { id: 'notes-h' }, 'Catatan internal'),
+      h('ul', {}, notes.map((n) => h('li', {}, typeof n === 'string' ? n
+        : [fmtDateTime(n.at), ' · ', actorLabel(n.actor || n.role), ': ', n.message || ''])))) : null,
+    h('section', { 'aria-labelledby': 'audit-h' }, h('h2', { id: 'audit-h' }, 'Jejak audit'), auditList(report)),
+  );
+  if (focusSel) {
+    const el = view.querySelector(focusSel);
+    if (el) el.focus();
+  }
+}

@@ -1,0 +1,5 @@
+// In-memory hand-over between pages (never persisted): e.g. the tracking number and access
+// token from the Lapor page to the Lacak page, so the token never appears in the URL.
+export const memory = {
+  tracking: null, // {tracking_id, access_token}
+};
