@@ -49,6 +49,7 @@ export function radioGroup({ legend, name, options, value, required = false, hin
           h('input', { type: 'radio', id, name, value: o.value, checked: o.value === value, 'aria-describedby': descId }),
           h('label', { for: id },
             h('span', { class: 'choice-title' }, o.label),
+            o.desc ? ' ' : null,
             o.desc ? h('span', { class: 'choice-desc', id: descId }, o.desc) : null));
       })),
     h('p', { class: 'field-error', id: errId }));

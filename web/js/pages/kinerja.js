@@ -82,7 +82,7 @@ export async function render(view, { query }) {
     result.append(
       h('h3', { id: 'chart-h' }, 'Persentase tanggapan tepat waktu'),
       barChart(rows, { title: 'Persentase tanggapan tepat waktu per OPD', max: 100, unit: '%', digits: 1 }),
-      table({ caption: `Kinerja OPD ${fmtMonth(period)}`, columns, rows: items }),
+      table({ caption: `Kinerja OPD ${fmtMonth(period)}`, columns, rows: items, rowAttrs: (r) => ({ 'data-opd': r.opd_code }) }),
       h('p', { class: 'hint' }, 'Tepat waktu: tanggapan pertama dalam batas hari kerja yang berlaku. '
         + 'Terbuka lewat tenggat: laporan yang masih terbuka dan sudah melewati batas waktu.'));
   } catch (err) {

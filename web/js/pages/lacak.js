@@ -1,6 +1,6 @@
 // Lacak: the reporter's view of a report (tracking number + access token), with reply and
 // feedback. The token stays in memory only.
-import { h, clear, fmtDateTime, fmtDate } from '../dom.js';
+import { h, append, clear, fmtDateTime, fmtDate } from '../dom.js';
 import { api, refName, ApiError } from '../api.js';
 import { field, radioGroup, radioValue, val, showErrors, showApiError, clearErrors } from '../forms.js';
 import { STATUS, statusBadge, typeLabel, privacyLabel, actorLabel, statusLabel } from '../labels.js';
@@ -20,7 +20,7 @@ export async function render(view) {
     h('h2', { id: 'lacak-form-h', class: 'visually-hidden' }, 'Masukkan data laporan'),
     field({ label: 'Nomor laporan', name: 'tracking_id', required: true, control: idInput }),
     field({ label: 'Kode akses', name: 'access_token', required: true, control: tokenInput, hint: 'Kode yang ditampilkan satu kali saat laporan dikirim.' }),
-    h('div', { class: 'choice', style: 'max-width:20rem' }, show, h('label', { for: 'show-token' }, 'Tampilkan kode akses')),
+    h('div', { class: 'choice', style: 'max-width:20rem' }, show, h('label', { for: 'show-token' }, 'Tampilkan kode')),
     h('div', { class: 'actions' }, submit));
 
   view.append(
@@ -78,7 +78,7 @@ async function showReport(container, r, creds, notice, reload) {
     : r.opd_name || r.opd || (r.opd_code ? await refName('opds', r.opd_code) : '');
   const status = STATUS[r.status];
   const timeline = Array.isArray(r.timeline) ? r.timeline : [];
-  container.append(
+  append(container, [
     notice ? h('div', { class: 'msg msg-ok', role: 'status' }, h('p', {}, notice)) : null,
     h('section', { class: 'card', 'aria-labelledby': 'rep-title' },
       h('h2', { id: 'rep-title' }, r.title || `Laporan ${creds.tracking_id}`),
@@ -90,7 +90,7 @@ async function showReport(container, r, creds, notice, reload) {
         h('dt', {}, 'Kerahasiaan'), h('dd', {}, privacyLabel(r.privacy)),
         h('dt', {}, 'Ditangani oleh'), h('dd', {}, opd || 'Belum diteruskan ke OPD'),
         r.created_at ? [h('dt', {}, 'Dikirim'), h('dd', {}, fmtDateTime(r.created_at))] : null,
-        h('dt', {}, r.status === 'ditindaklanjuti' ? 'Ditutup otomatis bila tidak ada balasan pada' : 'Perkiraan batas waktu tahap ini'),
+        h('dt', {}, r.status === 'ditindaklanjuti' ? 'Ditutup otomatis (bila tak dibalas) pada' : 'Perkiraan batas waktu tahap ini'),
         h('dd', {}, ['selesai', 'ditolak'].includes(r.status) ? '–' : fmtDateTime(r.due_at)),
         r.incident_date ? [h('dt', {}, 'Tanggal kejadian'), h('dd', {}, fmtDate(r.incident_date))] : null),
       r.description ? [h('h3', {}, 'Uraian'), h('p', { class: 'pre' }, r.description)] : null),
@@ -102,7 +102,7 @@ async function showReport(container, r, creds, notice, reload) {
           h('div', {}, h('span', { class: 'who' }, actorLabel(t.actor)), t.status ? ` · ${statusLabel(t.status)}` : ''),
           t.message ? h('p', { class: 'pre' }, t.message) : null)))
         : h('p', {}, 'Belum ada riwayat.')),
-  );
+  ]);
 
   if (r.status === 'ditindaklanjuti') container.append(feedbackForm(creds, reload));
   if (r.status === 'perlu_kelengkapan' || r.status === 'ditindaklanjuti') container.append(replyForm(r.status, creds, reload));

@@ -1,6 +1,6 @@
 // Staff report page: details, SLA, SP4N sync state, audit trail, and a form for each action the
 // role may take in the current status. Every action is sent with If-Match: <version>.
-import { h, clear, fmtDateTime, fmtDate, flash } from '../dom.js';
+import { h, append, clear, fmtDateTime, fmtDate, flash } from '../dom.js';
 import { api, reference, refName, ApiError } from '../api.js';
 import { session } from '../auth.js';
 import { field, val, options, showErrors, showApiError, clearErrors, attachmentPicker } from '../forms.js';
@@ -217,7 +217,7 @@ async function draw(view, report, s, focusSel) {
   }
 
   const notes = Array.isArray(report.notes) ? report.notes : [];
-  view.append(
+  append(view, [
     h('h1', { id: 'report-h1', tabindex: '-1' }, report.title || `Laporan ${report.tracking_id}`),
     h('p', { class: 'meta' }, statusBadge(report.status),
       sla.breached ? h('span', { class: 'badge badge-late' }, 'Lewat tenggat') : null,
@@ -263,7 +263,7 @@ async function draw(view, report, s, focusSel) {
       h('ul', {}, notes.map((n) => h('li', {}, typeof n === 'string' ? n
         : [fmtDateTime(n.at), ' · ', actorLabel(n.actor || n.role), ': ', n.message || ''])))) : null,
     h('section', { 'aria-labelledby': 'audit-h' }, h('h2', { id: 'audit-h' }, 'Jejak audit'), auditList(report)),
-  );
+  ]);
   if (focusSel) {
     const el = view.querySelector(focusSel);
     if (el) el.focus();

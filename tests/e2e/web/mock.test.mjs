@@ -1,0 +1,160 @@
+// Browser tests of web/ against mock_api.py: no backend needed. Run: node --test mock.test.mjs
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { artifacts, freePort, launch, PYTHON, serveWeb, start, stopAll, waitForHttp } from './lib.mjs';
+import {
+  act, adminVerifies, confirmResolved, evidence, fileReport, mobileChecks, opdAnswers, scoreboard, signIn, track,
+} from './flow.mjs';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const env = { axeFailures: [] };
+let browser;
+
+async function token(role, opd) {
+  const q = new URLSearchParams({ role, ...(opd ? { opd } : {}) });
+  return (await fetch(`${env.api}/_mock/token?${q}`)).text();
+}
+
+async function apiPost(p, body, headers = {}) {
+  const r = await fetch(`${env.api}${p}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: r.status, body: await r.json() };
+}
+
+describe('web client against the mock API', { timeout: 300000 }, () => {
+  before(async () => {
+    const [webPort, apiPort] = [await freePort(), await freePort()];
+    env.web = await serveWeb(webPort);
+    start(PYTHON, [path.join(here, 'mock_api.py'), '--port', String(apiPort)], { name: 'mock-api' });
+    env.api = `http://127.0.0.1:${apiPort}`;
+    await waitForHttp(`${env.api}/health`);
+    browser = await launch({ apiBase: env.api });
+  });
+
+  after(async () => {
+    if (browser) await browser.close();
+    await stopAll();
+  });
+
+  it('citizen files with a photo, admin verifies, OPD accepts and answers, citizen confirms, scoreboard counts it', async () => {
+    env.art = artifacts('mock-flow');
+    const citizen = await browser.context.newPage();
+    const title = `Jalan berlubang di Cikole ${Date.now() % 100000}`;
+    const creds = await fileReport(env, citizen, { title });
+
+    const admin = await browser.context.newPage();
+    await signIn(env, admin, await token('admin'), 'admin-kotak-masuk');
+    const opd = await adminVerifies(env, admin, title, 'DPUPR');
+    assert.equal(opd, 'DPUPR');
+
+    await track(env, citizen, creds, { expectStatus: 'Diteruskan ke OPD', name: 'lacak-diteruskan' });
+
+    const officer = await browser.context.newPage();
+    await signIn(env, officer, await token('opd', opd), 'opd-kotak-masuk');
+    const answer = 'Lubang sudah ditambal oleh tim DPUPR pada hari ini. Terima kasih atas laporannya.';
+    await opdAnswers(env, officer, title, answer);
+
+    await confirmResolved(env, citizen, creds, answer);
+    await scoreboard(env, admin, opd);
+    await Promise.all([citizen.close(), admin.close(), officer.close()]);
+  });
+
+  it('shows a version conflict and an invalid transition as plain Indonesian messages', async () => {
+    env.art = artifacts('mock-konflik');
+    const created = await apiPost('/reports', {
+      type: 'aspirasi', title: 'Usul lampu jalan di Ngamprah', description: 'Mohon dipasang lampu jalan di gang menuju pasar Ngamprah.',
+      location: { kecamatan: 'ngamprah' }, privacy: 'anonim', reporter: {},
+    });
+    assert.equal(created.status, 201);
+    const id = created.body.tracking_id;
+    const page = await browser.context.newPage();
+    await signIn(env, page, await token('admin'));
+    await page.goto(`${env.web}#/staf/laporan/${id}`);
+    await page.getByRole('heading', { level: 1, name: 'Usul lampu jalan di Ngamprah' }).waitFor();
+    await page.getByText('Identitas pelapor disembunyikan (anonim).').waitFor();
+
+    // Someone else changes the report meanwhile: the page still holds version 1.
+    const admin = await token('admin');
+    const bump = await apiPost(`/staff/reports/${id}/actions`, { action: 'note', message: 'dicek' }, { Authorization: `Bearer ${admin}`, 'If-Match': '1' });
+    assert.equal(bump.status, 200);
+    await act(page, 'verify', async (box) => { await box.getByLabel('OPD tujuan').selectOption('DLH'); });
+    await page.getByText('sudah diubah orang lain').waitFor();
+    await evidence(env, page, 'konflik-versi');
+    await page.getByRole('button', { name: 'Muat ulang laporan' }).click();
+    await page.locator('#flash', { hasText: 'Laporan dimuat ulang' }).waitFor();
+    await page.getByText('Versi 2').waitFor();
+
+    // An invalid transition (answered by the server) is explained, not shown as a code.
+    await page.route('**/actions', (route) => route.fulfill({
+      status: 409, contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'invalid_transition', message: 'verify is not allowed in status didisposisikan', details: [] } }),
+    }));
+    await act(page, 'request_info', async (box) => { await box.getByLabel('Pesan ke pelapor').fill('Mohon sebutkan nama gangnya.'); });
+    await page.getByText('tidak dapat dilakukan pada status laporan saat ini').waitFor();
+    await evidence(env, page, 'transisi-tidak-sah');
+    await page.unroute('**/actions');
+
+    // The real request for information, then the reporter's reply sends it back to verification.
+    await page.getByRole('button', { name: 'Muat ulang laporan' }).click();
+    await page.getByText('tidak dapat dilakukan pada status laporan saat ini').waitFor({ state: 'detached' });
+    await act(page, 'request_info', async (box) => { await box.getByLabel('Pesan ke pelapor').fill('Mohon sebutkan nama gangnya.'); }, 'Permintaan kelengkapan dikirim');
+    const citizen = await browser.context.newPage();
+    await track(env, citizen, created.body, { expectStatus: 'Perlu kelengkapan' });
+    await citizen.getByLabel('Keterangan tambahan').fill('Gang Melati, RT 02/RW 05.');
+    await evidence(env, citizen, 'lacak-perlu-kelengkapan');
+    await citizen.getByRole('button', { name: 'Kirim kelengkapan' }).click();
+    await citizen.getByText('Kelengkapan terkirim').waitFor();
+    await citizen.locator('#lacak-result .badge', { hasText: 'Diajukan' }).waitFor();
+
+    // A wrong token is a plain "not found" next to the field.
+    await track(env, citizen, { tracking_id: id, access_token: 'salah' }, {});
+    await citizen.locator('[data-field="access_token"] .field-error', { hasText: 'tidak cocok' }).waitFor();
+    await evidence(env, citizen, 'lacak-kode-salah');
+    await Promise.all([page.close(), citizen.close()]);
+  });
+
+  it('every other page passes axe (statistics, sign-in, inboxes, pimpinan)', async () => {
+    env.art = artifacts('mock-halaman');
+    const page = await browser.context.newPage();
+    for (const [route, name] of [['#/', 'beranda'], ['#/statistik', 'statistik'], ['#/staf/masuk', 'masuk'], ['#/lacak', 'lacak-kosong']]) {
+      await page.goto(`${env.web}${route}`);
+      await page.locator('h1').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      if (name === 'statistik') await page.locator('svg.chart').first().waitFor();
+      await evidence(env, page, name);
+    }
+    await signIn(env, page, await token('pimpinan'));
+    for (const tab of ['terlambat', 'didisposisikan', 'selesai']) {
+      await page.goto(`${env.web}#/staf?tab=${tab}`);
+      await page.waitForLoadState('networkidle');
+      await evidence(env, page, `pimpinan-${tab}`);
+    }
+    await page.goto(`${env.web}#/staf/kinerja`);
+    await page.locator('table').waitFor();
+    await evidence(env, page, 'pimpinan-kinerja');
+    await page.close();
+  });
+
+  it('360 px wide: no horizontal scroll on any page; every form control reachable by keyboard', async () => {
+    env.art = artifacts('mock-360');
+    const page = await browser.context.newPage();
+    const problems = await mobileChecks(env, page, ['#/', '#/lapor', '#/lacak', '#/statistik', '#/staf/masuk']);
+    await signIn(env, page, await token('admin'));
+    await page.setViewportSize({ width: 360, height: 740 });
+    const { horizontalOverflow } = await import('./lib.mjs');
+    for (const r of ['#/staf?tab=verifikasi', '#/staf?tab=terlambat', '#/staf/kinerja']) {
+      await page.goto(`${env.web}${r}`);
+      await page.waitForLoadState('networkidle');
+      const over = await horizontalOverflow(page);
+      if (over) problems.push(`${r}: ${over}`);
+      await env.art.shot(page, `360-${r.replace(/[^a-z]/g, '-')}`);
+    }
+    await page.close();
+    assert.deepEqual(problems, []);
+  });
+
+  it('axe found no serious or critical violation, and no page threw', () => {
+    assert.deepEqual(env.axeFailures, []);
+    assert.deepEqual(browser.problems, []);
+  });
+});
