@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-3")
+_SESSION: Any = None
 
 
 @pytest.fixture
@@ -37,7 +38,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 
         aws_clients.reset()
         reference.clear_cache()
-        env = provision.provision(boto3.Session(region_name="ap-southeast-3"), "test")
+        global _SESSION
+        # One session for the whole run: a new one re-parses botocore's service models (~0.2 s).
+        _SESSION = _SESSION or boto3.Session(region_name="ap-southeast-3")
+        env = provision.provision(_SESSION, "test")
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         yield env

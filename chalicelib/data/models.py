@@ -186,9 +186,10 @@ def bind() -> None:
     host = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
     for attr, model in MODELS.items():
         meta: Any = model.Meta
-        meta.table_name = getattr(s, attr)
-        meta.region = s.region
-        meta.host = host
+        target = (getattr(s, attr), s.region, host)
+        if (getattr(meta, "table_name", None), getattr(meta, "region", None), getattr(meta, "host", None)) == target:
+            continue  # keep the connection: a new one reloads botocore's service model (~0.2 s)
+        meta.table_name, meta.region, meta.host = target
         model._connection = None  # a new connection picks up the new name and endpoint
 
 
