@@ -4,6 +4,9 @@
 window.LAPOR_KBB_CONFIG = {
   // Base URL of the API, without a trailing slash.
   apiBase: "http://127.0.0.1:8000",
+  // Only on a developer machine: a file the local stack writes (its API URL when the ports are
+  // changed). A deployed config.js leaves this out, so the site never requests it.
+  localConfig: "config.local.js",
   auth: {
     // "local": staff paste a token printed by `python -m chalicelib.cli token --role ...`.
     // "cognito": the Cognito hosted UI; then also set:

@@ -1,9 +1,9 @@
 // The API client: one place that knows the base URL, the headers and the error shape
 // {"error": {"code", "message", "details"}} of the contract.
 import { getToken, signOut } from './auth.js';
+import { settings } from './settings.js';
 
-const cfg = window.LAPOR_KBB_CONFIG || {};
-export const API_BASE = String(cfg.apiBase || 'http://127.0.0.1:8000').replace(/\/+$/, '');
+export function apiBase() { return settings().apiBase; }
 
 // Plain Indonesian for each error code of the contract.
 export const ERROR_TEXT = {
@@ -45,7 +45,7 @@ export class ApiError extends Error {
  */
 export async function api(path, opts = {}) {
   const { method = 'GET', body, query, staff = false, accessToken, ifMatch, idempotencyKey, accept = 'json' } = opts;
-  let url = API_BASE + path;
+  let url = apiBase() + path;
   if (query) {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) {

@@ -1,6 +1,7 @@
 // Start-up, hash routing and the navigation bar.
 import { h, clear, flash, flashOnNavigate } from './dom.js';
 import { session, onAuthChange, completeRedirect, signOut } from './auth.js';
+import { loadSettings } from './settings.js';
 import * as home from './pages/home.js';
 import * as lapor from './pages/lapor.js';
 import * as lacak from './pages/lacak.js';
@@ -104,6 +105,7 @@ async function render({ focus } = {}) {
 }
 
 async function start() {
+  await loadSettings();
   document.getElementById('skip-link').addEventListener('click', (e) => {
     e.preventDefault();
     const main = document.getElementById('main');

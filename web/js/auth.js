@@ -5,9 +5,11 @@
 
 const KEY = 'laporkbb.staff.token';
 const PKCE_KEY = 'laporkbb.staff.pkce';
-const cfg = (window.LAPOR_KBB_CONFIG && window.LAPOR_KBB_CONFIG.auth) || { mode: 'local' };
+import { settings } from './settings.js';
 
-export const AUTH_MODE = cfg.mode === 'cognito' ? 'cognito' : 'local';
+// Read at call time: settings may be overlaid by a local file after the modules load.
+const cfg = () => settings().auth;
+export function authMode() { return cfg().mode === 'cognito' ? 'cognito' : 'local'; }
 export const ROLES = ['admin', 'opd', 'pimpinan'];
 
 const listeners = new Set();
@@ -83,9 +85,9 @@ export function signOut({ silent = false } = {}) {
   const had = sessionStorage.getItem(KEY) !== null;
   sessionStorage.removeItem(KEY);
   if (had) emit();
-  if (!silent && AUTH_MODE === 'cognito' && cfg.domain && cfg.clientId) {
-    const u = new URL('/logout', cfg.domain);
-    u.searchParams.set('client_id', cfg.clientId);
+  if (!silent && authMode() === 'cognito' && cfg().domain && cfg().clientId) {
+    const u = new URL('/logout', cfg().domain);
+    u.searchParams.set('client_id', cfg().clientId);
     u.searchParams.set('logout_uri', redirectUri());
     window.location.assign(u.toString());
   }
@@ -94,7 +96,7 @@ export function signOut({ silent = false } = {}) {
 // ---- Cognito hosted UI ------------------------------------------------------------------
 
 function redirectUri() {
-  return cfg.redirectUri || `${window.location.origin}${window.location.pathname}`;
+  return cfg().redirectUri || `${window.location.origin}${window.location.pathname}`;
 }
 
 function b64url(bytes) {
@@ -108,13 +110,13 @@ function randomString(n = 32) {
 }
 
 export async function startCognitoSignIn(returnTo = '#/staf') {
-  if (!cfg.domain || !cfg.clientId) throw new Error('Konfigurasi Cognito (domain, clientId) belum diisi di config.js.');
-  const flow = cfg.flow === 'implicit' ? 'implicit' : 'pkce';
+  if (!cfg().domain || !cfg().clientId) throw new Error('Konfigurasi Cognito (domain, clientId) belum diisi di config.js.');
+  const flow = cfg().flow === 'implicit' ? 'implicit' : 'pkce';
   const state = randomString(16);
-  const u = new URL('/oauth2/authorize', cfg.domain);
-  u.searchParams.set('client_id', cfg.clientId);
+  const u = new URL('/oauth2/authorize', cfg().domain);
+  u.searchParams.set('client_id', cfg().clientId);
   u.searchParams.set('redirect_uri', redirectUri());
-  u.searchParams.set('scope', cfg.scopes || 'openid email profile');
+  u.searchParams.set('scope', cfg().scopes || 'openid email profile');
   u.searchParams.set('state', state);
   const saved = { state, returnTo };
   if (flow === 'pkce') {
@@ -136,7 +138,7 @@ export async function startCognitoSignIn(returnTo = '#/staf') {
  * Returns {returnTo} when a redirect was handled, {error} on failure, or null.
  */
 export async function completeRedirect() {
-  if (AUTH_MODE !== 'cognito') return null;
+  if (authMode() !== 'cognito') return null;
   const query = new URLSearchParams(window.location.search);
   const frag = window.location.hash.startsWith('#/') ? null : new URLSearchParams(window.location.hash.slice(1));
   const hasCode = query.has('code') || query.has('error');
@@ -161,11 +163,11 @@ export async function completeRedirect() {
   let accessToken = params.get('access_token');
   if (hasCode) {
     const body = new URLSearchParams({
-      grant_type: 'authorization_code', client_id: cfg.clientId, code: query.get('code'),
+      grant_type: 'authorization_code', client_id: cfg().clientId, code: query.get('code'),
       redirect_uri: redirectUri(), code_verifier: saved.verifier || '',
     });
     try {
-      const res = await fetch(new URL('/oauth2/token', cfg.domain).toString(), {
+      const res = await fetch(new URL('/oauth2/token', cfg().domain).toString(), {
         method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body,
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -177,7 +179,7 @@ export async function completeRedirect() {
       return { error: `Masuk gagal: token tidak dapat diambil (${e.message}).` };
     }
   }
-  const chosen = cfg.tokenUse === 'access' ? accessToken : (idToken || accessToken);
+  const chosen = cfg().tokenUse === 'access' ? accessToken : (idToken || accessToken);
   clean();
   const err = signInWithToken(chosen);
   return err ? { error: err } : { returnTo: saved.returnTo || '#/staf' };

@@ -86,9 +86,43 @@ function detailField(d) {
   return f;
 }
 
-function detailMessage(d) {
+// Field-specific wording for checks whose generic type says little (value_error).
+const FIELD_TEXT = {
+  'reporter.phone': 'Nomor HP tidak valid. Gunakan 08xx, 62xx, atau +62xx (8 sampai 15 angka).',
+  'reporter.email': 'Alamat email tidak valid, contoh: nama@contoh.id.',
+  'reporter.nik': 'NIK harus 16 angka, tidak diawali 0, dan sesuai format NIK.',
+  'reporter.name': 'Nama wajib diisi, kecuali Anda memilih Anonim.',
+  'location.kecamatan': 'Pilih kecamatan dari daftar.',
+  incident_date: 'Tanggal kejadian tidak valid atau di masa depan.',
+  attachments: 'Lampiran tidak dikenal atau belum selesai diunggah. Hapus lalu unggah ulang.',
+  opd_code: 'Pilih OPD dari daftar.',
+  category: 'Pilih kategori dari daftar.',
+};
+
+/**
+ * Indonesian text for an API detail. The API's `details` carry a `type` (pydantic's error
+ * types); known ones are phrased here, anything else shows the server's own message.
+ */
+function detailMessage(d, field) {
   if (typeof d === 'string') return d;
-  return (d && (d.message || d.msg)) || 'Isian tidak valid.';
+  const server = (d && (d.message || d.msg)) || '';
+  const n = (server.match(/(\d+(?:\.\d+)?)/) || [])[1];
+  const base = field.replace(/\.\d+$/, '');
+  switch (d && d.type) {
+    case 'missing': return 'Wajib diisi.';
+    case 'string_too_short': return n ? `Terlalu pendek: minimal ${n} karakter.` : 'Terlalu pendek.';
+    case 'string_too_long': return n ? `Terlalu panjang: maksimal ${n} karakter.` : 'Terlalu panjang.';
+    case 'too_long': return n ? `Terlalu banyak: paling banyak ${n}.` : 'Terlalu banyak.';
+    case 'less_than_equal': case 'less_than': return n ? `Nilai paling besar ${n}.` : 'Nilai terlalu besar.';
+    case 'greater_than_equal': case 'greater_than': return n ? `Nilai paling kecil ${n}.` : 'Nilai terlalu kecil.';
+    case 'literal_error': case 'enum': return FIELD_TEXT[base] || 'Pilihan tidak valid.';
+    case 'extra_forbidden': return 'Kolom ini tidak dikenal oleh server.';
+    case 'date_parsing': case 'date_from_datetime_parsing': case 'date_type': return 'Format tanggal tidak valid.';
+    case 'float_parsing': case 'float_type': case 'int_parsing': case 'int_type': return 'Harus berupa angka.';
+    case 'bool_type': case 'bool_parsing': return 'Pilih salah satu.';
+    case 'value_error': case 'assertion_error': return FIELD_TEXT[base] || server || 'Isian tidak valid.';
+    default: return server || FIELD_TEXT[base] || 'Isian tidak valid.';
+  }
 }
 
 /** Find the field wrapper for a dotted name, walking up the name when needed (attachments.0). */
@@ -123,7 +157,7 @@ export function showErrors(form, details, { title = 'Periksa kembali isian berik
   const items = [];
   for (const d of details) {
     const name = detailField(d);
-    const message = detailMessage(d);
+    const message = detailMessage(d, name);
     const w = name ? findWrapper(form, name) : null;
     if (w) {
       w.classList.add('has-error');

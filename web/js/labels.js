@@ -60,13 +60,10 @@ export const CLASSIFICATIONS = {
 
 export const SLA_STAGE = {
   verifikasi: 'Verifikasi admin',
-  verification: 'Verifikasi admin',
   respon_opd: 'Tanggapan pertama OPD',
-  first_response: 'Tanggapan pertama OPD',
   tindak_lanjut: 'Tindak lanjut OPD',
-  follow_up: 'Tindak lanjut OPD',
-  menunggu_pelapor: 'Menunggu pelapor',
-  awaiting_reporter: 'Menunggu pelapor',
+  konfirmasi: 'Menunggu konfirmasi pelapor',
+  kelengkapan: 'Menunggu kelengkapan dari pelapor',
 };
 
 const SP4N_STATE = { pending: 'Menunggu kirim', synced: 'Tersinkron', failed: 'Gagal (akan dicoba lagi)' };

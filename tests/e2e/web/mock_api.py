@@ -65,14 +65,14 @@ ACTIONS = {
     "accept": ({"opd"}, {"didisposisikan"}, "diproses"),
     "respond": ({"opd"}, {"didisposisikan", "diproses"}, "ditindaklanjuti"),
     "return": ({"opd"}, {"didisposisikan", "diproses"}, "dikembalikan"),
-    "note": ({"admin", "opd"}, None, None),
+    "note": ({"admin", "opd"}, None, None),  # every status, closed ones too (as the backend's table)
     "close": ({"admin"}, OPEN, "selesai"),
 }
 ACTION_FIELDS = {
     "verify": ({"opd_code"}, {"classification", "category", "note"}),
     "request_info": ({"message"}, set()),
     "reject": ({"reason", "message"}, set()),
-    "redispose": ({"opd_code"}, {"note"}),
+    "redispose": ({"opd_code", "note"}, set()),
     "accept": (set(), set()),
     "respond": ({"message"}, {"attachments"}),
     "return": ({"reason"}, set()),
@@ -227,6 +227,7 @@ class Store:
         return {
             "tracking_id": r["tracking_id"], "type": r["type"], "title": r["title"], "description": r["description"],
             "status": r["status"], "privacy": r["privacy"], "created_at": r["created_at"],
+            "category": r.get("category"), "kecamatan": r["location"]["kecamatan"], "attachments": list(r.get("attachments", [])),
             "opd": ({"code": r["opd_code"], "name": dict(OPDS)[r["opd_code"]]} if r["opd_code"] else None),
             "due_at": r["sla"]["due_at"], "timeline": timeline,
         }
@@ -349,7 +350,9 @@ def validate_report(body: dict, store: Store) -> dict:
     if rep.get("phone"):
         e164 = normalise_phone(rep["phone"])
         if not e164:
-            bad("reporter.phone", "Nomor HP tidak valid. Gunakan 08xx, 62xx, atau +62xx.")
+            # Shaped like the backend's pydantic detail: the client phrases it by `type`.
+            details.append({"field": "reporter.phone", "message": "phone number must have 8 to 15 digits",
+                            "type": "value_error"})
         clean_rep["phone"] = e164
     if rep.get("nik"):
         if not valid_nik(rep["nik"]):
@@ -599,7 +602,7 @@ class Handler(BaseHTTPRequestHandler):
             details = []
             if not isinstance(body.get("resolved"), bool):
                 details.append({"field": "resolved", "message": "Pilih ya atau tidak."})
-            if body.get("rating") not in {1, 2, 3, 4, 5}:
+            if body.get("rating") is not None and body.get("rating") not in {1, 2, 3, 4, 5}:
                 details.append({"field": "rating", "message": "Nilai 1 sampai 5."})
             if details:
                 raise ApiError(400, "validation_error", "The request is not valid.", details)

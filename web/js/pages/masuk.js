@@ -1,6 +1,6 @@
 // Masuk staf: local dev sign-in (paste a CLI token) or the Cognito hosted UI.
 import { h, flash } from '../dom.js';
-import { AUTH_MODE, session, signInWithToken, startCognitoSignIn, signOut } from '../auth.js';
+import { authMode, session, signInWithToken, startCognitoSignIn, signOut } from '../auth.js';
 import { field, val, showErrors } from '../forms.js';
 import { ROLE_LABEL } from '../labels.js';
 
@@ -26,7 +26,7 @@ export function render(view, { returnTo, query } = {}) {
   }
   view.append(h('p', {}, 'Halaman staf untuk admin Diskominfotik, petugas OPD, dan pimpinan.'));
 
-  if (AUTH_MODE === 'cognito') {
+  if (authMode() === 'cognito') {
     const status = h('p', { role: 'status', 'aria-live': 'polite' });
     view.append(
       h('div', { class: 'actions' },

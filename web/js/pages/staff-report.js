@@ -23,12 +23,12 @@ const FORMS = {
     { name: 'message', type: 'textarea', label: 'Pesan ke pelapor', required: true, hint: 'Sebutkan keterangan yang perlu dilengkapi. Pesan ini terlihat oleh pelapor.' },
   ],
   reject: [
-    { name: 'reason', type: 'text', label: 'Alasan penolakan', required: true, hint: 'Untuk catatan, misalnya: bukan pelayanan publik, data tidak lengkap.' },
+    { name: 'reason', type: 'text', label: 'Alasan penolakan', required: true, hint: 'Untuk petugas, tidak terlihat oleh pelapor. Misalnya: bukan pelayanan publik, data tidak lengkap.' },
     { name: 'message', type: 'textarea', label: 'Pesan ke pelapor', required: true, hint: 'Terlihat oleh pelapor.' },
   ],
   redispose: [
     { name: 'opd_code', type: 'opd', label: 'OPD tujuan baru', required: true },
-    { name: 'note', type: 'textarea', label: 'Catatan untuk OPD' },
+    { name: 'note', type: 'textarea', label: 'Alasan pengalihan', required: true, hint: 'Untuk petugas; tidak terlihat oleh pelapor.' },
   ],
   accept: [],
   respond: [
