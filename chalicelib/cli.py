@@ -1,0 +1,113 @@
+"""Command line: python -m chalicelib.cli <command> [options].
+
+By default it talks to the running local stack: the environment `make run` wrote to
+`<LAPOR_STATE_DIR or .local>/stack.env.json` is loaded before anything touches AWS. With
+`AWS_PROFILE`/credentials and the stack outputs in the environment it talks to AWS instead
+(variables already set win over the file).
+
+Commands register themselves with `@command(name, help, arguments)`; `arguments` is a list of
+(flags, add_argument kwargs). Each handler gets the parsed args and returns an exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+Handler = Callable[[argparse.Namespace], int]
+_COMMANDS: dict[str, tuple[str, Sequence[tuple[Sequence[str], dict[str, Any]]], Handler]] = {}
+
+
+def command(name: str, help: str, arguments: Sequence[tuple[Sequence[str], dict[str, Any]]] = ()) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _COMMANDS[name] = (help, arguments, fn)
+        return fn
+
+    return register
+
+
+def load_env() -> dict[str, str]:
+    """Load the local stack's environment (if any) and bind the models to it. Call before
+    importing anything that reads settings or talks to AWS."""
+    path = Path(os.environ.get("LAPOR_STATE_DIR") or ROOT / ".local") / "stack.env.json"
+    values: dict[str, str] = {}
+    if path.exists():
+        values = {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
+        for key, value in values.items():
+            os.environ.setdefault(key, value)
+    from chalicelib import config
+    from chalicelib.adapters import aws
+    from chalicelib.data import models
+
+    config.reset()
+    aws.reset()
+    models.bind()
+    return values
+
+
+# -- outbox ---------------------------------------------------------------------------------
+
+@command("outbox", "list the emails and SMS the local stack sent", [
+    (["--json"], {"action": "store_true", "help": "machine-readable output"}),
+])
+def _outbox(args: argparse.Namespace) -> int:
+    from chalicelib.local import outbox
+
+    items = outbox.sent()
+    print(json.dumps(items, ensure_ascii=False, indent=1) if args.json else outbox.render(items))
+    return 0
+
+
+# -- dead-letter queues ---------------------------------------------------------------------
+
+@command("dlq", "list or redrive a dead-letter queue", [
+    (["operation"], {"choices": ["list", "redrive"]}),
+    (["--queue"], {"default": "sync", "choices": ["notify", "sync", "uploads"],
+                   "help": "which consumer's DLQ (default: sync)"}),
+    (["--limit"], {"type": int, "default": 1000}),
+    (["--json"], {"action": "store_true"}),
+])
+def _dlq(args: argparse.Namespace) -> int:
+    from chalicelib.services import dlq
+
+    try:
+        if args.operation == "list":
+            items = dlq.list_messages(args.queue, args.limit)
+            if args.json:
+                print(json.dumps(items, ensure_ascii=False, indent=1))
+            elif not items:
+                print(f"The {args.queue} dead-letter queue is empty.")
+            else:
+                for i in items:
+                    what = (f"{i.get('tracking_id')} seq {i.get('seq')} {i.get('action')}" if i.get("tracking_id")
+                            else f"unreadable: {i.get('body', '')[:120]}")
+                    print(f"{i['message_id']}  received {i['receive_count']}x  {what}")
+            return 0
+        moved = dlq.redrive(args.queue, args.limit)
+        print(json.dumps({"queue": args.queue, "redriven": moved}) if args.json
+              else f"Moved {moved} message(s) from the {args.queue} dead-letter queue back to its queue.")
+        return 0
+    except dlq.UnknownQueue as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="Lapor KBB command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, arguments, _) in sorted(_COMMANDS.items()):
+        p = sub.add_parser(name, help=help_text)
+        for flags, kwargs in arguments:
+            p.add_argument(*flags, **kwargs)
+    args = parser.parse_args(argv)
+    load_env()
+    return _COMMANDS[args.command][2](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
