@@ -198,6 +198,7 @@ export async function render(view) {
 
     const problems = validate(body);
     if (problems.length) { showErrors(form, problems); return; }
+    clearErrors(form);
 
     submit.disabled = true;
     sending.textContent = 'Mengirim laporan…';
