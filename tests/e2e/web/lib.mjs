@@ -88,7 +88,7 @@ export async function serveWeb(port) {
  * Chromium with a fresh user-data-dir. apiBase, when given, replaces config.js for every page,
  * the way a deploy writes it.
  */
-export async function launch({ apiBase, viewport = { width: 1280, height: 900 } } = {}) {
+export async function launch({ apiBase, auth = { mode: 'local' }, viewport = { width: 1280, height: 900 } } = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'laporkbb-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -106,7 +106,7 @@ export async function launch({ apiBase, viewport = { width: 1280, height: 900 } 
   if (apiBase) {
     await context.route('**/config.js', (route) => route.fulfill({
       contentType: 'application/javascript; charset=utf-8',
-      body: `window.LAPOR_KBB_CONFIG = ${JSON.stringify({ apiBase, auth: { mode: 'local' } })};`,
+      body: `window.LAPOR_KBB_CONFIG = ${JSON.stringify({ apiBase, auth })};`,
     }));
   }
   const problems = [];

@@ -153,6 +153,40 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
     assert.deepEqual(problems, []);
   });
 
+  it('Cognito sign-in: hosted UI with PKCE, role from cognito:groups, sign-out through /logout', async () => {
+    env.art = artifacts('mock-cognito');
+    const pkce = await launch({ apiBase: env.api, auth: { mode: 'cognito', domain: env.api, clientId: 'web-client', flow: 'pkce' } });
+    try {
+      const page = await pkce.context.newPage();
+      await page.goto(`${env.web}#/staf`);
+      await page.getByRole('heading', { level: 1, name: 'Masuk staf' }).waitFor();
+      await evidence(env, page, 'cognito-masuk');
+      await page.getByRole('button', { name: 'Masuk dengan akun Pemkab KBB' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Kotak masuk' }).waitFor();
+      assert.equal(new URL(page.url()).search, '', 'the code is removed from the address');
+      await page.getByText('Admin Diskominfotik').first().waitFor();
+      await page.getByRole('link', { name: 'Kinerja OPD' }).waitFor();
+      await evidence(env, page, 'cognito-kotak-masuk');
+      await page.getByRole('button', { name: 'Keluar' }).click();
+      await page.waitForURL((u) => !u.pathname.includes('logout'));
+      await page.getByRole('link', { name: 'Masuk staf' }).waitFor();
+      assert.deepEqual(pkce.problems, []);
+    } finally {
+      await pkce.close();
+    }
+    const implicit = await launch({ apiBase: env.api, auth: { mode: 'cognito', domain: env.api, clientId: 'web-client', flow: 'implicit' } });
+    try {
+      const page = await implicit.context.newPage();
+      await page.goto(`${env.web}#/staf/masuk`);
+      await page.getByRole('button', { name: 'Masuk dengan akun Pemkab KBB' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Kotak masuk' }).waitFor();
+      assert.match(new URL(page.url()).hash, /^#\/staf/);
+      assert.deepEqual(implicit.problems, []);
+    } finally {
+      await implicit.close();
+    }
+  });
+
   it('axe found no serious or critical violation, and no page threw', () => {
     assert.deepEqual(env.axeFailures, []);
     assert.deepEqual(browser.problems, []);

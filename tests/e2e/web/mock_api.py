@@ -149,6 +149,14 @@ def make_token(role: str, opd: str | None) -> str:
     return ".".join([b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode()), "mock"])
 
 
+def cognito_token() -> str:
+    """An ID token shaped like Cognito's: the role comes as a group, not a `role` claim."""
+    header = {"alg": "none", "typ": "JWT"}
+    claims = {"sub": "cognito-admin", "cognito:groups": ["admin"], "email": "admin@bandungbaratkab.go.id",
+              "token_use": "id", "exp": int((now() + timedelta(hours=1)).timestamp())}
+    return ".".join([b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode()), "mock"])
+
+
 def read_token(header: str | None) -> dict:
     if not header or not header.startswith("Bearer "):
         raise ApiError(401, "unauthenticated", "A valid staff token is required.")
@@ -158,6 +166,10 @@ def read_token(header: str | None) -> dict:
         claims = json.loads(base64.urlsafe_b64decode(payload))
     except Exception:
         raise ApiError(401, "unauthenticated", "A valid staff token is required.")
+    groups = claims.get("cognito:groups") or []
+    claims.setdefault("role", claims.get("custom:role") or next((g for g in groups if g in {"admin", "opd", "pimpinan"}), None))
+    if claims.get("custom:opd_code"):
+        claims.setdefault("opd_code", claims["custom:opd_code"])
     if claims.get("exp", 0) < now().timestamp() or claims.get("role") not in {"admin", "opd", "pimpinan"}:
         raise ApiError(401, "unauthenticated", "A valid staff token is required.")
     return claims
@@ -171,6 +183,7 @@ class Store:
         self.attachments: dict[str, dict] = {}
         self.idempotency: dict[str, tuple[str, dict]] = {}
         self.seq = 1000000
+        self.codes: dict[str, dict] = {}
 
     # ---- citizens ----------------------------------------------------------------------
     def create_report(self, body: dict, idem_key: str | None) -> dict:
@@ -516,13 +529,15 @@ class Handler(BaseHTTPRequestHandler):
                                           else str(body).encode()))
         self.send_response(status)
         self.cors()
-        if status != 204:
+        if status not in (204, 302):
             self.send_header("Content-Type", content_type if "charset" in content_type else f"{content_type}; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
         for k, v in (extra or {}).items():
             self.send_header(k, v)
+        if status == 302:
+            self.send_header("Content-Length", "0")
         self.end_headers()
-        if status != 204:
+        if status not in (204, 302):
             self.wfile.write(data)
 
     def error(self, e: ApiError) -> None:
@@ -573,6 +588,8 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and path == "/_mock/token":
             role = q.get("role", "admin")
             return self.send(200, make_token(role, q.get("opd")), "text/plain")
+        if path.startswith("/oauth2/") or path == "/logout":
+            return self.hosted_ui(method, path, q)
         if method == "GET" and path == "/stats":
             period = q.get("period") or now().strftime("%Y-%m")
             if not re.fullmatch(r"\d{4}-\d{2}", period):
@@ -633,6 +650,34 @@ class Handler(BaseHTTPRequestHandler):
             return self.s3_upload()
         if path.startswith("/staff/"):
             return self.staff(method, path, q)
+        raise ApiError(404, "not_found", "Not found.")
+
+    def hosted_ui(self, method: str, path: str, q: dict) -> None:
+        """A stand-in for Cognito's hosted UI: authorize signs in a fixed admin at once."""
+        s = self.store
+        if method == "GET" and path == "/oauth2/authorize":
+            target = q["redirect_uri"]
+            sep = "&" if "?" in target else "?"
+            if q.get("response_type") == "code":
+                code = secrets.token_urlsafe(16)
+                s.codes[code] = {"challenge": q.get("code_challenge"), "redirect_uri": target, "client_id": q.get("client_id")}
+                location = f"{target}{sep}code={code}&state={q.get('state', '')}"
+            else:
+                tok = cognito_token()
+                location = f"{target}#id_token={tok}&access_token={tok}&token_type=Bearer&expires_in=3600&state={q.get('state', '')}"
+            return self.send(302, None, extra={"Location": location})
+        if method == "POST" and path == "/oauth2/token":
+            n = int(self.headers.get("Content-Length") or 0)
+            form = {k: v[-1] for k, v in parse_qs(self.rfile.read(n).decode()).items()}
+            grant = s.codes.pop(form.get("code", ""), None)
+            challenge = b64url(hashlib.sha256(form.get("code_verifier", "").encode()).digest())
+            if (not grant or grant["challenge"] != challenge or grant["redirect_uri"] != form.get("redirect_uri")
+                    or grant["client_id"] != form.get("client_id")):
+                return self.send(400, {"error": "invalid_grant"})
+            tok = cognito_token()
+            return self.send(200, {"id_token": tok, "access_token": tok, "token_type": "Bearer", "expires_in": 3600})
+        if method == "GET" and path == "/logout":
+            return self.send(302, None, extra={"Location": q.get("logout_uri", "/")})
         raise ApiError(404, "not_found", "Not found.")
 
     def s3_upload(self) -> None:
