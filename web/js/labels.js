@@ -102,10 +102,13 @@ export const EVENT_ACTION = {
   redispose: 'Alihkan', accept: 'Terima', respond: 'Tanggapan', return: 'Kembalikan', note: 'Catatan internal',
   close: 'Tutup', reply: 'Balasan pelapor', feedback: 'Umpan balik pelapor', auto_close: 'Tutup otomatis',
   archive: 'Arsip', sla_reminder: 'Pengingat tenggat', sla_breach: 'Lewat tenggat', sp4n_synced: 'Tersinkron ke SP4N-LAPOR!',
+  identity_viewed: 'Identitas pelapor dibuka',
 };
 
 export function allowedActions(report, role) {
-  if (Array.isArray(report.allowed_actions)) return report.allowed_actions.filter((a) => ACTIONS[a]);
+  // The staff view lists what the caller may do now (`actions`); the table is the fallback.
+  const listed = Array.isArray(report.actions) ? report.actions : report.allowed_actions;
+  if (Array.isArray(listed)) return listed.filter((a) => ACTIONS[a]);
   return Object.entries(ACTIONS)
     .filter(([, a]) => a.roles.includes(role) && (a.from === null || a.from.includes(report.status)))
     .map(([k]) => k);

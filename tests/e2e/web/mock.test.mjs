@@ -106,6 +106,24 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
     await citizen.getByText('Kelengkapan terkirim').waitFor();
     await citizen.locator('#lacak-result .badge', { hasText: 'Diajukan' }).waitFor();
 
+    // An anonymous reporter who left a contact: hidden from the admin until an audited reveal.
+    const anon = await apiPost('/reports', {
+      type: 'pengaduan', title: 'Pungutan liar di kantor desa', description: 'Ada pungutan Rp50.000 untuk surat pengantar di kantor desa.',
+      location: { kecamatan: 'cililin' }, privacy: 'anonim', category: 'adminduk',
+      reporter: { name: 'Siti Aminah', phone: '081234567891', nik: '3217014507900003' },
+    });
+    assert.equal(anon.status, 201);
+    await page.goto(`${env.web}#/staf/laporan/${anon.body.tracking_id}`);
+    await page.getByText('Pelapor memilih Anonim').waitFor();
+    assert.equal(await page.getByText('Siti Aminah').count(), 0);
+    assert.equal(await page.locator('details[data-action="verify"] select[name="opd_code"]').inputValue(), 'DISDUKCAPIL', 'suggested OPD preselected');
+    await page.getByRole('button', { name: 'Tampilkan identitas pelapor' }).click();
+    await page.locator('#rep-h + dl', { hasText: 'Siti Aminah' }).waitFor();
+    await page.getByRole('button', { name: 'Tampilkan NIK' }).click();
+    await page.locator('#rep-h + dl', { hasText: '3217014507900003' }).waitFor();
+    await page.locator('.timeline', { hasText: 'Identitas pelapor dibuka' }).first().waitFor();
+    await evidence(env, page, 'identitas-dibuka');
+
     // A wrong token is a plain "not found" next to the field.
     await track(env, citizen, { tracking_id: id, access_token: 'salah' }, {});
     await citizen.locator('[data-field="access_token"] .field-error', { hasText: 'tidak cocok' }).waitFor();

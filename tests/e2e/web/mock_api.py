@@ -268,17 +268,24 @@ class Store:
             return r["opd_code"] == claims.get("opd_code") and r["status"] not in {"diajukan", "perlu_kelengkapan"}
         return True
 
-    def staff_view(self, r: dict, claims: dict) -> dict:
+    def staff_view(self, r: dict, claims: dict, reveal: frozenset = frozenset()) -> dict:
         view = {k: v for k, v in r.items() if k not in {"access_token_hash", "reporter", "nik"}}
-        rep = dict(r.get("reporter") or {})
-        if claims["role"] == "admin":
-            if r.get("nik"):
-                rep["nik"] = r["nik"]
-            view["reporter"] = rep
-        elif claims["role"] == "opd" and r["privacy"] == "anonim":
+        rep = {k: (r.get("reporter") or {}).get(k) for k in ("name", "email", "phone")}
+        has_contact = any(rep.values())
+        anonymous = r["privacy"] == "anonim"
+        role = claims["role"]
+        contact = (not anonymous or bool(reveal)) if role == "admin" else not anonymous
+        if not contact or not has_contact:
             view["reporter"] = None
         else:
+            if role == "admin":  # the NIK only on an explicit, audited reveal
+                rep["nik"] = r.get("nik") if "nik" in reveal else None
+                rep["nik_on_file"] = bool(r.get("nik"))
             view["reporter"] = rep
+        view["reporter_hidden"] = role == "admin" and anonymous and has_contact and not reveal
+        view["suggested_opd"] = r.get("opd_choice") or dict((c, o) for c, _, o in CATEGORIES).get(r.get("category") or "")
+        view["actions"] = [a for a, (roles, frm, _) in ACTIONS.items()
+                           if role in roles and (frm is None or r["status"] in frm)]
         view["due_at"] = r["sla"]["due_at"]
         view["kecamatan"] = r["location"]["kecamatan"]
         view["attachments"] = [{"attachment_id": a, "content_type": self.attachments.get(a, {}).get("content_type"),
@@ -387,7 +394,7 @@ def validate_report(body: dict, store: Store) -> dict:
         raise ApiError(400, "validation_error", "The request is not valid.", details)
     return {"type": body["type"], "title": title.strip(), "description": desc.strip(), "category": body.get("category"),
             "incident_date": inc, "location": loc, "privacy": privacy, "reporter": clean_rep, "nik": nik,
-            "attachments": list(atts)}
+            "attachments": list(atts), "opd_choice": body.get("opd_code")}
 
 
 def apply_action(store: Store, r: dict, claims: dict, body: dict, if_match: str | None) -> None:
@@ -726,7 +733,16 @@ class Handler(BaseHTTPRequestHandler):
             r = s.reports.get(m.group(1))
             if not r or not s.visible(r, claims):
                 raise ApiError(404, "not_found", "Not found.")
-            return self.send(200, s.staff_view(r, claims))
+            reveal = frozenset(w for w in (q.get("reveal") or "").split(",") if w)
+            if reveal - {"identity", "nik"}:
+                raise ApiError(400, "validation_error", "The request is not valid.",
+                               [{"field": "reveal", "type": "enum", "message": "reveal accepts identity, nik"}])
+            if reveal and claims["role"] != "admin":
+                raise ApiError(403, "forbidden", "Only an admin may reveal the reporter's identity.")
+            if reveal:  # every reading of a hidden identity or a NIK leaves an audit event first
+                s.move(r, None, "admin", "admin", "identity_viewed", None, False, {"revealed": sorted(reveal)},
+                       claims.get("sub"))
+            return self.send(200, s.staff_view(r, claims, reveal))
         m = re.fullmatch(r"/staff/reports/([^/]+)/actions", path)
         if method == "POST" and m:
             r = s.reports.get(m.group(1))

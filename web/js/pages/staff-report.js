@@ -89,7 +89,9 @@ async function buildControl(f, report) {
     const sel = h('select', {});
     const items = await reference('opds').catch(() => []);
     options(sel, items.map((o) => ({ value: o.code, label: `${o.name} (${o.code})` })), { placeholder: 'Pilih OPD' });
-    if (f.name === 'opd_code' && report.opd_code && report.status === 'diajukan') sel.value = report.opd_code;
+    // Routing help: what the reporter chose or the category's default OPD.
+    const suggested = report.suggested_opd || (report.status === 'diajukan' ? report.opd_code : null);
+    if (f.name === 'opd_code' && suggested && report.status === 'diajukan') sel.value = suggested;
     return sel;
   }
   if (f.type === 'category') {
@@ -159,13 +161,37 @@ async function actionForm(action, report, onDone) {
   return form;
 }
 
-export async function render(view, { params }) {
+function reporterSection(report, reporter, s, reveal) {
+  const section = h('section', { class: 'card', 'aria-labelledby': 'rep-h' }, h('h2', { id: 'rep-h', tabindex: '-1' }, 'Pelapor'));
+  const shown = reporter && ['name', 'email', 'phone', 'nik'].some((k) => reporter[k]);
+  if (shown) {
+    section.append(dlRows([['Nama', reporter.name], ['Email', reporter.email], ['Nomor HP', reporter.phone], ['NIK', reporter.nik]]));
+  } else if (report.reporter_hidden) {
+    section.append(h('p', {}, 'Pelapor memilih Anonim: identitasnya disembunyikan.'));
+  } else {
+    section.append(h('p', {}, report.privacy === 'anonim' ? 'Identitas pelapor disembunyikan (anonim).' : 'Tidak ada data identitas.'));
+  }
+  const buttons = [];
+  if (s.role === 'admin' && report.reporter_hidden) {
+    buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => reveal('identity') }, 'Tampilkan identitas pelapor'));
+  }
+  if (s.role === 'admin' && reporter && reporter.nik_on_file && !reporter.nik) {
+    buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => reveal('nik') }, 'Tampilkan NIK'));
+  }
+  if (buttons.length) {
+    section.append(h('p', { class: 'hint' }, 'Buka hanya bila perlu untuk menangani laporan. Setiap pembukaan dicatat di jejak audit atas nama Anda.'),
+      h('div', { class: 'actions' }, buttons));
+  }
+  return section;
+}
+
+export async function render(view, { params, query }) {
   const id = params[0];
   const s = session();
   view.append(h('h1', {}, `Laporan ${id}`), h('p', { role: 'status' }, 'Memuat…'));
   let report;
   try {
-    report = await api(`/staff/reports/${encodeURIComponent(id)}`, { staff: true });
+    report = await api(`/staff/reports/${encodeURIComponent(id)}`, { staff: true, query: { reveal: query && query.get('reveal') } });
   } catch (err) {
     clear(view);
     view.append(h('h1', {}, `Laporan ${id}`),
@@ -186,6 +212,17 @@ async function draw(view, report, s, focusSel) {
   const [opdName, kecName, catName] = await Promise.all([
     refName('opds', report.opd_code), refName('kecamatan', loc.kecamatan || report.kecamatan), refName('categories', report.category),
   ]);
+
+  // An admin's explicit, audited look at an anonymous reporter's identity or at the NIK.
+  const reveal = async (what) => {
+    try {
+      const next = await api(`/staff/reports/${encodeURIComponent(report.tracking_id)}`, { staff: true, query: { reveal: what } });
+      await draw(view, next, s, '#rep-h');
+      flash('info', what === 'nik' ? 'NIK ditampilkan. Pembukaan ini tercatat di jejak audit.' : 'Identitas pelapor ditampilkan. Pembukaan ini tercatat di jejak audit.');
+    } catch (err) {
+      flash('error', err instanceof ApiError ? err.text : 'Identitas gagal dibuka.');
+    }
+  };
 
   const reload = async (action, updated) => {
     let next = updated;
@@ -252,16 +289,12 @@ async function draw(view, report, s, focusSel) {
         ['Lewat tenggat', sla.breached ? 'Ya' : 'Tidak'],
         ['SP4N-LAPOR!', sp4n ? `${sp4nState(sp4n.state)}${sp4n.complaint_id ? ` · ID ${sp4n.complaint_id}` : ''}${sp4n.attempts ? ` · ${sp4n.attempts} percobaan` : ''}` : '–'],
       ])),
-    reporter && Object.values(reporter).some(Boolean)
-      ? h('section', { class: 'card', 'aria-labelledby': 'rep-h' },
-        h('h2', { id: 'rep-h' }, 'Pelapor'),
-        dlRows([['Nama', reporter.name], ['Email', reporter.email], ['Nomor HP', reporter.phone], ['NIK', reporter.nik]]))
-      : h('section', { class: 'card', 'aria-labelledby': 'rep-h' }, h('h2', { id: 'rep-h' }, 'Pelapor'),
-        h('p', {}, report.privacy === 'anonim' ? 'Identitas pelapor disembunyikan (anonim).' : 'Tidak ada data identitas.')),
+    reporterSection(report, reporter, s, reveal),
     actionsSection,
     notes.length ? h('section', { 'aria-labelledby': 'notes-h' }, h('h2', { id: 'notes-h' }, 'Catatan internal'),
       h('ul', {}, notes.map((n) => h('li', {}, typeof n === 'string' ? n
-        : [fmtDateTime(n.at), ' · ', actorLabel(n.actor || n.role), ': ', n.message || ''])))) : null,
+        : [fmtDateTime(n.at), ' · ', actorLabel(n.actor || n.role),
+          n.action && n.action !== 'note' ? ` (${EVENT_ACTION[n.action] || n.action})` : '', ': ', n.message || ''])))) : null,
     h('section', { 'aria-labelledby': 'audit-h' }, h('h2', { id: 'audit-h' }, 'Jejak audit'), auditList(report)),
   ]);
   if (focusSel) {
