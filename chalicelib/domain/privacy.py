@@ -1,0 +1,180 @@
+"""Which parts of a report each staff audience may see. Pure: no AWS, no storage, no HTTP.
+
+Rules (CONTRACT.md "Staff", DOMAIN.md "Privacy modes", "Personal data"):
+- `admin` (Diskominfotik) sees the reporter's name, email and phone of `publik` and `rahasia`
+  reports. For an `anonim` report the identity stays hidden until the admin asks for it
+  explicitly (`reveal=identity`); every such reading is recorded as an audit event, so a plain
+  read has no side effect and an admin never sees an anonymous reporter by accident.
+- The NIK is shown only to an admin who asks for it (`reveal=nik`), and every such reading is
+  recorded too (UU 23/2006 Pasal 84). It is never shown to `opd` or `pimpinan`.
+- `opd` and `pimpinan` see name, email and phone only when the report is not `anonim`; they
+  cannot reveal anything.
+- What the reporter wrote (title, description, replies, comments) may itself carry their
+  identity. For an `anonim` report every text shown to `opd`/`pimpinan` is cut of the reporter's
+  name (and its parts), email, phone (in every common spelling) and NIK; a 16-digit number that
+  looks like a NIK is cut from every text shown to them, whatever the privacy mode.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ADMIN = "admin"
+OPD = "opd"
+PIMPINAN = "pimpinan"
+STAFF_ROLES = frozenset({ADMIN, OPD, PIMPINAN})
+
+REVEAL_IDENTITY = "identity"
+REVEAL_NIK = "nik"
+REVEALABLE = (REVEAL_IDENTITY, REVEAL_NIK)
+CONTACT_FIELDS = ("name", "email", "phone")
+
+REDACTED_NAME = "[nama disembunyikan]"
+REDACTED_EMAIL = "[email disembunyikan]"
+REDACTED_PHONE = "[nomor disembunyikan]"
+REDACTED_ID = "[nomor identitas disembunyikan]"
+
+# A NIK-like number: 16 digits, first not 0, possibly written with spaces, dots or dashes.
+_NIK_LIKE = re.compile(r"(?<!\d)[1-9](?:[\s.\-]?\d){15}(?!\d)")
+# Parts of a name too common to cut on their own ("Siti" is a name, "bin" is not).
+_NAME_STOPWORDS = frozenset({"bin", "binti", "dan", "di", "ke", "pak", "bu", "ibu", "bapak", "haji", "hj"})
+
+
+class RevealRefused(Exception):
+    """The audience may not reveal what it asked for (a 403 at the edge)."""
+
+
+class BadReveal(ValueError):
+    """`reveal` names something that cannot be revealed (a 400 at the edge)."""
+
+
+@dataclass(frozen=True)
+class IdentityAccess:
+    """What one audience sees of the reporter of one report."""
+
+    contact: bool          # name, email, phone
+    nik: bool              # the decrypted NIK
+    redact_texts: bool     # cut the reporter's identity from free texts
+    hidden_for_admin: bool  # an admin could reveal the contact but has not asked
+    audited: tuple[str, ...]  # what this reading discloses that must leave an audit event
+
+
+def parse_reveal(value: str | None) -> frozenset[str]:
+    """`?reveal=identity,nik` -> {"identity", "nik"}. Unknown words are a BadReveal."""
+    if value is None or not value.strip():
+        return frozenset()
+    words = {w.strip().lower() for w in value.split(",") if w.strip()}
+    unknown = sorted(words - set(REVEALABLE))
+    if unknown:
+        raise BadReveal(f"reveal accepts {', '.join(REVEALABLE)}; not {', '.join(unknown)}")
+    return frozenset(words)
+
+
+def identity_access(role: str, privacy: str, reveal: Iterable[str] = (), *, has_nik: bool = False,
+                    has_contact: bool = True) -> IdentityAccess:
+    """The identity `role` sees of a report with `privacy`, after asking to `reveal` what it lists.
+
+    Raises RevealRefused when a non-admin asks to reveal anything.
+    """
+    wanted = frozenset(reveal)
+    if role not in STAFF_ROLES:
+        raise ValueError(f"not a staff role: {role!r}")
+    anonymous = privacy == "anonim"
+    if role != ADMIN:
+        if wanted:
+            raise RevealRefused("only an admin may reveal the reporter's identity")
+        return IdentityAccess(contact=not anonymous, nik=False, redact_texts=anonymous,
+                              hidden_for_admin=False, audited=())
+    audited: list[str] = []
+    # The NIK implies the person: asking for it reveals the contact too.
+    contact = not anonymous or bool(wanted & {REVEAL_IDENTITY, REVEAL_NIK})
+    if anonymous and contact and has_contact:
+        audited.append(REVEAL_IDENTITY)
+    nik = REVEAL_NIK in wanted
+    if nik and has_nik:
+        audited.append(REVEAL_NIK)
+    return IdentityAccess(contact=contact, nik=nik, redact_texts=False,
+                          hidden_for_admin=anonymous and not contact, audited=tuple(audited))
+
+
+def staff_reporter(role: str, access: IdentityAccess, reporter: Mapping[str, Any] | None,
+                   nik: str | None, *, has_nik: bool) -> dict[str, Any] | None:
+    """The `reporter` object of the staff view, or None when `role` sees no identity.
+
+    The `nik` key exists only in an admin's view: null unless revealed, with `nik_on_file`
+    telling whether there is one to reveal. An OPD's or pimpinan's view has no NIK key at all.
+    """
+    if not access.contact:
+        return None
+    out: dict[str, Any] = {f: (reporter or {}).get(f) for f in CONTACT_FIELDS}
+    if role == ADMIN:
+        out["nik"] = nik if access.nik else None
+        out["nik_on_file"] = has_nik
+    return out
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value)
+
+
+def _loose(digits: str) -> str:
+    """A regex matching `digits` written with spaces, dots or dashes between them."""
+    return r"[\s.\-]?".join(re.escape(d) for d in digits)
+
+
+def _phone_variants(phone: str) -> set[str]:
+    digits = _digits(phone)
+    if not digits:
+        return set()
+    national = digits[2:] if digits.startswith("62") else digits.lstrip("0")
+    return {v for v in {digits, national, "0" + national, "62" + national} if len(v) >= 6}
+
+
+def redact(text: str | None, reporter: Mapping[str, Any] | None = None, nik: str | None = None,
+           *, identity: bool = True) -> str | None:
+    """`text` without NIK-like numbers and, when `identity`, without the reporter's name (and its
+    parts of 3+ letters), email, phone (08.., 62.., +62.., with separators) and NIK."""
+    if text is None:
+        return None
+    out = _NIK_LIKE.sub(REDACTED_ID, text)
+    if not identity:
+        return out
+    rep = reporter or {}
+    if nik:
+        out = re.sub(rf"(?<!\d){_loose(_digits(nik))}(?!\d)", REDACTED_ID, out)
+    for variant in sorted(_phone_variants(str(rep.get("phone") or "")), key=len, reverse=True):
+        out = re.sub(rf"\+?(?<!\d){_loose(variant)}(?!\d)", REDACTED_PHONE, out)
+    email = str(rep.get("email") or "").strip()
+    if email:
+        out = re.sub(re.escape(email), REDACTED_EMAIL, out, flags=re.IGNORECASE)
+    name = " ".join(str(rep.get("name") or "").split())
+    if name:
+        out = re.sub(r"(?<!\w)" + r"\s+".join(re.escape(p) for p in name.split()) + r"(?!\w)",
+                     REDACTED_NAME, out, flags=re.IGNORECASE)
+        for part in sorted({p.strip(".,") for p in name.split()}, key=len, reverse=True):
+            if len(part) >= 3 and part.lower() not in _NAME_STOPWORDS:
+                out = re.sub(rf"(?<!\w){re.escape(part)}(?!\w)", REDACTED_NAME, out, flags=re.IGNORECASE)
+    return out
+
+
+def text_for(access: IdentityAccess, role: str, text: str | None, reporter: Mapping[str, Any] | None,
+             nik: str | None) -> str | None:
+    """A free text as `role` may read it: admins read it as written; others never read a NIK-like
+    number, and read no identity of an anonymous reporter."""
+    if role == ADMIN:
+        return text
+    return redact(text, reporter, nik, identity=access.redact_texts)
+
+
+def redact_data(value: Any, access: IdentityAccess, role: str, reporter: Mapping[str, Any] | None,
+                nik: str | None) -> Any:
+    """`text_for` applied to every string inside an event's `data`."""
+    if isinstance(value, str):
+        return text_for(access, role, value, reporter, nik)
+    if isinstance(value, Mapping):
+        return {k: redact_data(v, access, role, reporter, nik) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_data(v, access, role, reporter, nik) for v in value]
+    return value
