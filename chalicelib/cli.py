@@ -97,6 +97,32 @@ def _dlq(args: argparse.Namespace) -> int:
         return 2
 
 
+# -- staff token (local stack) ---------------------------------------------------------------
+
+@command("token", "print a staff JWT that the local stack accepts", [
+    (["--role"], {"required": True, "choices": ["admin", "opd", "pimpinan"]}),
+    (["--opd"], {"help": "OPD code, required with --role opd (e.g. DPUPR)"}),
+    (["--sub"], {"help": "subject (staff user id); default local-<role>[-<opd>]"}),
+    (["--name"], {"help": "display name"}),
+    (["--ttl"], {"type": int, "default": 8 * 3600, "help": "lifetime in seconds (default 8 h)"}),
+])
+def _token(args: argparse.Namespace) -> int:
+    from chalicelib.local import tokens
+
+    if (args.role == "opd") != bool(args.opd) or args.ttl <= 0:
+        print("--opd CODE goes with --role opd (and only with it); --ttl must be positive", file=sys.stderr)
+        return 2
+    state = Path(os.environ.get("LAPOR_STATE_DIR") or ROOT / ".local")
+    try:
+        private, issuer, audience = tokens.read_state(state)
+    except FileNotFoundError as exc:
+        print(f"{exc}. In AWS, staff tokens come from the Cognito user pool.", file=sys.stderr)
+        return 1
+    print(tokens.mint(private, role=args.role, opd_code=args.opd.upper() if args.opd else None,
+                      sub=args.sub, ttl=args.ttl, issuer=issuer, audience=audience, name=args.name))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="Lapor KBB command line")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -46,13 +46,31 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tags: list[str
     """Register a Chalice route and document it in the same breath."""
     op = Operation(path, method.upper(), summary, tags, request, responses or {200: None}, errors, auth,
                    roles, parameters or [], produces=produces)
+    if auth == "staff" and not roles:
+        raise ValueError(f"{method} {path}: a staff route must name the roles it admits")
     OPERATIONS.append(op)
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        bp.route(path, methods=[op.method], content_types=list(op.content_types))(fn)
+        view = _staff_guard(bp, fn, op.roles) if auth == "staff" else fn
+        bp.route(path, methods=[op.method], content_types=list(op.content_types))(view)
         return fn
 
     return wrap
+
+
+def _staff_guard(bp: Blueprint, fn: Callable[..., Any], roles: tuple[str, ...]) -> Callable[..., Any]:
+    """The declared `auth="staff", roles=(...)` IS the check: the token is verified and the role
+    matched before the handler runs (chalicelib.auth), so no staff route can forget it."""
+    import functools
+
+    from chalicelib import auth
+
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        auth.require(bp.current_request, roles)
+        return fn(*args, **kwargs)
+
+    return guarded
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

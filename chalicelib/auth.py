@@ -1,0 +1,237 @@
+"""Staff authentication: `Authorization: Bearer <JWT>`, verified in the application.
+
+Two sources of keys, one set of checks (signature RS256 only, `exp`, `iss`, `aud` for id tokens
+or `client_id` for access tokens, `token_use`):
+
+- AWS (env COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID [comma separated], AWS_REGION): the user
+  pool's JWKS from `https://cognito-idp.{region}.amazonaws.com/{pool}/.well-known/jwks.json`,
+  fetched by PyJWKClient and cached per container. The role is the user's `cognito:groups`
+  entry, matched EXACTLY against `admin`, `opd`, `pimpinan` (a group `opd-admin-x` is nobody);
+  the OPD is `custom:opd_code`. (Cognito puts custom attributes into id tokens; an access token
+  carries them only through a pre-token-generation trigger.)
+- Local stack and tests (env LOCAL_JWT_PUBLIC_KEY = PEM, JWT_ISSUER, JWT_AUDIENCE; only when
+  STAGE is `local` or `test`): a key pair generated at stack start (chalicelib/local/hooks.py);
+  `python -m chalicelib.cli token` signs with the private half. Role and OPD are the `role` and
+  `opd_code` claims of CONTRACT.md.
+
+If COGNITO_USER_POOL_ID is set the local key is never consulted. With neither configured every
+staff request is refused (fail closed).
+
+A missing, malformed, unsigned (`alg: none`), HS256-with-the-public-key, badly signed, expired,
+wrong-issuer, wrong-audience or wrong-use token is a 401 `unauthenticated`. A valid token with no
+single staff role (or role `opd` without an OPD) is a 403 `forbidden`.
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from chalicelib.config import settings
+from chalicelib.errors import ApiError, forbidden, unauthenticated
+from chalicelib.observability import logger
+
+ROLES = ("admin", "opd", "pimpinan")
+ALGORITHMS = ["RS256"]
+LEEWAY_SECONDS = 30
+LOCAL_STAGES = frozenset({"local", "test"})
+_OPD_CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
+_BEARER = re.compile(r"^Bearer\s+(\S+)\s*$", re.IGNORECASE)
+CONTEXT_KEY = "lapor_staff"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's subject, one staff role, and the OPD for role `opd`."""
+
+    sub: str
+    role: str
+    opd_code: str | None = None
+    name: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class TokenRejected(Exception):
+    """The token is not one this service accepts (401)."""
+
+
+class NoStaffRole(Exception):
+    """The token is valid but names no single staff role (403)."""
+
+
+@dataclass(frozen=True)
+class Verifier:
+    mode: str  # "cognito" | "local"
+    issuer: str
+    client_ids: tuple[str, ...]
+    jwks_url: str | None = None
+    public_pem: str | None = None
+
+
+def verifier_from_env(env: Mapping[str, str] | None = None) -> Verifier | None:
+    """The verifier the environment configures (None: nothing is accepted). The stage comes from
+    Settings (what the process started as), or from `env["STAGE"]` when an env is passed."""
+    stage = settings().stage if env is None else env.get("STAGE", "")
+    env = os.environ if env is None else env
+    pool = env.get("COGNITO_USER_POOL_ID", "").strip()
+    if pool:
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or pool.split("_", 1)[0]
+        clients = tuple(c.strip() for c in env.get("COGNITO_CLIENT_ID", "").split(",") if c.strip())
+        issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+        return Verifier("cognito", issuer, clients, jwks_url=f"{issuer}/.well-known/jwks.json")
+    pem = env.get("LOCAL_JWT_PUBLIC_KEY", "").strip()
+    if pem and stage in LOCAL_STAGES:
+        return Verifier("local", env.get("JWT_ISSUER", "lapor-kbb-local"),
+                        (env.get("JWT_AUDIENCE", "lapor-kbb-staff"),), public_pem=pem)
+    return None
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+_jwks_lock = threading.Lock()
+
+
+def jwks_client(url: str) -> jwt.PyJWKClient:
+    """One PyJWKClient per JWKS URL per container: keys are fetched once, then cached."""
+    with _jwks_lock:
+        client = _jwks_clients.get(url)
+        if client is None:
+            client = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=5)
+            _jwks_clients[url] = client
+        return client
+
+
+@lru_cache(maxsize=4)
+def _local_key(pem: str) -> Any:
+    return load_pem_public_key(pem.encode())
+
+
+def _signing_key(verifier: Verifier, token: str) -> Any:
+    if verifier.mode == "local":
+        return _local_key(verifier.public_pem or "")
+    try:
+        return jwks_client(verifier.jwks_url or "").get_signing_key_from_jwt(token).key
+    except jwt.PyJWKClientConnectionError:
+        logger.exception("cannot fetch the Cognito JWKS")
+        raise ApiError(503, "unavailable", "Sign-in cannot be checked right now; try again shortly.",
+                       headers={"Retry-After": "5"}) from None
+    except (jwt.PyJWKClientError, jwt.InvalidTokenError) as exc:
+        raise TokenRejected(f"no signing key for this token: {exc}") from None
+
+
+# -- verification ----------------------------------------------------------------------------
+
+def verify(token: str, verifier: Verifier) -> dict[str, Any]:
+    """The claims of `token` if it passes every check, else TokenRejected."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise TokenRejected("not a JWT") from None
+    if header.get("alg") not in ALGORITHMS:
+        raise TokenRejected(f"algorithm {header.get('alg')!r} is not accepted")
+    key = _signing_key(verifier, token)
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, key, algorithms=ALGORITHMS, issuer=verifier.issuer, leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iss", "sub", "token_use"], "verify_aud": False},
+        )
+    except jwt.InvalidTokenError as exc:
+        raise TokenRejected(str(exc)) from None
+    use = claims.get("token_use")
+    if use == "id":
+        aud = claims.get("aud")
+        auds = [aud] if isinstance(aud, str) else list(aud) if isinstance(aud, list) else []
+        if not any(a in verifier.client_ids for a in auds):
+            raise TokenRejected("wrong audience")
+    elif use == "access":
+        if claims.get("client_id") not in verifier.client_ids:
+            raise TokenRejected("wrong client_id")
+    else:
+        raise TokenRejected("token_use must be id or access")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise TokenRejected("no subject")
+    return claims
+
+
+def principal_from_claims(claims: Mapping[str, Any], mode: str) -> Principal:
+    """The caller's role and OPD from verified claims.
+
+    Cognito: the groups in `cognito:groups` equal to a role name, exactly (no prefix, suffix or
+    case folding); exactly one must match. Local: the `role` claim, exactly.
+    """
+    if mode == "cognito":
+        groups = claims.get("cognito:groups") or []
+        if not isinstance(groups, list):
+            raise NoStaffRole("cognito:groups is not a list")
+        roles = sorted({g for g in groups if isinstance(g, str) and g in ROLES})
+        opd = claims.get("custom:opd_code")
+    else:
+        role = claims.get("role")
+        roles = [role] if isinstance(role, str) and role in ROLES else []
+        opd = claims.get("opd_code")
+    if len(roles) != 1:
+        raise NoStaffRole("the token names no single staff role" if not roles else
+                          "the token names more than one staff role")
+    role = roles[0]
+    opd_code = None
+    if role == "opd":
+        if not isinstance(opd, str) or not _OPD_CODE.match(opd):
+            raise NoStaffRole("role opd needs an OPD code")
+        opd_code = opd
+    name = claims.get("name") or claims.get("email") or claims.get("cognito:username")
+    return Principal(sub=str(claims["sub"]), role=role, opd_code=opd_code,
+                     name=str(name) if isinstance(name, str) else None)
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise TokenRejected("no Authorization header")
+    match = _BEARER.match(authorization.strip())
+    if not match:
+        raise TokenRejected("Authorization is not a Bearer token")
+    return match.group(1)
+
+
+def authenticate(authorization: str | None) -> Principal:
+    """The verified caller of a staff route, or the contract's 401/403."""
+    verifier = verifier_from_env()
+    try:
+        token = bearer_token(authorization)
+        if verifier is None:
+            logger.error("staff authentication is not configured (COGNITO_USER_POOL_ID or LOCAL_JWT_PUBLIC_KEY)")
+            raise TokenRejected("no verifier configured")
+        claims = verify(token, verifier)
+    except TokenRejected:
+        raise unauthenticated() from None
+    try:
+        return principal_from_claims(claims, verifier.mode)
+    except NoStaffRole as exc:
+        raise forbidden(f"This account has no staff role: {exc}.") from None
+
+
+def require(request: Any, roles: tuple[str, ...]) -> Principal:
+    """Authenticate the request and check the route's roles; keep the principal on the request."""
+    principal = authenticate(request.headers.get("authorization"))
+    if principal.role not in roles:
+        raise forbidden()
+    request.context[CONTEXT_KEY] = principal
+    return principal
+
+
+def principal_of(request: Any) -> Principal:
+    """The principal `require` put on this request. A staff handler without one is a bug: 401."""
+    principal = (getattr(request, "context", None) or {}).get(CONTEXT_KEY)
+    if not isinstance(principal, Principal):
+        raise unauthenticated()
+    return principal
