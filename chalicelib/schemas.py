@@ -160,6 +160,13 @@ class AttachmentCreated(BaseModel):
     upload: PresignedPost
 
 
+class AttachmentLink(BaseModel):
+    """A short-lived download link to a checked (clean) attachment."""
+
+    url: str
+    expires_in: int = Field(description="Seconds the URL stays valid")
+
+
 class ReplyIn(Strict):
     message: str = Field(min_length=1, max_length=4000)
 

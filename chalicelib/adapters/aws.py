@@ -14,6 +14,11 @@ def client(service: str) -> Any:
 
     # Short timeouts and standard retries: a Lambda behind API Gateway has 29 s in all.
     config = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
+    if service == "s3":
+        # Virtual-hosted style makes presigned URLs name the regional endpoint; the default names the
+        # legacy global one, which buckets in Regions opened after March 2019 (ap-southeast-3,
+        # Jakarta) do not answer. A local IP endpoint (moto) still gets path style.
+        config = config.merge(Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
     return boto3.client(service, region_name=settings().region, config=config)
 
 

@@ -172,11 +172,31 @@ class ReferenceItem(Model):
     data = JSONAttribute()
 
 
+class Attachment(Model):
+    """One upload (POST /attachments). `state`: pending -> clean | rejected, decided once by the
+    scanner (chalicelib/services/attachments.py); only clean ones may be referenced or served."""
+
+    class Meta:
+        table_name = "attachments"
+
+    attachment_id = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute(default="pending")
+    content_type = UnicodeAttribute()  # declared by the client, then proven by the bytes
+    size = NumberAttribute()  # declared upper bound (the presigned POST's content-length-range)
+    created_at = UnicodeAttribute()
+    checked_at = UnicodeAttribute(null=True)
+    clean_size = NumberAttribute(null=True)  # bytes of the file in the attachments bucket
+    sha256 = UnicodeAttribute(null=True)  # of the clean file
+    reason = UnicodeAttribute(null=True)  # why it was rejected (a code, see services/attachments.py)
+    expires_at = NumberAttribute(null=True)  # TTL (epoch seconds); removed once clean
+
+
 MODELS: dict[str, type[Model]] = {
     "reports_table": Report,
     "events_table": ReportEvent,
     "idempotency_table": IdempotencyRecord,
     "reference_table": ReferenceItem,
+    "attachments_table": Attachment,
 }
 
 

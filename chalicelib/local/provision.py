@@ -5,6 +5,7 @@ Tests and `make run` both call this, so the local tables, indexes and queues are
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -55,6 +56,34 @@ def verify_sender(ses: Any) -> None:
     ses.verify_email_identity(EmailAddress=SENDER)
 
 
+# What infra/resources.yaml declares on QuarantineBucket but moto's CloudFormation ignores
+# (moto 5.2: its FakeBucket.create_from_cloudformation_json reads only BucketEncryption and Tags).
+UPLOAD_EVENTS = ["s3:ObjectCreated:*"]
+UPLOAD_PREFIX = "incoming/"
+
+
+def configure_quarantine_bucket(s3: Any, env: dict[str, str]) -> None:
+    """Local step: the S3 -> UploadsQueue notification (and the upload CORS rule) through the API.
+
+    moto then delivers ObjectCreated events to the queue, in-process and in server mode alike.
+    Like S3, moto posts an `s3:TestEvent` message when the notification is set; the scanner
+    skips it.
+    """
+    bucket = env["QUARANTINE_BUCKET"]
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "QueueConfigurations": [{
+            "QueueArn": env["UPLOADS_QUEUE_ARN"],
+            "Events": UPLOAD_EVENTS,
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": UPLOAD_PREFIX}]}},
+        }],
+    })
+    origins = [o.strip() for o in os.environ.get("WEB_ORIGINS", "").split(",") if o.strip()]
+    if origins:
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
+            {"AllowedMethods": ["POST"], "AllowedOrigins": origins, "AllowedHeaders": ["*"], "MaxAgeSeconds": 600},
+        ]})
+
+
 def provision(session: Any, stage: str) -> dict[str, str]:
     """Create the stack, bind the models to it, load the seed. Returns the environment to use."""
     import os
@@ -63,6 +92,7 @@ def provision(session: Any, stage: str) -> dict[str, str]:
     from chalicelib.data import models
 
     env = create_stack(session.client("cloudformation"), stage)
+    configure_quarantine_bucket(session.client("s3"), env)
     env["STAGE"] = stage
     env["MAIL_SENDER"] = SENDER
     os.environ.update(env)

@@ -1,0 +1,243 @@
+"""Attachments: upload slots, the scanner, and short-lived download links.
+
+1. `create(content_type, size)` (POST /attachments) stores a `pending` record and answers with an
+   S3 presigned POST into the quarantine bucket. The POST policy itself pins the key, the exact
+   Content-Type and a size of 1..declared bytes, and expires in 10 minutes; S3 refuses any other
+   upload, so the client never holds credentials that could write elsewhere.
+2. S3 announces each upload on UploadsQueue; `scan_records` (the scan_upload function) reads the
+   object, proves its type from the bytes and strips photo metadata (chalicelib/domain/uploads.py),
+   writes the clean file to the attachments bucket, deletes the quarantined one and marks the
+   record `clean` -- or `rejected` with a reason, and the file never leaves quarantine.
+3. `download_url(attachment_id)` signs a 5-minute GET for a clean file only.
+
+Redelivery is harmless: the record's state is decided once (a conditional write from `pending`),
+and a record that is already decided only makes the scanner delete what is left in quarantine.
+So a presigned POST reused within its 10 minutes cannot replace a checked file.
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.update import Action
+
+from chalicelib.adapters import aws
+from chalicelib.config import settings
+from chalicelib.data.models import Attachment
+from chalicelib.domain import clock, uploads
+from chalicelib.errors import ApiError, not_found
+from chalicelib.observability import logger
+
+ID_PREFIX = "att_"
+ATTACHMENT_ID = re.compile(r"^att_[0-9a-f]{32}$")
+INCOMING = "incoming/"  # quarantine key prefix (the S3 notification filters on it)
+CLEAN = "clean/"  # attachments bucket key prefix
+UPLOAD_EXPIRES = 600  # the presigned POST: 10 minutes to start the upload
+DOWNLOAD_EXPIRES = 300  # presigned GET: 5 minutes
+# A pending record outlives its upload window by far: S3 events can arrive late and the queue
+# retries for a while. It goes with the quarantine bucket's own 2-day expiry.
+PENDING_TTL = 2 * 24 * 3600
+REJECTED_TTL = 7 * 24 * 3600  # kept a week so that support can tell a reporter why
+ALLOWED_TYPES = (uploads.JPEG, uploads.PNG, uploads.PDF)
+
+
+def _s3() -> Any:
+    return aws.client("s3")
+
+
+def new_id() -> str:
+    return ID_PREFIX + secrets.token_hex(16)  # 128 bits: the id is also the capability to use it
+
+
+# ---- 1. upload slots -------------------------------------------------------------------------
+
+def check_declared(body: Any) -> None:
+    """The two refusals the contract names: an unsupported type is a 415 and more than 10 MB a 413.
+    Everything else (missing or mistyped fields) is left to the 400 of the schema."""
+    if not isinstance(body, dict):
+        return
+    content_type, size = body.get("content_type"), body.get("size")
+    if isinstance(content_type, str) and content_type not in ALLOWED_TYPES:
+        raise ApiError(415, "unsupported_media_type", "Only JPEG, PNG or PDF files are accepted.",
+                       [{"field": "content_type", "type": "unsupported", "message": "one of " + ", ".join(ALLOWED_TYPES)}])
+    if isinstance(size, int) and not isinstance(size, bool) and size > uploads.MAX_BYTES:
+        raise ApiError(413, "too_large", "A file may be at most 10 MB.",
+                       [{"field": "size", "type": "too_large", "message": f"at most {uploads.MAX_BYTES} bytes"}])
+
+
+def create(content_type: str, size: int) -> dict[str, Any]:
+    """A pending record and the presigned POST that may fill it (one PutItem; signing is local)."""
+    attachment_id = new_id()
+    now = clock.now()
+    Attachment(
+        attachment_id, state="pending", content_type=content_type, size=size, created_at=clock.iso_utc(now),
+        expires_at=int(now.timestamp()) + PENDING_TTL,
+    ).save(condition=Attachment.attachment_id.does_not_exist())
+    key = INCOMING + attachment_id
+    post = _s3().generate_presigned_post(
+        Bucket=settings().quarantine_bucket,
+        Key=key,  # boto3 adds the {"key": ...} and {"bucket": ...} conditions itself
+        Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, size]],
+        ExpiresIn=UPLOAD_EXPIRES,
+    )
+    return {"attachment_id": attachment_id, "upload": {"url": post["url"], "fields": post["fields"]}}
+
+
+# ---- 2. the scanner --------------------------------------------------------------------------
+
+def scan_records(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """scan_upload: an SQS batch of S3 notifications -> {"batchItemFailures": [...]}.
+
+    Only a record that failed for a passing reason (S3 or DynamoDB unavailable) is retried; a bad
+    file is not a failure, it is a decision (rejected) and the message is done.
+    """
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return dict(process_partial_response(event=event, record_handler=_handle_message, processor=processor,
+                                         context=context))
+
+
+def _handle_message(record: SQSRecord) -> list[str]:
+    body = json.loads(record.body)  # not JSON: fails, retries, ends in the DLQ for a person to see
+    if body.get("Event") == "s3:TestEvent":
+        return []  # S3 posts this once when the notification is configured
+    done = []
+    for s3_record in body.get("Records", []):
+        if not str(s3_record.get("eventName", "")).startswith("ObjectCreated:"):
+            continue
+        bucket = s3_record["s3"]["bucket"]["name"]
+        key = unquote_plus(s3_record["s3"]["object"]["key"])  # keys arrive URL-encoded
+        done.append(scan_object(bucket, key))
+    return done
+
+
+def scan_object(bucket: str, key: str) -> str:
+    """Check one quarantined object and decide its attachment. Returns the outcome, for logs and
+    tests: clean, rejected:<code>, already_<state>, unknown, ignored."""
+    if bucket != settings().quarantine_bucket:
+        logger.warning("upload event for another bucket ignored", extra={"bucket": bucket})
+        return "ignored"
+    attachment_id = key.removeprefix(INCOMING)
+    if not key.startswith(INCOMING) or not ATTACHMENT_ID.match(attachment_id):
+        # Only a presigned POST writes here, and its policy pins the key: this is not an upload.
+        logger.warning("unexpected object in quarantine deleted", extra={"key": key[:200]})
+        _delete_quarantined(key)
+        return "unknown"
+    try:
+        record = Attachment.get(attachment_id, consistent_read=True)
+    except Attachment.DoesNotExist:
+        logger.warning("upload without a record (expired or never created) deleted",
+                       extra={"attachment_id": attachment_id})
+        _delete_quarantined(key)
+        return "unknown"
+    if record.state != "pending":
+        # Redelivery, or a second upload through the same presigned POST: the decision stands.
+        _delete_quarantined(key)
+        return f"already_{record.state}"
+
+    try:
+        obj = _s3().get_object(Bucket=bucket, Key=key)
+    except _s3().exceptions.NoSuchKey:
+        # Gone already (a redelivery after the delete, before the record was updated): S3 would
+        # tell us nothing new. Leave the record pending; its TTL removes it.
+        logger.warning("quarantined object missing", extra={"attachment_id": attachment_id})
+        return "missing"
+    length = int(obj.get("ContentLength") or 0)
+    if length > min(int(record.size), uploads.MAX_BYTES):
+        obj["Body"].close()  # never read a body that the policy would not have allowed
+        return _reject(record, key, uploads.Refused("size_mismatch", "The file is larger than the size declared."))
+    data = obj["Body"].read()
+
+    try:
+        clean = uploads.sanitise(data, record.content_type, int(record.size))
+    except uploads.Refused as refused:
+        return _reject(record, key, refused)
+
+    # Publish first, then decide, then clean up: a crash at any point leaves a state that the
+    # redelivered message completes (re-encoding the same bytes gives the same file).
+    _s3().put_object(
+        Bucket=settings().attachments_bucket,
+        Key=CLEAN + attachment_id,
+        Body=clean.data,
+        ContentType=clean.content_type,
+        ContentDisposition=f'inline; filename="{attachment_id}.{uploads.EXTENSION[clean.content_type]}"',
+        CacheControl="private, max-age=300",
+    )
+    _decide(record, "clean", clean_size=len(clean.data), sha256=clean.sha256)
+    _delete_quarantined(key)
+    logger.info("attachment clean", extra={"attachment_id": attachment_id, "content_type": clean.content_type,
+                                           "bytes_in": len(data), "bytes_out": len(clean.data)})
+    return "clean"
+
+
+def _reject(record: Attachment, key: str, refused: uploads.Refused) -> str:
+    _decide(record, "rejected", reason=refused.code)
+    _delete_quarantined(key)
+    logger.info("attachment rejected", extra={"attachment_id": record.attachment_id, "reason": refused.code})
+    return f"rejected:{refused.code}"
+
+
+def _decide(record: Attachment, state: str, **fields: Any) -> None:
+    """pending -> clean | rejected, once. Losing the race to a concurrent scan is fine: that scan
+    decided, and both only ever publish checked bytes."""
+    actions: list[Action] = [Attachment.state.set(state), Attachment.checked_at.set(clock.iso_utc(clock.now()))]
+    for name, value in fields.items():
+        actions.append(getattr(Attachment, name).set(value))
+    if state == "clean":
+        actions.append(Attachment.expires_at.remove())  # reports point at it from now on
+    else:
+        actions.append(Attachment.expires_at.set(int(time.time()) + REJECTED_TTL))
+    try:
+        record.update(actions=actions, condition=Attachment.state == "pending")
+    except UpdateError as exc:
+        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+            raise
+        logger.info("attachment already decided", extra={"attachment_id": record.attachment_id})
+
+
+def _delete_quarantined(key: str) -> None:
+    # Idempotent: deleting a missing key succeeds.
+    _s3().delete_object(Bucket=settings().quarantine_bucket, Key=key)
+
+
+# ---- 3. serving --------------------------------------------------------------------------------
+
+def download_url(attachment_id: str) -> dict[str, Any]:
+    """A 5-minute GET link to a clean attachment; anything else is a 404. The caller has already
+    decided that its user may see this attachment (the reporter: it belongs to their report)."""
+    if not ATTACHMENT_ID.match(attachment_id):
+        raise not_found("No such attachment.")
+    try:
+        record = Attachment.get(attachment_id, consistent_read=True)
+    except Attachment.DoesNotExist:
+        raise not_found("No such attachment.") from None
+    if record.state != "clean":
+        raise not_found("No such attachment.")
+    url = _s3().generate_presigned_url(
+        "get_object",
+        Params={"Bucket": settings().attachments_bucket, "Key": CLEAN + attachment_id},
+        ExpiresIn=DOWNLOAD_EXPIRES,
+    )
+    return {"url": url, "expires_in": DOWNLOAD_EXPIRES}
+
+
+def reporter_download_url(tracking_id: str, token: str | None, attachment_id: str) -> dict[str, Any]:
+    """The reporter's link: the token must open the report and the report must list the file.
+    Every refusal is the same 404, as for the report itself."""
+    from chalicelib.services import views
+
+    report = views.load_for_reporter(tracking_id, token)
+    if attachment_id not in (report.attachments or []):
+        raise not_found("No such attachment.")
+    return download_url(attachment_id)
