@@ -19,6 +19,42 @@ for _path, _methods in list(app.routes.items()):
         app.route(_path, methods=["OPTIONS"])(http.preflight_view)
 
 
+# Fan-out (issue 4): events stream -> dispatcher -> SNS -> one SQS queue per consumer. Services are
+# imported inside the handlers so the API function's cold start does not load them.
+# The stream is named by the template output: packaging (infra/package.py, issue 7) rewrites it to
+# the events table's StreamArn and adds ReportBatchItemFailures; the local pump reads
+# EVENTS_TABLE_STREAM_ARN. Function names match infra/permissions.yaml and .chalice/config.json.
+@app.on_dynamodb_record(stream_arn="EventsTableStreamArn", batch_size=100, starting_position="TRIM_HORIZON",
+                        name="dispatch")
+def dispatch_events(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import dispatch
+
+    return dispatch.handle(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue="NotifyQueue", batch_size=10, name="notify")
+def notify_consumer(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import notify
+
+    return notify.handle(event.to_dict(), event.context)
+
+
+# At most 2 concurrent batches: SP4N-LAPOR! is a shared national service, not ours to flood.
+@app.on_sqs_message(queue="SyncQueue", batch_size=10, maximum_concurrency=2, name="sync")
+def sync_consumer(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import sync
+
+    return sync.handle(event.to_dict(), event.context)
+
+
+# Every 3 hours, as the known LAPOR! integrations poll (the local pump runs it more often).
+@app.schedule("rate(3 hours)", name="sp4n_pull")
+def sp4n_pull(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import sync
+
+    return sync.pull()
+
+
 # Uploads (issue 2): S3 ObjectCreated in quarantine -> UploadsQueue -> type check, EXIF strip, move.
 @app.on_sqs_message(queue="UploadsQueue", batch_size=5, name="scan_upload")
 def scan_upload(event):  # type: ignore[no-untyped-def]

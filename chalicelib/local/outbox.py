@@ -34,7 +34,7 @@ def _in_process() -> dict[str, Any]:
             if (service, name) not in wanted:
                 continue
             rows = []
-            for inst in model.instances_tracked:
+            for inst in getattr(model, "instances_tracked", []):
                 rows.append({k: getattr(inst, k, None) for k in
                              ("id", "source", "destinations", "subject", "body", "message_id",
                               "phone_number", "message")})

@@ -1,0 +1,125 @@
+"""Claims in the idempotency table: "I am doing X" -> "X is done", so an at-least-once queue
+yields exactly-once effects for one business key (never the SQS message id).
+
+A claim moves through three states, each write conditional on what was read:
+- `in_progress`: held under a lease; a concurrent duplicate gets `Busy` (its SQS item fails and
+  comes back later) instead of doing the work a second time;
+- `retry`: released after a failure with what is known so far (e.g. "a create went out, its
+  answer was lost"), so the next attempt can take over at once and pick up from there;
+- `done`: every later delivery is skipped.
+A holder that died keeps its lease until `lease_until`; after that the next delivery takes over.
+The remaining window: the effect happened but the holder died before marking it done. For an
+email that means a rare second email; for SP4N-LAPOR! the sync reconciles before re-creating.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from chalicelib.data.models import IdempotencyRecord
+
+IN_PROGRESS, RETRY, DONE = "in_progress", "retry", "done"
+# How long a finished key is remembered: longer than a message can live (4 days in the source
+# queue + 14 in the DLQ), so a redrive after two weeks still finds it done.
+KEEP_SECONDS = 30 * 24 * 3600
+
+
+class Busy(Exception):
+    """Someone else holds the claim right now: try again later."""
+
+
+@dataclass
+class Claim:
+    key: str
+    token: str
+    data: dict[str, Any] = field(default_factory=dict)  # what earlier attempts recorded
+    taken_over: bool = False  # an earlier attempt existed (released or its lease ran out)
+    lease_seconds: float = 180.0
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def get(key: str) -> IdempotencyRecord | None:
+    try:
+        return IdempotencyRecord.get(key, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def acquire(key: str, lease_seconds: float) -> Claim | None:
+    """Take the claim on `key`. None: already done. Raises Busy while another holder's lease runs."""
+    now = _now()
+    current = get(key)
+    data: dict[str, Any] = {}
+    if current is not None:
+        if current.state == DONE:
+            return None
+        data = dict(current.response or {})
+        if current.state == IN_PROGRESS and float(data.get("lease_until", 0)) > now:
+            raise Busy(key)
+    token = secrets.token_hex(16)
+    record = IdempotencyRecord(key, fingerprint=token, state=IN_PROGRESS,
+                               response={**data, "lease_until": now + lease_seconds},
+                               expires_at=int(now + KEEP_SECONDS))
+    condition = (IdempotencyRecord.key.does_not_exist() if current is None
+                 else (IdempotencyRecord.fingerprint == current.fingerprint) & (IdempotencyRecord.state == current.state))
+    try:
+        record.save(condition=condition)
+    except PutError as exc:
+        if not _conditional_failed(exc):
+            raise
+        again = get(key)
+        if again is not None and again.state == DONE:
+            return None
+        raise Busy(key) from None
+    data.pop("lease_until", None)
+    return Claim(key, token, data, taken_over=current is not None, lease_seconds=lease_seconds)
+
+
+def _update(claim: Claim, state: str, data: dict[str, Any], expires_at: int) -> bool:
+    claim.data.update(data)
+    try:
+        IdempotencyRecord(claim.key).update(
+            actions=[IdempotencyRecord.state.set(state), IdempotencyRecord.response.set(dict(claim.data)),
+                     IdempotencyRecord.expires_at.set(expires_at)],
+            condition=IdempotencyRecord.fingerprint == claim.token,
+        )
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            return False  # our lease ran out and someone took over: they finish the job
+        raise
+    return True
+
+
+def note(claim: Claim, **data: Any) -> None:
+    """Record progress while holding the claim (e.g. "the create went out", "its id is X"); the
+    lease is renewed. Raises Busy if the lease was lost: the caller must stop, not go on."""
+    claim.data.update(data)
+    try:
+        IdempotencyRecord(claim.key).update(
+            actions=[IdempotencyRecord.response.set({**claim.data, "lease_until": _now() + claim.lease_seconds})],
+            condition=(IdempotencyRecord.fingerprint == claim.token) & (IdempotencyRecord.state == IN_PROGRESS),
+        )
+    except UpdateError as exc:
+        if not _conditional_failed(exc):
+            raise
+        raise Busy(claim.key) from None
+
+
+def complete(claim: Claim, **data: Any) -> bool:
+    return _update(claim, DONE, data, int(_now() + KEEP_SECONDS))
+
+
+def release(claim: Claim, **data: Any) -> bool:
+    """Give the claim back after a failure, keeping what is known, so a retry can take over now."""
+    return _update(claim, RETRY, data, int(_now() + KEEP_SECONDS))

@@ -1,0 +1,67 @@
+"""The dispatcher: every event stored in the events table goes to the events topic.
+
+The events table's stream is the outbox. A report change and its event are one transaction, so
+an event exists exactly when the change does; the stream then delivers it here at least once,
+even if the process that wrote it died right after the write. This function publishes each new
+event to SNS with the message attribute `action` (and `public`); a failed publish fails that
+stream record, and Lambda retries from it (partial batch response). A retry can publish an event
+twice: the consumers are idempotent on (tracking_id, seq).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+
+from chalicelib.adapters import aws
+from chalicelib.config import settings
+from chalicelib.domain.events import DomainEvent
+from chalicelib.observability import logger
+from chalicelib.services import consumer
+
+
+def publish(event: DomainEvent) -> str:
+    out = aws.client("sns").publish(
+        TopicArn=settings().events_topic_arn,
+        Message=event.to_json(),
+        MessageAttributes={
+            "action": {"DataType": "String", "StringValue": event.action},
+            "public": {"DataType": "String", "StringValue": "true" if event.public else "false"},
+        },
+    )
+    return str(out["MessageId"])
+
+
+def _record_handler(record: DynamoDBRecord) -> str | None:
+    # Events are immutable: only an INSERT is a new event. A MODIFY or REMOVE (a repair by an
+    # operator, a TTL) must not notify anyone again.
+    if record.event_name is None or record.event_name.name != "INSERT":
+        return None
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image:
+        raise ValueError("stream record without NEW_IMAGE: the events stream must be NEW_IMAGE")
+    event = DomainEvent.from_mapping(image)
+    message_id = publish(event)
+    logger.info("event dispatched", extra={"tracking_id": event.tracking_id, "seq": event.seq,
+                                           "action": event.action})
+    return message_id
+
+
+def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda entry for the events stream: {"batchItemFailures": [{"itemIdentifier": seq}]}."""
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+    result = process_partial_response(event=event, record_handler=_record_handler, processor=processor,
+                                      context=context)
+    failed = len(result.get("batchItemFailures", []))
+    consumer.count("EventsDispatched", len(event.get("Records", [])) - failed)
+    if failed:
+        consumer.count("EventsDispatchFailed", failed)
+    consumer.flush_metrics()
+    return dict(result)

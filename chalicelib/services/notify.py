@@ -1,0 +1,296 @@
+"""The notification consumer: who is told what, by email (SES) and SMS (SNS), in Indonesian.
+
+Who (RULES below; the texts are files in chalicelib/config/templates/):
+- the OPD's contacts (seed `opds[].emails/phones`): on disposition (verify, redispose), on SLA
+  reminders, breaches and escalations, and when a report they hold is closed by someone else;
+- the OPD's head (`head_emails`) and Diskominfotik (`admin_contacts`): on escalations;
+- Diskominfotik: when an OPD hands a report back (return), on its own reminders and breaches;
+- the reporter, on every public status change and on receipt, with the tracking number, at the
+  contact they gave (an anonymous reporter who left none is told nothing);
+- `pimpinan_contacts`: the weekly digest.
+An event's `data.audience` (set by the SLA sweep) chooses among these where it is given.
+
+Privacy: nothing an OPD, the admin desk or pimpinan receives carries the reporter's identity;
+the report's title is cut of the reporter's name/phone/email and of ID-like numbers, and for a
+`rahasia` report replaced by a neutral line. The NIK is never read here.
+
+Exactly once per (consumer, tracking_id, seq, channel, recipient): a claim in the idempotency
+table is taken before sending and marked done after; a duplicate delivery, sequential or
+concurrent, finds it done (skipped) or held (fails, retried later).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.adapters.mail import Outgoing, Sender
+from chalicelib.adapters.sp4n import redact_text
+from chalicelib.data import claims, reference, reports
+from chalicelib.data.models import Report
+from chalicelib.domain import clock
+from chalicelib.domain.events import DomainEvent, MalformedEvent
+from chalicelib.observability import logger
+from chalicelib.services import consumer, templates
+
+CONSUMER = "notify"
+# Longer than one send can take (the function times out after 30 s).
+LEASE_SECONDS = 90.0
+
+# action -> {audience: template}; `None` as audience list means "data.audience, else the default".
+_SLA_TEMPLATES: Mapping[str, Mapping[str, str]] = {
+    "sla_reminder": {"opd": "opd_pengingat", "opd_head": "opd_pengingat", "admin": "admin_pengingat",
+                     "pelapor": "pelapor_pengingat"},
+    "sla_breach": {"opd": "opd_terlambat", "opd_head": "opd_terlambat", "admin": "admin_terlambat"},
+    "sla_escalation": {"opd": "opd_eskalasi", "opd_head": "opd_eskalasi", "admin": "admin_eskalasi"},
+}
+_SLA_DEFAULT_AUDIENCE: Mapping[str, tuple[str, ...]] = {
+    "sla_reminder": ("opd",), "sla_breach": ("opd", "admin"), "sla_escalation": ("opd", "opd_head", "admin"),
+}
+# Other actions whose `data.audience` names staff (auto_close, archive): a plain status notice.
+_INFO_TEMPLATES: Mapping[str, str] = {"opd": "opd_pemberitahuan"}
+STAFF_AUDIENCES = frozenset({"opd", "opd_head", "admin", "pimpinan"})
+# The templates these rules fill themselves (the template tests check their placeholders).
+OWN_TEMPLATES = frozenset({"opd_disposisi", "admin_dikembalikan", "pelapor_diterima", "pelapor_status",
+                           "pimpinan_ringkasan", *_INFO_TEMPLATES.values(),
+                           *(t for m in _SLA_TEMPLATES.values() for t in m.values())})
+
+
+@dataclass(frozen=True)
+class Notice:
+    audience: str  # opd | opd_head | admin | pimpinan | pelapor
+    template: str
+
+
+def plan(event: DomainEvent, report: Report | None) -> list[Notice]:
+    """Who hears of `event`, with which template. Pure apart from reading nothing: testable."""
+    out: list[Notice] = []
+    action = event.action
+    if action == "sla_digest":
+        return [Notice("pimpinan", "pimpinan_ringkasan")]
+    if action in ("verify", "redispose") and event.to_status == "didisposisikan":
+        out.append(Notice("opd", "opd_disposisi"))
+    elif action == "return":
+        out.append(Notice("admin", "admin_dikembalikan"))
+    elif action in _SLA_TEMPLATES:
+        audience = list(_audience(event) or _SLA_DEFAULT_AUDIENCE[action])
+        if action == "sla_escalation" and "opd" not in audience:
+            audience.insert(0, "opd")  # the OPD's own desk always hears of its escalation
+        out.extend(Notice(a, _SLA_TEMPLATES[action][a]) for a in audience if a in _SLA_TEMPLATES[action])
+    elif isinstance(event.data.get("template"), str):
+        # An event that names its own template and fills it (`data.values`), e.g. the monthly
+        # performance digest for pimpinan: sent as given to each audience it names.
+        template = str(event.data["template"])
+        if template not in templates.names():
+            raise MalformedEvent(f"unknown template {template!r}")
+        out.extend(Notice(a, template) for a in _audience(event) if a in STAFF_AUDIENCES)
+    else:
+        out.extend(Notice(a, _INFO_TEMPLATES[a]) for a in _audience(event) if a in _INFO_TEMPLATES)
+    if event.public and (event.changes_status or action == "submit"):
+        out.append(Notice("pelapor", "pelapor_diterima" if action == "submit" else "pelapor_status"))
+    return out
+
+
+def _audience(event: DomainEvent) -> tuple[str, ...]:
+    value = event.data.get("audience")
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return ()
+
+
+def _opd_code(event: DomainEvent, report: Report | None) -> str | None:
+    code = event.data.get("opd_code")
+    if not code and report is not None:
+        # After a return the OPD that handed it back is the last of `returned_by`.
+        returned = list(report.returned_by or [])
+        code = returned[-1] if event.action == "return" and returned else report.opd_code
+    return str(code) if code else None
+
+
+def recipients(audience: str, event: DomainEvent, report: Report | None) -> list[tuple[str, str]]:
+    """(channel, address) pairs for an audience; duplicates removed, order kept."""
+    pairs: list[tuple[str, str]] = []
+    if audience in ("opd", "opd_head"):
+        code = _opd_code(event, report)
+        opd = reference.opds().get(code or "", {})
+        if audience == "opd":
+            pairs += [("email", e) for e in opd.get("emails", [])]
+            pairs += [("sms", p) for p in opd.get("phones", [])]
+        else:
+            pairs += [("email", e) for e in opd.get("head_emails", [])]
+    elif audience in ("admin", "pimpinan"):
+        group = reference.contacts(audience)
+        pairs += [("email", e) for e in group.get("emails", [])]
+        pairs += [("sms", p) for p in group.get("phones", [])]
+    elif audience == "pelapor" and report is not None and report.reporter is not None:
+        # Only the contact the reporter gave; anonymous reporters without one hear nothing.
+        if report.reporter.email:
+            pairs.append(("email", report.reporter.email))
+        if report.reporter.phone:
+            pairs.append(("sms", report.reporter.phone))
+    seen: set[tuple[str, str]] = set()
+    return [p for p in pairs if p[1] and not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+
+
+# -- texts ----------------------------------------------------------------------------------
+
+def _when(value: Any) -> str:
+    if not value:
+        return "-"
+    try:
+        at = clock.to_wib(clock.parse(str(value)))
+    except ValueError:
+        return str(value)
+    months = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+    return f"{at.day} {months[at.month - 1]} {at.year} {at:%H:%M} WIB"
+
+
+def _reporter_fields(report: Report | None) -> dict[str, Any]:
+    if report is None or report.reporter is None:
+        return {}
+    return {"name": report.reporter.name, "email": report.reporter.email, "phone": report.reporter.phone}
+
+
+def values(notice: Notice, event: DomainEvent, report: Report | None) -> dict[str, Any]:
+    labels = templates.labels()
+    base = os.environ.get("WEB_BASE_URL", labels["web_base_url"]).rstrip("/")
+    code = _opd_code(event, report)
+    opd = reference.opds().get(code or "", {})
+    # The status the event left the report in, not whatever it is by the time this runs.
+    status = event.to_status or (report.status if report is not None else None) or ""
+    title = "-"
+    if report is not None:
+        title = (labels["secret_title"] if report.privacy == "rahasia"
+                 else redact_text(report.title, _reporter_fields(report)))
+    category = reference.categories().get(report.category or "", {}) if report is not None else {}
+    kecamatan = reference.kecamatan().get(report.kecamatan, {}) if report is not None else {}
+    data = event.data
+    out: dict[str, Any] = {
+        "nomor": event.tracking_id,
+        "judul": title,
+        "kategori": category.get("name", "-"),
+        "kecamatan": kecamatan.get("name", "-"),
+        "opd_nama": opd.get("name", labels["no_opd"] if not code else code),
+        "opd_kode": code or "-",
+        "status": labels["status"].get(status, status or "-"),
+        "tahap": labels["stage"].get(str(data.get("stage") or ""), str(data.get("stage") or "-")),
+        "batas_waktu": _when(data.get("due_at") or (report.due_at if report is not None else None)),
+        "tautan_staf": f"{base}/#/staf/laporan/{event.tracking_id}",
+        "tautan_lacak": f"{base}/#/lacak",
+        "tautan_kinerja": f"{base}/#/staf/kinerja",
+    }
+    if notice.audience == "pelapor":
+        # The public text of the change: what the reporter also reads on the timeline.
+        out["pesan"] = (event.message or "").strip()
+    else:
+        out["pesan"] = ""
+        reason = data.get("reason") or data.get("alasan") or ""
+        # Staff read the reason, but still never the reporter's identity or an ID number.
+        out["alasan"] = redact_text(str(reason), _reporter_fields(report)) if reason else "-"
+    given = data.get("values")
+    if isinstance(given, dict) and isinstance(data.get("template"), str):
+        out.update({str(k): "" if v is None else str(v) for k, v in given.items()})
+    if event.action == "sla_digest":
+        by_opd = data.get("overdue_by_opd") or {}
+        ranked = sorted(by_opd.items(), key=lambda kv: (-int(kv[1]), kv[0]))
+        names = reference.opds()
+        out.update({
+            "minggu": data.get("week", "-"),
+            "jumlah": data.get("overdue_total", 0),
+            "rincian": "\n".join(f"- {names.get(c, {}).get('name', c)} ({c}): {n}" for c, n in ranked) or "- (tidak ada)",
+            "rincian_singkat": ", ".join(f"{c} {n}" for c, n in ranked[:5]) or "-",
+        })
+    return out
+
+
+def messages(notice: Notice, event: DomainEvent, report: Report | None) -> list[Outgoing]:
+    vals = values(notice, event, report)
+    out: list[Outgoing] = []
+    for channel, address in recipients(notice.audience, event, report):
+        if channel == "email":
+            subject, body = templates.render_email(notice.template, vals)
+            out.append(Outgoing("email", address, body, subject))
+        else:
+            text = templates.render_sms(notice.template, vals)
+            if text:
+                out.append(Outgoing("sms", address, text))
+    return out
+
+
+# -- sending --------------------------------------------------------------------------------
+
+_senders: dict[str, Sender] = {}
+
+
+def senders() -> dict[str, Sender]:
+    if not _senders:
+        from chalicelib.adapters.mail import SesSender
+        from chalicelib.adapters.sms import SnsSmsSender
+
+        _senders.update({"email": SesSender(), "sms": SnsSmsSender()})
+    return _senders
+
+
+def set_senders(replacement: Mapping[str, Sender] | None) -> None:
+    """Swap the channels (tests, another provider); None restores SES and SNS."""
+    _senders.clear()
+    if replacement:
+        _senders.update(replacement)
+
+
+def claim_key(event: DomainEvent, message: Outgoing) -> str:
+    # The recipient is hashed: the idempotency table needs no one's address in clear.
+    who = hashlib.sha256(message.to.strip().lower().encode()).hexdigest()[:32]
+    return f"{CONSUMER}#{event.tracking_id}#{event.seq}#{message.channel}#{who}"
+
+
+def send_once(event: DomainEvent, message: Outgoing) -> bool:
+    """Send unless this (event, channel, recipient) was already sent. True if sent now."""
+    claim = claims.acquire(claim_key(event, message), LEASE_SECONDS)
+    if claim is None:
+        return False
+    try:
+        provider_id = senders()[message.channel].send(message)
+    except Exception:
+        claims.release(claim)
+        raise
+    claims.complete(claim, provider_id=provider_id)
+    return True
+
+
+def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) -> dict[str, int]:
+    report = None
+    if not event.tracking_id.startswith("digest#"):
+        report = reports.get(event.tracking_id)
+        if report is None:
+            raise MalformedEvent(f"no report {event.tracking_id} for event seq {event.seq}")
+    sent = skipped = 0
+    failures: list[Exception] = []
+    for notice in plan(event, report):
+        for message in messages(notice, event, report):
+            try:
+                if send_once(event, message):
+                    sent += 1
+                else:
+                    skipped += 1
+            except Exception as exc:  # noqa: BLE001 the others still go out; this record is retried for the rest
+                failures.append(exc)
+    if sent or skipped or failures:
+        logger.info("notifications", extra={"tracking_id": event.tracking_id, "seq": event.seq,
+                                            "action": event.action, "sent": sent, "skipped": skipped,
+                                            "failed": len(failures)})
+    if sent:
+        consumer.count("NotificationsSent", sent)
+    if failures:
+        consumer.count("NotificationsFailed", len(failures))
+        raise failures[0]
+    return {"sent": sent, "skipped": skipped}
+
+
+def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda entry for NotifyQueue: Powertools' partial batch response."""
+    return consumer.process(event, context, handle_event, CONSUMER)
