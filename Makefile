@@ -23,5 +23,16 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
+# AWS: `make package` builds build/sam.json + build/deployment.zip offline; `make deploy` uploads
+# and deploys them (aws CLI, credentials, DEPLOY_BUCKET). See README, Operations.
+STAGE ?= dev
+
+package: $(STAMP)
+	STAGE=$(STAGE) $(PY) infra/package.py --stage $(STAGE)
+
+deploy: $(STAMP)
+	STAGE=$(STAGE) $(PY) infra/package.py --stage $(STAGE) --strict
+	STAGE=$(STAGE) infra/deploy.sh
+
 clean:
 	rm -rf $(VENV) build .local

@@ -1,12 +1,13 @@
 """Lapor KBB: events in, calls out. Everything else lives in chalicelib/."""
 from chalice import Chalice
 
-from chalicelib import observability  # noqa: F401  (logging with personal data masked)
+from chalicelib import observability  # logging with personal data masked, metrics
 from chalicelib.api import attachments as attachments_api
 from chalicelib.api import citizen, http, meta, reference
 
 app = Chalice(app_name="lapor-kbb", configure_logs=False)
 app.register_middleware(http.middleware, "http")
+app.register_middleware(observability.middleware, "all")  # correlation id, metrics flush
 
 app.register_blueprint(meta.bp)
 app.register_blueprint(reference.bp)
@@ -61,3 +62,11 @@ def scan_upload(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import attachments
 
     return attachments.scan_records(event.to_dict(), event.context)
+
+
+# Operations (issue 7): open reports per status, the dashboard's "open work" gauge.
+@app.schedule("rate(15 minutes)", name="open_work_metrics")
+def open_work_metrics(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import open_work
+
+    open_work.publish()

@@ -1,19 +1,52 @@
 """Logger and metrics for every function: JSON logs with personal data masked, EMF metrics.
 
 Personal data (NIK, phone, email, names) must never reach CloudWatch: the filter below rewrites
-every record, so a careless log call cannot leak, and callers never log reporter fields anyway.
+every record, and the formatter masks the whole JSON line once more as it is written (extras,
+appended keys, exception text, correlation id included), so a careless log call cannot leak.
+Module loggers (`logging.getLogger(__name__)` under chalicelib) write through the same handler.
+
+For colleagues:
+- `logger` (Powertools, JSON); `correlate(tracking_id)` makes the tracking id the correlation id
+  of every following line of the invocation (the middleware resets it per invocation).
+- `count("ReportsSubmitted")`: one EMF metric (names in METRICS), flushed by the middleware at the
+  end of every handler, HTTP or not. `open_reports({"diajukan": 3, ...})` for the gauge.
+- Tracer: not imported here. Its import (aws_xray_sdk, wrapt, patching) costs ~300 ms of cold
+  start, paid by every function that imports this module. Lambda's own active tracing (on for
+  every function, see infra/package.py) already shows each invocation and its AWS calls' time
+  at no import cost; import Tracer only in a handler whose external calls need their own
+  subsegments (the SP4N-LAPOR! sync).
 """
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 SERVICE = "lapor-kbb"
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace="LaporKBB", service=SERVICE)
+NAMESPACE = "LaporKBB"
+# Keys of a log line that never hold personal data and must stay machine-readable.
+_SAFE_KEYS = frozenset({"level", "location", "timestamp", "service", "xray_trace_id", "cold_start",
+                        "function_name", "function_memory_size", "function_arn", "function_request_id",
+                        "sampling_rate", "correlation_id", "tracking_id"})
+
+
+class MaskingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON formatter, with `mask` applied to the finished line. Objects that JSON
+    cannot hold (the exception in `stack_trace`, anything passed as an extra) are masked as text."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(json_default=lambda obj: mask_text(str(obj)), **kwargs)
+
+    def serialize(self, log: Any) -> str:
+        return super().serialize({k: (v if k in _SAFE_KEYS else mask(v)) for k, v in dict(log).items()})
+
+
+logger = Logger(service=SERVICE, logger_formatter=MaskingFormatter())
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 _PATTERNS = [
     (re.compile(r"(?<!\d)[1-9]\d{15}(?!\d)"), "[NIK]"),
@@ -36,6 +69,8 @@ def mask(value: Any) -> Any:
         return {k: ("[REDACTED]" if str(k).lower() in _SENSITIVE_KEYS else mask(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [mask(v) for v in value]
+    if isinstance(value, BaseException):
+        return mask_text(f"{type(value).__name__}: {value}")
     return value
 
 
@@ -61,3 +96,71 @@ _filter = PersonalDataFilter()
 for _handler in logger.handlers:
     _handler.addFilter(_filter)
 logger.addFilter(_filter)
+
+
+# -- module loggers: the same handler, the same mask ----------------------------------------------
+# `logging.getLogger(__name__)` in chalicelib/* writes JSON through the Powertools handler. In
+# Lambda the records stop there: the runtime's root handler would print them a second time, with
+# an exception's traceback unmasked. (Chalice's own `app.log` is the logger named lapor-kbb: the
+# Powertools one.) Off Lambda they also reach the root logger, for pytest's caplog and the pump.
+_modules = logging.getLogger("chalicelib")
+for _handler in logger.handlers:
+    if _handler not in _modules.handlers:
+        _modules.addHandler(_handler)
+_modules.setLevel(logging.INFO)
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    _modules.propagate = False
+    logging.getLogger(SERVICE).propagate = False
+
+
+# -- correlation ----------------------------------------------------------------------------------
+def correlate(tracking_id: str | None) -> None:
+    """Every following log line of this invocation carries `correlation_id` = the tracking id."""
+    logger.set_correlation_id(tracking_id)
+
+
+# -- metrics --------------------------------------------------------------------------------------
+# The business metrics (namespace LaporKBB, dimension service=lapor-kbb): the alarms and the
+# dashboard (infra/operations.yaml, infra/package.py) read exactly these names.
+METRICS = frozenset({"ReportsSubmitted", "ReportsForwarded", "ReportsAnswered", "SlaBreaches",
+                     "Sp4nSynced", "Sp4nFailed", "NotificationsSent"})
+OPEN_REPORTS = "OpenReports"  # gauge with dimension `status`
+
+
+def count(metric: str, n: int = 1) -> None:
+    """Count `n` of a business metric; sent (EMF, in the log) when the handler ends."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}: one of {sorted(METRICS)}")
+    if n:
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=n)
+
+
+def open_reports(by_status: dict[str, int]) -> None:
+    """Publish the open-work gauge now: one EMF line per status (dimension `status`)."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    for status, value in sorted(by_status.items()):
+        with single_metric(name=OPEN_REPORTS, unit=MetricUnit.Count, value=value, namespace=NAMESPACE,
+                           default_dimensions={"service": SERVICE}) as metric:
+            metric.add_dimension(name="status", value=status)
+
+
+def flush() -> None:
+    """Write the metrics counted so far (no line, no warning, when there are none)."""
+    if metrics.metric_set:
+        metrics.flush_metrics(raise_on_empty_metrics=False)
+
+
+# -- one middleware for every handler -------------------------------------------------------------
+def middleware(event: Any, get_response: Any) -> Any:
+    """Registered for "all" event types in app.py: a clean correlation id per invocation (the
+    tracking id when the route has one), and the metrics flushed however the handler ends."""
+    params = getattr(event, "uri_params", None) or {}
+    correlate(params.get("tracking_id") if isinstance(params, dict) else None)
+    try:
+        return get_response(event)
+    finally:
+        flush()
+        correlate(None)

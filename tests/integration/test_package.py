@@ -1,0 +1,397 @@
+"""`make package`, checked offline: the generated template and the zip, as CloudFormation gets them.
+
+The packaging runs once per session (chalice package twice, the layer, compileall: about a minute
+with a warm cache; the first run downloads the Lambda wheels from PyPI). Every check iterates what
+the template holds (functions, queues, tables, roles), so handlers, queues and tables that others
+add are covered without touching this file.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "build" / "test-package"  # not build/: a `make package` running meanwhile is left alone
+sys.path.insert(0, str(ROOT / "infra"))
+import package as packaging
+
+pytestmark = pytest.mark.xdist_group("package")
+Json = dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def built() -> Path:
+    result = subprocess.run([sys.executable, str(ROOT / "infra" / "package.py"), "--stage", "dev", "--out", str(OUT)],
+                            cwd=ROOT, check=False, capture_output=True, text=True, timeout=1500)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return OUT
+
+
+@pytest.fixture(scope="session")
+def template(built: Path) -> Json:
+    return json.loads((built / "sam.json").read_text())
+
+
+def resources(template: Json, cfn_type: str) -> dict[str, Json]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == cfn_type}
+
+
+def functions(template: Json) -> dict[str, Json]:
+    return resources(template, "AWS::Serverless::Function")
+
+
+def events(template: Json, kind: str) -> Iterator[tuple[str, str, Json]]:
+    for name, fn in functions(template).items():
+        for event_id, event in (fn["Properties"].get("Events") or {}).items():
+            if event["Type"] == kind:
+                yield name, event_id, event["Properties"]
+
+
+def dead_letter_queues(template: Json) -> set[str]:
+    targets = {q["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+               for q in resources(template, "AWS::SQS::Queue").values() if "RedrivePolicy" in q["Properties"]}
+    on_failure = {p["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+                  for _, _, p in events(template, "DynamoDB")}
+    return targets | on_failure
+
+
+# -- 1. cfn-lint ----------------------------------------------------------------------------------
+def cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
+    lint = Path(sys.executable).with_name("cfn-lint")
+    return subprocess.run([str(lint), str(path)], check=False, capture_output=True, text=True, timeout=300)
+
+
+def test_cfn_lint_passes_on_the_generated_template(built: Path) -> None:
+    result = cfn_lint(built / "sam.json")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_passes_on_resources_yaml() -> None:
+    # (infra/operations.yaml is a fragment that refers to resources.yaml: linted merged, above.)
+    result = cfn_lint(ROOT / "infra" / "resources.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- 2. the template ------------------------------------------------------------------------------
+def test_there_are_functions_and_each_is_chalice_generated(template: Json) -> None:
+    fns = functions(template)
+    assert "APIHandler" in fns and len(fns) >= 2
+    for fn in fns.values():
+        assert fn["Properties"]["CodeUri"] == "./deployment.zip"
+        assert fn["Properties"]["Runtime"] == "python3.11"
+
+
+def test_every_sqs_trigger_reports_batch_item_failures_and_names_a_template_queue(template: Json) -> None:
+    queues = resources(template, "AWS::SQS::Queue")
+    found = list(events(template, "SQS"))
+    if not found:
+        pytest.skip("no SQS consumer in app.py yet")
+    for fn, event_id, props in found:
+        assert props.get("FunctionResponseTypes") == ["ReportBatchItemFailures"], (fn, event_id)
+        ref = props["Queue"]
+        assert set(ref) == {"Fn::Sub"}, (fn, ref)  # chalice's own key, replaced, not merged beside
+        queue = re.fullmatch(r"\$\{(\w+)\.Arn\}", ref["Fn::Sub"])
+        assert queue and queue.group(1) in queues, (fn, ref)
+        assert 0 < props["MaximumBatchingWindowInSeconds"] <= 300
+
+
+def test_every_stream_trigger_is_bounded_and_keeps_what_fails(template: Json) -> None:
+    tables = resources(template, "AWS::DynamoDB::Table")
+    queues = resources(template, "AWS::SQS::Queue")
+    found = list(events(template, "DynamoDB"))
+    if not found:
+        pytest.skip("no stream consumer (the events dispatcher) in app.py yet")
+    for fn, _, props in found:
+        assert props["Stream"]["Fn::GetAtt"][0] in tables and props["Stream"]["Fn::GetAtt"][1] == "StreamArn"
+        assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert 0 <= props["MaximumRetryAttempts"] <= 10_000 and props["BisectBatchOnFunctionError"] is True
+        assert props["StartingPosition"] == "TRIM_HORIZON"
+        assert props["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0] in queues, fn
+
+
+def test_every_queue_has_a_dead_letter_queue_and_outlasts_its_consumer(template: Json) -> None:
+    queues = resources(template, "AWS::SQS::Queue")
+    dlqs = dead_letter_queues(template)
+    timeout_of = {}
+    for fn, _, props in events(template, "SQS"):
+        timeout_of[re.fullmatch(r"\$\{(\w+)\.Arn\}", props["Queue"]["Fn::Sub"]).group(1)] = (  # type: ignore[union-attr]
+            fn, functions(template)[fn]["Properties"]["Timeout"])
+    for name, queue in queues.items():
+        if name in dlqs:
+            assert queue["Properties"].get("MessageRetentionPeriod", 0) >= 7 * 86400, f"{name}: keep dead letters a week"
+            continue
+        redrive = queue["Properties"].get("RedrivePolicy")
+        assert redrive, f"{name} has no dead-letter queue"
+        assert int(redrive["maxReceiveCount"]) >= 5, name
+        assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0] in queues
+        if name in timeout_of:
+            fn, timeout = timeout_of[name]
+            assert int(queue["Properties"].get("VisibilityTimeout", 30)) >= 6 * int(timeout), (name, fn, timeout)
+
+
+def test_every_queue_and_topic_is_encrypted(template: Json) -> None:
+    for name, queue in resources(template, "AWS::SQS::Queue").items():
+        props = queue["Properties"]
+        assert props.get("KmsMasterKeyId") or props.get("SqsManagedSseEnabled") is True, name
+    for name, topic in resources(template, "AWS::SNS::Topic").items():
+        assert topic["Properties"].get("KmsMasterKeyId"), name
+
+
+def test_every_table_has_point_in_time_recovery_and_kms(template: Json) -> None:
+    tables = resources(template, "AWS::DynamoDB::Table")
+    assert {"ReportsTable", "EventsTable", "IdempotencyTable", "ReferenceTable"} <= set(tables)
+    for name, table in tables.items():
+        props = table["Properties"]
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+        sse = props["SSESpecification"]
+        assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS", name
+        assert sse["KMSMasterKeyId"]["Ref"] in resources(template, "AWS::KMS::Key"), name
+
+
+def test_buckets_private_tls_only_with_lifecycle(template: Json) -> None:
+    buckets = resources(template, "AWS::S3::Bucket")
+    policies = {p["Properties"]["Bucket"]["Ref"]: p["Properties"]["PolicyDocument"]
+                for p in resources(template, "AWS::S3::BucketPolicy").values()}
+    assert {"AttachmentsBucket", "QuarantineBucket"} <= set(buckets)
+    for name, bucket in buckets.items():
+        props = bucket["Properties"]
+        assert all(props["PublicAccessBlockConfiguration"][k] is True for k in
+                   ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")), name
+        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"], name
+        assert props["LifecycleConfiguration"]["Rules"], name
+        deny = [s for s in policies[name]["Statement"] if s["Effect"] == "Deny"
+                and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"]
+        assert deny and deny[0]["Principal"] == "*", f"{name} accepts plain HTTP"
+
+
+def _statements(policy_document: Json) -> list[Json]:
+    statements = policy_document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def identity_statements(template: Json) -> Iterator[tuple[str, Json]]:
+    for name, role in resources(template, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in _statements(policy["PolicyDocument"]):
+                yield name, statement
+        assert not role["Properties"].get("ManagedPolicyArns"), f"{name}: managed policies are not least privilege"
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for name, policy in resources(template, kind).items():
+            for statement in _statements(policy["Properties"]["PolicyDocument"]):
+                yield name, statement
+
+
+def test_no_iam_statement_has_a_wildcard_action(template: Json) -> None:
+    seen = 0
+    for name, statement in identity_statements(template):
+        seen += 1
+        assert "NotAction" not in statement, name
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        for action in actions:
+            assert isinstance(action, str) and "*" not in action and ":" in action, (name, action)
+    assert seen > 0
+    # Resource policies: a wildcard only in a Deny, or in the key policies' delegation of a key to
+    # the account's IAM (the statement `AccountAdministers`, without which no role could use it).
+    for kind, key in (("AWS::S3::BucketPolicy", "PolicyDocument"), ("AWS::SQS::QueuePolicy", "PolicyDocument"),
+                      ("AWS::KMS::Key", "KeyPolicy")):
+        for name, res in resources(template, kind).items():
+            for statement in _statements(res["Properties"][key]):
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if any("*" in a for a in actions) and statement["Effect"] == "Allow":
+                    assert kind == "AWS::KMS::Key" and statement["Sid"] == "AccountAdministers", (name, statement)
+                    assert "root" in json.dumps(statement["Principal"]), name
+
+
+def test_resource_star_only_where_iam_has_no_resource(template: Json) -> None:
+    unscoped = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData", "dynamodb:ListStreams"}
+    for name, statement in identity_statements(template):
+        if statement.get("Resource") == "*":
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert set(actions) <= unscoped, (name, statement)
+            if "cloudwatch:PutMetricData" in actions:
+                assert statement["Condition"]["StringEquals"]["cloudwatch:namespace"] == "LaporKBB"
+
+
+def test_one_distinct_role_per_function(template: Json) -> None:
+    fns = functions(template)
+    roles = resources(template, "AWS::IAM::Role")
+    used = []
+    for name, fn in fns.items():
+        role = fn["Properties"]["Role"]
+        assert isinstance(role, dict) and role["Fn::GetAtt"][1] == "Arn", (name, role)
+        assert role["Fn::GetAtt"][0] in roles, name
+        used.append(role["Fn::GetAtt"][0])
+        logs = [s for s in _statements(roles[role["Fn::GetAtt"][0]]["Properties"]["Policies"][0]["PolicyDocument"])
+                if any(str(a).startswith("logs:") for a in s["Action"])]
+        assert logs == [{"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                         "Resource": [{"Fn::GetAtt": [f"{name}LogGroup", "Arn"]}]}], name
+    assert len(set(used)) == len(used) == len(fns)
+
+
+def test_only_the_api_may_use_the_nik_key(template: Json) -> None:
+    for name, statement in identity_statements(template):
+        if "NikKey" in json.dumps(statement.get("Resource")):
+            assert name == "APIHandlerRole", name
+
+
+def test_every_function_gets_the_template_outputs_as_environment(template: Json) -> None:
+    outputs = {packaging.env_name(k) for k in template["Outputs"]} & {
+        packaging.env_name(k) for k in {**packaging.load_cfn(packaging.RESOURCES)["Outputs"],
+                                         **packaging.load_cfn(packaging.OPERATIONS)["Outputs"]}}
+    config = (ROOT / "chalicelib" / "config.py").read_text()
+    read_by_config = set(re.findall(r'_env\("([A-Z0-9_]+)"', config))
+    tuning = {"AWS_REGION", "AWS_DEFAULT_REGION", "MAX_BODY_BYTES"}  # set by Lambda, or with a default
+    for name, fn in functions(template).items():
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert outputs <= set(env), (name, outputs - set(env))
+        assert {"CURSOR_SECRET", "SP4N_SECRET_ID", "COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "STAGE"} <= set(env), name
+        missing = read_by_config - set(env) - tuning
+        assert not missing, f"{name}: chalicelib/config.py reads {sorted(missing)}, the template does not set them"
+        assert "Ref" in json.dumps(env["REPORTS_TABLE"])  # wired to the resource, not a literal name
+        assert "resolve:secretsmanager" in json.dumps(env["CURSOR_SECRET"])  # never the secret itself
+
+
+ALARM_TOPIC = {"Ref": "AlarmTopic"}
+
+
+def alarms(template: Json) -> dict[str, Json]:
+    found = resources(template, "AWS::CloudWatch::Alarm")
+    for name, alarm in found.items():
+        assert alarm["Properties"]["AlarmActions"] == [ALARM_TOPIC], name
+    return found
+
+
+def test_alarms_dead_letters_consumer_errors_api_5xx(template: Json) -> None:
+    found = alarms(template)
+    by_metric: dict[tuple[str, str], list[Json]] = {}
+    for alarm in found.values():
+        p = alarm["Properties"]
+        by_metric.setdefault((p["Namespace"], p["MetricName"]), []).append(p)
+    dlq_alarmed = {json.dumps(d["Value"]) for p in by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
+                   for d in p["Dimensions"] if d["Name"] == "QueueName" and p["Threshold"] <= 1}
+    for dlq in dead_letter_queues(template):
+        assert json.dumps({"Fn::GetAtt": [dlq, "QueueName"]}) in dlq_alarmed, f"no alarm on {dlq}"
+    errored = {json.dumps(d["Value"]) for p in by_metric[("AWS/Lambda", "Errors")] for d in p["Dimensions"]}
+    for fn in functions(template):
+        assert json.dumps({"Ref": fn}) in errored, f"no errors alarm for {fn}"
+    assert by_metric[("AWS/ApiGateway", "5XXError")]
+
+
+def test_alarms_sp4n_failing_and_lagging_sla_breaches(template: Json) -> None:
+    by_metric = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]): a["Properties"]
+                 for a in alarms(template).values()}
+    failing = by_metric[("LaporKBB", "Sp4nFailed")]
+    assert failing["Dimensions"] == [{"Name": "service", "Value": "lapor-kbb"}]  # what observability.count emits
+    if "SyncQueue" in template["Resources"]:  # the SP4N sync consumer's queue
+        lagging = by_metric[("AWS/SQS", "ApproximateAgeOfOldestMessage")]
+        assert lagging["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["SyncQueue", "QueueName"]}}]
+    breaches = by_metric[("LaporKBB", "SlaBreaches")]
+    assert breaches["Threshold"] == {"Ref": "SlaBreachThreshold"}
+    topic = template["Resources"]["AlarmTopic"]
+    assert topic["Type"] == "AWS::SNS::Topic" and topic["Properties"]["KmsMasterKeyId"]
+
+
+def test_dashboard_shows_reports_open_work_breaches_dead_letters_and_sp4n_lag(template: Json) -> None:
+    dashboards = resources(template, "AWS::CloudWatch::Dashboard")
+    assert len(dashboards) == 1
+    body = next(iter(dashboards.values()))["Properties"]["DashboardBody"]["Fn::Sub"]
+    text, subs = (body[0], body[1]) if isinstance(body, list) else (body, {})
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "X", text))["widgets"]
+    titles = " | ".join(w["properties"]["title"] for w in widgets)
+    for needed in ("Reports per hour", "Open reports by status", "SLA breaches", "Dead-letter", "SP4N lag"):
+        assert needed in titles, titles
+    for metric in ("ReportsSubmitted", "OpenReports", "SlaBreaches", "ApproximateNumberOfMessagesVisible",
+                   "ApproximateAgeOfOldestMessage"):
+        assert metric in text
+    for dlq in dead_letter_queues(template):
+        assert {"Fn::GetAtt": [dlq, "QueueName"]} in subs.values(), dlq
+
+
+def test_cognito_pool_groups_attribute_and_client(template: Json) -> None:
+    r = template["Resources"]
+    pool = r["UserPool"]["Properties"]
+    assert {"Name": "opd_code", "AttributeDataType": "String", "Mutable": True}.items() <= pool["Schema"][0].items()
+    groups = {g["Properties"]["GroupName"] for g in resources(template, "AWS::Cognito::UserPoolGroup").values()}
+    assert groups == {"admin", "opd", "pimpinan"}
+    assert r["UserPoolWebClient"]["Properties"]["GenerateSecret"] is False
+    assert {"CognitoUserPoolId", "CognitoClientId"} <= set(template["Outputs"])
+
+
+# -- 3. the zip -----------------------------------------------------------------------------------
+def test_zip_at_most_20_mb_and_compiled_with_unchecked_hash(built: Path) -> None:
+    path = built / "deployment.zip"
+    assert path.stat().st_size <= 20_000_000, path.stat().st_size
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        sources = [n for n in names if n.endswith(".py")]
+        assert "app.py" in names and any(n.startswith("chalicelib/") for n in sources)
+        tag = sys.implementation.cache_tag
+        assert tag == "cpython-311", "compile with the runtime's Python (3.11)"
+        for source in sources:
+            folder, _, file = source.rpartition("/")
+            pyc = (folder + "/" if folder else "") + f"__pycache__/{file[:-3]}.{tag}.pyc"
+            assert pyc in names, f"{source} has no bytecode"
+        for pyc in [n for n in names if n.endswith(".pyc")][:: max(1, len(names) // 400)] + ["__pycache__/app.cpython-311.pyc"]:
+            header = zf.read(pyc)[:16]
+            assert header[:4] == importlib.util.MAGIC_NUMBER, pyc
+            assert int.from_bytes(header[4:8], "little") == 0b01, f"{pyc}: not unchecked-hash"
+        assert not any(n.startswith("chalicelib/local/") for n in names), "the local stack is never deployed"
+
+
+def test_native_code_loads_on_lambda_and_nothing_installed_is_missing(built: Path) -> None:
+    archives = [(built / "deployment.zip", "")] + [(p, "python/") for p in built.glob("layer-*.zip")]
+    for archive, prefix in archives:
+        assert packaging.incompatible_binaries(archive, prefix) == [], archive.name
+        assert packaging.missing_files(archive, prefix) == [], archive.name
+
+
+def test_layers_hold_compiled_packages_and_serve_only_declared_functions(template: Json, built: Path) -> None:
+    layers = resources(template, "AWS::Serverless::LayerVersion")
+    declared = packaging.yaml.safe_load(packaging.PERMISSIONS.read_text()).get("layers") or {}
+    for layer in layers.values():
+        path = built / layer["Properties"]["ContentUri"]
+        with zipfile.ZipFile(path) as zf:
+            pycs = [n for n in zf.namelist() if n.endswith(".pyc")]
+            assert pycs and all(n.startswith("python/") for n in zf.namelist())
+            assert int.from_bytes(zf.read(pycs[0])[4:8], "little") == 0b01
+    for fn_name, fn in functions(template).items():
+        for ref in fn["Properties"].get("Layers", []):
+            spec = next(s for n, s in declared.items() if packaging.to_cfn(n) + "Layer" == ref["Ref"])
+            assert fn_name in {"APIHandler" if f == "api" else packaging.to_cfn(f) for f in spec["functions"]}
+
+
+def test_the_packaged_app_imports_with_only_the_runtime_sdk(built: Path, tmp_path: Path) -> None:
+    """What Lambda does at a cold start: import app from the zip (+ layers at /opt/python), with
+    the runtime's boto3 and nothing else from this machine's site-packages."""
+    code, opt, sdk = tmp_path / "task", tmp_path / "opt", tmp_path / "sdk"
+    with zipfile.ZipFile(built / "deployment.zip") as zf:
+        zf.extractall(code)
+    for layer in built.glob("layer-*.zip"):
+        with zipfile.ZipFile(layer) as zf:
+            zf.extractall(opt)
+    sdk.mkdir()
+    import boto3
+    import botocore
+    import s3transfer
+
+    for module in (boto3, botocore, s3transfer):
+        (sdk / module.__name__).symlink_to(Path(module.__file__).parent)
+    probe = ("import sys; sys.path[:0] = [{code!r}, {opt!r}, {sdk!r}]; import app; "
+             "assert 'site-packages' not in app.__file__; "
+             "import PIL.Image, phonenumbers, cryptography.hazmat.primitives.ciphers.aead; "
+             "assert app.app.routes").format(
+        code=str(code), opt=str(opt / "python"), sdk=str(sdk))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env.update({"STAGE": "dev", "AWS_DEFAULT_REGION": "ap-southeast-3", "AWS_LAMBDA_FUNCTION_NAME": "probe"})
+    result = subprocess.run([sys.executable, "-S", "-c", probe], check=False, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-4000:]
