@@ -3,7 +3,7 @@ from chalice import Chalice
 
 from chalicelib import observability  # logging with personal data masked, metrics
 from chalicelib.api import attachments as attachments_api
-from chalicelib.api import citizen, http, meta, reference
+from chalicelib.api import citizen, http, meta, reference, staff
 
 app = Chalice(app_name="lapor-kbb", configure_logs=False)
 app.register_middleware(http.middleware, "http")
@@ -12,6 +12,7 @@ app.register_middleware(observability.middleware, "all")  # correlation id, metr
 app.register_blueprint(meta.bp)
 app.register_blueprint(reference.bp)
 app.register_blueprint(citizen.bp)
+app.register_blueprint(staff.bp)
 app.register_blueprint(attachments_api.bp)
 
 # API Gateway routes a preflight only to a path that declares OPTIONS; the middleware answers it.

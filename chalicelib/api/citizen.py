@@ -6,8 +6,8 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.api.http import header, json_response, route
-from chalicelib.schemas import ReportCreated, ReportIn, ReportView, parse
-from chalicelib.services import intake, views
+from chalicelib.schemas import FeedbackIn, ReplyIn, ReportCreated, ReportIn, ReportView, parse
+from chalicelib.services import intake, views, workflow
 
 bp = Blueprint(__name__)
 
@@ -31,3 +31,23 @@ def submit_report() -> Any:
 def get_report(tracking_id: str) -> Any:
     token = header(bp.current_request, "x-access-token")
     return json_response(views.reporter_report(tracking_id, token))
+
+
+@route(bp, "/reports/{tracking_id}/replies", "POST", summary="The reporter replies (more information, or to an answer)",
+       tags=["citizen"], auth="token", request=ReplyIn, responses={200: ReportView}, errors=(404, 409, 429))
+def reply(tracking_id: str) -> Any:
+    request = bp.current_request
+    token = header(request, "x-access-token")
+    body = parse(ReplyIn, request.raw_body)
+    report = workflow.reporter_act(tracking_id, token, "reply", body.model_dump())
+    return json_response(views.reporter_report(report.tracking_id, token))
+
+
+@route(bp, "/reports/{tracking_id}/feedback", "POST", summary="The reporter confirms or reopens an answered report",
+       tags=["citizen"], auth="token", request=FeedbackIn, responses={200: ReportView}, errors=(404, 409, 429))
+def feedback(tracking_id: str) -> Any:
+    request = bp.current_request
+    token = header(request, "x-access-token")
+    body = parse(FeedbackIn, request.raw_body)
+    report = workflow.reporter_act(tracking_id, token, "feedback", body.model_dump())
+    return json_response(views.reporter_report(report.tracking_id, token))

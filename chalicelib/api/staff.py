@@ -1,0 +1,139 @@
+"""Staff routes (CONTRACT.md "Staff"). Each declares `auth="staff", roles=(...)`: the route
+decorator verifies the token and the role before the handler runs (chalicelib.api.http)."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, Field
+
+from chalicelib.api.http import header, json_response, query, route
+from chalicelib.auth import principal_of
+from chalicelib.errors import validation_error
+from chalicelib.schemas import ReportView, Strict, parse
+from chalicelib.services import staff_list, staff_views, workflow
+
+bp = Blueprint(__name__)
+
+READERS = ("admin", "opd", "pimpinan")
+ACTORS = ("admin", "opd")
+
+
+class StaffActionIn(Strict):
+    """One action of CONTRACT.md's table; which fields each action takes is checked per action."""
+
+    action: Literal["verify", "request_info", "reject", "redispose", "accept", "respond", "return", "note", "close"]
+    opd_code: str | None = Field(default=None, max_length=40)
+    classification: str | None = Field(default=None, max_length=40,
+                                       description="berkadar_pengawasan | tidak_berkadar_pengawasan (pengaduan only)")
+    category: str | None = Field(default=None, max_length=60)
+    note: str | None = Field(default=None, max_length=2000, description="internal")
+    message: str | None = Field(default=None, max_length=4000,
+                                description="what the reporter reads (internal for `note`)")
+    reason: str | None = Field(default=None, max_length=500, description="internal")
+    attachments: list[str] | None = Field(default=None, max_length=5)
+
+
+class SlaView(BaseModel):
+    stage: str | None
+    due_at: str | None
+    breached: bool
+
+
+class Sp4nView(BaseModel):
+    state: Literal["pending", "synced", "failed"]
+    complaint_id: str | None
+    attempts: int
+
+
+class StaffReportView(ReportView):
+    """The reporter's view plus what staff need (identity per the privacy rules)."""
+
+    version: int
+    opd_code: str | None
+    suggested_opd: str | None
+    classification: str | None
+    sla: SlaView
+    sp4n: Sp4nView
+    reporter: dict[str, Any] | None = Field(description="name, email, phone (+ nik, nik_on_file for admin)")
+    reporter_hidden: bool = Field(description="an anonymous reporter's identity an admin may reveal (?reveal=identity)")
+    returned_by: list[str]
+    notes: list[dict[str, Any]]
+    audit_trail: list[dict[str, Any]]
+    actions: list[str]
+
+
+class StaffListItem(BaseModel):
+    tracking_id: str
+    type: str
+    title: str
+    category: str | None
+    status: str
+    privacy: str
+    opd_code: str | None
+    kecamatan: str
+    created_at: str
+    updated_at: str
+    due_at: str | None
+    sla: SlaView
+    version: int
+
+
+class StaffList(BaseModel):
+    items: list[StaffListItem]
+    next_cursor: str | None
+
+
+def _q(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema or {"type": "string"},
+            "description": description}
+
+
+_LIST_PARAMS = [
+    _q("status", "one status"), _q("opd_code", "an OPD code (an opd user always sees only its own)"),
+    _q("kecamatan", "code or name"), _q("limit", "1-100, default 20", {"type": "integer"}),
+    _q("cursor", "next_cursor of the previous page (opaque, signed)"),
+    _q("format", "json (default) or csv (every page, same scope)", {"enum": ["json", "csv"]}),
+]
+
+
+@route(bp, "/staff/reports", "GET", summary="List reports (staff)", tags=["staff"], auth="staff",
+       roles=READERS, responses={200: StaffList}, errors=(400,), parameters=_LIST_PARAMS)
+def list_reports() -> Any:
+    request = bp.current_request
+    params = query(request)
+    filters = staff_list.parse_filters(params)
+    principal = principal_of(request)
+    if params.get("format") == "csv":
+        return Response(body=staff_list.export_csv(principal, filters), status_code=200,
+                        headers={"Content-Type": "text/csv; charset=utf-8",
+                                 "Content-Disposition": 'attachment; filename="laporan.csv"'})
+    return json_response(staff_list.list_view(principal, filters))
+
+
+@route(bp, "/staff/reports/{tracking_id}", "GET", summary="A report, staff view", tags=["staff"], auth="staff",
+       roles=READERS, responses={200: StaffReportView}, errors=(400, 404, 409),
+       parameters=[_q("reveal", "admin only, audited: `identity` (of an anonim reporter) and/or `nik`")])
+def get_report(tracking_id: str) -> Any:
+    request = bp.current_request
+    params = query(request)
+    unknown = sorted(set(params) - {"reveal"})
+    if unknown:
+        raise validation_error([{"field": n, "type": "extra_forbidden", "message": "unknown query parameter"}
+                                for n in unknown])
+    reveal = staff_views.parse_reveal(params.get("reveal"))
+    return json_response(staff_views.read(tracking_id, principal_of(request), reveal))
+
+
+@route(bp, "/staff/reports/{tracking_id}/actions", "POST", summary="Act on a report", tags=["staff"],
+       auth="staff", roles=ACTORS, request=StaffActionIn, responses={200: StaffReportView}, errors=(404, 409),
+       parameters=[{"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                    "description": "the version read; a stale one is a 409 version_conflict"}])
+def act(tracking_id: str) -> Any:
+    request = bp.current_request
+    principal = principal_of(request)
+    if_match = workflow.parse_if_match(header(request, "if-match"))
+    body = parse(StaffActionIn, request.raw_body)
+    fields = body.model_dump(exclude={"action"}, exclude_none=True)
+    report = workflow.act(tracking_id, body.action, principal, fields, if_match)
+    return json_response(staff_views.after_action(report, principal), headers={"ETag": f'"{report.version}"'})

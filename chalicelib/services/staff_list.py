@@ -1,0 +1,244 @@
+"""GET /staff/reports: staff lists through the GSIs, with opaque tamper-proof cursors.
+
+Which index answers (docs/DESIGN.md "Tables"):
+- an `opd` user: `by_opd` on ITS OWN OPD, whatever `opd_code` says (another OPD's code gives an
+  empty list, never that OPD's reports); `status` narrows the range key (`<status>#...`);
+- admin/pimpinan with `opd_code`: `by_opd` the same way;
+- with `status` only: `by_status`;
+- with neither: `by_month`, walking months back from the current one (WIB) to LIST_FIRST_MONTH
+  (env, default 2025-01), each newest first.
+`kecamatan` is a filter on the query (never a Scan). Lists from `by_opd` without a status come
+grouped by status (the range key), newest first within a status; the others newest first.
+
+Cursors: chalicelib.domain.cursor, HMAC-SHA256 with the key from env CURSOR_SECRET (the local
+stack's hook generates one) or, in AWS, the SSM SecureString parameter named by env
+CURSOR_SECRET_PARAMETER (read once per container). A cursor is bound to the query and to the
+caller's scope; an edited, forged or replayed one is a 400.
+
+List items carry no identity of the reporter whatever the role; title texts shown to `opd` and
+`pimpinan` pass through chalicelib.domain.privacy like every other view.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.adapters import aws
+from chalicelib.auth import Principal
+from chalicelib.config import settings
+from chalicelib.data import reference, report_queries
+from chalicelib.data.models import Report
+from chalicelib.domain import clock, cursor, privacy
+from chalicelib.domain import workflow as wf
+from chalicelib.errors import validation_error
+from chalicelib.observability import logger
+from chalicelib.services import sla_state
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+EXPORT_MAX = 5000
+# Months the `by_month` walk may query in one request (empty months cost one small query each).
+MONTHS_PER_REQUEST = 24
+LIST_FIELDS = ("tracking_id", "type", "title", "category", "status", "privacy", "opd_code", "kecamatan",
+               "created_at", "updated_at", "due_at", "sla_stage", "sla_breached")
+
+_secret_lock = threading.Lock()
+_secret: dict[str, bytes] = {}
+
+
+def cursor_key() -> bytes:
+    """The HMAC key of list cursors (see the module docstring)."""
+    value = os.environ.get("CURSOR_SECRET", "").strip()
+    if value:
+        return value.encode()
+    name = os.environ.get("CURSOR_SECRET_PARAMETER", "").strip()
+    with _secret_lock:
+        if name:
+            if name not in _secret:
+                out = aws.client("ssm").get_parameter(Name=name, WithDecryption=True)
+                _secret[name] = str(out["Parameter"]["Value"]).encode()
+            return _secret[name]
+        if settings().stage not in ("local", "test"):
+            raise RuntimeError("CURSOR_SECRET or CURSOR_SECRET_PARAMETER must be set outside the local stack")
+        if "_ephemeral" not in _secret:
+            logger.warning("no CURSOR_SECRET: list cursors signed with a per-process key")
+            _secret["_ephemeral"] = secrets.token_bytes(32)
+        return _secret["_ephemeral"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    opd_code: str | None = None
+    kecamatan: str | None = None
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def parse_filters(query: dict[str, str]) -> Filters:
+    """The query string, checked: a 400 names each bad parameter."""
+    problems: list[dict[str, Any]] = []
+    allowed = {"status", "opd_code", "kecamatan", "limit", "cursor", "format"}
+    for name in sorted(set(query) - allowed):
+        problems.append({"field": name, "type": "extra_forbidden", "message": "unknown query parameter"})
+    status = (query.get("status") or "").strip() or None
+    if status is not None and status not in {s.value for s in wf.Status}:
+        problems.append({"field": "status", "type": "enum", "message": "one of " + ", ".join(s.value for s in wf.Status)})
+    opd_code = (query.get("opd_code") or "").strip().upper() or None
+    if opd_code is not None and opd_code not in reference.opds():
+        problems.append({"field": "opd_code", "type": "unknown", "message": "unknown OPD (see GET /opds)"})
+    kecamatan = None
+    if (query.get("kecamatan") or "").strip():
+        kecamatan = reference.find_kecamatan(query["kecamatan"])
+        if kecamatan is None:
+            problems.append({"field": "kecamatan", "type": "unknown", "message": "unknown kecamatan (see GET /kecamatan)"})
+    limit = DEFAULT_LIMIT
+    raw_limit = (query.get("limit") or "").strip()
+    if raw_limit:
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+            problems.append({"field": "limit", "type": "range", "message": f"a number from 1 to {MAX_LIMIT}"})
+        else:
+            limit = int(raw_limit)
+    fmt = (query.get("format") or "json").strip()
+    if fmt not in ("json", "csv"):
+        problems.append({"field": "format", "type": "enum", "message": "json or csv"})
+    if problems:
+        raise validation_error(problems)
+    return Filters(status, opd_code, kecamatan, limit, (query.get("cursor") or "").strip() or None)
+
+
+def _months_back(now: datetime, first: str) -> list[str]:
+    year, month = map(int, clock.month_wib(now).split("-"))
+    out: list[str] = []
+    while f"{year:04d}-{month:02d}" >= first:
+        out.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return out
+
+
+def _first_month() -> str:
+    value = os.environ.get("LIST_FIRST_MONTH", "2025-01").strip()
+    return value if len(value) == 7 and value[4] == "-" else "2025-01"
+
+
+def _bad_cursor() -> Exception:
+    return validation_error([{"field": "cursor", "type": "cursor",
+                              "message": "not a cursor from this list; start again without it"}])
+
+
+def list_reports(principal: Principal, filters: Filters, now: datetime | None = None,
+                 limit: int | None = None) -> tuple[list[Report], str | None]:
+    """The reports `principal` may list under `filters`, and the cursor of the next page."""
+    limit = limit or filters.limit
+    scope_opd = principal.opd_code if principal.role == "opd" else None
+    query = {"role": principal.role, "scope": scope_opd, "status": filters.status, "opd": filters.opd_code,
+             "kec": filters.kecamatan}
+    position: dict[str, Any] = {}
+    if filters.cursor:
+        try:
+            position = cursor.decode(filters.cursor, query, cursor_key())
+        except cursor.InvalidCursor:
+            raise _bad_cursor() from None
+    start = position.get("k")
+    if start is not None and not isinstance(start, dict):
+        raise _bad_cursor()
+    condition = Report.kecamatan == filters.kecamatan if filters.kecamatan else None
+
+    if scope_opd is not None and filters.opd_code not in (None, scope_opd):
+        return [], None  # another OPD's reports do not exist for this user
+    opd = scope_opd or filters.opd_code
+    if opd is not None or filters.status is not None:
+        if opd is not None:
+            index, hash_value, prefix = "by_opd", opd, f"{filters.status}#" if filters.status else None
+        else:
+            index, hash_value, prefix = "by_status", str(filters.status), None
+        got = report_queries.page(index, hash_value, range_prefix=prefix, filter_condition=condition,
+                                  start=start, limit=limit)
+        nxt = cursor.encode({"k": got.resume}, query, cursor_key()) if got.resume else None
+        return got.items, nxt
+
+    months = _months_back(now or clock.now(), _first_month())
+    month = position.get("m")
+    if month is not None:
+        if month not in months:
+            raise _bad_cursor()
+        months = months[months.index(month):]
+    items: list[Report] = []
+    for i, month in enumerate(months[:MONTHS_PER_REQUEST]):
+        got = report_queries.page("by_month", month, filter_condition=condition, start=start,
+                                  limit=limit - len(items))
+        items.extend(got.items)
+        start = None
+        if got.resume is not None:
+            return items, cursor.encode({"m": month, "k": got.resume}, query, cursor_key())
+        if len(items) >= limit or i == MONTHS_PER_REQUEST - 1:
+            rest = months[i + 1:]
+            return items, cursor.encode({"m": rest[0], "k": None}, query, cursor_key()) if rest else None
+    return items, None
+
+
+def list_item(report: Report, principal: Principal) -> dict[str, Any]:
+    """One row of a list: no identity of the reporter, whatever the role."""
+    access = privacy.identity_access(principal.role, report.privacy)
+    title = privacy.text_for(access, principal.role, report.title,
+                             {"name": report.reporter.name, "email": report.reporter.email,
+                              "phone": report.reporter.phone} if report.reporter else None, None)
+    sla = sla_state.staff_view(report)
+    return {
+        "tracking_id": report.tracking_id,
+        "type": report.type,
+        "title": title,
+        "category": report.category,
+        "status": report.status,
+        "privacy": report.privacy,
+        "opd_code": report.opd_code,
+        "kecamatan": report.kecamatan,
+        "created_at": clock.iso(clock.parse(report.created_at)),
+        "updated_at": clock.iso(clock.parse(report.updated_at)),
+        "due_at": sla["due_at"],
+        "sla": {"stage": sla["stage"], "due_at": sla["due_at"], "breached": sla["breached"]},
+        "version": int(report.version),
+    }
+
+
+def list_view(principal: Principal, filters: Filters) -> dict[str, Any]:
+    reports_, nxt = list_reports(principal, filters)
+    return {"items": [list_item(r, principal) for r in reports_], "next_cursor": nxt}
+
+
+def export_csv(principal: Principal, filters: Filters) -> str:
+    """The same list as CSV (every page, up to EXPORT_MAX rows), same scope and privacy."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(LIST_FIELDS)
+    rows = 0
+    current = filters
+    while True:
+        batch, nxt = list_reports(principal, current, limit=MAX_LIMIT)
+        for r in batch:
+            item = list_item(r, principal)
+            writer.writerow([_cell(item, name) for name in LIST_FIELDS])
+            rows += 1
+        if not nxt or rows >= EXPORT_MAX:
+            break
+        current = Filters(filters.status, filters.opd_code, filters.kecamatan, filters.limit, nxt)
+    return out.getvalue()
+
+
+def _cell(item: dict[str, Any], name: str) -> Any:
+    if name == "sla_stage":
+        return item["sla"]["stage"] or ""
+    if name == "sla_breached":
+        return "ya" if item["sla"]["breached"] else "tidak"
+    value = item.get(name)
+    text = "" if value is None else str(value)
+    # CSV injection: a cell starting with = + - @ is a formula in spreadsheets.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

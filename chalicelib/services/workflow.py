@@ -1,0 +1,329 @@
+"""Moving a report through the workflow: staff actions, the reporter's replies and feedback, and
+the system's moves (auto-close, archive).
+
+Every move:
+- is checked against the state machine in chalicelib.domain.workflow (the table decides who may
+  do what from which status; this module only applies it);
+- bumps `version` and appends immutable events (who, role, when, from, to, message, public or
+  internal) in ONE transaction with a version condition (chalicelib.data.reports.save_change),
+  so two officers acting at once cannot both win: the loser gets 409 `version_conflict`;
+- keeps the index attributes (`status_created` while an OPD holds the report), the SLA fields
+  (`sla_state.stage_fields` on every status change and on a new OPD), `disposed_at`,
+  `first_response_at`, `returned_by` and `rating` in step.
+
+Decisions (where CONTRACT.md is silent):
+- `If-Match: <version>` is checked against the stored version; without it the version read here
+  is the condition, so a concurrent change still makes this one fail (no silent overwrite).
+- An OPD may only see and act on a report forwarded to it; anything else is the same 404 as a
+  report that does not exist (checked before the role's right to the action, so a 403 never tells
+  an OPD that a report it cannot see exists).
+- `return` hands the report back: the OPD's code is added to `returned_by` (kept for ever, it is
+  on that OPD's record) and `opd_code` is cleared, so the report leaves the OPD's list until an
+  admin `redispose`s it. `redispose` starts a new clock for the new OPD (`disposed_at`, SLA stage,
+  `first_response_at` cleared: the first response is counted per holder). A reopen (reply or
+  feedback "not resolved") goes back to the same OPD.
+- Internal texts (`note`, `reason`) go into the event's `data`, never into its public `message`.
+  `verify`'s and `redispose`'s `note`, `return`'s and `reject`'s `reason` are in `data`.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.auth import Principal
+from chalicelib.data import reference, reports
+from chalicelib.data.models import Report, ReportEvent
+from chalicelib.domain import clock
+from chalicelib.domain import workflow as wf
+from chalicelib.errors import ApiError, invalid_transition, not_found, validation_error, version_conflict
+from chalicelib.services import attachments_check, sla_state, views
+
+CLASSIFICATIONS = ("berkadar_pengawasan", "tidak_berkadar_pengawasan")
+# Every field an action may carry, and its limits (the domain table says which action takes which).
+_TEXT_LIMITS = {"message": 4000, "note": 2000, "reason": 500, "comment": 2000}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who moves a report, as the event records it."""
+
+    actor: str            # pelapor | admin | opd | sistem (the timeline's `actor`)
+    role: str             # the workflow role
+    actor_id: str | None = None   # staff `sub`; never shown to citizens
+    opd_code: str | None = None
+
+    @classmethod
+    def staff(cls, principal: Principal) -> Actor:
+        return cls(principal.role, principal.role, principal.sub, principal.opd_code)
+
+
+REPORTER = Actor("pelapor", "pelapor")
+SYSTEM = Actor("sistem", "sistem")
+
+
+# -- who sees what ------------------------------------------------------------------------------
+
+def visible_to(principal: Principal, report: Report) -> bool:
+    """An OPD sees only reports forwarded to it; admins and pimpinan see every report."""
+    if principal.role == "opd":
+        return bool(report.opd_code) and report.opd_code == principal.opd_code
+    return principal.role in ("admin", "pimpinan")
+
+
+def load_for_staff(tracking_id: str, principal: Principal) -> Report:
+    report = reports.get(tracking_id)
+    if report is None or not visible_to(principal, report):
+        raise not_found("No report with this tracking number.")
+    return report
+
+
+# -- checking the fields of an action -----------------------------------------------------------
+
+def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dict[str, Any]:
+    """The action's fields, cleaned; a 400 naming each missing, unexpected or bad field."""
+    spec = wf.ACTIONS[action]
+    allowed = set(spec.required) | set(spec.optional)
+    problems: list[dict[str, Any]] = []
+    given = {k: v for k, v in fields.items() if v is not None}
+    for name in sorted(set(given) - allowed):
+        problems.append({"field": name, "type": "extra_forbidden", "message": f"{action} does not take {name}"})
+    clean: dict[str, Any] = {}
+    for name in spec.required + spec.optional:
+        value = given.get(name)
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                value = None
+        if value is None:
+            if name in spec.required:
+                problems.append({"field": name, "type": "missing", "message": f"{action} needs {name}"})
+            continue
+        clean[name] = value
+    for name, limit in _TEXT_LIMITS.items():
+        if name in clean and (not isinstance(clean[name], str) or len(clean[name]) > limit):
+            problems.append({"field": name, "type": "string_too_long", "message": f"at most {limit} characters"})
+    if "opd_code" in clean and clean["opd_code"] not in reference.opds():
+        problems.append({"field": "opd_code", "type": "unknown", "message": "unknown OPD (see GET /opds)"})
+    if "category" in clean and clean["category"] not in reference.categories():
+        problems.append({"field": "category", "type": "unknown", "message": "unknown category (see GET /categories)"})
+    if "classification" in clean:
+        if clean["classification"] not in CLASSIFICATIONS:
+            problems.append({"field": "classification", "type": "enum",
+                             "message": f"one of {', '.join(CLASSIFICATIONS)}"})
+        elif report.type != "pengaduan":
+            problems.append({"field": "classification", "type": "not_applicable",
+                             "message": "only a pengaduan is classified (berkadar pengawasan or not)"})
+    if "attachments" in clean:
+        atts = clean["attachments"]
+        if not isinstance(atts, list) or len(atts) > 5 or not all(isinstance(a, str) for a in atts):
+            problems.append({"field": "attachments", "type": "list", "message": "at most 5 attachment ids"})
+        else:
+            problems.extend(attachments_check.problems(atts))
+    if "rating" in clean and (isinstance(clean["rating"], bool) or clean["rating"] not in (1, 2, 3, 4, 5)):
+        problems.append({"field": "rating", "type": "range", "message": "1 to 5"})
+    if "resolved" in clean and not isinstance(clean["resolved"], bool):
+        problems.append({"field": "resolved", "type": "bool", "message": "true or false"})
+    if action == "redispose" and clean.get("opd_code") and clean["opd_code"] == report.opd_code:
+        problems.append({"field": "opd_code", "type": "unchanged", "message": "the report is already with this OPD"})
+    if problems:
+        raise validation_error(problems)
+    return clean
+
+
+# -- applying a move in memory ------------------------------------------------------------------
+
+def _event(report: Report, seq: int, move: wf.Move, who: Actor, now: datetime, message: str | None,
+           data: dict[str, Any]) -> ReportEvent:
+    return ReportEvent(
+        report.tracking_id, seq, at=clock.iso_utc(now), actor=who.actor, actor_id=who.actor_id,
+        role=who.role, action=move.action, from_status=move.from_status.value,
+        to_status=move.to_status.value, message=message, public=move.public,
+        data={k: v for k, v in data.items() if v is not None},
+    )
+
+
+def _event_data(move: wf.Move, report: Report, who: Actor, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """What the event's `data` records: codes and internal texts, never personal data."""
+    action = move.action
+    data: dict[str, Any] = {}
+    if who.opd_code:
+        data["actor_opd"] = who.opd_code
+    if action == "verify":
+        data.update(opd_code=fields["opd_code"], classification=fields.get("classification"),
+                    category=fields.get("category"), note=fields.get("note"))
+    elif action == "redispose":
+        data.update(opd_code=fields["opd_code"], from_opd=report.opd_code, note=fields.get("note"))
+    elif action == "return":
+        data.update(opd_code=report.opd_code, reason=fields["reason"])
+    elif action == "reject":
+        data.update(reason=fields["reason"])
+    elif action == "note":
+        data.update(opd_code=report.opd_code)
+    elif action == "respond":
+        data.update(opd_code=report.opd_code, attachments=fields.get("attachments"))
+    elif action == "feedback":
+        data.update(resolved=fields["resolved"], rating=fields.get("rating"), opd_code=report.opd_code)
+    elif action in ("reply", "accept", "close", "auto_close", "archive"):
+        data.update(opd_code=report.opd_code)
+    return data
+
+
+def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any], now: datetime,
+               seq: int) -> ReportEvent:
+    """Apply `action` by `who` to `report` IN MEMORY and return its event numbered `seq`.
+
+    The caller saves: `reports.save_change(report, expected_version, [event, ...])` after
+    setting `report.version`/`event_seq` (see `_save`). Raises the domain's WorkflowError when
+    the table does not allow the move. `fields` are already checked (`_check_fields`).
+    """
+    move = wf.transition(report.status, action, who.role, resolved=fields.get("resolved"))
+    message = wf.timeline_message(move, fields) if move.public else fields.get("message")
+    event = _event(report, seq, move, who, now, message, _event_data(move, report, who, fields))
+
+    if action in ("verify", "redispose"):
+        report.opd_code = fields["opd_code"]
+        report.disposed_at = clock.iso_utc(now)
+        report.first_response_at = None
+        if action == "verify":
+            if fields.get("classification"):
+                report.classification = fields["classification"]
+            if fields.get("category"):
+                report.category = fields["category"]
+    elif action == "return":
+        returned = list(report.returned_by or [])
+        if report.opd_code and report.opd_code not in returned:
+            returned.append(report.opd_code)
+        report.returned_by = returned
+        report.opd_code = None
+    elif action == "respond":
+        if not report.first_response_at:
+            report.first_response_at = clock.iso_utc(now)
+    elif action == "feedback" and fields.get("rating") is not None:
+        report.rating = int(fields["rating"])
+
+    report.status = move.to_status.value
+    report.status_created = f"{report.status}#{report.created_at}" if report.opd_code else None
+    if move.restarts_sla and (move.changes_status or action == "redispose"):
+        for name, value in sla_state.stage_fields(report.tracking_id, report.type, report.category,
+                                                  report.status, now, now,
+                                                  classification=report.classification).items():
+            setattr(report, name, value)
+    report.updated_at = clock.iso_utc(now)
+    return event
+
+
+def _save(report: Report, expected_version: int, events: list[ReportEvent]) -> None:
+    report.version = expected_version + 1
+    report.event_seq = max(int(e.seq) for e in events)
+    try:
+        reports.save_change(report, expected_version, events)
+    except reports.Conflict:
+        raise version_conflict("The report changed since it was read; reload it and try again.") from None
+
+
+def _refusal(exc: wf.WorkflowError) -> ApiError:
+    if isinstance(exc, wf.UnknownAction):
+        return validation_error([{"field": "action", "type": "enum",
+                                  "message": f"one of {', '.join(wf.STAFF_ACTIONS)}"}])
+    if isinstance(exc, wf.NotPermitted):
+        return ApiError(403, "forbidden", "This role may not do that.")
+    return invalid_transition(exc.message)
+
+
+# -- staff ----------------------------------------------------------------------------------------
+
+def parse_if_match(value: str | None) -> int | None:
+    """`If-Match: 3`, `"3"` or `W/"3"` -> 3; anything else a 400."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if not text.isdigit() or len(text) > 12:
+        raise validation_error([{"field": "If-Match", "type": "format", "message": "the report's version, a number"}])
+    return int(text)
+
+
+def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str, Any],
+        if_match: int | None = None, now: datetime | None = None) -> Report:
+    """A staff action (CONTRACT.md's table). Returns the saved report.
+
+    Order of refusals: not visible 404; unknown action 400; role not permitted 403; bad fields
+    400; stale If-Match 409 version_conflict; not allowed in this status 409 invalid_transition.
+    """
+    report = load_for_staff(tracking_id, principal)
+    who = Actor.staff(principal)
+    if action not in wf.STAFF_ACTIONS:
+        raise _refusal(wf.UnknownAction(action, action=action, role=who.role))
+    spec = wf.ACTIONS[action]
+    if wf.Role(who.role) not in spec.roles:
+        raise _refusal(wf.NotPermitted(action, action=action, role=who.role))
+    clean = _check_fields(action, fields, report)
+    expected = int(report.version)
+    if if_match is not None and if_match != expected:
+        raise version_conflict(f"The report is at version {expected}, not {if_match}; reload it and try again.")
+    now = now or clock.now()
+    try:
+        event = apply_move(report, action, who, clean, now, int(report.event_seq) + 1)
+    except wf.WorkflowError as exc:
+        raise _refusal(exc) from None
+    _save(report, expected, [event])
+    return report
+
+
+# -- the reporter ---------------------------------------------------------------------------------
+
+def reporter_act(tracking_id: str, token: str | None, action: str, fields: Mapping[str, Any],
+                 now: datetime | None = None) -> Report:
+    """`reply` or `feedback` by the holder of the report's access token."""
+    if action not in wf.REPORTER_ACTIONS:
+        raise ValueError(f"not a reporter action: {action}")
+    report = views.load_for_reporter(tracking_id, token)
+    clean = _check_fields(action, fields, report)
+    expected = int(report.version)
+    now = now or clock.now()
+    try:
+        event = apply_move(report, action, REPORTER, clean, now, int(report.event_seq) + 1)
+    except wf.WorkflowError as exc:
+        raise _refusal(exc) from None
+    _save(report, expected, [event])
+    return report
+
+
+# -- the system -----------------------------------------------------------------------------------
+
+def apply_system_move(report: Report, action: str, now: datetime, seq: int,
+                      data: Mapping[str, Any] | None = None) -> ReportEvent:
+    """`auto_close` or `archive` applied to `report` in memory (for callers that write other
+    events in the same transaction, like the SLA sweep). Extra `data` (e.g. the stage and
+    audience) is merged into the event's data. The caller saves."""
+    if action not in wf.SYSTEM_ACTIONS:
+        raise ValueError(f"not a system action: {action}")
+    event = apply_move(report, action, SYSTEM, {}, now, seq)
+    if data:
+        event.data = {**(event.data or {}), **{k: v for k, v in data.items() if v is not None}}
+    return event
+
+
+def apply_system(tracking_id: str, action: str, now: datetime | None = None,
+                 data: Mapping[str, Any] | None = None) -> Report | None:
+    """Apply a system move (`auto_close`, `archive`) and save it.
+
+    Returns None when the report no longer exists or the move no longer applies (a reporter
+    replied in time, an admin closed it): the system never fights a human. Raises ApiError 409
+    version_conflict when the report changed between reading and writing; retry on the next run.
+    """
+    report = reports.get(tracking_id)
+    if report is None:
+        return None
+    now = now or clock.now()
+    expected = int(report.version)
+    try:
+        event = apply_system_move(report, action, now, int(report.event_seq) + 1, data)
+    except wf.InvalidTransition:
+        return None
+    _save(report, expected, [event])
+    return report

@@ -1,0 +1,291 @@
+"""Authorization: every staff route x every role x own OPD / other OPD / unassigned report, with
+zero unexpected successes (and no missing ones); and no route without a rule.
+
+The expectations are written here from CONTRACT.md, independently of the code under test:
+- ROUTE_RULES: who may call each staff route at all (what `route(..., roles=...)` must declare);
+- ACTION_ROLES / ACTION_FROM: the contract's action table;
+- an `opd` user sees only reports forwarded to its own OPD (anything else is a 404).
+A new route fails `test_every_route_has_a_rule` until it is added to ROUTE_RULES (staff) or
+PUBLIC_ROUTES (public or reporter-token), and `test_matrix_covers_every_staff_route` until it has
+a driver in the matrix.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from chalicelib.data.models import Report
+from chalicelib.domain import clock
+from tests.staff_support import Api, bearer, staff_auth  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("staff_auth")
+
+ROLES = ("admin", "opd", "pimpinan")
+OWN, OTHER = "DPUPR", "DINSOS"  # the opd user belongs to OWN
+SCENARIOS = ("own", "other", "unassigned")
+
+# (method, path) -> roles the route admits. Data then narrows `opd` to its own OPD.
+ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/staff/reports"): frozenset({"admin", "opd", "pimpinan"}),
+    ("GET", "/staff/reports/{tracking_id}"): frozenset({"admin", "opd", "pimpinan"}),
+    ("POST", "/staff/reports/{tracking_id}/actions"): frozenset({"admin", "opd"}),
+    ("GET", "/staff/performance"): frozenset({"admin", "pimpinan"}),
+    ("GET", "/staff/performance/{opd_code}/reports"): frozenset({"admin", "pimpinan"}),
+    ("GET", "/staff/calendar/overrides"): frozenset({"admin"}),
+    ("PUT", "/staff/calendar/overrides/{date}"): frozenset({"admin"}),
+    ("DELETE", "/staff/calendar/overrides/{date}"): frozenset({"admin"}),
+}
+# Routes meant to be open to anyone (None) or to the holder of a report's access token ("token").
+PUBLIC_ROUTES: dict[tuple[str, str], str | None] = {
+    ("GET", "/health"): None, ("GET", "/openapi.json"): None, ("GET", "/opds"): None,
+    ("GET", "/categories"): None, ("GET", "/kecamatan"): None, ("GET", "/calendar"): None,
+    ("GET", "/stats"): None, ("POST", "/reports"): None, ("POST", "/attachments"): None,
+    ("GET", "/reports/{tracking_id}"): "token", ("POST", "/reports/{tracking_id}/replies"): "token",
+    ("POST", "/reports/{tracking_id}/feedback"): "token",
+    ("GET", "/reports/{tracking_id}/attachments/{attachment_id}"): "token",
+}
+
+ALL = ("diajukan", "perlu_kelengkapan", "ditolak", "didisposisikan", "diproses", "dikembalikan",
+       "ditindaklanjuti", "selesai")
+OPEN = ("diajukan", "perlu_kelengkapan", "didisposisikan", "diproses", "dikembalikan", "ditindaklanjuti")
+ACTION_ROLES = {"verify": {"admin"}, "request_info": {"admin"}, "reject": {"admin"}, "redispose": {"admin"},
+                "accept": {"opd"}, "respond": {"opd"}, "return": {"opd"}, "note": {"admin", "opd"},
+                "close": {"admin"}}
+ACTION_FROM = {"verify": ("diajukan",), "request_info": ("diajukan",), "reject": ("diajukan", "perlu_kelengkapan"),
+               "redispose": ("didisposisikan", "diproses", "dikembalikan"), "accept": ("didisposisikan",),
+               "respond": ("didisposisikan", "diproses"), "return": ("didisposisikan", "diproses"),
+               "note": ALL, "close": OPEN}
+FIELDS = {"verify": {"opd_code": "DISHUB"}, "request_info": {"message": "Mohon foto."},
+          "reject": {"reason": "r", "message": "Ditolak."}, "redispose": {"opd_code": "DISHUB", "note": "n"},
+          "accept": {}, "respond": {"message": "Sudah."}, "return": {"reason": "Bukan wewenang."},
+          "note": {"message": "catatan"}, "close": {"message": "Selesai."}}
+# Statuses a report can be in under each scenario (an OPD holds it, or none does).
+HELD = ("didisposisikan", "diproses", "ditindaklanjuti")
+UNHELD = ("diajukan", "perlu_kelengkapan", "dikembalikan", "ditolak")
+
+
+def opd_of(role: str) -> str | None:
+    return OWN if role == "opd" else None
+
+
+def status_for(action: str, scenario: str) -> str:
+    """A status where the action applies, if the scenario allows one; else a typical one."""
+    possible = HELD if scenario in ("own", "other") else UNHELD
+    for status in ACTION_FROM[action]:
+        if status in possible:
+            return status
+    return possible[0]
+
+
+def expected(role: str, scenario: str, action: str, status: str) -> int:
+    if role not in ROUTE_RULES[("POST", "/staff/reports/{tracking_id}/actions")]:
+        return 403
+    if role == "opd" and scenario != "own":
+        return 404
+    if role not in ACTION_ROLES[action]:
+        return 403
+    if status not in ACTION_FROM[action]:
+        return 409
+    return 200
+
+
+def make(api: Api, valid_report: dict[str, Any], scenario: str, status: str) -> dict[str, Any]:
+    created = api.submit(valid_report)
+    api.walk(created, status, opd=OTHER if scenario == "other" else OWN)
+    return created
+
+
+def test_every_route_has_a_rule(app: Any) -> None:
+    from chalicelib.api.http import OPERATIONS
+
+    documented = {(op.method, op.path): op for op in OPERATIONS}
+    problems = []
+    for path, methods in app.routes.items():
+        for method in methods:
+            if method == "OPTIONS":
+                continue
+            key = (method, path)
+            op = documented.get(key)
+            if op is None:
+                problems.append(f"{method} {path}: registered without chalicelib.api.http.route()")
+            elif path.startswith("/staff") or op.auth == "staff":
+                if op.auth != "staff" or not op.roles:
+                    problems.append(f"{method} {path}: a staff route must declare auth='staff' and roles")
+                elif key not in ROUTE_RULES:
+                    problems.append(f"{method} {path}: no rule in ROUTE_RULES (who may call it?)")
+                elif frozenset(op.roles) != ROUTE_RULES[key]:
+                    problems.append(f"{method} {path}: declares {sorted(op.roles)}, rule says {sorted(ROUTE_RULES[key])}")
+            elif key not in PUBLIC_ROUTES:
+                problems.append(f"{method} {path}: not a staff route and not listed as public/token in PUBLIC_ROUTES")
+            elif PUBLIC_ROUTES[key] != op.auth:
+                problems.append(f"{method} {path}: auth {op.auth!r}, rule says {PUBLIC_ROUTES[key]!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_rule_check_catches_a_route_without_a_rule(app: Any) -> None:
+    """The check above is not vacuous: an undocumented route, or a staff route without roles, fails."""
+    from chalice import Blueprint
+
+    from chalicelib.api.http import route
+
+    bp = Blueprint("probe")
+    bp.route("/staff/secret", methods=["GET"])(lambda: {})
+    with pytest.raises(ValueError):
+        route(bp, "/staff/open-door", "GET", summary="x", tags=["x"], auth="staff")(lambda: {})
+    routes = {**app.routes, "/staff/secret": {"GET": None}}
+
+    class Fake:
+        pass
+
+    fake = Fake()
+    fake.routes = routes  # type: ignore[attr-defined]
+    with pytest.raises(AssertionError, match="/staff/secret"):
+        test_every_route_has_a_rule(fake)
+
+
+def _list_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.list(role, opd_of(role), "?limit=100")
+    ids = {i["tracking_id"] for i in r.json_body["items"]} if r.status_code == 200 else set()
+    return r.status_code, world[scenario]["tracking_id"] in ids
+
+
+def _detail_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.get(world[scenario]["tracking_id"], role, opd_of(role))
+    return r.status_code, r.status_code == 200
+
+
+def _performance_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+    period = clock.month_wib(clock.now())
+    r = api.client.http.get(f"/staff/performance?period={period}", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200
+
+
+def _drilldown_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+    period = clock.month_wib(clock.now())
+    code = {"own": OWN, "other": OTHER, "unassigned": "DISHUB"}[scenario]
+    r = api.client.http.get(f"/staff/performance/{code}/reports?period={period}&figure=received",
+                            headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200
+
+
+_DAY = "2031-01-02"
+
+
+def _overrides_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.client.http.get("/staff/calendar/overrides", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200
+
+
+def _put_override(api: Api, role: str) -> Any:
+    return api.client.http.put(f"/staff/calendar/overrides/{_DAY}", body=json.dumps({"kind": "off", "note": "uji"}),
+                               headers={"Content-Type": "application/json", **bearer(role, opd_of(role))})
+
+
+def _put_override_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+    r = _put_override(api, role)
+    return r.status_code, r.status_code == 200
+
+
+def _delete_override_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+    assert _put_override(api, "admin").status_code == 200
+    r = api.client.http.delete(f"/staff/calendar/overrides/{_DAY}", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200
+
+
+# Non-action routes: a driver per route returns (status, whether the caller got the thing).
+READ_DRIVERS: dict[tuple[str, str], Callable[..., tuple[int, bool]]] = {
+    ("GET", "/staff/reports"): _list_driver,
+    ("GET", "/staff/reports/{tracking_id}"): _detail_driver,
+    ("GET", "/staff/performance"): _performance_driver,
+    ("GET", "/staff/performance/{opd_code}/reports"): _drilldown_driver,
+    ("GET", "/staff/calendar/overrides"): _overrides_driver,
+    ("PUT", "/staff/calendar/overrides/{date}"): _put_override_driver,
+    ("DELETE", "/staff/calendar/overrides/{date}"): _delete_override_driver,
+}
+
+
+def test_matrix_covers_every_staff_route() -> None:
+    from chalicelib.api.http import OPERATIONS
+
+    staff = {(op.method, op.path) for op in OPERATIONS if op.auth == "staff"}
+    covered = set(READ_DRIVERS) | {("POST", "/staff/reports/{tracking_id}/actions")}
+    assert staff <= covered, f"no matrix driver for {sorted(staff - covered)}"
+
+
+def test_read_routes_matrix(client: Any, valid_report: dict[str, Any]) -> None:
+    api = Api(client)
+    world = {"own": make(api, valid_report, "own", "didisposisikan"),
+             "other": make(api, valid_report, "other", "didisposisikan"),
+             "unassigned": make(api, valid_report, "unassigned", "diajukan")}
+    unexpected, missing = [], []
+    for key, driver in READ_DRIVERS.items():
+        for role in ROLES:
+            for scenario in SCENARIOS:
+                status, seen = driver(api, world, role, scenario)
+                allowed = role in ROUTE_RULES[key]
+                if key[1].startswith("/staff/reports"):
+                    should_see = allowed and (role != "opd" or scenario == "own")
+                else:
+                    should_see = allowed
+                if not allowed:
+                    assert status == 403, (key, role, scenario, status)
+                elif key == ("GET", "/staff/reports/{tracking_id}") and not should_see:
+                    assert status == 404, (key, role, scenario, status)
+                if seen and not should_see:
+                    unexpected.append((key, role, scenario, status))
+                if should_see and not seen:
+                    missing.append((key, role, scenario, status))
+    assert unexpected == [], f"unexpected successes: {unexpected}"
+    assert missing == [], f"refused although allowed: {missing}"
+
+
+def test_list_filters_never_widen_an_opd_view(client: Any, valid_report: dict[str, Any]) -> None:
+    api = Api(client)
+    own = make(api, valid_report, "own", "diproses")["tracking_id"]
+    make(api, valid_report, "other", "diproses")
+    make(api, valid_report, "unassigned", "diajukan")
+    make(api, valid_report, "unassigned", "dikembalikan")
+    for query in ("", "?opd_code=DINSOS", "?opd_code=dinsos", "?status=diajukan", "?status=diproses",
+                  "?status=dikembalikan", "?kecamatan=Lembang", "?status=diproses&opd_code=DINSOS", "?format=csv",
+                  "?opd_code=DINSOS&format=csv"):
+        r = api.list("opd", OWN, query)
+        assert r.status_code == 200, (query, r.body)
+        body = r.body.decode() if isinstance(r.body, bytes) else str(r.body)
+        ids = {line.split(",")[0] for line in body.splitlines()[1:]} if "csv" in query else \
+            {i["tracking_id"] for i in json.loads(body)["items"]}
+        assert ids <= {own}, (query, ids)
+    assert {i["tracking_id"] for i in api.list("admin", None, "?opd_code=DPUPR").json_body["items"]} == {own}
+    assert len(api.list("pimpinan").json_body["items"]) == 4
+
+
+@pytest.mark.parametrize("action", list(ACTION_ROLES))
+def test_action_matrix(client: Any, valid_report: dict[str, Any], action: str) -> None:
+    """Each action x scenario x role. Refusals are tried first and must change nothing; then the
+    expected successes (at most admin and opd, for `note`)."""
+    api = Api(client)
+    unexpected, missing, wrong = [], [], []
+    for scenario in SCENARIOS:
+        status = status_for(action, scenario)
+        created = make(api, valid_report, scenario, status)
+        tid = created["tracking_id"]
+        plan = sorted(ROLES, key=lambda role: expected(role, scenario, action, status) == 200)
+        for role in plan:
+            want = expected(role, scenario, action, status)
+            before = Report.get(tid)
+            r = api.act(tid, role, opd_of(role), action=action, **FIELDS[action])
+            if r.status_code == 200 and want != 200:
+                unexpected.append((action, scenario, status, role))
+            elif want == 200 and r.status_code != 200:
+                missing.append((action, scenario, status, role, r.status_code, r.body))
+            elif r.status_code != want:
+                wrong.append((action, scenario, status, role, want, r.status_code))
+            if want != 200:
+                after = Report.get(tid)
+                assert (after.version, after.status, after.opd_code) == (before.version, before.status,
+                                                                         before.opd_code), (action, role)
+    assert unexpected == [], f"unexpected successes: {unexpected}"
+    assert missing == [], f"refused although allowed: {missing}"
+    assert wrong == [], f"wrong refusal codes: {wrong}"
