@@ -1,0 +1,390 @@
+"""The monthly per-OPD performance record (the Tukin review): what each figure means, as code.
+
+Pure: no boto3, no storage. Two steps, both deterministic:
+
+1. `disposition_facts(...)` folds one report's immutable event log into one `Fact` per
+   *disposition* (a `verify` or `redispose` that forwarded the report to an OPD). The fact
+   says when the OPD got the report, when and how it first answered, whether it handed it back,
+   breached, was rated. Stored facts are this function's output, so any fact can be re-derived
+   from the audit trail and checked by hand.
+2. `scoreboard(facts, now)` turns the facts of one month into the figures below, and keeps, for
+   every figure, the tracking ids behind it (`in_figure` is the one predicate the counts AND the
+   drill-down use, so the drill-down lists exactly what was counted).
+
+Definitions (the contract's fields; "the month" is the WIB calendar month):
+- A report belongs to OPD X's month M for each disposition to X that happened in M (WIB). A report
+  redisposed from X to Y counts for X and for Y; X's return or breach stays on X's fact. Totals are
+  the sums of the rows (a report forwarded to two OPDs counts twice: once per OPD).
+- received: dispositions to the OPD in the month.
+- responded: the OPD answered (`respond`) after this disposition; the first such answer is the
+  *first response*. An `accept` is not an answer.
+- The first-response deadline (`response_due_at`) is the deadline of the OPD's SLA stage in force
+  when it first answered, recomputed from the event log with the working calendar and
+  config/sla.json exactly as the SLA engine computes it (so it agrees with the breaches the sweep
+  records): `respon_opd` counted from the disposition while the report is `didisposisikan`; once
+  the OPD `accept`s, `tindak_lanjut` counted from the accept. Recomputed rather than read from the
+  report because the report's `due_at` is overwritten at every stage, while the events are not.
+- responded_on_time: the first response came at or before `response_due_at`, AND, if the OPD
+  accepted first, the accept came at or before the `respon_opd` deadline. (Without the second
+  condition an OPD could sit on a report for weeks, accept it, and still be "on time".)
+- late: the OPD missed its first-response deadline: answered after it, accepted after the
+  respon_opd deadline, or held the report past the deadline without answering (still holding it,
+  or it left the OPD only after the deadline).
+- pending: still with the OPD, unanswered, deadline not yet passed (can still be on time).
+- withdrawn: left the OPD (handed back, redisposed by the admin, closed) before its deadline and
+  without an answer: nothing was due from the OPD. received = on_time + late + pending + withdrawn.
+- on_time_pct = 100 x responded_on_time / (responded_on_time + late), one decimal; null when
+  nothing is decided yet. Pending reports do not count against an OPD before their deadline, and
+  withdrawn ones never do.
+- median_first_response_hours: median of the WORKING hours (07:30-16:00 WIB on working days,
+  `WorkingCalendar.working_hours_between`) from disposition to first response, over `responded`;
+  two decimals.
+- overdue_open: now, the report is with the OPD, waiting on it (didisposisikan or diproses,
+  including after the reporter reopened it), and the deadline of its current stage has passed.
+- returned: the OPD handed the report back as not its authority (`return`); returned_pct =
+  100 x returned / received (the mis-routing rate).
+- breaches: dispositions during which the SLA sweep recorded at least one `sla_breach` for this
+  OPD (any of its stages, also after a reopen). Reports, not events.
+- avg_rating / rated: the reporter's rating (1-5) given in `feedback` while the report was with
+  this OPD (the last one if several), averaged over the rated ones; two decimals.
+"""
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain import clock
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.sla import RESPON_OPD, TINDAK_LANJUT, SlaPolicy, deadline
+from chalicelib.domain.workflow import Status
+
+DISPOSING_ACTIONS = frozenset({"verify", "redispose"})
+# Statuses in which the report waits on the OPD it was forwarded to.
+WAITING_ON_OPD = frozenset({Status.DIDISPOSISIKAN.value, Status.DIPROSES.value})
+CLOSED = frozenset({Status.SELESAI.value, Status.DITOLAK.value})
+
+ON_TIME, LATE, PENDING, WITHDRAWN = "on_time", "late", "pending", "withdrawn"
+
+# Figures with a list of reports behind them (the drill-down's `figure=`), in display order.
+FIGURES: tuple[str, ...] = (
+    "received", "responded", "responded_on_time", "late", "pending", "withdrawn",
+    "overdue_open", "returned", "breaches", "rated",
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event of a report's audit trail, as the fold needs it."""
+
+    seq: int
+    at: datetime
+    action: str
+    from_status: str | None = None
+    to_status: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Case:
+    """What chooses the SLA rule of a report (config/sla.json's tindak_lanjut cases)."""
+
+    report_type: str | None = None
+    category: str | None = None
+    classification: str | None = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One disposition of one report to one OPD. Instants are ISO 8601 UTC strings (they sort)."""
+
+    tracking_id: str
+    opd_code: str
+    seq: int  # of the verify/redispose event
+    month: str  # YYYY-MM (WIB) of disposed_at
+    disposed_at: str
+    response_due_at: str
+    accepted_at: str | None = None
+    accepted_late: bool = False
+    first_response_at: str | None = None
+    first_response_seq: int | None = None
+    first_response_hours: float | None = None
+    on_time: bool | None = None  # decided at the first response
+    ended_at: str | None = None  # the report left this OPD (returned, redisposed, closed)
+    ended_by: str | None = None  # the action that ended it
+    returned: bool = False
+    breach_seqs: tuple[int, ...] = ()
+    rating: int | None = None
+    holding: bool = True  # as of basis_seq: with this OPD and waiting on it
+    stage: str | None = RESPON_OPD  # the OPD's stage while holding
+    stage_due_at: str | None = None  # its deadline (overdue_open)
+    basis_seq: int = 0  # the last event folded in
+
+    @property
+    def key(self) -> str:
+        """Unique within a month: `<OPD>#<tracking_id>#<seq>` (the storage sort key)."""
+        return f"{self.opd_code}#{self.tracking_id}#{self.seq:06d}"
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["breach_seqs"] = list(self.breach_seqs)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Fact:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in raw.items() if k in known}
+        values["breach_seqs"] = tuple(int(s) for s in values.get("breach_seqs") or ())
+        for name in ("seq", "basis_seq"):
+            values[name] = int(values.get(name) or 0)
+        if values.get("first_response_seq") is not None:
+            values["first_response_seq"] = int(values["first_response_seq"])
+        if values.get("rating") is not None:
+            values["rating"] = int(values["rating"])
+        if values.get("first_response_hours") is not None:
+            values["first_response_hours"] = float(values["first_response_hours"])
+        return cls(**values)
+
+
+# -- 1. the fold: events -> facts -----------------------------------------------------------
+
+def _iso(at: datetime) -> str:
+    return clock.iso_utc(at)
+
+
+def _rating(data: Mapping[str, Any]) -> int | None:
+    value = data.get("rating")
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        rating = int(value)
+    except (TypeError, ValueError):
+        return None
+    return rating if 1 <= rating <= 5 else None
+
+
+def _breach_is_theirs(step: Step, opd_code: str) -> bool:
+    # The sweep names who owed the step (sla_plan.responsible_opd); older events may only name
+    # the stage, which is the current OPD's when it is one of its stages.
+    owner = step.data.get("opd_code")
+    if owner:
+        return str(owner) == opd_code
+    return step.data.get("stage") in (RESPON_OPD, TINDAK_LANJUT)
+
+
+def disposition_facts(tracking_id: str, steps: Iterable[Step], *, policy: SlaPolicy,
+                      calendar: WorkingCalendar, case: Case = Case()) -> list[Fact]:
+    """Every disposition of one report, folded from its events (in seq order, whatever the input
+    order). Deterministic: the same events, calendar and policy give the same facts."""
+
+    def due(stage: str, start: datetime) -> str:
+        return _iso(deadline(policy, calendar, stage, start, case.report_type, case.category,
+                             classification=case.classification))
+
+    out: list[Fact] = []
+    current: Fact | None = None  # the disposition in force
+    status: str | None = None
+    last_seq = 0
+    for step in sorted(steps, key=lambda s: s.seq):
+        last_seq = step.seq
+        new_status = step.to_status or status
+        at = _iso(step.at)
+        opd = step.data.get("opd_code")
+        if step.action in DISPOSING_ACTIONS and new_status == Status.DIDISPOSISIKAN.value:
+            if current is not None:
+                out.append(_leave(current, at, step.action))
+                current = None
+            if opd:  # the workflow names the OPD in data.opd_code; without it nobody can be credited
+                first_due = due(RESPON_OPD, step.at)
+                current = Fact(tracking_id=tracking_id, opd_code=str(opd), seq=step.seq,
+                               month=clock.month_wib(step.at), disposed_at=at, response_due_at=first_due,
+                               stage=RESPON_OPD, stage_due_at=first_due)
+        elif current is not None:
+            current = _apply(current, step, at, status, new_status, due, calendar)
+            if current.returned:  # back at the admin desk: the next disposition is a new fact
+                out.append(current)
+                current = None
+        status = new_status
+        if current is not None and current.ended_at is None:
+            if status in WAITING_ON_OPD:
+                current = replace(current, holding=True)
+            else:  # the reporter owes the next step: no OPD clock runs
+                current = replace(current, holding=False, stage=None, stage_due_at=None)
+    if current is not None:
+        out.append(current)
+    return [replace(f, basis_seq=last_seq) for f in out]
+
+
+def _leave(fact: Fact, at: str, action: str, **changes: Any) -> Fact:
+    """The report left this OPD (handed back, moved to another OPD, closed)."""
+    return replace(fact, ended_at=at, ended_by=action, holding=False, stage=None, stage_due_at=None, **changes)
+
+
+def _apply(fact: Fact, step: Step, at: str, status: str | None, new_status: str | None,
+           due: Callable[[str, datetime], str], calendar: WorkingCalendar) -> Fact:
+    """One event applied to the disposition in force."""
+    answered = fact.first_response_at is not None
+    if step.action == "accept" and not answered:
+        tl_due = due(TINDAK_LANJUT, step.at)
+        fact = replace(fact, accepted_at=at, accepted_late=at > fact.response_due_at,
+                       response_due_at=tl_due)
+    if step.action == "respond" and not answered:
+        hours = calendar.working_hours_between(clock.parse(fact.disposed_at), step.at)
+        fact = replace(fact, first_response_at=at, first_response_seq=step.seq,
+                       first_response_hours=round(hours, 4),
+                       on_time=(not fact.accepted_late) and at <= fact.response_due_at)
+    if step.action == "return":
+        fact = _leave(fact, at, "return", returned=True)
+    if step.action == "sla_breach" and _breach_is_theirs(step, fact.opd_code):
+        fact = replace(fact, breach_seqs=(*fact.breach_seqs, step.seq))
+    if step.action == "feedback":
+        rating = _rating(step.data)
+        if rating is not None:
+            fact = replace(fact, rating=rating)
+    if new_status in CLOSED and fact.ended_at is None:
+        fact = _leave(fact, at, step.action)
+    # Entering an OPD stage (accept, or a reopen by the reporter) starts its clock afresh.
+    if new_status == Status.DIPROSES.value and new_status != status:
+        fact = replace(fact, stage=TINDAK_LANJUT, stage_due_at=due(TINDAK_LANJUT, step.at))
+    return fact
+
+
+# -- 2. the figures: facts -> scoreboard ----------------------------------------------------
+
+def outcome(fact: Fact, now: datetime) -> str:
+    """on_time | late | pending | withdrawn (see the module's definitions)."""
+    if fact.first_response_at is not None:
+        return ON_TIME if fact.on_time else LATE
+    cutoff = fact.ended_at or _iso(now)
+    missed = fact.accepted_late or cutoff > fact.response_due_at
+    if fact.ended_at is not None:
+        return LATE if missed else WITHDRAWN
+    return LATE if missed else PENDING
+
+
+def is_overdue(fact: Fact, now: datetime) -> bool:
+    return fact.holding and fact.stage_due_at is not None and _iso(now) > fact.stage_due_at
+
+
+def in_figure(fact: Fact, figure: str, now: datetime) -> bool:
+    """Whether `fact` is counted in `figure` at `now`: the single rule behind counts and lists."""
+    if figure == "received":
+        return True
+    if figure == "responded":
+        return fact.first_response_at is not None
+    if figure == "responded_on_time":
+        return outcome(fact, now) == ON_TIME
+    if figure in (LATE, PENDING, WITHDRAWN):
+        return outcome(fact, now) == figure
+    if figure == "overdue_open":
+        return is_overdue(fact, now)
+    if figure == "returned":
+        return fact.returned
+    if figure == "breaches":
+        return bool(fact.breach_seqs)
+    if figure == "rated":
+        return fact.rating is not None
+    raise ValueError(f"unknown figure {figure!r}; one of {', '.join(FIGURES)}")
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The figures of one OPD (or of the regency), with the tracking ids behind each."""
+
+    ids: Mapping[str, tuple[str, ...]]
+    median_first_response_hours: float | None
+    avg_rating: float | None
+
+    def count(self, figure: str) -> int:
+        return len(self.ids[figure])
+
+    @property
+    def on_time_pct(self) -> float | None:
+        on_time = self.count("responded_on_time")
+        return _pct(on_time, on_time + self.count(LATE))
+
+    @property
+    def returned_pct(self) -> float | None:
+        return _pct(self.count("returned"), self.count("received"))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The contract's fields, then this project's additions."""
+        return {
+            "received": self.count("received"),
+            "responded": self.count("responded"),
+            "responded_on_time": self.count("responded_on_time"),
+            "on_time_pct": self.on_time_pct,
+            "median_first_response_hours": self.median_first_response_hours,
+            "overdue_open": self.count("overdue_open"),
+            "returned": self.count("returned"),
+            "avg_rating": self.avg_rating,
+            "breaches": self.count("breaches"),
+            "returned_pct": self.returned_pct,
+            "late": self.count(LATE),
+            "pending": self.count(PENDING),
+            "withdrawn": self.count(WITHDRAWN),
+            "rated": self.count("rated"),
+        }
+
+
+def figures(facts: Sequence[Fact], now: datetime) -> Figures:
+    ordered = sorted(facts, key=lambda f: (f.disposed_at, f.tracking_id, f.seq))
+    ids = {fig: tuple(f.tracking_id for f in ordered if in_figure(f, fig, now)) for fig in FIGURES}
+    hours = [f.first_response_hours for f in ordered if f.first_response_hours is not None]
+    ratings = [f.rating for f in ordered if f.rating is not None]
+    return Figures(
+        ids=ids,
+        median_first_response_hours=round(statistics.median(hours), 2) if hours else None,
+        avg_rating=round(statistics.fmean(ratings), 2) if ratings else None,
+    )
+
+
+@dataclass(frozen=True)
+class Scoreboard:
+    period: str
+    as_of: datetime
+    rows: Mapping[str, Figures]  # by OPD code, sorted
+    totals: Figures
+
+
+def scoreboard(facts: Iterable[Fact], now: datetime, period: str | None = None) -> Scoreboard:
+    """Figures per OPD and for the regency. Facts of another month than `period` are ignored
+    (the store is keyed by month; this guards a caller that mixes them)."""
+    chosen = [f for f in facts if period is None or f.month == period]
+    by_opd: dict[str, list[Fact]] = {}
+    for f in chosen:
+        by_opd.setdefault(f.opd_code, []).append(f)
+    rows = {code: figures(by_opd[code], now) for code in sorted(by_opd)}
+    return Scoreboard(period=period or "", as_of=now, rows=rows, totals=figures(chosen, now))
+
+
+def check_period(value: str) -> str:
+    """`YYYY-MM` with a real month; ValueError otherwise."""
+    if len(value) != 7 or value[4] != "-" or not (value[:4].isdigit() and value[5:].isdigit()):
+        raise ValueError("period must be YYYY-MM")
+    year, month = int(value[:4]), int(value[5:])
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        raise ValueError("period must be a real month, YYYY-MM")
+    return value
+
+
+def previous_period(day: datetime) -> str:
+    """The month (WIB) before the one `day` is in."""
+    local = clock.to_wib(day)
+    year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def is_first_working_day_of_month(calendar: WorkingCalendar, day: datetime) -> bool:
+    """True on the first working day (WIB) of `day`'s month: the monthly digest goes out then."""
+    local = clock.to_wib(day).date()
+    if not calendar.is_working_day(local):
+        return False
+    previous = calendar.previous_working_day(local)
+    return (previous.year, previous.month) != (local.year, local.month)
