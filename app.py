@@ -1,8 +1,9 @@
 """Lapor KBB: events in, calls out. Everything else lives in chalicelib/."""
-from chalice import Chalice
+from chalice import Chalice, Cron, Rate
 
 from chalicelib import observability  # logging with personal data masked, metrics
 from chalicelib.api import attachments as attachments_api
+from chalicelib.api import calendar as calendar_api
 from chalicelib.api import citizen, http, meta, reference, staff
 
 app = Chalice(app_name="lapor-kbb", configure_logs=False)
@@ -14,6 +15,7 @@ app.register_blueprint(reference.bp)
 app.register_blueprint(citizen.bp)
 app.register_blueprint(staff.bp)
 app.register_blueprint(attachments_api.bp)
+app.register_blueprint(calendar_api.bp)
 
 # API Gateway routes a preflight only to a path that declares OPTIONS; the middleware answers it.
 for _path, _methods in list(app.routes.items()):
@@ -71,3 +73,19 @@ def open_work_metrics(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import open_work
 
     open_work.publish()
+
+
+# SLA engine (issue 5). Thin: the services do the work and log what they did.
+@app.schedule(Rate(15, unit=Rate.MINUTES), name="sla_sweep")
+def sla_sweep_schedule(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import sla_sweep
+
+    sla_sweep.run_scheduled(context=event.context)
+
+
+# Monday 07:30 WIB = Monday 00:30 UTC (EventBridge cron is UTC).
+@app.schedule(Cron(30, 0, "?", "*", "MON", "*"), name="sla_weekly_digest")
+def sla_weekly_digest(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import sla_sweep
+
+    sla_sweep.weekly_digest()

@@ -123,6 +123,38 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- SLA engine (issue 5) --------------------------------------------------------------------
+
+def _sla_arguments(name: str) -> list[tuple[list[str], dict[str, Any]]]:
+    from chalicelib import cli_sla
+
+    return list(getattr(cli_sla, name))
+
+
+@command("sla-sweep", "run the SLA check once (reminders, breaches, escalations, auto-close, archive)",
+         _sla_arguments("SWEEP_ARGUMENTS"))
+def _sla_sweep(args: argparse.Namespace) -> int:
+    from chalicelib import cli_sla
+
+    return cli_sla.sweep(args)
+
+
+@command("sla-digest", "record the weekly breach digest for pimpinan (once per ISO week)",
+         _sla_arguments("SWEEP_ARGUMENTS"))
+def _sla_digest(args: argparse.Namespace) -> int:
+    from chalicelib import cli_sla
+
+    return cli_sla.digest(args)
+
+
+@command("calendar", "holiday overrides: list | add DATE --kind off|on --note ... | remove DATE | year YYYY",
+         _sla_arguments("CALENDAR_ARGUMENTS"))
+def _calendar(args: argparse.Namespace) -> int:
+    from chalicelib import cli_sla
+
+    return cli_sla.calendar(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="Lapor KBB command line")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -134,7 +134,7 @@ def preflight(request: Request) -> Response:
     headers = cors_headers(request)
     if headers:
         headers.update({
-            "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+            "Access-Control-Allow-Methods": "GET,POST,PUT,DELETE,OPTIONS",
             "Access-Control-Allow-Headers": "Content-Type,Authorization,X-Access-Token,Idempotency-Key,If-Match",
             "Access-Control-Max-Age": "600",
         })

@@ -19,6 +19,11 @@ def clear_cache() -> None:
     _cache.clear()
 
 
+def refresh(kind: str) -> None:
+    """Forget one kind in this container (the SLA sweep reads holiday overrides fresh each run)."""
+    _cache.pop(kind, None)
+
+
 def _kind(kind: str) -> dict[str, dict[str, Any]]:
     hit = _cache.get(kind)
     if hit and time.monotonic() - hit[0] < _TTL_SECONDS:

@@ -21,8 +21,9 @@ class Conflict(Exception):
 
 
 def _connection() -> Connection:
-    meta: Any = Report.Meta
-    return Connection(region=meta.region, host=meta.host)
+    # The model's cached connection (reset by models.bind()): a new Connection per transaction
+    # would build a new botocore session and client each time, ~0.5 s of CPU per write.
+    return Report._get_connection().connection
 
 
 def _codes(exc: TransactWriteError) -> list[str | None]:

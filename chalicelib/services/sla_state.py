@@ -1,12 +1,26 @@
-"""The SLA fields a report carries for its current stage: due time, and when the sweep must look.
+"""The SLA fields a report carries for its current stage, and the clock rebuilt from them.
 
-Pure rules live in chalicelib.domain.sla and .calendar; this module binds them to the configured
-policy and the admins' holiday overrides.
+Pure rules live in chalicelib.domain.sla (stages, deadlines, SlaClock), .calendar (working days)
+and .sla_plan (what the sweep does); this module binds them to the configured policy and to the
+admins' holiday overrides in the reference table.
+
+Fields on the report (docs/DESIGN.md, "Tables"):
+- `sla_stage`, `sla_stage_started_at`, `due_at`: the current stage, when it began, its deadline.
+- `sweep_at` + `sweep_shard`: the next instant the SLA sweep must look at the report. Both are
+  removed when there is nothing left to check, which takes the report out of the sparse
+  `by_sweep` index: the sweep's cost follows the work due, not the size of the table.
+- `sla_state`: what the sweep already did in this stage (reminder, breach, escalation), so a
+  retried or concurrent sweep never repeats it. Reset by every new stage.
+- `sla_breached`: the current stage missed its deadline. `breached_by` (kept across stages, never
+  reset) lists every OPD that breached a deadline on this report.
+
+Every status change calls `stage_fields` (the workflow service on staff/reporter actions, the
+intake on submission, the sweep on auto-close/archive).
 """
 from __future__ import annotations
 
 import zlib
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -17,44 +31,111 @@ from chalicelib.domain.calendar import WorkingCalendar
 
 
 @lru_cache(maxsize=1)
-def policy() -> Any:
+def policy() -> sla.SlaPolicy:
     return sla.load_policy()
 
 
-def calendar() -> WorkingCalendar:
-    overrides = reference.holiday_overrides()
-    key = tuple((str(o["date"]), str(o.get("kind", "off"))) for o in overrides)
+def calendar(fresh: bool = False) -> WorkingCalendar:
+    """The working calendar with the admins' current overrides (cached per override list).
+
+    `reference.holiday_overrides()` is cached per container for a few minutes, so an override
+    edited through the API reaches other containers within that time; the container that made the
+    edit sees it at once (reference.put/delete drop its cache). `fresh` reads the list again: the
+    sweep does, so it never writes back a deadline computed from a stale list.
+    """
+    if fresh:
+        reference.refresh("holiday")
+    items = reference.holiday_overrides()
+    key = tuple((str(o.get("date")), str(o.get("kind", "off"))) for o in items)
     return _calendar(key)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=16)
 def _calendar(key: tuple[tuple[str, str], ...]) -> WorkingCalendar:
-    off = [date.fromisoformat(d) for d, kind in key if kind == "off"]
-    on = [date.fromisoformat(d) for d, kind in key if kind == "on"]
-    return WorkingCalendar(overrides_off=off, overrides_on=on)
+    # Built through the domain's parser, so a broken stored override fails loudly instead of
+    # being silently ignored by the deadline arithmetic.
+    return WorkingCalendar.from_overrides({"date": day, "kind": kind} for day, kind in key)
 
 
 def shard_of(tracking_id: str) -> str:
+    """Write shard of the `by_sweep` index: spreads open work over DUE_SHARDS partitions."""
     return str(zlib.crc32(tracking_id.encode()) % settings().due_shards)
 
 
+def start_clock(report_type: str | None, category: str | None, status: str, start: datetime, *,
+                classification: str | None = None, cal: WorkingCalendar | None = None) -> sla.SlaClock:
+    """The clock of a report that entered `status` at `start` under the current policy/calendar."""
+    return sla.SlaClock.start(policy(), cal or calendar(), status, start, report_type, category,
+                              classification=classification)
+
+
+def clock_of(report: Any, cal: WorkingCalendar | None = None) -> sla.SlaClock:
+    """Rebuild a stored report's clock for its current stage.
+
+    Rebuilt from the stage's start (not the stored due_at), so a holiday declared after the stage
+    began moves the deadline, as SlaClock's docstring asks. A report stored before
+    `sla_stage_started_at` existed falls back to its stored deadline.
+    """
+    cal = cal or calendar()
+    if report.sla_stage_started_at:
+        return start_clock(report.type, report.category, report.status,
+                           clock.parse(report.sla_stage_started_at),
+                           classification=report.classification, cal=cal)
+    if report.due_at:
+        return sla.SlaClock.restore(cal, report.status, clock.parse(report.due_at))
+    return sla.SlaClock.start(policy(), cal, report.status, clock.parse(report.updated_at),
+                              report.type, report.category, classification=report.classification)
+
+
+def first_sweep_at(clk: sla.SlaClock, now: datetime) -> datetime | None:
+    """When the sweep must first look at a stage that starts now.
+
+    The next check after `now`; when even the deadline is already behind us (a stage recorded
+    late), the deadline itself, so the very next sweep acts on it instead of never.
+    """
+    nxt = clk.next_check(after=now)
+    if nxt is not None:
+        return nxt.at
+    return clk.due_at
+
+
+def cleared_fields() -> dict[str, Any]:
+    """A closed report: no stage, no deadline, out of the sweep index."""
+    return {"sla_stage": None, "due_at": None, "sla_stage_started_at": None,
+            "sweep_at": None, "sweep_shard": None, "sla_state": None, "sla_breached": False}
+
+
 def stage_fields(tracking_id: str, report_type: str, category: str | None, status: str,
-                 start: datetime, now: datetime) -> dict[str, Any]:
-    """Fields to set on a report entering `status` at `start`."""
-    stage = sla.stage_for(status)
-    if stage is None:
-        return {"sla_stage": None, "due_at": None, "sla_stage_started_at": None,
-                "sweep_at": None, "sweep_shard": None, "sla_state": None, "sla_breached": False}
-    cal = calendar()
-    due = sla.deadline(policy(), cal, stage, start, report_type, category)
-    remind = sla.reminder_at(cal, due)
-    next_check = remind if remind > now else due
+                 start: datetime, now: datetime, *, classification: str | None = None) -> dict[str, Any]:
+    """Fields to set on a report entering `status` at `start` (usually start == now).
+
+    `breached_by` is not here on purpose: a breach stays on the record of the OPD that breached,
+    whatever happens to the report afterwards (redisposition, reopening, closing).
+    """
+    clk = start_clock(report_type, category, status, start, classification=classification)
+    if clk.stage is None or clk.due_at is None:
+        return cleared_fields()
+    sweep_at = first_sweep_at(clk, now)
     return {
-        "sla_stage": stage,
-        "due_at": clock.iso_utc(due),
+        "sla_stage": clk.stage,
+        "due_at": clock.iso_utc(clk.due_at),
         "sla_stage_started_at": clock.iso_utc(start),
-        "sweep_at": clock.iso_utc(next_check),
-        "sweep_shard": shard_of(tracking_id),
+        "sweep_at": clock.iso_utc(sweep_at) if sweep_at else None,
+        "sweep_shard": shard_of(tracking_id) if sweep_at else None,
         "sla_state": {},
         "sla_breached": False,
+    }
+
+
+def staff_view(report: Any) -> dict[str, Any]:
+    """`sla` of the staff view (CONTRACT.md): {"stage", "due_at", "breached"} (stage and due_at
+    null once the report is closed).
+
+    `breached_by` is added because it is what the monthly per-OPD record counts.
+    """
+    return {
+        "stage": report.sla_stage or None,
+        "due_at": clock.iso(clock.parse(report.due_at)) if report.due_at else None,
+        "breached": bool(report.sla_breached),
+        "breached_by": list(report.breached_by or []),
     }

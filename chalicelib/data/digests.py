@@ -1,0 +1,52 @@
+"""Storage of the weekly SLA digest: one event per ISO week, written exactly once.
+
+The digest is not about one report, so its event lives under its own key in the events table
+(`tracking_id` = `digest#<iso-week>`, seq 1) and reaches the fan-out through the same stream as
+every other event. The idempotency record `digest#<iso-week>` is written in the same transaction
+with a does-not-exist condition: a second run (a retried schedule, two containers) records nothing.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.data import reports
+from chalicelib.data.models import IdempotencyRecord, ReportEvent
+from chalicelib.domain import clock
+
+# Kept for a year: long enough that no late retry could ever record a week twice.
+DIGEST_TTL_SECONDS = 366 * 24 * 3600
+ACTION = "sla_digest"
+
+
+def key(week: str) -> str:
+    return f"digest#{week}"
+
+
+def record(week: str, now: datetime, data: dict[str, Any]) -> bool:
+    """Store the digest of `week`; False when it was already stored (nothing written then)."""
+    digest_key = key(week)
+    event = ReportEvent(digest_key, 1, at=clock.iso_utc(now), actor="sistem", role="sistem", action=ACTION,
+                        from_status=None, to_status=None, public=False, message=None, data=data)
+    marker = IdempotencyRecord(digest_key, state="done", response={"week": week, "at": clock.iso_utc(now)},
+                               expires_at=int(time.time()) + DIGEST_TTL_SECONDS)
+    try:
+        with TransactWrite(connection=reports._connection()) as tx:
+            tx.save(marker, condition=IdempotencyRecord.key.does_not_exist())
+            tx.save(event, condition=ReportEvent.seq.does_not_exist())
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            return False
+        raise
+    return True
+
+
+def get(week: str) -> ReportEvent | None:
+    try:
+        return ReportEvent.get(key(week), 1, consistent_read=True)
+    except ReportEvent.DoesNotExist:
+        return None

@@ -1,0 +1,329 @@
+"""The SLA sweep: reminders, breaches, escalations, auto-close and archive, every 15 minutes.
+
+How it finds work: the `by_sweep` GSI (hash `sweep_shard`, range `sweep_at`, sparse) holds only
+reports with a pending check. One Query per shard with `sweep_at <= now` (a key condition, never a
+Scan, never a filter) returns exactly the due reports, so the items read follow the work due, not
+the size of the table. The index projects ALL attributes: the report read from the index is the
+report the sweep writes back, without a second read.
+
+How it stays exactly-once: every change is one `reports.save_change` transaction with the
+report's version as its condition, carrying the events it appends. Two sweeps that race on a
+report both compute the same change; the loser gets Conflict and skips it (never two events).
+What the sweep did in the current stage is recorded in `sla_state` inside that same transaction,
+so a retry (or a clock rebuilt with a changed holiday list) never repeats a reminder, breach or
+escalation. A skipped run misses nothing: each report's checks are taken since its stored
+`sweep_at` (see chalicelib.domain.sla_plan).
+
+The decision per report is pure (chalicelib.domain.sla_plan.plan); this module only reads, calls
+it, and writes. It appends events; the fan-out (events stream -> queues -> notifier) turns them
+into emails and SMS using each event's `data.audience`.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.data import digests, reports
+from chalicelib.data.models import Report, ReportEvent
+from chalicelib.domain import clock, sla_plan
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.sla import STAFF_STAGES, stage_for
+from chalicelib.domain.workflow import Status
+from chalicelib.observability import logger as log
+from chalicelib.services import sla_state
+
+# A run handles at most this many due reports; the rest stay due (sweep_at unchanged) and the
+# next run, 15 minutes later, takes them. Bounds one Lambda invocation during a surge.
+DEFAULT_MAX_REPORTS = 5000
+# Query page size: small enough that a page is processed long before its items go stale.
+PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Done:
+    """One thing the sweep did to one report."""
+
+    tracking_id: str
+    action: str  # sla_reminder | sla_breach | sla_escalation | auto_close | archive | reschedule
+    stage: str | None
+    opd_code: str | None
+    due_at: str | None
+    audience: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tracking_id": self.tracking_id, "action": self.action, "stage": self.stage,
+                "opd_code": self.opd_code, "due_at": self.due_at, "audience": list(self.audience)}
+
+
+@dataclass
+class SweepResult:
+    now: datetime
+    due: int = 0  # due reports read from the index
+    items_read: int = 0  # ScannedCount summed over the Query pages: what DynamoDB bills
+    done: list[Done] = field(default_factory=list)
+    rescheduled: int = 0  # due reports with nothing left to do: only sweep_at moved (or removed)
+    conflicts: list[str] = field(default_factory=list)  # changed by someone else first: skipped
+    failed: list[str] = field(default_factory=list)  # unexpected errors: retried next run
+    truncated: bool = False  # stopped at max_reports; the rest stays due for the next run
+
+    def count(self, action: str) -> int:
+        return sum(1 for d in self.done if d.action == action)
+
+    def as_dict(self) -> dict[str, Any]:
+        actions = sorted({d.action for d in self.done})
+        return {
+            "now": clock.iso(self.now),
+            "due": self.due,
+            "items_read": self.items_read,
+            "counts": {a: self.count(a) for a in actions},
+            "done": [d.as_dict() for d in self.done],
+            "rescheduled": self.rescheduled,
+            "conflicts": list(self.conflicts),
+            "failed": list(self.failed),
+            "truncated": self.truncated,
+        }
+
+    def summary(self) -> str:
+        """Human-readable account of the run (the CLI prints this)."""
+        head = f"SLA sweep at {clock.iso(self.now)}: {self.due} report(s) due, {self.items_read} item(s) read"
+        lines = [head]
+        for d in self.done:
+            who = ",".join(d.audience) or "-"
+            lines.append(f"  {d.tracking_id}  {d.action:<15} stage={d.stage or '-'} "
+                         f"opd={d.opd_code or '-'} due={d.due_at or '-'} -> {who}")
+        if not self.done:
+            lines.append("  nothing to send or close")
+        if self.rescheduled:
+            lines.append(f"  {self.rescheduled} report(s) only rescheduled")
+        if self.conflicts:
+            lines.append(f"  {len(self.conflicts)} skipped (changed concurrently, next run retries): "
+                         + ", ".join(self.conflicts))
+        if self.failed:
+            lines.append(f"  {len(self.failed)} failed (next run retries): " + ", ".join(self.failed))
+        if self.truncated:
+            lines.append("  stopped at the per-run limit; the rest stays due for the next run")
+        return "\n".join(lines)
+
+
+# -- finding due work -----------------------------------------------------------------------
+
+def _shards() -> list[str]:
+    return [str(i) for i in range(settings().due_shards)]
+
+
+def _due(shard: str, now: datetime, result: SweepResult) -> Iterator[Report]:
+    """Due reports of one shard, oldest check first. Key condition only: nothing read is wasted."""
+    pages = Report.by_sweep.query(shard, Report.sweep_at <= clock.iso_utc(now), page_size=PAGE_SIZE)
+    try:
+        yield from pages
+    finally:
+        result.items_read += pages.page_iter.total_scanned_count
+
+
+# -- acting on one report -------------------------------------------------------------------
+
+def _event(report: Report, seq: int, action: str, now: datetime, data: dict[str, Any]) -> ReportEvent:
+    return ReportEvent(
+        report.tracking_id, seq, at=clock.iso_utc(now), actor="sistem", role="sistem", action=action,
+        from_status=report.status, to_status=report.status, public=False, message=None, data=data,
+    )
+
+
+def _process(report: Report, now: datetime, cal: WorkingCalendar, result: SweepResult) -> None:
+    expected = int(report.version)
+    clk = sla_state.clock_of(report, cal)
+    decision = sla_plan.plan(
+        clk, now,
+        swept_at=clock.parse(report.sweep_at) if report.sweep_at else None,
+        stored_due=clock.parse(report.due_at) if report.due_at else None,
+        state=report.sla_state, opd_code=report.opd_code, breached=bool(report.sla_breached),
+    )
+    seq = int(report.event_seq)
+    events: list[ReportEvent] = []
+    done: list[Done] = []
+    for notice in decision.notices:
+        seq += 1
+        events.append(_event(report, seq, notice.action, now, notice.data))
+        done.append(Done(report.tracking_id, notice.action, notice.data.get("stage"),
+                         notice.data.get("opd_code"), notice.data.get("due_at"),
+                         tuple(notice.data.get("audience", ()))))
+
+    report.sla_state = decision.sla_state
+    report.sla_breached = decision.sla_breached
+    breached_by: list[Any] = list(report.breached_by or [])
+    if decision.breached_by and decision.breached_by not in breached_by:
+        # Kept across stages and OPDs: a redisposed report keeps the breach of the OPD before.
+        breached_by.append(decision.breached_by)
+        report.breached_by = breached_by
+    if decision.due_at is not None:
+        report.due_at = clock.iso_utc(decision.due_at)
+    report.sweep_at = clock.iso_utc(decision.sweep_at) if decision.sweep_at else None
+    report.sweep_shard = sla_state.shard_of(report.tracking_id) if decision.sweep_at else None
+
+    if decision.system_move is not None:
+        # The workflow's own system move (status, index keys, a fresh SLA stage), applied in
+        # memory so it goes into this same versioned transaction. Imported here: only the rare
+        # auto-close/archive needs the workflow service (and the auth code it brings along).
+        from chalicelib.services import workflow
+
+        stage = report.sla_stage
+        due = clock.iso(decision.due_at) if decision.due_at else None
+        audience = ["pelapor", "opd"] if report.opd_code else ["pelapor"]
+        seq += 1
+        events.append(workflow.apply_system_move(
+            report, decision.system_move, now, seq,
+            {"stage": stage, "due_at": due, "audience": audience}))
+        done.append(Done(report.tracking_id, decision.system_move, stage, report.opd_code, due,
+                         tuple(audience)))
+
+    report.event_seq = seq
+    report.version = expected + 1
+    try:
+        reports.save_change(report, expected, events)
+    except reports.Conflict:
+        # Someone (another sweep, an officer) changed the report after we read it. Their write
+        # won; ours is dropped whole, events included. The next run sees the new version.
+        result.conflicts.append(report.tracking_id)
+        return
+    result.done.extend(done)
+    if not events:
+        result.rescheduled += 1
+
+
+def sweep(now: datetime | None = None, *, max_reports: int = DEFAULT_MAX_REPORTS,
+          stop_at: float | None = None) -> SweepResult:
+    """Run the SLA check once as if the time were `now` (default: the real now).
+
+    Stops early (truncated) after `max_reports` due reports or at `stop_at` (time.monotonic());
+    what it did not reach keeps its sweep_at and is the next run's work.
+    """
+    now = now or clock.now()
+    if now.tzinfo is None:
+        raise ValueError("sweep(now) needs an aware datetime")
+    result = SweepResult(now=now)
+    # One calendar for the whole run, read fresh: every report sees the same, current days.
+    cal = sla_state.calendar(fresh=True)
+    for shard in _shards():
+        for report in _due(shard, now, result):
+            if result.due >= max_reports or (stop_at is not None and time.monotonic() >= stop_at):
+                result.truncated = True
+                break
+            result.due += 1
+            try:
+                _process(report, now, cal, result)
+            except Exception:  # noqa: BLE001  (one broken report must not stop the sweep for all others)
+                log.exception("sla sweep failed on a report", extra={"tracking_id": report.tracking_id})
+                result.failed.append(report.tracking_id)
+        if result.truncated:
+            break
+    return result
+
+
+def reschedule_open() -> int:
+    """After a holiday override changed: move due_at/sweep_at of every report in the sweep index
+    whose deadline the new calendar moves. Sends nothing; the next sweep acts on what became due.
+
+    Reads the open work (all of the index), not the table. Returns how many reports moved.
+    """
+    cal = sla_state.calendar(fresh=True)
+    moved = 0
+    for shard in _shards():
+        for report in Report.by_sweep.query(shard, page_size=PAGE_SIZE):
+            clk = sla_state.clock_of(report, cal)
+            if clk.due_at is None or report.due_at == clock.iso_utc(clk.due_at):
+                continue
+            state = report.sla_state or {}
+            # The first check of the moved stage not done yet (it may already be due: the next
+            # sweep then acts on it at once instead of at the old, later time).
+            pending = [c for c in clk.checks() if c.kind.value not in state]
+            expected = int(report.version)
+            report.due_at = clock.iso_utc(clk.due_at)
+            report.sweep_at = clock.iso_utc(pending[0].at) if pending else None
+            report.sweep_shard = sla_state.shard_of(report.tracking_id) if pending else None
+            report.version = expected + 1
+            try:
+                reports.save_change(report, expected, [])
+            except reports.Conflict:
+                continue  # changed meanwhile: that write used the current calendar too
+            moved += 1
+    return moved
+
+
+# Seconds kept free at the end of a Lambda invocation: one report's transaction and the log line.
+SAFETY_SECONDS = 10.0
+
+
+def run_scheduled(now: datetime | None = None, context: Any = None) -> SweepResult:
+    """Entry point for schedulers (the Lambda schedule and the local pump).
+
+    With a Lambda `context`, the run stops before the function's timeout instead of being killed
+    mid-way: nothing would be lost either way (every report is its own transaction), but a clean
+    stop logs what it did.
+    """
+    from chalicelib import observability
+
+    stop_at = None
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        stop_at = time.monotonic() + context.get_remaining_time_in_millis() / 1000.0 - SAFETY_SECONDS
+    result = sweep(now, stop_at=stop_at)
+    log.info("sla sweep", extra={"sla_sweep": {k: v for k, v in result.as_dict().items() if k != "done"}})
+    # The SlaBreaches alarm and dashboard (infra/operations.yaml) count what this run recorded.
+    observability.count("SlaBreaches", result.count("sla_breach"))
+    return result
+
+
+# -- weekly digest to pimpinan --------------------------------------------------------------
+
+_STAFF_STATUSES = tuple(s.value for s in Status if stage_for(s.value) in STAFF_STAGES)
+# The digest lists at most this many reports (the counts stay complete): an event must stay far
+# below DynamoDB's 400 KB item limit even in a week of disaster.
+MAX_DIGEST_ITEMS = 500
+
+
+def digest_week(now: datetime) -> str:
+    """The ISO week a digest sent at `now` reports on: the week (WIB) before the one `now` is in."""
+    year, week, _ = (clock.to_wib(now) - timedelta(days=7)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass
+class DigestResult:
+    week: str
+    recorded: bool  # False: this week's digest already exists (a retried or second run)
+    data: dict[str, Any]
+
+
+def weekly_digest(now: datetime | None = None) -> DigestResult:
+    """Record the weekly breach digest for `pimpinan`: one event per ISO week, exactly once.
+
+    Content: every open report whose current staff stage is past its deadline, by OPD, with when
+    it breached. Found by one Query per staff-stage status on the `by_status` index (cost follows
+    the open work, not the table). Idempotent through the idempotency table key
+    `digest#<iso-week>`, written in the same transaction as the event.
+    """
+    now = now or clock.now()
+    week = digest_week(now)
+    items: list[dict[str, Any]] = []
+    for status in _STAFF_STATUSES:
+        for r in Report.by_status.query(status, filter_condition=Report.sla_breached == True):
+            items.append({
+                "tracking_id": r.tracking_id,
+                "stage": r.sla_stage,
+                "opd_code": sla_plan.responsible_opd(r.sla_stage, r.opd_code),
+                "due_at": clock.iso(clock.parse(r.due_at)) if r.due_at else None,
+                "breached_at": clock.iso(clock.parse(r.sla_state["sla_breach"]))
+                if r.sla_state and r.sla_state.get("sla_breach") else None,
+            })
+    items.sort(key=lambda i: (i["opd_code"] or "", i["due_at"] or ""))
+    by_opd: dict[str, int] = {}
+    for i in items:
+        by_opd[i["opd_code"] or "-"] = by_opd.get(i["opd_code"] or "-", 0) + 1
+    data = {"week": week, "audience": ["pimpinan"], "overdue_total": len(items),
+            "overdue_by_opd": by_opd, "overdue": items[:MAX_DIGEST_ITEMS],
+            "overdue_truncated": len(items) > MAX_DIGEST_ITEMS, "generated_at": clock.iso(now)}
+    recorded = digests.record(week, now, data)
+    return DigestResult(week=week, recorded=recorded, data=data)
