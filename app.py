@@ -5,6 +5,7 @@ from chalicelib import observability  # logging with personal data masked, metri
 from chalicelib.api import attachments as attachments_api
 from chalicelib.api import calendar as calendar_api
 from chalicelib.api import citizen, http, meta, reference, staff
+from chalicelib.api import performance as performance_api
 
 app = Chalice(app_name="lapor-kbb", configure_logs=False)
 app.register_middleware(http.middleware, "http")
@@ -16,6 +17,7 @@ app.register_blueprint(citizen.bp)
 app.register_blueprint(staff.bp)
 app.register_blueprint(attachments_api.bp)
 app.register_blueprint(calendar_api.bp)
+app.register_blueprint(performance_api.bp)
 
 # API Gateway routes a preflight only to a path that declares OPTIONS; the middleware answers it.
 for _path, _methods in list(app.routes.items()):
@@ -89,3 +91,20 @@ def sla_weekly_digest(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import sla_sweep
 
     sla_sweep.weekly_digest()
+
+
+# Performance record (issue 6): every event re-folds its report's disposition facts (idempotent,
+# order-free), so a month's scoreboard is one Query of that month's facts.
+@app.on_sqs_message(queue="PerformanceQueue", batch_size=10, name="performance")
+def performance_consumer(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import performance
+
+    return performance.handle(event.to_dict(), event.context)
+
+
+# Daily at 07:30 WIB (00:30 UTC); acts only on the first working day of the month, once per month.
+@app.schedule(Cron(30, 0, "*", "*", "?", "*"), name="performance_digest")
+def performance_monthly_digest(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import performance
+
+    performance.monthly_digest()

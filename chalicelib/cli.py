@@ -155,6 +155,22 @@ def _calendar(args: argparse.Namespace) -> int:
     return cli_sla.calendar(args)
 
 
+# -- performance (issue 6) -------------------------------------------------------------------
+
+def _performance_arguments() -> list[tuple[list[str], dict[str, Any]]]:
+    from chalicelib import cli_performance
+
+    return cli_performance.ARGUMENTS
+
+
+@command("performance", "the monthly per-OPD record (JSON or CSV), a figure's reports, a PNG ranking",
+         _performance_arguments())
+def _performance(args: argparse.Namespace) -> int:
+    from chalicelib import cli_performance
+
+    return cli_performance.run(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="Lapor KBB command line")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -23,6 +23,7 @@ class Settings:
     events_table: str = "lapor-kbb-local-events"
     idempotency_table: str = "lapor-kbb-local-idempotency"
     reference_table: str = "lapor-kbb-local-reference"
+    performance_table: str = "lapor-kbb-local-performance"
     attachments_table: str = "lapor-kbb-local-attachments"
     nik_key_id: str = "alias/lapor-kbb-local-nik"
     quarantine_bucket: str = "lapor-kbb-local-quarantine"
@@ -49,6 +50,7 @@ def settings() -> Settings:
         events_table=_env("EVENTS_TABLE", d.events_table),
         idempotency_table=_env("IDEMPOTENCY_TABLE", d.idempotency_table),
         reference_table=_env("REFERENCE_TABLE", d.reference_table),
+        performance_table=_env("PERFORMANCE_TABLE", d.performance_table),
         attachments_table=_env("ATTACHMENTS_TABLE", d.attachments_table),
         nik_key_id=_env("NIK_KEY_ID", d.nik_key_id),
         quarantine_bucket=_env("QUARANTINE_BUCKET", d.quarantine_bucket),

@@ -163,6 +163,22 @@ class IdempotencyRecord(Model):
     expires_at = NumberAttribute(null=True)
 
 
+class PerformanceFact(Model):
+    """One disposition of a report to an OPD: chalicelib.domain.performance.Fact, folded from the
+    report's events by the performance consumer. Keyed by month so that a month's scoreboard is one
+    Query that reads that month's dispositions only (see chalicelib/data/performance.py)."""
+
+    class Meta:
+        table_name = "performance"
+
+    month = UnicodeAttribute(hash_key=True)  # YYYY-MM (WIB) of the disposition
+    fact_key = UnicodeAttribute(range_key=True)  # <OPD>#<tracking_id>#<disposition seq>
+    tracking_id = UnicodeAttribute()
+    opd_code = UnicodeAttribute()
+    basis_seq = NumberAttribute()  # the last event of the report folded in
+    fact = JSONAttribute()
+
+
 class ReferenceItem(Model):
     class Meta:
         table_name = "reference"
@@ -194,6 +210,7 @@ class Attachment(Model):
 MODELS: dict[str, type[Model]] = {
     "reports_table": Report,
     "events_table": ReportEvent,
+    "performance_table": PerformanceFact,
     "idempotency_table": IdempotencyRecord,
     "reference_table": ReferenceItem,
     "attachments_table": Attachment,

@@ -1,0 +1,162 @@
+"""The monthly per-OPD performance record (staff) and the public statistics. Thin: parse the query,
+call chalicelib.services.performance, answer. The definitions are in chalicelib.domain.performance."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, Field
+
+from chalicelib.api.http import json_response, query, route
+from chalicelib.domain import clock
+from chalicelib.domain.performance import FIGURES, check_period
+from chalicelib.errors import not_found, validation_error
+from chalicelib.services import performance
+
+bp = Blueprint(__name__)
+STAFF_ROLES = ("admin", "pimpinan")
+
+
+class Figures(BaseModel):
+    received: int = Field(description="Dispositions (verify/redispose) to the OPD in the month (WIB)")
+    responded: int = Field(description="Of those, answered by the OPD (its first `respond`)")
+    responded_on_time: int = Field(description="First answer by the deadline of the OPD stage in force "
+                                   "(respon_opd from the disposition, or tindak_lanjut from an accept made in time)")
+    on_time_pct: float | None = Field(description="100 x responded_on_time / (responded_on_time + late); "
+                                      "null while nothing is decided")
+    median_first_response_hours: float | None = Field(description="Median working hours (07:30-16:00 WIB, "
+                                                      "working days) from disposition to first answer")
+    overdue_open: int = Field(description="Now with the OPD, waiting on it, past its current deadline")
+    returned: int = Field(description="Handed back as not its authority (return)")
+    avg_rating: float | None = Field(description="Mean reporter rating (1-5) given while with the OPD")
+    breaches: int = Field(description="Dispositions with at least one sla_breach recorded for the OPD")
+    returned_pct: float | None = Field(description="100 x returned / received: the mis-routing rate")
+    late: int = Field(description="First-response deadline missed (answered late, or held past it unanswered)")
+    pending: int = Field(description="Unanswered, still with the OPD, deadline not passed yet")
+    withdrawn: int = Field(description="Left the OPD before its deadline without an answer (nothing was due)")
+    rated: int = Field(description="Dispositions with a reporter rating")
+
+
+class OpdFigures(Figures):
+    opd_code: str
+    opd_name: str
+
+
+class PerformanceBoard(BaseModel):
+    period: str
+    as_of: str = Field(description="The instant overdue/pending/late were evaluated at (+07:00)")
+    items: list[OpdFigures] = Field(description="One per OPD that received reports in the month, by code")
+    totals: Figures = Field(description="The regency: sums of the rows (a report forwarded to two OPDs "
+                            "counts for each); median and average over all dispositions")
+
+
+class DrillRow(BaseModel):
+    tracking_id: str
+    disposition_seq: int
+    disposed_at: str
+    accepted_at: str | None
+    response_due_at: str
+    first_response_at: str | None
+    first_response_hours: float | None
+    outcome: str = Field(description="on_time | late | pending | withdrawn")
+    overdue: bool
+    stage_due_at: str | None
+    returned: bool
+    ended_at: str | None
+    ended_by: str | None
+    breach_seqs: list[int] = Field(description="Seq numbers of the sla_breach events in the audit trail")
+    rating: int | None
+
+
+class DrillDown(BaseModel):
+    period: str
+    opd_code: str
+    opd_name: str
+    figure: str
+    as_of: str
+    count: int
+    items: list[DrillRow]
+
+
+class ReportCounts(BaseModel):
+    total: int = Field(description="Reports submitted in the month (WIB)")
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    by_kecamatan: dict[str, int]
+    not_broken_down: int = Field(description="`rahasia` reports: in the total and by status only")
+
+
+class PublicOpd(BaseModel):
+    opd_code: str
+    opd_name: str
+    received: int
+    responded: int
+    responded_on_time: int
+    on_time_pct: float | None
+    median_first_response_hours: float | None
+
+
+class PublicStats(BaseModel):
+    period: str
+    as_of: str
+    reports: ReportCounts
+    opd_response: list[PublicOpd]
+
+
+_PERIOD = {"name": "period", "in": "query", "required": False, "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+           "description": "YYYY-MM (WIB); defaults to the current month"}
+_FORMAT = {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "csv"]},
+           "description": "csv: text/csv; charset=utf-8 (with BOM), a header and one row per OPD"}
+_FIGURE = {"name": "figure", "in": "query", "required": True, "schema": {"type": "string", "enum": list(FIGURES)},
+           "description": "Which figure's reports to list"}
+
+
+def _period(params: dict[str, str]) -> str:
+    raw = params.get("period")
+    if raw is None:
+        return clock.month_wib(clock.now())
+    try:
+        return check_period(raw)
+    except ValueError as exc:
+        raise validation_error([{"field": "period", "type": "format", "message": str(exc)}]) from None
+
+
+@route(bp, "/staff/performance", "GET", summary="Monthly per-OPD performance (Tukin review), JSON or CSV",
+       tags=["staff", "performance"], auth="staff", roles=STAFF_ROLES, responses={200: PerformanceBoard},
+       errors=(400,), parameters=[_PERIOD, _FORMAT])
+def staff_performance() -> Any:
+    params = query(bp.current_request)
+    period = _period(params)
+    fmt = params.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise validation_error([{"field": "format", "type": "enum", "message": "json or csv"}])
+    body = performance.board_json(period)
+    if fmt == "json":
+        return json_response(body)
+    return Response(body=performance.to_csv(body), status_code=200, headers={
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="kinerja-opd-{period}.csv"',
+    })
+
+
+@route(bp, "/staff/performance/{opd_code}/reports", "GET",
+       summary="The reports behind one figure of one OPD (exactly those counted)",
+       tags=["staff", "performance"], auth="staff", roles=STAFF_ROLES, responses={200: DrillDown},
+       errors=(400, 404), parameters=[_PERIOD, _FIGURE])
+def staff_performance_drilldown(opd_code: str) -> Any:
+    params = query(bp.current_request)
+    period = _period(params)
+    figure = params.get("figure")
+    if figure not in FIGURES:
+        raise validation_error([{"field": "figure", "type": "enum", "message": "one of " + ", ".join(FIGURES)}])
+    try:
+        return json_response(performance.drilldown(period, opd_code, figure))
+    except performance.UnknownOpd:
+        raise not_found("No OPD with this code.") from None
+
+
+@route(bp, "/stats", "GET", summary="Public monthly statistics (counts only, no personal data)",
+       tags=["public"], responses={200: PublicStats}, errors=(400,), parameters=[_PERIOD])
+def public_stats() -> Any:
+    period = _period(query(bp.current_request))
+    return json_response(performance.public_stats(period))

@@ -1,0 +1,299 @@
+"""The monthly per-OPD performance record: kept up to date by the events, read per month.
+
+Writing (the PerformanceQueue consumer): every domain event that can change a disposition makes
+the consumer re-fold that report's whole event log (one consistent Query of a few items, plus the
+report for its SLA case) into its disposition facts and store them (chalicelib/data/performance.py).
+Re-folding rather than patching makes the consumer idempotent on (tracking_id, seq) and
+indifferent to order: SQS may deliver an event twice, or a `respond` before the `verify` it
+follows; the facts stored are always the fold of the longest log read, and a stale fold never
+overwrites a newer one (conditional on basis_seq). Nothing is added to a submission or a staff
+action: they write their one transaction, and the stream and topic bring the event here.
+
+Reading: a month's scoreboard is one Query of that month's partition, so the items read are the
+month's dispositions, never the table. The figures are chalicelib.domain.performance's.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.data import performance as store
+from chalicelib.data import reference, reports
+from chalicelib.data.models import Report, ReportEvent
+from chalicelib.domain import clock
+from chalicelib.domain import performance as perf
+from chalicelib.observability import logger
+from chalicelib.services import sla_state
+
+CONSUMER = "performance"
+# Events that can change a disposition fact. Anything else (submit, notes, reminders, sync
+# receipts, escalations) changes no figure: skipped without reading anything.
+FACT_ACTIONS = frozenset({"verify", "redispose", "accept", "respond", "return", "close", "reply",
+                          "feedback", "auto_close", "archive", "sla_breach"})
+TEMPLATE = "pimpinan_kinerja_bulanan"
+
+
+# -- writing: events -> facts ---------------------------------------------------------------
+
+def steps_of(events: list[ReportEvent]) -> list[perf.Step]:
+    return [perf.Step(seq=int(e.seq), at=clock.parse(e.at), action=e.action, from_status=e.from_status,
+                      to_status=e.to_status, data=dict(e.data or {})) for e in events]
+
+
+def case_of(report: Report) -> perf.Case:
+    return perf.Case(report_type=report.type, category=report.category, classification=report.classification)
+
+
+def refresh(tracking_id: str) -> list[perf.Fact]:
+    """Fold one report's event log into its facts and store them. Returns the facts."""
+    report = reports.get(tracking_id)
+    if report is None:
+        return []
+    facts = perf.disposition_facts(tracking_id, steps_of(reports.events(tracking_id)),
+                                   policy=sla_state.policy(), calendar=sla_state.calendar(), case=case_of(report))
+    store.save(facts)
+    return facts
+
+
+def handle_event(event: Any, delivery: Any = None) -> dict[str, Any]:
+    """One domain event (chalicelib.domain.events.DomainEvent) from the PerformanceQueue."""
+    if event.tracking_id.startswith("digest#") or event.action not in FACT_ACTIONS:
+        return {"skipped": True}
+    facts = refresh(event.tracking_id)
+    return {"facts": len(facts)}
+
+
+def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda entry for PerformanceQueue: Powertools' partial batch response."""
+    from chalicelib.services import consumer
+
+    return consumer.process(event, context, handle_event, CONSUMER)
+
+
+# -- reading: the scoreboard ----------------------------------------------------------------
+
+def _when(value: str | None) -> str | None:
+    return clock.iso(clock.parse(value)) if value else None
+
+
+def _names() -> dict[str, str]:
+    return {code: str(item.get("name", code)) for code, item in reference.opds().items()}
+
+
+def board(period: str, now: datetime | None = None) -> tuple[perf.Scoreboard, int]:
+    """The month's scoreboard and the number of items DynamoDB read for it."""
+    now = now or clock.now()
+    read = store.month(period)
+    logger.info("performance scoreboard", extra={"period": period, "facts": len(read.facts),
+                                                 "items_read": read.items_read})
+    return perf.scoreboard(read.facts, now, period), read.items_read
+
+
+def board_json(period: str, now: datetime | None = None) -> dict[str, Any]:
+    """CONTRACT.md's `GET /staff/performance` body, plus `breaches`, the extra figures and totals."""
+    sb, _ = board(period, now)
+    names = _names()
+    return {
+        "period": period,
+        "as_of": clock.iso(sb.as_of),
+        "items": [{"opd_code": code, "opd_name": names.get(code, code), **fig.as_dict()}
+                  for code, fig in sb.rows.items()],
+        "totals": sb.totals.as_dict(),
+    }
+
+
+CSV_COLUMNS = ("opd_code", "opd_name", "received", "responded", "responded_on_time", "on_time_pct",
+               "median_first_response_hours", "overdue_open", "returned", "returned_pct", "breaches",
+               "avg_rating", "rated", "late", "pending", "withdrawn")
+
+
+def to_csv(body: dict[str, Any]) -> str:
+    """RFC 4180 (CRLF, quoted as needed), one header row and one row per OPD, with a UTF-8 BOM so
+    that Excel opens the Indonesian names right. Empty cell = no value (e.g. nothing decided)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in body["items"]:
+        writer.writerow(["" if item.get(c) is None else item.get(c) for c in CSV_COLUMNS])
+    return out.getvalue()
+
+
+class UnknownOpd(LookupError):
+    """No OPD with this code in the reference data."""
+
+
+def drilldown(period: str, opd_code: str, figure: str, now: datetime | None = None) -> dict[str, Any]:
+    """The reports behind one figure of one OPD: exactly those `scoreboard` counted (same rule,
+    chalicelib.domain.performance.in_figure, same facts)."""
+    if figure not in perf.FIGURES:
+        raise ValueError(figure)
+    names = _names()
+    if opd_code not in names:
+        raise UnknownOpd(opd_code)
+    now = now or clock.now()
+    facts = sorted(store.opd_month(period, opd_code).facts, key=lambda f: (f.disposed_at, f.tracking_id, f.seq))
+    rows = [_row(f, now) for f in facts if perf.in_figure(f, figure, now)]
+    return {"period": period, "opd_code": opd_code, "opd_name": names[opd_code], "figure": figure,
+            "as_of": clock.iso(now), "count": len(rows), "items": rows}
+
+
+def _row(f: perf.Fact, now: datetime) -> dict[str, Any]:
+    # Timing and outcome only: no title, no reporter. The staff report view shows the rest to
+    # whoever may see it.
+    return {
+        "tracking_id": f.tracking_id,
+        "disposition_seq": f.seq,
+        "disposed_at": _when(f.disposed_at),
+        "accepted_at": _when(f.accepted_at),
+        "response_due_at": _when(f.response_due_at),
+        "first_response_at": _when(f.first_response_at),
+        "first_response_hours": round(f.first_response_hours, 2) if f.first_response_hours is not None else None,
+        "outcome": perf.outcome(f, now),
+        "overdue": perf.is_overdue(f, now),
+        "stage_due_at": _when(f.stage_due_at),
+        "returned": f.returned,
+        "ended_at": _when(f.ended_at),
+        "ended_by": f.ended_by,
+        "breach_seqs": list(f.breach_seqs),
+        "rating": f.rating,
+    }
+
+
+# -- public statistics ----------------------------------------------------------------------
+
+STATS_TTL_SECONDS = 300.0
+_stats_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+PUBLIC_OPD_FIELDS = ("received", "responded", "responded_on_time", "on_time_pct", "median_first_response_hours")
+
+
+def clear_cache() -> None:
+    _stats_cache.clear()
+
+
+def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
+    """Counts without personal data: reports submitted in the month (WIB) by current status,
+    category and kecamatan, and the OPDs' response figures for the month's dispositions.
+
+    A `rahasia` report is hidden from the public as a whole: it counts in the total and by
+    status, but not by category or kecamatan (a rare category in a small kecamatan can point at
+    a person); those are counted in `not_broken_down`. Cached per container for 5 minutes: the
+    endpoint is public and each miss reads the whole month.
+    """
+    hit = _stats_cache.get(period)
+    if now is None and hit and time.monotonic() - hit[0] < STATS_TTL_SECONDS:
+        return hit[1]
+    by_status: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    by_kecamatan: dict[str, int] = {}
+    hidden = total = 0
+    pages = Report.by_month.query(period, attributes_to_get=["status", "category", "kecamatan", "privacy"])
+    for r in pages:
+        total += 1
+        by_status[r.status] = by_status.get(r.status, 0) + 1
+        if r.privacy == "rahasia":
+            hidden += 1
+            continue
+        cat = r.category or "tanpa_kategori"
+        by_category[cat] = by_category.get(cat, 0) + 1
+        by_kecamatan[r.kecamatan] = by_kecamatan.get(r.kecamatan, 0) + 1
+    sb, facts_read = board(period, now)
+    names = _names()
+    body = {
+        "period": period,
+        "as_of": clock.iso(sb.as_of),
+        "reports": {
+            "total": total,
+            "by_status": dict(sorted(by_status.items())),
+            "by_category": dict(sorted(by_category.items())),
+            "by_kecamatan": dict(sorted(by_kecamatan.items())),
+            "not_broken_down": hidden,
+        },
+        "opd_response": [
+            {"opd_code": code, "opd_name": names.get(code, code),
+             **{k: v for k, v in fig.as_dict().items() if k in PUBLIC_OPD_FIELDS}}
+            for code, fig in sb.rows.items()
+        ],
+    }
+    logger.info("public stats", extra={"period": period, "items_read": pages.page_iter.total_scanned_count + facts_read})
+    if now is None:
+        _stats_cache[period] = (time.monotonic(), body)
+    return body
+
+
+# -- the monthly digest to pimpinan ---------------------------------------------------------
+
+_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+           "Oktober", "November", "Desember")
+# The digest lists every OPD (the email) but names only the weakest ones in the SMS-length summary.
+DIGEST_SHORT_LIST = 3
+
+
+@dataclass
+class DigestResult:
+    period: str | None
+    recorded: bool
+    reason: str
+    data: dict[str, Any] | None = None
+
+
+def _fmt(value: Any, suffix: str = "") -> str:
+    return "-" if value is None else f"{value}{suffix}"
+
+
+def digest_values(body: dict[str, Any]) -> dict[str, str]:
+    """The template's placeholders (config/templates/pimpinan_kinerja_bulanan.json), in Indonesian.
+    Computed here so the notifier only has to merge them: it needs no performance logic."""
+    year, month = body["period"].split("-")
+    totals = body["totals"]
+    # Weakest first: the Bupati's question is who is not responding.
+    ranked = sorted(body["items"], key=lambda i: (i["on_time_pct"] is None, i["on_time_pct"] or 0.0, i["opd_code"]))
+    lines = [f"- {i['opd_name']} ({i['opd_code']}): {_fmt(i['on_time_pct'], '%')} tepat waktu, "
+             f"{i['received']} diterima, {i['overdue_open']} lewat batas, {i['returned']} dikembalikan"
+             for i in ranked]
+    short = [f"{i['opd_code']} {_fmt(i['on_time_pct'], '%')}" for i in ranked if i["on_time_pct"] is not None]
+    return {
+        "bulan": f"{_MONTHS[int(month) - 1]} {year}",
+        "per_tanggal": body["as_of"],
+        "diterima": str(totals["received"]),
+        "ditanggapi": str(totals["responded"]),
+        "tepat_waktu_jumlah": str(totals["responded_on_time"]),
+        "tepat_waktu": _fmt(totals["on_time_pct"], "%"),
+        "median_jam": _fmt(totals["median_first_response_hours"]),
+        "lewat_batas": str(totals["overdue_open"]),
+        "dikembalikan": str(totals["returned"]),
+        "pelanggaran": str(totals["breaches"]),
+        "rating": _fmt(totals["avg_rating"]),
+        "rincian": "\n".join(lines) or "- (tidak ada laporan yang diteruskan)",
+        "rincian_singkat": ", ".join(short[:DIGEST_SHORT_LIST]) or "-",
+    }
+
+
+def monthly_digest(now: datetime | None = None, *, period: str | None = None) -> DigestResult:
+    """On the first working day of a month (WIB, with the admins' holiday overrides), record the
+    previous month's scoreboard as one `performance_digest` event for pimpinan, exactly once
+    (idempotency key `digest#monthly#YYYY-MM`). Any other day it does nothing. Given a `period`
+    (the CLI, for a month whose run was missed) it records that month on any day, still once."""
+    now = now or clock.now()
+    if period is None:
+        if not perf.is_first_working_day_of_month(sla_state.calendar(), now):
+            return DigestResult(None, False, "not the first working day of the month")
+        period = perf.previous_period(now)
+    body = board_json(period, now)
+    data = {
+        "period": period,
+        "audience": ["pimpinan"],
+        "template": TEMPLATE,
+        # Figures only (no tracking ids: the email is not the place to trace; the drill-down is).
+        "totals": body["totals"],
+        "items": body["items"],
+        "values": digest_values(body),
+        "generated_at": body["as_of"],
+    }
+    recorded = store.record_digest(period, now, data)
+    logger.info("performance digest", extra={"period": period, "recorded": recorded})
+    return DigestResult(period, recorded, "recorded" if recorded else "already recorded", data)
