@@ -72,6 +72,9 @@ def staff_view(report: Report, events: list[ReportEvent], principal: Principal,
                access: privacy.IdentityAccess, nik: str | None = None) -> dict[str, Any]:
     role = principal.role
     who = _reporter_map(report)
+    # The report and its events are two reads: an event written in between belongs to a later
+    # version, so the view shows exactly the trail of the version it reports.
+    events = [e for e in events if int(e.seq) <= int(report.event_seq)]
 
     def text(value: str | None) -> str | None:
         return privacy.text_for(access, role, value, who, None)
