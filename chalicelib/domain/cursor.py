@@ -61,4 +61,5 @@ def decode(cursor: str, query: Mapping[str, Any], key: bytes) -> dict[str, Any]:
         raise InvalidCursor("malformed cursor")
     if not hmac.compare_digest(str(data.get("q")), fingerprint(query)):
         raise InvalidCursor("cursor belongs to another query")
-    return data["p"]
+    position: dict[str, Any] = data["p"]
+    return position

@@ -192,7 +192,7 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
             if fields.get("category"):
                 report.category = fields["category"]
     elif action == "return":
-        returned = list(report.returned_by or [])
+        returned: list[Any] = list(report.returned_by or [])
         if report.opd_code and report.opd_code not in returned:
             returned.append(report.opd_code)
         report.returned_by = returned
@@ -239,8 +239,7 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or not value.strip():
         return None
     text = value.strip()
-    if text.startswith("W/"):
-        text = text[2:]
+    text = text.removeprefix("W/")
     text = text.strip('"')
     if not text.isdigit() or len(text) > 12:
         raise validation_error([{"field": "If-Match", "type": "format", "message": "the report's version, a number"}])

@@ -66,10 +66,10 @@ def _staff_calls(tid: str) -> list[tuple[str, str, str | None]]:
     from chalicelib.api.http import OPERATIONS
 
     calls = []
+    values = {"tracking_id": tid, "opd_code": "DPUPR", "date": "2031-01-02"}
     for op in OPERATIONS:
         if op.auth != "staff":
             continue
-        values = {"tracking_id": tid, "opd_code": "DPUPR", "date": "2031-01-02"}
         path = re.sub(r"{(\w+)}", lambda m: values.get(m.group(1), m.group(0)), op.path)
         assert not re.search(r"{\w+}", path), f"add a value for the path parameters of {op.path}"
         body = json.dumps({"action": "note", "message": "x"}) if op.method in ("POST", "PUT") else None

@@ -63,7 +63,7 @@ def test_bad_tokens_are_rejected(case: str) -> None:
         token = _hs256(local_claims(), public)
     elif case == "bad_signature":
         good = sign(local_claims())
-        head, body, sig = good.split(".")
+        head, _, sig = good.split(".")
         token = f"{head}.{_b64(json.dumps(local_claims(role='admin', sub='evil')).encode())}.{sig}"
     elif case == "other_key":
         token = jwt.encode(local_claims(), tokens.generate_pair()[0], algorithm="RS256")
