@@ -33,6 +33,15 @@ class Settings:
     # Number of write shards of the open-work-by-due-time index (see docs/DESIGN.md).
     due_shards: int = 4
     max_body_bytes: int = 64 * 1024
+    # Abuse limits per client (chalicelib/domain/ratelimit.py): "<requests>/<seconds>" or "off".
+    rate_limit_reports: str = "10/600"
+    rate_limit_attachments: str = "30/600"
+    rate_limit_lookups: str = "120/600"  # every X-Access-Token route: GET, replies, feedback, files
+    # Who the client is: API Gateway's requestContext.identity.sourceIp by default. Behind
+    # CloudFront that is CloudFront's address, so name the header CloudFront sets (e.g.
+    # "cloudfront-viewer-address") -- only when the API answers nothing but CloudFront, or a
+    # client could write the header itself and choose its own identity.
+    client_ip_header: str = ""
 
 
 def _env(name: str, default: str) -> str:
@@ -59,6 +68,10 @@ def settings() -> Settings:
         web_origins=_csv(_env("WEB_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080")),
         due_shards=int(_env("DUE_SHARDS", str(d.due_shards))),
         max_body_bytes=int(_env("MAX_BODY_BYTES", str(d.max_body_bytes))),
+        rate_limit_reports=_env("RATE_LIMIT_REPORTS", d.rate_limit_reports),
+        rate_limit_attachments=_env("RATE_LIMIT_ATTACHMENTS", d.rate_limit_attachments),
+        rate_limit_lookups=_env("RATE_LIMIT_LOOKUPS", d.rate_limit_lookups),
+        client_ip_header=_env("CLIENT_IP_HEADER", d.client_ip_header).lower(),
     )
 
 

@@ -16,7 +16,8 @@ bp = Blueprint(__name__)
 @route(bp, "/attachments", "POST",
        summary="Ask for an upload slot: a presigned POST (10 minutes) into quarantine, limited to the "
                "declared type and size. The file becomes usable once checked (a few seconds).",
-       tags=["citizen"], request=AttachmentIn, responses={201: AttachmentCreated}, errors=(413, 415, 429))
+       tags=["citizen"], request=AttachmentIn, responses={201: AttachmentCreated}, errors=(413, 415, 429),
+       rate_limit="attachments")
 def create_attachment() -> Any:
     raw = bp.current_request.raw_body
     try:

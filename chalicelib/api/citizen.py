@@ -5,7 +5,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.api.http import header, json_response, route
+from chalicelib.api.http import client_ip, header, json_response, route
 from chalicelib.schemas import FeedbackIn, ReplyIn, ReportCreated, ReportIn, ReportView, parse
 from chalicelib.services import intake, views, workflow
 
@@ -23,7 +23,8 @@ def submit_report() -> Any:
     request = bp.current_request
     key = intake.check_idempotency_key(header(request, "idempotency-key"))
     report = parse(ReportIn, request.raw_body)
-    return json_response(intake.submit(report, key), 201)
+    # The per-client limit is counted inside the submission's own transaction (not by route()).
+    return json_response(intake.submit(report, key, client=client_ip(request)), 201)
 
 
 @route(bp, "/reports/{tracking_id}", "GET", summary="The reporter's view of a report", tags=["citizen"],

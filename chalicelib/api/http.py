@@ -42,8 +42,16 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tags: list[str
           responses: dict[int, type[BaseModel] | None] | None = None,
           errors: tuple[int, ...] = (), auth: str | None = None, roles: tuple[str, ...] = (),
           parameters: list[dict[str, Any]] | None = None,
-          produces: str = JSON) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a Chalice route and document it in the same breath."""
+          produces: str = JSON, rate_limit: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a Chalice route and document it in the same breath.
+
+    `rate_limit` names a per-client limit counted before the handler runs (see
+    chalicelib/services/rate_limits.py). Every tracking-token route (auth="token") counts as a
+    lookup without saying so: guessing tokens must be slow whichever route is tried.
+    """
+    scope = rate_limit or ("lookups" if auth == "token" else None)
+    if scope and 429 not in errors:
+        errors = (*errors, 429)
     op = Operation(path, method.upper(), summary, tags, request, responses or {200: None}, errors, auth,
                    roles, parameters or [], produces=produces)
     if auth == "staff" and not roles:
@@ -52,6 +60,8 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tags: list[str
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         view = _staff_guard(bp, fn, op.roles) if auth == "staff" else fn
+        if scope:
+            view = _rate_limited(bp, view, scope)
         bp.route(path, methods=[op.method], content_types=list(op.content_types))(view)
         return fn
 
@@ -71,6 +81,26 @@ def _staff_guard(bp: Blueprint, fn: Callable[..., Any], roles: tuple[str, ...]) 
         return fn(*args, **kwargs)
 
     return guarded
+
+
+def _rate_limited(bp: Blueprint, fn: Callable[..., Any], scope: str) -> Callable[..., Any]:
+    import functools
+
+    from chalicelib.services import rate_limits
+
+    @functools.wraps(fn)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        rate_limits.check(scope, client_ip(bp.current_request))
+        return fn(*args, **kwargs)
+
+    return limited
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address as the abuse limits see it (chalicelib/services/rate_limits.py)."""
+    from chalicelib.services import rate_limits
+
+    return rate_limits.client_of(request.context, request.headers)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

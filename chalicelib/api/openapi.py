@@ -63,6 +63,10 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
             "description": _ERROR_TEXT.get(status, "error"),
             "content": {"application/json": {"schema": error_ref}},
         }
+        if status == 429:
+            out["responses"]["429"]["headers"] = {"Retry-After": {
+                "description": "Seconds until the client's window ends", "required": True,
+                "schema": {"type": "integer", "minimum": 1}}}
     return out
 
 

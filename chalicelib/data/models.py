@@ -161,6 +161,7 @@ class IdempotencyRecord(Model):
     state = UnicodeAttribute(default="done")
     response = JSONAttribute(null=True)
     expires_at = NumberAttribute(null=True)
+    hits = NumberAttribute(null=True)  # rate-limit counters (`rl#...` keys, chalicelib/data/rate_limits.py)
 
 
 class PerformanceFact(Model):

@@ -9,15 +9,23 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.data import rate_limits
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
+from chalicelib.domain.ratelimit import Window
 
 
 class Conflict(Exception):
-    """A condition of the transaction failed; `reasons` names which item, in write order."""
+    """A condition of the transaction failed; `reasons` gives each item's code, in write order,
+    and `names` (when the writer gave them) says which item each one is."""
 
-    def __init__(self, reasons: list[str | None]) -> None:
+    def __init__(self, reasons: list[str | None], names: list[str] | None = None) -> None:
         super().__init__(f"transaction conditions failed: {reasons}")
         self.reasons = reasons
+        self.names = names or []
+
+    def failed(self, name: str) -> bool:
+        """Did the named item's condition fail? ("report", "event", "idempotency", "rate_limit")"""
+        return any(n == name and r == "ConditionalCheckFailed" for n, r in zip(self.names, self.reasons))
 
 
 def _connection() -> Connection:
@@ -37,17 +45,25 @@ def get(tracking_id: str, consistent: bool = True) -> Report | None:
         return None
 
 
-def create(report: Report, event: ReportEvent, idempotency: IdempotencyRecord | None = None) -> None:
-    """Store a new report, its first event and (optionally) the idempotency record, all or nothing."""
+def create(report: Report, event: ReportEvent, idempotency: IdempotencyRecord | None = None,
+           rate_limit: Window | None = None) -> None:
+    """Store a new report, its first event, (optionally) the idempotency record and the client's
+    rate-limit hit, all or nothing, in ONE TransactWriteItems (a submission's AWS budget is three
+    calls). Conflict.failed("rate_limit") means the client's allowance was spent."""
+    names = ["report", "event"]
     try:
         with TransactWrite(connection=_connection()) as tx:
             tx.save(report, condition=Report.tracking_id.does_not_exist())
             tx.save(event, condition=ReportEvent.seq.does_not_exist())
             if idempotency is not None:
                 tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())
+                names.append("idempotency")
+            if rate_limit is not None:  # last: pynamodb sends puts before updates, `names` follows that order
+                rate_limits.add_to(tx, rate_limit)
+                names.append("rate_limit")
     except TransactWriteError as exc:
         if exc.cause_response_code == "TransactionCanceledException":
-            raise Conflict(_codes(exc)) from exc
+            raise Conflict(_codes(exc), names) from exc
         raise
 
 

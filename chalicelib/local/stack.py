@@ -133,7 +133,9 @@ class LocalStack:
         py = sys.executable
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.env = self.base_env()
-        moto = self._spawn("moto", [py, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.ports.moto)])
+        # moto with DynamoDB's per-request atomicity (see chalicelib/local/moto_server.py).
+        moto = self._spawn("moto", [py, "-m", "chalicelib.local.moto_server", "-H", "127.0.0.1", "-p",
+                                    str(self.ports.moto)])
         wait_http(f"{self.moto_url}/moto-api/", proc=moto)
         self.env.update(self._provision())
         self.env.update(self._prepare_hooks())
@@ -144,9 +146,9 @@ class LocalStack:
         if standin.exists():
             proc = self._spawn("sp4n", [py, "-m", "chalicelib.local.sp4n_standin", "--port", str(self.ports.sp4n)])
             wait_http(f"{self.sp4n_url}/_standin/received", proc=proc)
-        chalice = str(Path(py).parent / "chalice")
-        api = self._spawn("api", [chalice, "local", "--host", "127.0.0.1", "--port", str(self.ports.api),
-                                  "--stage", "local", "--no-autoreload"])
+        # chalice local with a backlog for concurrent clients (see chalicelib/local/api_server.py).
+        api = self._spawn("api", [py, "-m", "chalicelib.local.api_server", "local", "--host", "127.0.0.1",
+                                  "--port", str(self.ports.api), "--stage", "local", "--no-autoreload"])
         wait_http(f"{self.api_url}/health", timeout=60, proc=api)
         if (ROOT / "chalicelib" / "local" / "pump.py").exists():
             self._spawn("pump", [py, "-m", "chalicelib.local.pump", "--interval", str(self.pump_interval),

@@ -2,7 +2,9 @@
 one transaction, answer with the tracking id and a secret token shown once.
 
 AWS calls per submission: one KMS Encrypt when a NIK is given, one TransactWriteItems. The event
-reaches the queues through the events table's stream, not through a call made here.
+reaches the queues through the events table's stream, not through a call made here. The client's
+rate-limit hit is an item of that same transaction (chalicelib/services/rate_limits.py), so the
+limit costs no call, and a submission refused by it stores nothing.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from chalicelib.data.models import IdempotencyRecord, Location, Report, Reporter
 from chalicelib.domain import clock, tracking
 from chalicelib.errors import ApiError, validation_error
 from chalicelib.schemas import ReportIn
-from chalicelib.services import attachments_check, sla_state
+from chalicelib.services import attachments_check, rate_limits, sla_state
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
@@ -88,7 +90,10 @@ def check_idempotency_key(value: str | None) -> str | None:
     return value
 
 
-def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "web") -> dict[str, Any]:
+def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "web",
+           client: str | None = None) -> dict[str, Any]:
+    limit = rate_limits.window(rate_limits.REPORTS, client)
+    rate_limits.refuse_if_known(limit)  # before the KMS call: a known flood costs nothing
     kecamatan, category = _check_reference(report)
     privacy = report.privacy or ("rahasia" if category and category.get("sensitive") else "publik")
     fingerprint = _fingerprint(report)
@@ -118,11 +123,13 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
                 expires_at=int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
             )
         try:
-            reports.create(item, event, record)
+            reports.create(item, event, record, limit)
         except reports.Conflict as exc:
-            if len(exc.reasons) > 2 and exc.reasons[2] == "ConditionalCheckFailed":
+            if exc.failed("idempotency"):  # first: a retry of an accepted submission gets its answer
                 return _replay(idempotency_key or "", fingerprint)
-            if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+            if limit is not None and exc.failed("rate_limit"):
+                raise rate_limits.limited(limit) from None
+            if exc.failed("report"):
                 continue  # tracking id taken
             raise
         return {**answer, "access_token": token}

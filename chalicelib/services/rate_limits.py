@@ -1,0 +1,110 @@
+"""Abuse limits per client, in the application (API Gateway's throttles are per stage and
+best-effort, not per client): submissions, upload slots and tracking-token lookups.
+
+- Who: the client's address, API Gateway's `requestContext.identity.sourceIp` (chalice local fills
+  it with 127.0.0.1). Behind CloudFront set CLIENT_IP_HEADER (see chalicelib/config.py).
+- How much: Settings.rate_limit_* ("10/600" = 10 per 10 minutes, "off").
+- Where: a counter per client and window in DynamoDB (chalicelib/data/rate_limits.py), so every
+  container sees the same count. Submissions count inside their own transaction (intake).
+- Past the limit: 429 `rate_limited` with Retry-After = seconds until the window ends.
+
+A container that has answered 429 remembers the client until the window ends and answers the next
+attempts without calling AWS: within a fixed window the count only grows, so the answer cannot
+change, and a flood then costs neither a KMS call nor a failed transaction.
+"""
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.data import rate_limits
+from chalicelib.domain import ratelimit
+from chalicelib.domain.ratelimit import Policy, Window
+from chalicelib.errors import ApiError
+
+REPORTS = "reports"
+ATTACHMENTS = "attachments"
+LOOKUPS = "lookups"
+
+_MEMO_SIZE = 10_000  # clients remembered as blocked per container (LRU); ~1 MB at most
+_blocked: OrderedDict[str, int] = OrderedDict()  # window key -> window end (epoch seconds)
+_policies: dict[tuple[str, str], Policy] = {}
+clock = time.time  # tests move time through this, not through the time module every library shares
+
+
+def policy(scope: str) -> Policy:
+    s = settings()
+    text = {REPORTS: s.rate_limit_reports, ATTACHMENTS: s.rate_limit_attachments, LOOKUPS: s.rate_limit_lookups}[scope]
+    cached = _policies.get((scope, text))
+    if cached is None:
+        cached = _policies[(scope, text)] = ratelimit.parse_policy(scope, text)
+    return cached
+
+
+def client_of(context: dict[str, Any] | None, headers: Any) -> str | None:
+    """The client's address. With CLIENT_IP_HEADER set, the header's value (CloudFront's
+    `CloudFront-Viewer-Address` is `ip:port`; `X-Forwarded-For` lists the client first)."""
+    name = settings().client_ip_header
+    if name:
+        value = str(headers.get(name) or "").split(",")[0].strip()
+        if value.count(":") == 1:  # IPv4 with port; an IPv6 address has several colons
+            value = value.split(":")[0]
+        elif value.startswith("[") and "]" in value:  # [IPv6]:port
+            value = value[1:value.index("]")]
+        if value:
+            return value
+    identity = (context or {}).get("identity") or {}
+    source = identity.get("sourceIp")
+    return str(source) if source else None
+
+
+def window(scope: str, client: str | None, now: float | None = None) -> Window | None:
+    """The counter this request counts against, or None when the scope is off or the client is
+    unknown (no source address: only a direct Lambda invocation, never API Gateway)."""
+    p = policy(scope)
+    if not p.enabled or not client:
+        return None
+    return ratelimit.window(p, client, clock() if now is None else now)
+
+
+def limited(win: Window, now: float | None = None) -> ApiError:
+    """The 429 in the contract's shape, and remember the client until the window ends."""
+    _blocked[win.key] = win.end
+    _blocked.move_to_end(win.key)
+    while len(_blocked) > _MEMO_SIZE:
+        _blocked.popitem(last=False)
+    seconds = win.retry_after(clock() if now is None else now)
+    return ApiError(429, "rate_limited",
+                    f"Too many requests from this client; try again in {seconds} seconds.",
+                    [{"limit": win.policy.limit, "window_seconds": win.policy.window, "retry_after": seconds}],
+                    headers={"Retry-After": str(seconds)})
+
+
+def refuse_if_known(win: Window | None, now: float | None = None) -> None:
+    """429 without an AWS call when this container already refused the client in this window."""
+    if win is not None and win.key in _blocked:
+        at = clock() if now is None else now
+        if _blocked[win.key] > at:
+            raise limited(win, at)
+        del _blocked[win.key]
+
+
+def check(scope: str, client: str | None) -> None:
+    """Count one request of `scope` (one conditional UpdateItem); 429 past the limit."""
+    now = clock()
+    win = window(scope, client, now)
+    if win is None:
+        return
+    refuse_if_known(win, now)
+    try:
+        rate_limits.hit(win)
+    except rate_limits.Exceeded:
+        raise limited(win, now) from None
+
+
+def forget() -> None:
+    """Tests: drop what this process remembers."""
+    _blocked.clear()
+    _policies.clear()
