@@ -11,10 +11,11 @@ Commands register themselves with `@command(name, help, arguments)`; `arguments`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -171,6 +172,35 @@ def _performance(args: argparse.Namespace) -> int:
     return cli_performance.run(args)
 
 
+class _Stderr:
+    """Whatever sys.stderr is when a line is written (tests swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def logs_to_stderr() -> Iterator[None]:
+    """A command's stdout is its output (JSON, CSV, a token): while it runs, the service's JSON log
+    lines go to stderr, so `... > kinerja.csv` or `| jq` read the output alone."""
+    import logging
+
+    from chalicelib.observability import logger
+
+    # Assigned, not setStream(): that flushes the old stream, which a test may already have closed.
+    moved = [(h, h.stream) for h in logger.handlers if type(h) is logging.StreamHandler]
+    for handler, _ in moved:
+        handler.stream = _Stderr()
+    try:
+        yield
+    finally:
+        for handler, stream in moved:
+            handler.stream = stream
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="Lapor KBB command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -179,8 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for flags, kwargs in arguments:
             p.add_argument(*flags, **kwargs)
     args = parser.parse_args(argv)
-    load_env()
-    return _COMMANDS[args.command][2](args)
+    with logs_to_stderr():
+        load_env()
+        return _COMMANDS[args.command][2](args)
 
 
 if __name__ == "__main__":
