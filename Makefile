@@ -23,6 +23,11 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
+# ruff (ruff.toml) and mypy (mypy.ini: --strict flags on chalicelib/domain, normal mode elsewhere).
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
 # AWS: `make package` builds build/sam.json + build/deployment.zip offline; `make deploy` uploads
 # and deploys them (aws CLI, credentials, DEPLOY_BUCKET). See README, Operations.
 STAGE ?= dev

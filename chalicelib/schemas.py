@@ -210,7 +210,8 @@ def parse(model: type[M], raw: bytes | str | None) -> M:
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise validation_error([{"field": "body", "message": "body is not valid JSON", "type": "json_invalid"}])
+        raise validation_error(
+            [{"field": "body", "message": "body is not valid JSON", "type": "json_invalid"}]) from None
     if not isinstance(data, dict):
         raise validation_error([{"field": "body", "message": "body must be a JSON object", "type": "model_type"}])
     try:

@@ -76,7 +76,7 @@ for _short, _long in [("Ref", "Ref"), ("Condition", "Condition")] + [
 
 
 def load_cfn(path: Path) -> Json:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)  # a SafeLoader with the CFN tags
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 (a SafeLoader with the CFN tags)
 
 
 def env_name(output_key: str) -> str:
@@ -273,7 +273,8 @@ class Overlay:
                 events[event_id] = patch
             statements += more
         for grant in self.grants_for(logical_id):
-            target = next((grant[k] for k in ("table", "queue", "topic", "bucket", "key", "secret") if k in grant), None)
+            kinds = ("table", "queue", "topic", "bucket", "key", "secret")
+            target = next((grant[k] for k in kinds if k in grant), None)
             if target is not None and target not in self.resources and not self.strict:
                 self.warnings.append(f"{logical_id}: {target} is not in the template (yet): grant skipped")
                 continue
@@ -412,7 +413,8 @@ class Overlay:
         if key is None:
             return []
         return [{"Effect": "Allow", "Action": actions, "Resource": [{"Fn::GetAtt": [key, "Arn"]}],
-                 "Condition": {"StringEquals": {"kms:ViaService": {"Fn::Sub": f"{service}.${{AWS::Region}}.amazonaws.com"}}}}]
+                 "Condition": {"StringEquals": {
+                     "kms:ViaService": {"Fn::Sub": f"{service}.${{AWS::Region}}.amazonaws.com"}}}}]
 
     def grant(self, fn: str, g: Json) -> list[Json]:
         if "table" in g:
@@ -464,7 +466,8 @@ class Overlay:
             return [{"Effect": "Allow", "Action": list(g["actions"]), "Resource": [{"Fn::GetAtt": [g["key"], "Arn"]}]}]
         if "secret" in g:
             self.require(g["secret"], "AWS::SecretsManager::Secret", fn)
-            return ([{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [{"Ref": g["secret"]}]}]
+            return ([{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                      "Resource": [{"Ref": g["secret"]}]}]
                     + self.kms(g["secret"], "secretsmanager", ["kms:Decrypt"]))
         if "parameters" in g:
             path = str(g["parameters"]).strip("/")
@@ -722,7 +725,7 @@ def compatible_tag(tag: str) -> bool:
         if platform == f"{legacy}_x86_64":
             return glibc <= MAX_GLIBC
     m = re.fullmatch(r"manylinux_(\d+)_(\d+)_x86_64", platform)
-    return bool(m) and (int(m.group(1)), int(m.group(2))) <= MAX_GLIBC
+    return m is not None and (int(m.group(1)), int(m.group(2))) <= MAX_GLIBC
 
 
 def missing_files(zip_path: Path, prefix: str = "") -> list[str]:
@@ -802,15 +805,16 @@ def main(argv: list[str] | None = None) -> int:
         (out / stale).unlink(missing_ok=True)
     template = chalice_package(src, args.stage, out, merge=overlay_path)
     zip_path = out / "deployment.zip"
-    for stale in out.glob("layer-*.zip"):
-        stale.unlink()
+    for stale_layer in out.glob("layer-*.zip"):
+        stale_layer.unlink()
     layers = {name: build_layer(name, packages, out) for name, packages in overlay.used_layers().items()}
     recompile(zip_path, {p for spec in (permissions.get("layers") or {}).values() for p in spec["packages"]})
     for w in overlay.warnings:
         print(f"warning: {w}", file=sys.stderr)
     for fn, size in estimate_env(template).items():
         if size > ENV_LIMIT_BYTES * 0.85:
-            print(f"warning: {fn}'s environment is about {size} bytes (Lambda allows {ENV_LIMIT_BYTES})", file=sys.stderr)
+            print(f"warning: {fn}'s environment is about {size} bytes (Lambda allows {ENV_LIMIT_BYTES})",
+                  file=sys.stderr)
     problems = check(template, zip_path, layers)
     for p in problems:
         print(f"error: {p}", file=sys.stderr)

@@ -1,13 +1,13 @@
 """boto3 clients, created on first use and cached per container (cold start pays only for what runs)."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from chalicelib.config import settings
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     import boto3
     from botocore.config import Config

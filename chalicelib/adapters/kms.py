@@ -4,6 +4,7 @@ from __future__ import annotations
 from chalicelib.adapters import aws
 from chalicelib.config import settings
 
+
 # Binds each ciphertext to its report: a ciphertext copied onto another report will not decrypt.
 def _context(tracking_id: str) -> dict[str, str]:
     return {"purpose": "nik", "tracking_id": tracking_id}

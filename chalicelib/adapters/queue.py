@@ -25,7 +25,7 @@ def backoff_seconds(receive_count: int, base: float, cap: float) -> int:
     if base <= 0:
         return 0
     ceiling = min(cap, base * (2 ** max(0, receive_count - 1)))
-    return int(random.uniform(ceiling / 2, ceiling))
+    return int(random.uniform(ceiling / 2, ceiling))  # noqa: S311 (jitter, not a secret)
 
 
 def delay_redelivery(queue_arn: str, receipt_handle: str, seconds: int) -> None:

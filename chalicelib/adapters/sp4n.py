@@ -147,7 +147,8 @@ def redact_text(text: str, reporter: Mapping[str, Any] | None = None, *, contact
         variants = {digits, national, "0" + national, "62" + national} if key == "phone" else {digits}
         for variant in sorted(variants, key=len, reverse=True):
             if len(variant) >= 6:
-                out = re.sub(rf"(?<!\d){_loose_digits(variant)}(?!\d)", REDACTED_PHONE if key == "phone" else REDACTED_ID, out)
+                out = re.sub(rf"(?<!\d){_loose_digits(variant)}(?!\d)",
+                             REDACTED_PHONE if key == "phone" else REDACTED_ID, out)
     email = str((reporter or {}).get("email") or "").strip()
     if email:
         out = re.sub(re.escape(email), REDACTED_EMAIL, out, flags=re.IGNORECASE)
@@ -579,7 +580,8 @@ class Sp4nClient:
 
     def get_institutions(self) -> list[Sp4nInstitution]:
         self._begin()
-        return self._parse(_INSTITUTIONS, self._call("get_institutions", "GET", "/masters/institutions/external")["data"],
+        return self._parse(_INSTITUTIONS,
+                           self._call("get_institutions", "GET", "/masters/institutions/external")["data"],
                            "get_institutions")
 
     def get_templates(self) -> list[Sp4nTemplate]:

@@ -12,7 +12,8 @@ from chalicelib.services import intake, views, workflow
 bp = Blueprint(__name__)
 
 _IDEMPOTENCY_HEADER = [{
-    "name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "minLength": 8, "maxLength": 128},
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 8, "maxLength": 128},
     "description": "A retry with the same key and body returns the first answer and creates nothing",
 }]
 

@@ -144,7 +144,7 @@ def _contract_shape(response: Response) -> Response:
     message = body.get("Message", "Request failed.") if isinstance(body, dict) else "Request failed."
     if response.status_code >= 500:
         message = "An internal error occurred. It has been logged."
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+    headers: dict[str, Any] = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
     return json_response({"error": {"code": code, "message": message, "details": []}}, response.status_code, headers)
 
 
@@ -161,7 +161,7 @@ def cors_headers(request: Request | None) -> dict[str, str]:
 
 
 def preflight(request: Request) -> Response:
-    headers = cors_headers(request)
+    headers: dict[str, Any] = cors_headers(request)
     if headers:
         headers.update({
             "Access-Control-Allow-Methods": "GET,POST,PUT,DELETE,OPTIONS",

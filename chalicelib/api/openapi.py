@@ -48,7 +48,8 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if op.auth == "staff":
         out["security"] = [{"staffJwt": []}]
     if op.request is not None:
-        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.request, components)}}}
+        out["requestBody"] = {"required": True,
+                              "content": {"application/json": {"schema": _ref(op.request, components)}}}
     for status, model in op.responses.items():
         content = {op.produces: {"schema": _ref(model, components) if model else {}}}
         out["responses"][str(status)] = {"description": "OK" if status < 300 else str(status), "content": content}

@@ -103,7 +103,8 @@ class PublicStats(BaseModel):
     opd_response: list[PublicOpd]
 
 
-_PERIOD = {"name": "period", "in": "query", "required": False, "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
+_PERIOD = {"name": "period", "in": "query", "required": False,
+           "schema": {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
            "description": "YYYY-MM (WIB); defaults to the current month"}
 _FORMAT = {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "csv"]},
            "description": "csv: text/csv; charset=utf-8 (with BOM), a header and one row per OPD"}

@@ -53,7 +53,8 @@ def opds() -> Any:
 @route(bp, "/categories", "GET", summary="Report categories and their default OPD", tags=["reference"],
        responses={200: CategoryList})
 def categories() -> Any:
-    items = [{"code": c, "name": x["name"], "opd_code": x.get("opd_code")} for c, x in sorted(reference.categories().items())]
+    items = [{"code": c, "name": x["name"], "opd_code": x.get("opd_code")}
+             for c, x in sorted(reference.categories().items())]
     return json_response({"items": items})
 
 

@@ -72,7 +72,8 @@ def acquire(key: str, lease_seconds: float) -> Claim | None:
                                response={**data, "lease_until": now + lease_seconds},
                                expires_at=int(now + KEEP_SECONDS))
     condition = (IdempotencyRecord.key.does_not_exist() if current is None
-                 else (IdempotencyRecord.fingerprint == current.fingerprint) & (IdempotencyRecord.state == current.state))
+                 else (IdempotencyRecord.fingerprint == current.fingerprint)
+                 & (IdempotencyRecord.state == current.state))
     try:
         record.save(condition=condition)
     except PutError as exc:

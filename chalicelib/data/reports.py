@@ -25,7 +25,7 @@ class Conflict(Exception):
 
     def failed(self, name: str) -> bool:
         """Did the named item's condition fail? ("report", "event", "idempotency", "rate_limit")"""
-        return any(n == name and r == "ConditionalCheckFailed" for n, r in zip(self.names, self.reasons))
+        return any(n == name and r == "ConditionalCheckFailed" for n, r in zip(self.names, self.reasons, strict=False))
 
 
 def _connection() -> Connection:

@@ -1,13 +1,13 @@
 """Time in the service's zone. Indonesia's WIB has no daylight saving, so a fixed offset is exact."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 WIB = timezone(timedelta(hours=7), "WIB")
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_wib(at: datetime) -> datetime:
@@ -23,7 +23,7 @@ def iso(at: datetime) -> str:
 
 def iso_utc(at: datetime) -> str:
     """Stored instants: UTC with microseconds, so they sort as strings."""
-    return at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse(value: str) -> datetime:

@@ -207,7 +207,8 @@ class Pump:
         after = self._load_checkpoints().get(shard_id)
         kwargs: dict[str, Any] = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
                                   if after else {"ShardIteratorType": "TRIM_HORIZON"})
-        it = str(self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id, **kwargs)["ShardIterator"])
+        it = str(self.streams.get_shard_iterator(StreamArn=self.stream_arn, ShardId=shard_id,
+                                                 **kwargs)["ShardIterator"])
         self._iterators[shard_id] = it
         return it
 

@@ -516,7 +516,7 @@ class Handler(BaseHTTPRequestHandler):
             return "missing"
         return "ok" if bearer == f"Bearer {self.state.api_key}" and token == self.state.token else "invalid"
 
-    def _apply_fault(self, fault: Fault) -> int | None | bool:
+    def _apply_fault(self, fault: Fault) -> int | bool | None:
         """Act out a fault. False: go on and process the request; otherwise the request ends
         here unprocessed, and the value is the status answered (None: no answer at all)."""
         wake = self.state.wake
@@ -670,7 +670,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_raw(self, status: int, data: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", ctype + ("; charset=utf-8" if ctype.startswith(("text/", "application/json")) else ""))
+        charset = "; charset=utf-8" if ctype.startswith(("text/", "application/json")) else ""
+        self.send_header("Content-Type", ctype + charset)
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)

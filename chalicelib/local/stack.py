@@ -188,11 +188,12 @@ class LocalStack:
         config = ROOT / "web" / "config.local.js"
         config.write_text(
             "// Written by `make run`: the local stack's API. Not committed.\n"
-            f"window.LAPOR_CONFIG = Object.assign(window.LAPOR_CONFIG || {{}}, {{apiBaseUrl: '{self.api_url}', authMode: 'local'}});\n"
+            "window.LAPOR_CONFIG = Object.assign(window.LAPOR_CONFIG || {}, "
+            f"{{apiBaseUrl: '{self.api_url}', authMode: 'local'}});\n"
         )
 
     def stop(self) -> None:
-        for name, proc in reversed(list(self.procs.items())):
+        for proc in reversed(list(self.procs.values())):
             if proc.poll() is None:
                 try:
                     os.killpg(proc.pid, signal.SIGTERM)

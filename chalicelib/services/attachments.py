@@ -70,7 +70,8 @@ def check_declared(body: Any) -> None:
     content_type, size = body.get("content_type"), body.get("size")
     if isinstance(content_type, str) and content_type not in ALLOWED_TYPES:
         raise ApiError(415, "unsupported_media_type", "Only JPEG, PNG or PDF files are accepted.",
-                       [{"field": "content_type", "type": "unsupported", "message": "one of " + ", ".join(ALLOWED_TYPES)}])
+                       [{"field": "content_type", "type": "unsupported",
+                         "message": "one of " + ", ".join(ALLOWED_TYPES)}])
     if isinstance(size, int) and not isinstance(size, bool) and size > uploads.MAX_BYTES:
         raise ApiError(413, "too_large", "A file may be at most 10 MB.",
                        [{"field": "size", "type": "too_large", "message": f"at most {uploads.MAX_BYTES} bytes"}])

@@ -20,7 +20,8 @@ def problems(ids: list[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for i, value in enumerate(ids):
         if not ATTACHMENT_ID.match(value):
-            out.append({"field": f"attachments.{i}", "type": "format", "message": "not an attachment id from POST /attachments"})
+            out.append({"field": f"attachments.{i}", "type": "format",
+                        "message": "not an attachment id from POST /attachments"})
     if len(set(ids)) != len(ids):
         out.append({"field": "attachments", "type": "duplicate", "message": "an attachment is listed twice"})
     states = _states([v for v in set(ids) if ATTACHMENT_ID.match(v)])

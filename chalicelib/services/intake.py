@@ -72,7 +72,8 @@ def _check_reference(report: ReportIn) -> tuple[str, dict[str, Any] | None]:
     if report.category is not None:
         category = reference.categories().get(report.category)
         if category is None:
-            problems.append({"field": "category", "type": "unknown", "message": "unknown category (see GET /categories)"})
+            problems.append({"field": "category", "type": "unknown",
+                             "message": "unknown category (see GET /categories)"})
     if report.opd_code is not None and report.opd_code not in reference.opds():
         problems.append({"field": "opd_code", "type": "unknown", "message": "unknown OPD (see GET /opds)"})
     problems.extend(attachments_check.problems(report.attachments))

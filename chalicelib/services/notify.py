@@ -174,7 +174,7 @@ def values(notice: Notice, event: DomainEvent, report: Report | None) -> dict[st
         "judul": title,
         "kategori": category.get("name", "-"),
         "kecamatan": kecamatan.get("name", "-"),
-        "opd_nama": opd.get("name", labels["no_opd"] if not code else code),
+        "opd_nama": opd.get("name", code or labels["no_opd"]),
         "opd_kode": code or "-",
         "status": labels["status"].get(status, status or "-"),
         "tahap": labels["stage"].get(str(data.get("stage") or ""), str(data.get("stage") or "-")),
@@ -201,7 +201,8 @@ def values(notice: Notice, event: DomainEvent, report: Report | None) -> dict[st
         out.update({
             "minggu": data.get("week", "-"),
             "jumlah": data.get("overdue_total", 0),
-            "rincian": "\n".join(f"- {names.get(c, {}).get('name', c)} ({c}): {n}" for c, n in ranked) or "- (tidak ada)",
+            "rincian": "\n".join(f"- {names.get(c, {}).get('name', c)} ({c}): {n}" for c, n in ranked)
+            or "- (tidak ada)",
             "rincian_singkat": ", ".join(f"{c} {n}" for c, n in ranked[:5]) or "-",
         })
     return out

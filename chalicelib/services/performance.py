@@ -219,7 +219,8 @@ def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
             for code, fig in sb.rows.items()
         ],
     }
-    logger.info("public stats", extra={"period": period, "items_read": pages.page_iter.total_scanned_count + facts_read})
+    logger.info("public stats",
+                extra={"period": period, "items_read": pages.page_iter.total_scanned_count + facts_read})
     if now is None:
         _stats_cache[period] = (time.monotonic(), body)
     return body

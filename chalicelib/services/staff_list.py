@@ -89,7 +89,8 @@ def parse_filters(query: dict[str, str]) -> Filters:
         problems.append({"field": name, "type": "extra_forbidden", "message": "unknown query parameter"})
     status = (query.get("status") or "").strip() or None
     if status is not None and status not in {s.value for s in wf.Status}:
-        problems.append({"field": "status", "type": "enum", "message": "one of " + ", ".join(s.value for s in wf.Status)})
+        problems.append({"field": "status", "type": "enum",
+                         "message": "one of " + ", ".join(s.value for s in wf.Status)})
     opd_code = (query.get("opd_code") or "").strip().upper() or None
     if opd_code is not None and opd_code not in reference.opds():
         problems.append({"field": "opd_code", "type": "unknown", "message": "unknown OPD (see GET /opds)"})
@@ -97,7 +98,8 @@ def parse_filters(query: dict[str, str]) -> Filters:
     if (query.get("kecamatan") or "").strip():
         kecamatan = reference.find_kecamatan(query["kecamatan"])
         if kecamatan is None:
-            problems.append({"field": "kecamatan", "type": "unknown", "message": "unknown kecamatan (see GET /kecamatan)"})
+            problems.append({"field": "kecamatan", "type": "unknown",
+                             "message": "unknown kecamatan (see GET /kecamatan)"})
     limit = DEFAULT_LIMIT
     raw_limit = (query.get("limit") or "").strip()
     if raw_limit:

@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "build" / "test-package"  # not build/: a `make package` running meanwhile is left alone
 sys.path.insert(0, str(ROOT / "infra"))
-import package as packaging
+import package as packaging  # noqa: E402 (found through the sys.path entry above)
 
 pytestmark = pytest.mark.xdist_group("package")
 Json = dict[str, Any]
