@@ -157,3 +157,16 @@ def _png_claiming(width: int, height: int) -> bytes:
 def test_decompression_bomb_is_refused_before_decoding() -> None:
     assert refused(_png_claiming(30_000, 30_000), PNG) == "too_many_pixels"
     assert refused(_png_claiming(8_000, 7_000), PNG) == "too_many_pixels"  # 56 MP > 50 MP
+
+
+def test_api_side_never_loads_pillow() -> None:
+    """Pillow ships in a layer that only scan_upload gets (infra/permissions.yaml `layers`): the API
+    function imports the attachments service and check, so those must not import PIL."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; import chalicelib.api.attachments, chalicelib.services.attachments_check; "
+            "sys.exit(any(m == 'PIL' or m.startswith('PIL.') for m in sys.modules))")
+    root = Path(__file__).resolve().parents[2]
+    assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
