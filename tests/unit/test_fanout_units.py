@@ -121,6 +121,12 @@ def test_rules_sla_events_follow_data_audience() -> None:
     assert audiences(event("sla_escalation", data={**data, "audience": ["opd_head", "admin"]})) == [
         ("opd", "opd_eskalasi"), ("opd_head", "opd_eskalasi"), ("admin", "admin_eskalasi")]
     assert audiences(event("sla_digest", data={"audience": ["pimpinan"]})) == [("pimpinan", "pimpinan_ringkasan")]
+    # an event that names its own template (the monthly performance digest) goes as given
+    monthly = event("performance_digest", actor="sistem",
+                    data={"audience": ["pimpinan"], "template": "pimpinan_kinerja_bulanan", "values": {}})
+    assert audiences(monthly) == [("pimpinan", "pimpinan_kinerja_bulanan")]
+    with pytest.raises(MalformedEvent):
+        audiences(event("x", data={"audience": ["pimpinan"], "template": "no_such_template"}))
     closed = event("auto_close", actor="sistem", from_status="ditindaklanjuti", to_status="selesai", public=True,
                    data={"audience": ["pelapor", "opd"]})
     assert audiences(closed) == [("opd", "opd_pemberitahuan"), ("pelapor", "pelapor_status")]
