@@ -13,7 +13,11 @@ Every move:
 
 Decisions (where CONTRACT.md is silent):
 - `If-Match: <version>` is checked against the stored version; without it the version read here
-  is the condition, so a concurrent change still makes this one fail (no silent overwrite).
+  is the condition, so a concurrent change still makes this one fail (no silent overwrite). One
+  exception keeps officers and reporters from failing on the system's own bookkeeping: when all
+  that came in between left the status alone and was internal and by `sistem` (an SP4N-LAPOR!
+  sync record, an SLA reminder) - or, for the reporter, left the status alone - the move is
+  checked again on the fresh report and retried. Two officers' moves never both win.
 - An OPD may only see and act on a report forwarded to it; anything else is the same 404 as a
   report that does not exist (checked before the role's right to the action, so a 403 never tells
   an OPD that a report it cannot see exists).
@@ -43,6 +47,8 @@ from chalicelib.services import attachments_check, sla_state, views
 CLASSIFICATIONS = ("berkadar_pengawasan", "tidak_berkadar_pengawasan")
 # Every field an action may carry, and its limits (the domain table says which action takes which).
 _TEXT_LIMITS = {"message": 4000, "note": 2000, "reason": 500, "comment": 2000}
+# Attempts of one move when only bookkeeping raced it (see `act`).
+_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -214,13 +220,36 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
     return event
 
 
+class _Stale(Exception):
+    """The conditional write lost to a concurrent change."""
+
+
 def _save(report: Report, expected_version: int, events: list[ReportEvent]) -> None:
     report.version = expected_version + 1
     report.event_seq = max(int(e.seq) for e in events)
     try:
         reports.save_change(report, expected_version, events)
     except reports.Conflict:
-        raise version_conflict("The report changed since it was read; reload it and try again.") from None
+        raise _Stale() from None
+
+
+def _conflict() -> ApiError:
+    return version_conflict("The report changed since it was read; reload it and try again.")
+
+
+def _only_bookkeeping(tracking_id: str, after_seq: int, *, humans_too: bool) -> bool:
+    """Whether everything written after event `after_seq` left the report's status alone and,
+    unless `humans_too`, was the system's own internal bookkeeping (SP4N-LAPOR! sync records,
+    SLA reminders). Such a change does not touch what an actor decided on, so their move is
+    re-checked and retried instead of refused."""
+    for e in reports.events(tracking_id):
+        if int(e.seq) <= after_seq:
+            continue
+        if e.from_status != e.to_status:
+            return False
+        if not humans_too and (e.actor != "sistem" or e.public):
+            return False
+    return True
 
 
 def _refusal(exc: wf.WorkflowError) -> ApiError:
@@ -252,44 +281,65 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
 
     Order of refusals: not visible 404; unknown action 400; role not permitted 403; bad fields
     400; stale If-Match 409 version_conflict; not allowed in this status 409 invalid_transition.
+
+    Concurrency: the write is conditional on the version read (or on If-Match). When it loses,
+    the action is refused with 409 version_conflict, except when it was sent without If-Match
+    and only the system's internal bookkeeping came in between: then it is checked again
+    against the new state and retried (a few times at most).
     """
-    report = load_for_staff(tracking_id, principal)
     who = Actor.staff(principal)
     if action not in wf.STAFF_ACTIONS:
         raise _refusal(wf.UnknownAction(action, action=action, role=who.role))
-    spec = wf.ACTIONS[action]
-    if wf.Role(who.role) not in spec.roles:
+    if wf.Role(who.role) not in wf.ACTIONS[action].roles:
+        load_for_staff(tracking_id, principal)  # a report the caller cannot see is a 404 first
         raise _refusal(wf.NotPermitted(action, action=action, role=who.role))
-    clean = _check_fields(action, fields, report)
-    expected = int(report.version)
-    if if_match is not None and if_match != expected:
-        raise version_conflict(f"The report is at version {expected}, not {if_match}; reload it and try again.")
-    now = now or clock.now()
-    try:
-        event = apply_move(report, action, who, clean, now, int(report.event_seq) + 1)
-    except wf.WorkflowError as exc:
-        raise _refusal(exc) from None
-    _save(report, expected, [event])
-    return report
+    for _ in range(_RETRIES):
+        report = load_for_staff(tracking_id, principal)
+        clean = _check_fields(action, fields, report)
+        expected, seen = int(report.version), int(report.event_seq)
+        if if_match is not None and if_match != expected:
+            raise version_conflict(f"The report is at version {expected}, not {if_match}; reload it and try again.")
+        moment = now or clock.now()
+        try:
+            event = apply_move(report, action, who, clean, moment, seen + 1)
+        except wf.WorkflowError as exc:
+            raise _refusal(exc) from None
+        try:
+            _save(report, expected, [event])
+            return report
+        except _Stale:
+            if if_match is not None or not _only_bookkeeping(report.tracking_id, seen, humans_too=False):
+                raise _conflict() from None
+    raise _conflict()
 
 
 # -- the reporter ---------------------------------------------------------------------------------
 
 def reporter_act(tracking_id: str, token: str | None, action: str, fields: Mapping[str, Any],
                  now: datetime | None = None) -> Report:
-    """`reply` or `feedback` by the holder of the report's access token."""
+    """`reply` or `feedback` by the holder of the report's access token.
+
+    The reporter acts on the status they saw: a concurrent change that left the status alone
+    (an internal note, a sync record) does not refuse their move; it is checked again and
+    retried. A concurrent status change is a 409.
+    """
     if action not in wf.REPORTER_ACTIONS:
         raise ValueError(f"not a reporter action: {action}")
-    report = views.load_for_reporter(tracking_id, token)
-    clean = _check_fields(action, fields, report)
-    expected = int(report.version)
-    now = now or clock.now()
-    try:
-        event = apply_move(report, action, REPORTER, clean, now, int(report.event_seq) + 1)
-    except wf.WorkflowError as exc:
-        raise _refusal(exc) from None
-    _save(report, expected, [event])
-    return report
+    for _ in range(_RETRIES):
+        report = views.load_for_reporter(tracking_id, token)
+        clean = _check_fields(action, fields, report)
+        expected, seen = int(report.version), int(report.event_seq)
+        try:
+            event = apply_move(report, action, REPORTER, clean, now or clock.now(), seen + 1)
+        except wf.WorkflowError as exc:
+            raise _refusal(exc) from None
+        try:
+            _save(report, expected, [event])
+            return report
+        except _Stale:
+            if not _only_bookkeeping(report.tracking_id, seen, humans_too=True):
+                raise _conflict() from None
+    raise _conflict()
 
 
 # -- the system -----------------------------------------------------------------------------------
@@ -324,5 +374,8 @@ def apply_system(tracking_id: str, action: str, now: datetime | None = None,
         event = apply_system_move(report, action, now, int(report.event_seq) + 1, data)
     except wf.InvalidTransition:
         return None
-    _save(report, expected, [event])
+    try:
+        _save(report, expected, [event])
+    except _Stale:
+        raise _conflict() from None
     return report

@@ -344,3 +344,85 @@ def test_system_moves(client: Any, valid_report: dict[str, Any]) -> None:
     assert workflow.apply_system("KBB-0000-0000", "archive") is None
     with pytest.raises(ValueError):
         workflow.apply_system(waiting["tracking_id"], "close")
+
+
+def _interleave(monkeypatch: pytest.MonkeyPatch, write: Any) -> None:
+    """Run `write()` (another writer) just before the first conditional write of the move."""
+    from chalicelib.data import reports
+
+    real = reports.save_change
+    pending = [write]
+
+    def save(report: Any, expected: int, events: Any) -> None:
+        if pending:
+            pending.pop()()
+        real(report, expected, events)
+
+    monkeypatch.setattr(reports, "save_change", save)
+
+
+def _bookkeeping(tid: str) -> None:
+    """What the SP4N-LAPOR! sync does: an internal `sistem` event with a version bump."""
+    from chalicelib.data import reports
+
+    report = Report.get(tid)
+    expected = int(report.version)
+    report.version, report.event_seq = expected + 1, int(report.event_seq) + 1
+    event = ReportEvent(tid, int(report.event_seq), at="2026-01-05T01:00:00.000000+00:00", actor="sistem",
+                        role="sistem", action="sp4n_synced", from_status=report.status, to_status=report.status,
+                        public=False, data={"complaint_id": "1234567"})
+    reports.save_change(report, expected, [event])
+
+
+def test_system_bookkeeping_in_between_does_not_refuse_a_move(client: Any, valid_report: dict[str, Any],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    api = Api(client)
+    created = api.submit(valid_report)
+    tid = created["tracking_id"]
+    view = api.walk(created, "diproses")
+    _interleave(monkeypatch, lambda: _bookkeeping(tid))
+    done = api.ok(tid, "opd", "DPUPR", action="respond", message="Sudah.")
+    assert done["status"] == "ditindaklanjuti" and done["version"] == view["version"] + 2
+    assert [e["action"] for e in done["audit_trail"]][-2:] == ["sp4n_synced", "respond"]
+    # with If-Match the client's version is the condition: bookkeeping makes it stale
+    _interleave(monkeypatch, lambda: _bookkeeping(tid))
+    r = api.act(tid, "admin", if_match=done["version"], action="note", message="cek")
+    assert r.status_code == 409 and r.json_body["error"]["code"] == "version_conflict"
+
+
+def test_a_human_change_in_between_refuses_a_staff_move(client: Any, valid_report: dict[str, Any],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.auth import Principal
+    from chalicelib.services import workflow
+
+    api = Api(client)
+    created = api.submit(valid_report)
+    tid = created["tracking_id"]
+    api.walk(created, "diproses")
+    admin = Principal(sub="other-admin", role="admin")
+    _interleave(monkeypatch, lambda: workflow.act(tid, "note", admin, {"message": "saya cek dulu"}))
+    r = api.act(tid, "opd", "DPUPR", action="respond", message="Sudah.")
+    assert r.status_code == 409 and r.json_body["error"]["code"] == "version_conflict"
+    assert Report.get(tid).status == "diproses"
+
+
+def test_reporter_move_survives_a_note_but_not_a_status_change(client: Any, valid_report: dict[str, Any],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.auth import Principal
+    from chalicelib.services import workflow
+
+    api = Api(client)
+    admin = Principal(sub="a", role="admin")
+    created = api.submit(valid_report)
+    tid = created["tracking_id"]
+    api.walk(created, "ditindaklanjuti")
+    _interleave(monkeypatch, lambda: workflow.act(tid, "note", admin, {"message": "pantau"}))
+    r = api.reply(created, "Belum beres.")
+    assert r.status_code == 200 and r.json_body["status"] == "diproses"
+
+    other = api.submit(valid_report)
+    api.walk(other, "ditindaklanjuti")
+    _interleave(monkeypatch, lambda: workflow.act(other["tracking_id"], "close", admin, {"message": "Selesai."}))
+    r = api.feedback(other, resolved=False)
+    assert r.status_code == 409
+    assert Report.get(other["tracking_id"]).status == "selesai"
