@@ -68,7 +68,7 @@ def _outbox(args: argparse.Namespace) -> int:
 
 @command("dlq", "list or redrive a dead-letter queue", [
     (["operation"], {"choices": ["list", "redrive"]}),
-    (["--queue"], {"default": "sync", "choices": ["notify", "sync", "uploads"],
+    (["--queue"], {"default": "sync", "choices": ["notify", "sync", "uploads", "performance"],
                    "help": "which consumer's DLQ (default: sync)"}),
     (["--limit"], {"type": int, "default": 1000}),
     (["--json"], {"action": "store_true"}),

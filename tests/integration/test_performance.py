@@ -571,6 +571,10 @@ def test_cli_performance_json_csv_drilldown_and_chart(aws: dict[str, str], clock
     assert [i["tracking_id"] for i in late["items"]] == [created["S4"]["tracking_id"]]
     assert cli.main([*base, "--opd", "DINSOS"]) == 2
     assert cli.main(["performance", "--period", "2026-3"]) == 2
+    capsys.readouterr()
+    # Its dead-letter queue is one the operators' `dlq` command knows.
+    assert cli.main(["dlq", "list", "--queue", "performance"]) == 0
+    assert "empty" in capsys.readouterr().out
 
 
 def test_matplotlib_stays_out_of_the_lambda_code_paths() -> None:
