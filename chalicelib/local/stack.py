@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-STATE_DIR = ROOT / ".local"
+STATE_DIR = Path(os.environ.get("LAPOR_STATE_DIR") or ROOT / ".local")  # tests run a stack of their own
 ENV_FILE = STATE_DIR / "stack.env.json"
 REGION = "ap-southeast-3"
 
@@ -154,9 +154,9 @@ class LocalStack:
             self._spawn("pump", [py, "-m", "chalicelib.local.pump", "--interval", str(self.pump_interval),
                                  "--sla-interval", str(self.sla_interval)])
         if self.with_web and (ROOT / "web" / "index.html").exists():
-            self._write_web_config()
-            web = self._spawn("web", [py, "-m", "http.server", "--bind", "127.0.0.1", "--directory",
-                                      str(ROOT / "web"), str(self.ports.web)])
+            # Serves web/ and answers config.local.js with this stack's API URL (no file written).
+            web = self._spawn("web", [py, "-m", "chalicelib.local.web_server", "--bind", "127.0.0.1",
+                                      "--port", str(self.ports.web), "--api", self.api_url])
             wait_http(self.web_url, proc=web)
         return self
 
@@ -183,14 +183,6 @@ class LocalStack:
         for hook in hooks.PREPARE:
             extra.update(hook(self))
         return extra
-
-    def _write_web_config(self) -> None:
-        config = ROOT / "web" / "config.local.js"
-        config.write_text(
-            "// Written by `make run`: the local stack's API. Not committed.\n"
-            "window.LAPOR_CONFIG = Object.assign(window.LAPOR_CONFIG || {}, "
-            f"{{apiBaseUrl: '{self.api_url}', authMode: 'local'}});\n"
-        )
 
     def stop(self) -> None:
         for proc in reversed(list(self.procs.values())):

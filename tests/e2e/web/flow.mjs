@@ -171,16 +171,29 @@ export async function opdAnswers(env, page, title, answer) {
   await evidence(env, page, 'opd-sudah-menanggapi');
 }
 
-export async function scoreboard(env, page, opdCode) {
-  await page.goto(`${env.web}#/staf/kinerja`);
-  await heading(page, 'Kinerja OPD');
-  await page.locator('table').waitFor();
-  await page.locator('svg.chart').waitFor();
+export async function scoreboard(env, page, opdCode, { timeout = 90000 } = {}) {
+  // The scoreboard is fed asynchronously (events stream -> queue -> consumer, through the local
+  // pump): reload the page until the OPD's row counts the report, or time out.
   const row = page.locator(`table tbody tr[data-opd="${opdCode}"]`);
-  await row.waitFor();
-  const cells = await row.locator('th, td').allTextContents();
-  const headers = await page.$$eval('table thead th', (ths) => ths.map((t) => t.textContent.trim()));
-  const col = (label) => Number(cells[headers.indexOf(label)].replace(/\./g, '').replace(',', '.'));
+  const end = Date.now() + timeout;
+  let cells = [];
+  let headers = [];
+  const col = (label) => Number((cells[headers.indexOf(label)] || '0').replace(/\./g, '').replace(',', '.'));
+  for (let attempt = 0; ; attempt += 1) {
+    if (attempt === 0) await page.goto(`${env.web}#/staf/kinerja`);
+    else await page.reload();
+    await heading(page, 'Kinerja OPD');
+    await page.locator('table').waitFor({ timeout: 10000 }).catch(() => {}); // none yet on an empty month
+    if ((await row.count()) > 0) {
+      cells = await row.locator('th, td').allTextContents();
+      headers = await page.$$eval('table thead th', (ths) => ths.map((t) => t.textContent.trim()));
+      if (col('Diterima') >= 1 && col('Ditanggapi') >= 1) break;
+    }
+    if (Date.now() > end) break;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  await page.locator('svg.chart').waitFor();
+  await row.waitFor({ timeout: 1000 });
   assert.ok(col('Diterima') >= 1, `received >= 1 for ${opdCode}: ${cells}`);
   assert.ok(col('Ditanggapi') >= 1, `responded >= 1 for ${opdCode}: ${cells}`);
   await evidence(env, page, 'kinerja');

@@ -17,17 +17,46 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
     exit 1
   fi
 fi
-command -v node >/dev/null || { echo "Node.js missing: apt-get install -y nodejs npm" >&2; exit 1; }
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "Node.js missing: sudo apt-get install -y nodejs npm" >&2
+    exit 1
+  fi
+fi
 if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# The stack suite starts a stack of its own on free ports with its own state dir, so it never
+# collides with a developer's `make run` (8000/8080, .local/). API_BASE or LAPOR_API_PORT set:
+# use that stack instead (started if it does not answer).
+own_stack() {
+  if [ -z "${API_BASE:-}" ] && [ -z "${LAPOR_API_PORT:-}" ]; then
+    read -r LAPOR_MOTO_PORT LAPOR_API_PORT LAPOR_SP4N_PORT LAPOR_WEB_PORT < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(4)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+    export LAPOR_MOTO_PORT LAPOR_API_PORT LAPOR_SP4N_PORT LAPOR_WEB_PORT
+    LAPOR_STATE_DIR="${LAPOR_STATE_DIR:-$(cd ../../.. && pwd)/test-artifacts/web/stack-state}"
+    rm -rf "$LAPOR_STATE_DIR"
+    mkdir -p "$LAPOR_STATE_DIR"
+    export LAPOR_STATE_DIR
+    echo "stack suite: API :$LAPOR_API_PORT, web :$LAPOR_WEB_PORT, state $LAPOR_STATE_DIR" >&2
+  fi
+}
+
 status=0
 case "$what" in
   mock) node --test mock.test.mjs || status=$? ;;
-  stack) START_STACK=1 REQUIRE_STACK=1 node --test stack.test.mjs || status=$? ;;
+  stack) own_stack; START_STACK=1 REQUIRE_STACK=1 node --test stack.test.mjs || status=$? ;;
   all)
     node --test mock.test.mjs || status=$?
+    own_stack
     START_STACK=1 REQUIRE_STACK=1 node --test stack.test.mjs || status=$?
     ;;
   *) echo "usage: $0 [mock|stack|all]" >&2; exit 2 ;;
