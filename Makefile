@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit lint fuzz bench package deploy clean
+.PHONY: run test unit lint web-test fuzz bench package deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+
+# Browser tests of web/ (issue 9): Debian's Chromium + Playwright; installs what is missing
+# (apt-get chromium as root, npm ci). The stack suite runs a stack of its own on free ports.
+web-test: $(STAMP)
+	bash tests/e2e/web/run.sh all
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
