@@ -1,4 +1,6 @@
-"""Storage of the weekly SLA digest: one event per ISO week, written exactly once.
+"""Storage of digests for pimpinan: one event per period, written exactly once. The weekly SLA
+digest uses the ISO week as its period (`2026-W13`); the monthly performance digest
+(chalicelib/data/performance.py) uses `monthly#YYYY-MM` and its own action.
 
 The digest is not about one report, so its event lives under its own key in the events table
 (`tracking_id` = `digest#<iso-week>`, seq 1) and reaches the fan-out through the same stream as
@@ -27,10 +29,10 @@ def key(week: str) -> str:
     return f"digest#{week}"
 
 
-def record(week: str, now: datetime, data: dict[str, Any]) -> bool:
-    """Store the digest of `week`; False when it was already stored (nothing written then)."""
+def record(week: str, now: datetime, data: dict[str, Any], *, action: str = ACTION) -> bool:
+    """Store the digest of `week` (the period); False when it was already stored (nothing written)."""
     digest_key = key(week)
-    event = ReportEvent(digest_key, 1, at=clock.iso_utc(now), actor="sistem", role="sistem", action=ACTION,
+    event = ReportEvent(digest_key, 1, at=clock.iso_utc(now), actor="sistem", role="sistem", action=action,
                         from_status=None, to_status=None, public=False, message=None, data=data)
     marker = IdempotencyRecord(digest_key, state="done", response={"week": week, "at": clock.iso_utc(now)},
                                expires_at=int(time.time()) + DIGEST_TTL_SECONDS)

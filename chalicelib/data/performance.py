@@ -14,23 +14,18 @@ times, end in the fold of the longest log seen.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PutError
 
-from chalicelib.data import reports
-from chalicelib.data.models import IdempotencyRecord, PerformanceFact, ReportEvent
-from chalicelib.domain import clock
+from chalicelib.data import digests
+from chalicelib.data.models import PerformanceFact, ReportEvent
 from chalicelib.domain.performance import Fact
 
 DIGEST_ACTION = "performance_digest"
-# A year: no late retry of the schedule could ever record a month twice.
-DIGEST_TTL_SECONDS = 366 * 24 * 3600
 
 
 @dataclass
@@ -80,36 +75,18 @@ def opd_month(period: str, opd_code: str) -> Read:
 
 
 # -- the monthly digest ---------------------------------------------------------------------
+# Stored like the weekly SLA digest (chalicelib/data/digests.py): event `digest#monthly#YYYY-MM`,
+# seq 1, and its idempotency record of the same key, in one transaction. The `digest#` tracking id
+# tells consumers it belongs to no report.
 
-def digest_key(period: str) -> str:
-    return f"digest#monthly#{period}"
+def _period_key(period: str) -> str:
+    return f"monthly#{period}"
 
 
 def record_digest(period: str, now: datetime, data: dict[str, Any]) -> bool:
-    """Append the month's digest event (tracking_id `digest#monthly#YYYY-MM`, seq 1) with its
-    idempotency record in one transaction; False when it was already recorded (nothing written).
-
-    The event reaches the notifier through the events stream like any other; its `digest#`
-    tracking id tells consumers it belongs to no report.
-    """
-    key = digest_key(period)
-    event = ReportEvent(key, 1, at=clock.iso_utc(now), actor="sistem", role="sistem", action=DIGEST_ACTION,
-                        from_status=None, to_status=None, public=False, message=None, data=data)
-    marker = IdempotencyRecord(key, state="done", response={"period": period, "at": clock.iso_utc(now)},
-                               expires_at=int(time.time()) + DIGEST_TTL_SECONDS)
-    try:
-        with TransactWrite(connection=reports._connection()) as tx:
-            tx.save(marker, condition=IdempotencyRecord.key.does_not_exist())
-            tx.save(event, condition=ReportEvent.seq.does_not_exist())
-    except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
-            return False
-        raise
-    return True
+    """Append the month's digest event exactly once; False when it was already recorded."""
+    return digests.record(_period_key(period), now, data, action=DIGEST_ACTION)
 
 
 def digest(period: str) -> ReportEvent | None:
-    try:
-        return ReportEvent.get(digest_key(period), 1, consistent_read=True)
-    except ReportEvent.DoesNotExist:
-        return None
+    return digests.get(_period_key(period))
