@@ -63,7 +63,13 @@ def handle_event(event: Any, delivery: Any = None) -> dict[str, Any]:
     """One domain event (chalicelib.domain.events.DomainEvent) from the PerformanceQueue."""
     if event.tracking_id.startswith("digest#") or event.action not in FACT_ACTIONS:
         return {"skipped": True}
+    # A move often comes with companions in one batch (a breach and its escalation, an action and
+    # the sweep's next event): one fold of the log already covers every seq it read.
+    folded: dict[str, int] = delivery.batch.setdefault(CONSUMER, {}) if delivery is not None else {}
+    if folded.get(event.tracking_id, 0) >= event.seq:
+        return {"skipped": True}
     facts = refresh(event.tracking_id)
+    folded[event.tracking_id] = max((f.basis_seq for f in facts), default=event.seq)
     return {"facts": len(facts)}
 
 
