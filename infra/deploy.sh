@@ -30,3 +30,5 @@ run aws cloudformation deploy --region "$REGION" \
     --no-fail-on-empty-changeset
 run aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
     --query "Stacks[0].Outputs" --output table
+# The web client (web/) to its bucket behind CloudFront, config.js from the outputs (SKIP_WEB=1: not).
+[ "${SKIP_WEB:-}" = 1 ] || STAGE="$STAGE" AWS_REGION="$REGION" infra/deploy_web.sh

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Publishes web/ (the static web client, issue 9) to the stack's private WebBucket behind
+# CloudFront (infra/operations.yaml), with a config.js written from the stack's outputs: the API
+# URL is configuration, not code. Run by infra/deploy.sh after the stack is deployed; on its own:
+#
+#   STAGE=dev infra/deploy_web.sh
+#
+#   AWS_REGION       default ap-southeast-3
+#   COGNITO_DOMAIN   the Cognito hosted UI, https://<prefix>.auth.<region>.amazoncognito.com
+#                    (staff sign-in; the app client's callback/sign-out URL = the printed web URL)
+#   API_URL, WEB_BUCKET, WEB_DISTRIBUTION_ID, COGNITO_CLIENT_ID   override the stack's outputs
+#   DRY_RUN=1        write build/web and print the upload commands instead of running them
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STAGE="${STAGE:-dev}"
+REGION="${AWS_REGION:-ap-southeast-3}"
+STACK="lapor-kbb-${STAGE}"
+run() { if [ "${DRY_RUN:-}" = 1 ]; then printf '%q ' "$@"; echo; else "$@"; fi; }
+
+outputs='[]'
+if [ "${DRY_RUN:-}" = 1 ]; then
+  outputs='[{"OutputKey": "EndpointURL", "OutputValue": "https://<api-id>.execute-api.'"$REGION"'.amazonaws.com/api/"},
+            {"OutputKey": "WebBucketName", "OutputValue": "<WebBucketName>"}]'
+else
+  outputs="$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
+             --query 'Stacks[0].Outputs' --output json)"
+fi
+out() { OUTPUTS="$outputs" python3 -c 'import json, os, sys
+print(next((o["OutputValue"] for o in json.loads(os.environ["OUTPUTS"] or "[]") if o["OutputKey"] == sys.argv[1]), ""))' "$1"; }
+
+API_URL="${API_URL:-$(out EndpointURL)}"
+WEB_BUCKET="${WEB_BUCKET:-$(out WebBucketName)}"
+WEB_DISTRIBUTION_ID="${WEB_DISTRIBUTION_ID:-$(out WebDistributionId)}"
+COGNITO_CLIENT_ID="${COGNITO_CLIENT_ID:-$(out CognitoClientId)}"
+WEB_URL="$(out WebUrl)"
+: "${API_URL:?no EndpointURL output: set API_URL}"
+: "${WEB_BUCKET:?no WebBucketName output: set WEB_BUCKET}"
+if [ -z "${COGNITO_DOMAIN:-}" ]; then
+  echo "warning: COGNITO_DOMAIN not set: staff sign-in in the deployed client will not work" >&2
+fi
+
+rm -rf build/web
+mkdir -p build
+cp -R web build/web
+rm -f build/web/config.local.js build/web/README.md
+API_URL="$API_URL" COGNITO_DOMAIN="${COGNITO_DOMAIN:-}" COGNITO_CLIENT_ID="$COGNITO_CLIENT_ID" \
+python3 - build/web/config.js <<'PY'
+import json, os, sys
+cfg = {"apiBase": os.environ["API_URL"].rstrip("/"),
+       "auth": {"mode": "cognito", "domain": os.environ["COGNITO_DOMAIN"].rstrip("/"),
+                "clientId": os.environ["COGNITO_CLIENT_ID"], "flow": "pkce",
+                "scopes": "openid email profile", "tokenUse": "id"}}
+with open(sys.argv[1], "w") as f:  # no localConfig: the deployed site never asks for config.local.js
+    f.write("// Written by infra/deploy_web.sh from the stack's outputs.\n")
+    f.write(f"window.LAPOR_KBB_CONFIG = {json.dumps(cfg, indent=2)};\n")
+PY
+
+run aws s3 sync build/web "s3://${WEB_BUCKET}/" --region "$REGION" --delete --exclude config.js \
+    --cache-control "public, max-age=300"
+run aws s3 cp build/web/config.js "s3://${WEB_BUCKET}/config.js" --region "$REGION" \
+    --content-type "text/javascript; charset=utf-8" --cache-control "no-store"
+if [ -n "$WEB_DISTRIBUTION_ID" ]; then
+  run aws cloudfront create-invalidation --distribution-id "$WEB_DISTRIBUTION_ID" --paths "/*"
+fi
+echo "web client: ${WEB_URL:-https://<the WebUrl output>}/  (API ${API_URL}; add ${WEB_URL:-the web URL} to the stage's WEB_ORIGINS in .chalice/config.json for CORS)"
