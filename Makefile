@@ -28,6 +28,11 @@ web-test: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
+# schemathesis against a fresh local stack's /openapi.json: 100 cases per operation, anonymously and
+# per staff role, every phase (tests/fuzz.py). FUZZ_ARGS="--seed N" reproduces a run.
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz --examples 100 $(FUZZ_ARGS)
+
 # ruff (ruff.toml) and mypy (mypy.ini: --strict flags on chalicelib/domain, normal mode elsewhere).
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -52,6 +52,8 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
                               "content": {"application/json": {"schema": _ref(op.request, components)}}}
     for status, model in op.responses.items():
         content = {op.produces: {"schema": _ref(model, components) if model else {}}}
+        if status == 200 and _offers_csv(op):
+            content["text/csv"] = {"schema": {"type": "string"}}
         out["responses"][str(status)] = {"description": "OK" if status < 300 else str(status), "content": content}
     error_ref = _ref(ErrorBody, components)
     codes = set(op.errors)
@@ -69,6 +71,13 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
                 "description": "Seconds until the client's window ends", "required": True,
                 "schema": {"type": "integer", "minimum": 1}}}
     return out
+
+
+def _offers_csv(op: Operation) -> bool:
+    """A `format` query parameter that allows csv (staff lists, performance) switches the 200 to
+    text/csv: document both, or clients and the API fuzzing meet an undocumented content type."""
+    return any(p.get("in") == "query" and p.get("name") == "format" and "csv" in (p.get("schema") or {}).get("enum", ())
+               for p in op.parameters)
 
 
 def document() -> dict[str, Any]:
