@@ -29,10 +29,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-import jwt
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
 from chalicelib.errors import ApiError, forbidden, unauthenticated
@@ -98,12 +95,19 @@ def verifier_from_env(env: Mapping[str, str] | None = None) -> Verifier | None:
 
 # -- keys ------------------------------------------------------------------------------------
 
+# PyJWT (and the cryptography it loads, ~45 ms) is imported by the functions that verify, not here:
+# the API function imports this module, and a citizen's request never needs it.
+if TYPE_CHECKING:
+    import jwt
+
 _jwks_clients: dict[str, jwt.PyJWKClient] = {}
 _jwks_lock = threading.Lock()
 
 
 def jwks_client(url: str) -> jwt.PyJWKClient:
     """One PyJWKClient per JWKS URL per container: keys are fetched once, then cached."""
+    import jwt
+
     with _jwks_lock:
         client = _jwks_clients.get(url)
         if client is None:
@@ -114,10 +118,14 @@ def jwks_client(url: str) -> jwt.PyJWKClient:
 
 @lru_cache(maxsize=4)
 def _local_key(pem: str) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
     return load_pem_public_key(pem.encode())
 
 
 def _signing_key(verifier: Verifier, token: str) -> Any:
+    import jwt
+
     if verifier.mode == "local":
         return _local_key(verifier.public_pem or "")
     try:
@@ -134,6 +142,8 @@ def _signing_key(verifier: Verifier, token: str) -> Any:
 
 def verify(token: str, verifier: Verifier) -> dict[str, Any]:
     """The claims of `token` if it passes every check, else TokenRejected."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:

@@ -20,8 +20,6 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Literal
 
-import holidays
-
 from chalicelib.domain.clock import WIB, to_wib
 
 OFFICE_OPEN = time(7, 30)
@@ -39,6 +37,8 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 @cache
 def national_days_off(year: int) -> frozenset[date]:
     """Indonesian national holidays and cuti bersama of one year (cached: computed once per year)."""
+    import holidays  # here: ~11 ms of import that an API cold start need not pay before it is used
+
     table = holidays.country_holidays("ID", categories=(holidays.PUBLIC, holidays.GOVERNMENT), years=year)
     return frozenset(d for d in table if d.year == year)
 

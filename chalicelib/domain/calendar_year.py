@@ -16,8 +16,6 @@ from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-import holidays
-
 from chalicelib.domain.calendar import Override, WorkingCalendar
 
 MIN_YEAR = 2000
@@ -28,6 +26,8 @@ WEEKEND = ("saturday", "sunday")
 @cache
 def _named(year: int) -> dict[date, tuple[str, str]]:
     """date -> (kind, Indonesian name) for national holidays and cuti bersama of `year`."""
+    import holidays  # here, as in calendar.py: not a cost of every cold start
+
     out: dict[date, tuple[str, str]] = {}
     for category, kind in ((holidays.PUBLIC, "libur_nasional"), (holidays.GOVERNMENT, "cuti_bersama")):
         table = holidays.country_holidays("ID", categories=(category,), years=year, language="id")
