@@ -33,6 +33,10 @@ unit: $(STAMP)
 fuzz: $(STAMP)
 	$(PY) -m tests.fuzz --examples 100 $(FUZZ_ARGS)
 
+# Every figure of issue 8 as `name: value` lines (bench/, README "Benchmarks"); ~5 minutes.
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
+
 # ruff (ruff.toml) and mypy (mypy.ini: --strict flags on chalicelib/domain, normal mode elsewhere).
 lint: $(STAMP)
 	$(PY) -m ruff check .
