@@ -24,7 +24,8 @@ Handler = Callable[[argparse.Namespace], int]
 _COMMANDS: dict[str, tuple[str, Sequence[tuple[Sequence[str], dict[str, Any]]], Handler]] = {}
 
 
-def command(name: str, help: str, arguments: Sequence[tuple[Sequence[str], dict[str, Any]]] = ()) -> Callable[[Handler], Handler]:
+def command(name: str, help: str,
+            arguments: Sequence[tuple[Sequence[str], dict[str, Any]]] = ()) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         _COMMANDS[name] = (help, arguments, fn)
         return fn
