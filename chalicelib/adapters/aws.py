@@ -45,4 +45,7 @@ def client(service: str) -> Any:
 
 
 def reset() -> None:
+    """Forget this thread's clients and session (tests: a session made before moto was imported
+    never sees moto's handler, and would send every later test's calls to AWS)."""
     client.cache_clear()
+    _local.__dict__.clear()
