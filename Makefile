@@ -17,8 +17,11 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(PY) -m chalicelib.local.stack run
 
+# The packaging tests build the Lambda zip with chalice and pip; they run on their own, after the
+# parallel suite, so they never compete with the local stacks for the machine's two cores.
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadgroup tests
+	$(PY) -m pytest -q -n 2 --dist loadgroup tests --deselect tests/integration/test_package.py
+	$(PY) -m pytest -q tests/integration/test_package.py
 
 # Browser tests of web/ (issue 9): Debian's Chromium + Playwright; installs what is missing
 # (apt-get chromium as root, npm ci). The stack suite runs a stack of its own on free ports.
