@@ -256,14 +256,15 @@ def test_if_match(client: Any, valid_report: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("if_match", [False, True])
-def test_two_concurrent_responds_one_wins(client: Any, valid_report: dict[str, Any], if_match: bool,
+def test_two_concurrent_responds_one_wins(app: Any, client: Any, valid_report: dict[str, Any], if_match: bool,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both officers read the same version before either writes (a barrier holds them there).
+    """Officer A reads the report; before A writes, officer B reads the same version and writes.
 
-    moto's in-process TransactWriteItems is not thread-safe (a failed transaction restores a
-    snapshot of every table taken before it started, wiping a concurrent success), so the two
-    transactions are sent one after the other, as DynamoDB itself serialises them on one item.
-    Both carry the condition `version = <the version both read>`: only one can hold.
+    The interleaving is forced, not left to threads: Chalice keeps `current_request` on the app
+    object, so two threads through one test Client read each other's requests (a Lambda
+    invocation is single-threaded; the race that matters is between invocations). B's request is
+    sent from inside A's save, after A's read. Both carry the condition `version = <the version
+    both read>`: only one can hold.
     """
     api = Api(client)
     created = api.submit(valid_report)
@@ -271,36 +272,35 @@ def test_two_concurrent_responds_one_wins(client: Any, valid_report: dict[str, A
     view = api.walk(created, "diproses")
     from chalicelib.data import reports
 
-    barrier = threading.Barrier(2, timeout=30)
-    serial = threading.Lock()
     real_save = reports.save_change
     expected_versions: list[int] = []
+    second: list[Any] = []
+
+    def respond(text: str) -> Any:
+        return api.act(tid, "opd", "DPUPR", if_match=view["version"] if if_match else None,
+                       action="respond", message=text)
 
     def save_after_both_read(report: Any, expected: int, events: Any) -> None:
         expected_versions.append(expected)
-        barrier.wait()
-        with serial:
-            real_save(report, expected, events)
+        if len(expected_versions) == 1:  # A's save; B's own save must not start a third
+            # B reads, writes and answers while A waits. B runs on a thread of its own only for a
+            # fresh stack (nested in A's it overflows Python's recursion limit); A is blocked
+            # meanwhile, so the two never run at once.
+            outer = app.current_request
+            b = threading.Thread(target=lambda: second.append(respond("Jawaban petugas B.")))
+            b.start()
+            b.join(60)
+            app.current_request = outer
+        real_save(report, expected, events)
 
     monkeypatch.setattr(reports, "save_change", save_after_both_read)
-    results: list[Any] = []
-
-    def respond(text: str) -> None:
-        results.append(api.act(tid, "opd", "DPUPR", if_match=view["version"] if if_match else None,
-                               action="respond", message=text))
-
-    threads = [threading.Thread(target=respond, args=(t,)) for t in ("Jawaban petugas A.", "Jawaban petugas B.")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    codes = sorted(r.status_code for r in results)
-    assert codes == [200, 409], [r.body for r in results]
-    assert expected_versions == [view["version"]] * 2  # both read the same version
-    loser = next(r for r in results if r.status_code == 409)
-    assert loser.json_body["error"]["code"] == "version_conflict"
+    first = respond("Jawaban petugas A.")
+    assert [first.status_code, second[0].status_code] == [409, 200], [first.body, second[0].body]
+    assert expected_versions[:2] == [view["version"]] * 2  # both read the same version
+    assert first.json_body["error"]["code"] == "version_conflict"
     events = list(ReportEvent.query(tid))
     assert [e.action for e in events].count("respond") == 1
+    assert [e.message for e in events if e.action == "respond"] == ["Jawaban petugas B."]
     item = Report.get(tid)
     assert item.version == view["version"] + 1 and item.event_seq == len(events)
 
