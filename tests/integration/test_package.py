@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "build" / "test-package"  # not build/: a `make package` running meanwhile is left alone
 sys.path.insert(0, str(ROOT / "infra"))
 import package as packaging  # noqa: E402 (found through the sys.path entry above)
 
@@ -30,11 +29,14 @@ Json = dict[str, Any]
 
 
 @pytest.fixture(scope="session")
-def built() -> Path:
-    result = subprocess.run([sys.executable, str(ROOT / "infra" / "package.py"), "--stage", "dev", "--out", str(OUT)],
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # A directory of this run's own: a `make package` or a second test run meanwhile cannot
+    # overwrite what is being checked (a shared build/test-package once lost its sam.json).
+    out = tmp_path_factory.mktemp("package")
+    result = subprocess.run([sys.executable, str(ROOT / "infra" / "package.py"), "--stage", "dev", "--out", str(out)],
                             cwd=ROOT, check=False, capture_output=True, text=True, timeout=1500)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    return OUT
+    return out
 
 
 @pytest.fixture(scope="session")
