@@ -65,7 +65,9 @@ def settings() -> Settings:
         quarantine_bucket=_env("QUARANTINE_BUCKET", d.quarantine_bucket),
         attachments_bucket=_env("ATTACHMENTS_BUCKET", d.attachments_bucket),
         events_topic_arn=_env("EVENTS_TOPIC_ARN", d.events_topic_arn),
-        web_origins=_csv(_env("WEB_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080")),
+        # WEB_URL: the web client's CloudFront address, an output of the deployed stack.
+        web_origins=_csv(_env("WEB_ORIGINS", "http://127.0.0.1:8080,http://localhost:8080") + ","
+                         + _env("WEB_URL", "").rstrip("/")),
         due_shards=int(_env("DUE_SHARDS", str(d.due_shards))),
         max_body_bytes=int(_env("MAX_BODY_BYTES", str(d.max_body_bytes))),
         rate_limit_reports=_env("RATE_LIMIT_REPORTS", d.rate_limit_reports),

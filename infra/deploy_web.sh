@@ -6,9 +6,9 @@
 #   STAGE=dev infra/deploy_web.sh
 #
 #   AWS_REGION       default ap-southeast-3
-#   COGNITO_DOMAIN   the Cognito hosted UI, https://<prefix>.auth.<region>.amazoncognito.com
-#                    (staff sign-in; the app client's callback/sign-out URL = the printed web URL)
-#   API_URL, WEB_BUCKET, WEB_DISTRIBUTION_ID, COGNITO_CLIENT_ID   override the stack's outputs
+#   API_URL, WEB_BUCKET, WEB_DISTRIBUTION_ID, COGNITO_CLIENT_ID, COGNITO_DOMAIN   override the
+#                    stack's outputs (COGNITO_DOMAIN: the hosted sign-in UI; the app client's
+#                    callback and sign-out URL is the web URL, both set in infra/operations.yaml)
 #   DRY_RUN=1        write build/web and print the upload commands instead of running them
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,10 @@ run() { if [ "${DRY_RUN:-}" = 1 ]; then printf '%q ' "$@"; echo; else "$@"; fi; 
 outputs='[]'
 if [ "${DRY_RUN:-}" = 1 ]; then
   outputs='[{"OutputKey": "EndpointURL", "OutputValue": "https://<api-id>.execute-api.'"$REGION"'.amazonaws.com/api/"},
-            {"OutputKey": "WebBucketName", "OutputValue": "<WebBucketName>"}]'
+            {"OutputKey": "WebBucketName", "OutputValue": "<WebBucketName>"},
+            {"OutputKey": "WebUrl", "OutputValue": "https://<distribution>.cloudfront.net"},
+            {"OutputKey": "CognitoClientId", "OutputValue": "<CognitoClientId>"},
+            {"OutputKey": "CognitoDomain", "OutputValue": "https://lapor-kbb-'"$STAGE"'-<account>.auth.'"$REGION"'.amazoncognito.com"}]'
 else
   outputs="$(aws cloudformation describe-stacks --region "$REGION" --stack-name "$STACK" \
              --query 'Stacks[0].Outputs' --output json)"
@@ -33,24 +36,27 @@ API_URL="${API_URL:-$(out EndpointURL)}"
 WEB_BUCKET="${WEB_BUCKET:-$(out WebBucketName)}"
 WEB_DISTRIBUTION_ID="${WEB_DISTRIBUTION_ID:-$(out WebDistributionId)}"
 COGNITO_CLIENT_ID="${COGNITO_CLIENT_ID:-$(out CognitoClientId)}"
+COGNITO_DOMAIN="${COGNITO_DOMAIN:-$(out CognitoDomain)}"
 WEB_URL="$(out WebUrl)"
 : "${API_URL:?no EndpointURL output: set API_URL}"
 : "${WEB_BUCKET:?no WebBucketName output: set WEB_BUCKET}"
 if [ -z "${COGNITO_DOMAIN:-}" ]; then
-  echo "warning: COGNITO_DOMAIN not set: staff sign-in in the deployed client will not work" >&2
+  echo "warning: no CognitoDomain output and COGNITO_DOMAIN not set: staff sign-in will not work" >&2
 fi
 
 rm -rf build/web
 mkdir -p build
 cp -R web build/web
 rm -f build/web/config.local.js build/web/README.md
-API_URL="$API_URL" COGNITO_DOMAIN="${COGNITO_DOMAIN:-}" COGNITO_CLIENT_ID="$COGNITO_CLIENT_ID" \
+API_URL="$API_URL" COGNITO_DOMAIN="${COGNITO_DOMAIN:-}" COGNITO_CLIENT_ID="$COGNITO_CLIENT_ID" WEB_URL="$WEB_URL" \
 python3 - build/web/config.js <<'PY'
 import json, os, sys
 cfg = {"apiBase": os.environ["API_URL"].rstrip("/"),
        "auth": {"mode": "cognito", "domain": os.environ["COGNITO_DOMAIN"].rstrip("/"),
                 "clientId": os.environ["COGNITO_CLIENT_ID"], "flow": "pkce",
                 "scopes": "openid email profile", "tokenUse": "id"}}
+if os.environ.get("WEB_URL"):  # exactly the app client's registered callback URL
+    cfg["auth"]["redirectUri"] = os.environ["WEB_URL"].rstrip("/") + "/"
 with open(sys.argv[1], "w") as f:  # no localConfig: the deployed site never asks for config.local.js
     f.write("// Written by infra/deploy_web.sh from the stack's outputs.\n")
     f.write(f"window.LAPOR_KBB_CONFIG = {json.dumps(cfg, indent=2)};\n")
@@ -63,4 +69,4 @@ run aws s3 cp build/web/config.js "s3://${WEB_BUCKET}/config.js" --region "$REGI
 if [ -n "$WEB_DISTRIBUTION_ID" ]; then
   run aws cloudfront create-invalidation --distribution-id "$WEB_DISTRIBUTION_ID" --paths "/*"
 fi
-echo "web client: ${WEB_URL:-https://<the WebUrl output>}/  (API ${API_URL}; add ${WEB_URL:-the web URL} to the stage's WEB_ORIGINS in .chalice/config.json for CORS)"
+echo "web client: ${WEB_URL:-https://<the WebUrl output>}/  (API ${API_URL}, which admits it through WEB_URL)"

@@ -152,6 +152,23 @@ class Overlay:
         self.template["Parameters"]["Stage"]["Default"] = stage
         self.infra_outputs = dict(self.template["Outputs"])
         self.resources: Json = self.template["Resources"]
+        self.web_origins()
+
+    def web_origins(self) -> None:
+        """Browsers upload to the quarantine bucket from the web client: its CORS admits the
+        stage's WEB_ORIGINS (.chalice/config.json) and the web client's own CloudFront address
+        (the API admits that one through the WEB_URL output, chalicelib/config.py)."""
+        stages = json.loads((ROOT / ".chalice" / "config.json").read_text()).get("stages", {})
+        origins = ((stages.get(self.stage) or {}).get("environment_variables") or {}).get("WEB_ORIGINS", "")
+        if origins:
+            self.template["Parameters"]["WebOrigins"]["Default"] = origins
+        bucket = self.resources.get("QuarantineBucket")  # browsers POST into quarantine
+        if bucket is None or "WebDistribution" not in self.resources:
+            return
+        for rule in bucket["Properties"].get("CorsConfiguration", {}).get("CorsRules", []):
+            rule["AllowedOrigins"] = {"Fn::Split": [",", {"Fn::Join": [",", [
+                {"Fn::Join": [",", {"Ref": "WebOrigins"}]},
+                {"Fn::Sub": "https://${WebDistribution.DomainName}"}]]}]}
 
     # helpers over the known resources
     def of_type(self, cfn_type: str) -> list[str]:

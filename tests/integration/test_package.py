@@ -329,7 +329,32 @@ def test_cognito_pool_groups_attribute_and_client(template: Json) -> None:
     groups = {g["Properties"]["GroupName"] for g in resources(template, "AWS::Cognito::UserPoolGroup").values()}
     assert groups == {"admin", "opd", "pimpinan"}
     assert r["UserPoolWebClient"]["Properties"]["GenerateSecret"] is False
-    assert {"CognitoUserPoolId", "CognitoClientId"} <= set(template["Outputs"])
+    assert {"CognitoUserPoolId", "CognitoClientId", "CognitoDomain"} <= set(template["Outputs"])
+
+
+def test_staff_sign_in_goes_through_the_hosted_ui_back_to_the_web_client(template: Json) -> None:
+    """Without a domain, OAuth flows and the CloudFront callback the web client cannot sign anyone in."""
+    r = template["Resources"]
+    assert r["UserPoolDomain"]["Properties"]["UserPoolId"] == {"Ref": "UserPool"}
+    client = r["UserPoolWebClient"]["Properties"]
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True and client["AllowedOAuthFlows"] == ["code"]
+    assert "openid" in client["AllowedOAuthScopes"] and client["SupportedIdentityProviders"] == ["COGNITO"]
+    web_root = {"Fn::Sub": "https://${WebDistribution.DomainName}/"}
+    assert web_root in client["CallbackURLs"] and web_root in client["LogoutURLs"]
+    assert "${UserPoolDomain}.auth.${AWS::Region}.amazoncognito.com" in template["Outputs"]["CognitoDomain"]["Value"][
+        "Fn::Sub"]
+
+
+def test_the_web_client_address_is_an_allowed_origin_of_the_api_and_the_upload_bucket(template: Json) -> None:
+    stage_origins = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["dev"][
+        "environment_variables"]["WEB_ORIGINS"]
+    assert template["Parameters"]["WebOrigins"]["Default"] == stage_origins
+    cors = template["Resources"]["QuarantineBucket"]["Properties"]["CorsConfiguration"]["CorsRules"][0]
+    assert "https://${WebDistribution.DomainName}" in json.dumps(cors["AllowedOrigins"])
+    assert {"Ref": "WebOrigins"} in cors["AllowedOrigins"]["Fn::Split"][1]["Fn::Join"][1][0]["Fn::Join"]
+    for name, fn in functions(template).items():
+        env = fn["Properties"]["Environment"]["Variables"]
+        assert env["WEB_URL"] == {"Fn::Sub": "https://${WebDistribution.DomainName}"}, name
 
 
 # -- 3. the zip -----------------------------------------------------------------------------------
