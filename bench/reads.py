@@ -12,13 +12,12 @@ Query/Scan page and one per item a Get returns -- the technique of the SLA sweep
 """
 from __future__ import annotations
 
-import copy
 import json
 import os
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 REGION = "ap-southeast-3"
@@ -87,31 +86,10 @@ def moto_stack() -> Iterator[dict[str, str]]:
         reference.clear_cache()
         env = provision.provision(boto3.Session(region_name=REGION), "bench")
         os.environ.update(env)
-        _cheap_moto_snapshots()
+        from chalicelib.local import loadgen
+
+        loadgen.cheap_transaction_snapshots()
         yield env
-
-
-def _cheap_moto_snapshots() -> None:
-    """moto deep-copies every table a TransactWriteItems touches (to roll back), O(table) per write;
-    copy the item index instead (as the SLA sweep's test does). Reads, which are counted, are
-    untouched."""
-    from moto.dynamodb import models as moto_models
-    from moto.dynamodb.models.table import Table
-
-    class Shim:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(copy, name)
-
-        @staticmethod
-        def deepcopy(obj: Any, memo: Any = None) -> Any:
-            if isinstance(obj, Table):
-                clone = copy.copy(obj)
-                clone.items = defaultdict(dict, {k: dict(v) if isinstance(v, dict) else v
-                                                 for k, v in obj.items.items()})
-                return clone
-            return copy.deepcopy(obj, memo)
-
-    moto_models.copy = Shim()  # type: ignore[attr-defined,assignment]
 
 
 def sweep_items_read_per_due(total: int) -> dict[str, float]:
@@ -147,36 +125,15 @@ def sweep_items_read_per_due(total: int) -> dict[str, float]:
 
 def scoreboard_items_read_per_report() -> dict[str, float]:
     from chalicelib.data import reference
-    from chalicelib.domain import clock as wib
-    from chalicelib.domain import performance as perf
+    from chalicelib.local import loadgen
     from chalicelib.services import performance
 
     with moto_stack() as env:
         import boto3
 
         ddb = boto3.client("dynamodb", region_name=REGION)
-        months = [f"{2024 + (7 + i) // 12}-{(7 + i) % 12 + 1:02d}" for i in range(20)]  # 2024-08 .. 2026-03
-        period = months[-1]
-        opds = ("DINSOS", "DISDUKCAPIL", "DPUPR", "DINKES", "BAPENDA")
-        reports_items, fact_items = [], []
-        for n in range(20_000):
-            month = months[n % 20]
-            at = datetime.fromisoformat(f"{month}-10T09:00:00+07:00") + timedelta(minutes=n)
-            tid = f"{7000000 + n}"
-            reports_items.append({"tracking_id": {"S": tid}, "created_month": {"S": month},
-                                  "created_at": {"S": wib.iso_utc(at)}, "status": {"S": "diproses"},
-                                  "kecamatan": {"S": "lembang"}, "privacy": {"S": "publik"},
-                                  "category": {"S": "lainnya"}, "type": {"S": "pengaduan"}})
-            fact = perf.Fact(tracking_id=tid, opd_code=opds[(n // 20) % 5], seq=2, month=month,
-                             disposed_at=wib.iso_utc(at), response_due_at=wib.iso_utc(at + timedelta(days=3)),
-                             first_response_at=wib.iso_utc(at + timedelta(hours=2)), first_response_hours=2.0,
-                             on_time=True, holding=False, stage=None, basis_seq=3)
-            fact_items.append({"month": {"S": month}, "fact_key": {"S": fact.key}, "tracking_id": {"S": tid},
-                               "opd_code": {"S": fact.opd_code}, "basis_seq": {"N": "3"},
-                               "fact": {"S": json.dumps(fact.as_dict())}})
-        for table, items in ((env["REPORTS_TABLE"], reports_items), (env["PERFORMANCE_TABLE"], fact_items)):
-            for i in range(0, len(items), 25):
-                ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": it}} for it in items[i:i + 25]]})
+        period = loadgen.MONTHS[-1]
+        reports_items = loadgen.disposed_reports(ddb, env["REPORTS_TABLE"], env["PERFORMANCE_TABLE"], 20_000)
         reference.opds()  # cached per container: warm, so only the scoreboard's own reads count
         performance.clear_cache()
         in_period = sum(1 for it in reports_items if it["created_month"]["S"] == period)

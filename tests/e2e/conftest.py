@@ -10,24 +10,16 @@ from typing import Any
 
 import pytest
 
-from chalicelib.local.stack import LocalStack, Ports
+from chalicelib.local.stack import LocalStack
+from tests.e2e.support import running_stack
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    state = tmp_path_factory.mktemp("stack")
-    s = LocalStack(ports=Ports.free(), state_dir=state, log_dir=Path("test-artifacts/stack-logs"),
-                   sla_interval=3600, with_web=False)
-    try:
-        with pytest.MonkeyPatch.context() as mp:  # the stack's processes inherit the environment
-            # Limits on but high: every test here is one client (chalice local says 127.0.0.1).
-            # tests/e2e/test_abuse_stack.py starts a stack of its own with low limits.
-            for scope in ("REPORTS", "ATTACHMENTS", "LOOKUPS"):
-                mp.setenv(f"RATE_LIMIT_{scope}", "100000/600")
-            s.start()
+    # Limits on but high: every test here is one client (chalice local says 127.0.0.1).
+    # tests/e2e/test_abuse_stack.py starts a stack of its own with low limits.
+    with running_stack(tmp_path_factory.mktemp("stack"), Path("test-artifacts/stack-logs"), "100000/600") as s:
         yield s
-    finally:
-        s.stop()
 
 
 class Http:

@@ -13,11 +13,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.e2e.support import cli, wait_for
 
 pytestmark = pytest.mark.xdist_group("stack")
 
@@ -26,22 +27,8 @@ EXAMPLE = json.loads((ROOT / "docs" / "example-report.json").read_text())
 OPD_EMAIL = "dpupr@opd.bandungbaratkab.go.id"
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def cli(stack: Any, *args: str) -> str:
-    env = {**os.environ, **stack.env, "LAPOR_STATE_DIR": str(stack.state_dir)}
-    out = subprocess.run([sys.executable, "-m", "chalicelib.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=60, check=False)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
 
 
 def outbox(stack: Any) -> list[dict[str, Any]]:

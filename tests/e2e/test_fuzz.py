@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.local.stack import LocalStack, Ports
+from chalicelib.local.stack import LocalStack
 from tests import fuzz
+from tests.e2e.support import running_stack
 
 pytestmark = pytest.mark.xdist_group("fuzz_stack")
 
@@ -23,16 +24,8 @@ ARTIFACTS = Path("test-artifacts/fuzz-bounded")
 
 @pytest.fixture(scope="module")
 def fuzz_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    s = LocalStack(ports=Ports.free(), state_dir=tmp_path_factory.mktemp("fuzz-stack"),
-                   log_dir=ARTIFACTS / "stack-logs", sla_interval=3600, with_web=False)
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            for scope in ("REPORTS", "ATTACHMENTS", "LOOKUPS"):
-                mp.setenv(f"RATE_LIMIT_{scope}", "1000000/600")
-            s.start()
+    with running_stack(tmp_path_factory.mktemp("fuzz-stack"), ARTIFACTS / "stack-logs", "1000000/600") as s:
         yield s
-    finally:
-        s.stop()
 
 
 def test_fuzz_every_operation_anonymously_and_per_role(fuzz_stack: LocalStack) -> None:

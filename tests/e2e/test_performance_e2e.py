@@ -7,9 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +15,7 @@ import pytest
 
 from chalicelib.domain import clock
 from chalicelib.local import tokens
+from tests.e2e.support import cli
 
 pytestmark = pytest.mark.xdist_group("stack")
 
@@ -26,14 +24,6 @@ EXAMPLE = json.loads((ROOT / "docs" / "example-report.json").read_text())
 OPD = "DISPORA"  # no other stack test forwards to it: its row is this test's alone
 
 
-def cli(stack: Any, *args: str) -> str:
-    # Nothing the stack defines is passed on (a test process may hold other tables' names): the CLI
-    # must find all of it in the stack's stack.env.json.
-    env = {k: v for k, v in os.environ.items() if k not in stack.env} | {"LAPOR_STATE_DIR": str(stack.state_dir)}
-    out = subprocess.run([sys.executable, "-m", "chalicelib.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=120, check=False)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
 
 
 def test_answered_report_reaches_the_record_and_the_cli(stack: Any, http: Any, tmp_path: Path) -> None:

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelib.local.stack import LocalStack, Ports
+from chalicelib.local.stack import LocalStack
+from tests.e2e.support import cli, running_stack, wait_for
 
 pytestmark = pytest.mark.xdist_group("sla_stack")
 
@@ -33,14 +31,8 @@ HEAD_EMAIL = "kepala.dpupr@opd.bandungbaratkab.go.id"
 
 @pytest.fixture(scope="module")
 def sla_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    # The pump's own SLA schedule is off (an hour): this test runs the check itself, at a --now.
-    s = LocalStack(ports=Ports.free(), state_dir=tmp_path_factory.mktemp("sla-stack"),
-                   log_dir=Path("test-artifacts/sla-stack-logs"), sla_interval=3600, with_web=False)
-    try:
-        s.start()
+    with running_stack(tmp_path_factory.mktemp("sla-stack"), Path("test-artifacts/sla-stack-logs")) as s:
         yield s
-    finally:
-        s.stop()
 
 
 def call(base: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -54,24 +46,8 @@ def call(base: str, method: str, path: str, body: Any = None, headers: dict[str,
         return err.code, json.loads(err.read())
 
 
-def cli(stack: LocalStack, *args: str) -> str:
-    # Only the state dir: the command finds the stack's endpoint and tables in stack.env.json.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["LAPOR_STATE_DIR"] = str(stack.state_dir)
-    out = subprocess.run([sys.executable, "-m", "chalicelib.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=120, check=False)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def test_sla_sweep_command_breaches_and_escalates_through_the_stack(sla_stack: LocalStack) -> None:

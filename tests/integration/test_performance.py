@@ -399,34 +399,12 @@ def test_counted_scoreboard_of_a_month_with_20000_reports_in_the_tables(
     import boto3
 
     from chalicelib.data import reference
-    from chalicelib.domain import clock as wib
-    from chalicelib.domain import performance as perf
+    from chalicelib.local import loadgen
     from chalicelib.services import performance
 
     ddb = boto3.client("dynamodb", region_name="ap-southeast-3")
-    months = [f"{2024 + (7 + i) // 12}-{(7 + i) % 12 + 1:02d}" for i in range(20)]  # 2024-08 .. 2026-03
-    assert months[-1] == PERIOD and len(set(months)) == 20
-    opds = ("DINSOS", "DISDUKCAPIL", "DPUPR", "DINKES", "BAPENDA")
-    reports_items, fact_items = [], []
-    for n in range(20_000):
-        month = months[n % 20]
-        at = datetime.fromisoformat(f"{month}-10T09:00:00+07:00") + timedelta(minutes=n)
-        tid = f"{7000000 + n}"
-        reports_items.append({
-            "tracking_id": {"S": tid}, "created_month": {"S": month}, "created_at": {"S": wib.iso_utc(at)},
-            "status": {"S": "diproses"}, "kecamatan": {"S": "lembang"}, "privacy": {"S": "publik"},
-            "category": {"S": "lainnya"}, "type": {"S": "pengaduan"},
-        })
-        fact = perf.Fact(tracking_id=tid, opd_code=opds[(n // 20) % 5], seq=2, month=month,
-                         disposed_at=wib.iso_utc(at), response_due_at=wib.iso_utc(at + timedelta(days=3)),
-                         first_response_at=wib.iso_utc(at + timedelta(hours=2)), first_response_hours=2.0,
-                         on_time=True, holding=False, stage=None, basis_seq=3)
-        fact_items.append({"month": {"S": month}, "fact_key": {"S": fact.key}, "tracking_id": {"S": tid},
-                           "opd_code": {"S": fact.opd_code}, "basis_seq": {"N": "3"},
-                           "fact": {"S": json.dumps(fact.as_dict())}})
-    for table, items in ((aws["REPORTS_TABLE"], reports_items), (aws["PERFORMANCE_TABLE"], fact_items)):
-        for i in range(0, len(items), 25):
-            ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": it}} for it in items[i:i + 25]]})
+    assert loadgen.MONTHS[-1] == PERIOD and len(set(loadgen.MONTHS)) == 20
+    loadgen.disposed_reports(ddb, aws["REPORTS_TABLE"], aws["PERFORMANCE_TABLE"], 20_000)
     assert ddb.describe_table(TableName=aws["REPORTS_TABLE"])["Table"]["ItemCount"] == 20_000
 
     reference.opds()  # reference data is cached per container; warm it so only the record is counted

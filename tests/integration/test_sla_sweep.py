@@ -778,34 +778,11 @@ DUE_IN_BULK = 40
 
 @pytest.fixture
 def cheap_moto_snapshots(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto snapshots every table a TransactWriteItems touches with copy.deepcopy before writing
-    (to roll back on a failed condition): O(table size) per write, ~5 s with 50,000 items. That
-    cost is moto's alone (DynamoDB bills a transaction by the items it writes), and it would make
-    the large cases slow without telling anything about the sweep. Snapshot the item index
-    instead of every item: exact for Put/Delete/ConditionCheck (items are replaced, never mutated
-    in place), which is all the sweep's transactions do. Reads, which are what is measured, are
-    untouched.
-    """
-    import copy
-    from collections import defaultdict
+    """moto's per-transaction table snapshot is O(table size): ~5 s per write with 50,000 items,
+    a cost of moto's alone that tells nothing about the sweep (see loadgen)."""
+    from chalicelib.local import loadgen
 
-    from moto.dynamodb import models as moto_models
-    from moto.dynamodb.models.table import Table
-
-    class Shim:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(copy, name)
-
-        @staticmethod
-        def deepcopy(obj: Any, memo: Any = None) -> Any:
-            if isinstance(obj, Table):
-                clone = copy.copy(obj)
-                clone.items = defaultdict(dict, {k: dict(v) if isinstance(v, dict) else v
-                                                 for k, v in obj.items.items()})
-                return clone
-            return copy.deepcopy(obj, memo)
-
-    monkeypatch.setattr(moto_models, "copy", Shim())
+    loadgen.cheap_transaction_snapshots(monkeypatch.setattr)
 
 
 @pytest.mark.parametrize("total", [1_000, 10_000, 50_000])
