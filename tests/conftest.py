@@ -45,9 +45,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         global _SESSION
         # One session for the whole run: a new one re-parses botocore's service models (~0.2 s).
         _SESSION = _SESSION or boto3.Session(region_name="ap-southeast-3")
-        env = provision.provision(_SESSION, "test")
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
+        env = provision.provision(_SESSION, "test", monkeypatch.setenv)
         yield env
         aws_clients.reset()
         reference.clear_cache()

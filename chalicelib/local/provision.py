@@ -8,6 +8,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +85,10 @@ def configure_quarantine_bucket(s3: Any, env: dict[str, str]) -> None:
         ]})
 
 
-def provision(session: Any, stage: str) -> dict[str, str]:
-    """Create the stack, bind the models to it, load the seed. Returns the environment to use."""
+def provision(session: Any, stage: str, setenv: Callable[[str, str], None] | None = None) -> dict[str, str]:
+    """Create the stack, bind the models to it, load the seed. Returns the environment to use,
+    which is also set in this process through `setenv` (tests pass monkeypatch.setenv, so the
+    names leave with the test; the default writes os.environ)."""
     import os
 
     from chalicelib import config
@@ -95,7 +98,8 @@ def provision(session: Any, stage: str) -> dict[str, str]:
     configure_quarantine_bucket(session.client("s3"), env)
     env["STAGE"] = stage
     env["MAIL_SENDER"] = SENDER
-    os.environ.update(env)
+    for key, value in env.items():
+        (setenv or os.environ.__setitem__)(key, value)
     config.reset()
     models.bind()
     verify_sender(session.client("ses"))
