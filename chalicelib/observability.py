@@ -112,6 +112,12 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     _modules.propagate = False
     logging.getLogger(SERVICE).propagate = False
 
+# The SDKs log whole requests and answers at DEBUG (PynamoDB: every item's attributes; botocore:
+# request bodies), unmasked and to the root handler. An operator turning the function's log level
+# to DEBUG (Lambda's log-level control sets the root logger) must not print reporters' data.
+for _sdk in ("pynamodb", "botocore", "boto3", "urllib3", "s3transfer"):
+    logging.getLogger(_sdk).setLevel(logging.INFO)
+
 
 # -- correlation ----------------------------------------------------------------------------------
 def correlate(tracking_id: str | None) -> None:

@@ -209,3 +209,16 @@ assert root.getvalue() == "", root.getvalue()
                             cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]), timeout=60)
     assert result.returncode == 0, result.stderr[-3000:]
     assert NIK not in result.stdout and EMAIL not in result.stdout and result.stdout.count("[NIK]") >= 3
+
+
+def test_debug_level_does_not_print_the_sdks_request_bodies(client: Any, valid_report: dict[str, Any],
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    """Lambda's log-level control at DEBUG sets the root logger: PynamoDB and botocore would log
+    every item and request body (the reporter's name, email, phone) there, unmasked."""
+    with caplog.at_level(logging.DEBUG):  # the root logger, as Lambda's control sets it
+        assert post(client, valid_report).status_code == 201
+    sdk = [r for r in caplog.records if r.name.split(".")[0] in ("pynamodb", "botocore", "boto3", "urllib3")]
+    assert all(r.levelno >= logging.INFO for r in sdk), [r.getMessage()[:120] for r in sdk if r.levelno < logging.INFO]
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (valid_report["reporter"]["email"], valid_report["reporter"]["name"], NIK):
+        assert secret not in text
