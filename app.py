@@ -2,22 +2,14 @@
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import observability  # logging with personal data masked, metrics
-from chalicelib.api import attachments as attachments_api
-from chalicelib.api import calendar as calendar_api
-from chalicelib.api import citizen, http, meta, reference, staff
-from chalicelib.api import performance as performance_api
+from chalicelib.api import http
 
 app = Chalice(app_name="lapor-kbb", configure_logs=False)
 app.register_middleware(http.middleware, "http")
 app.register_middleware(observability.middleware, "all")  # correlation id, metrics flush
 
-app.register_blueprint(meta.bp)
-app.register_blueprint(reference.bp)
-app.register_blueprint(citizen.bp)
-app.register_blueprint(staff.bp)
-app.register_blueprint(attachments_api.bp)
-app.register_blueprint(calendar_api.bp)
-app.register_blueprint(performance_api.bp)
+# The routes of chalicelib/api/routes.py; each module is imported by its route's first call.
+http.register(app)
 
 # API Gateway routes a preflight only to a path that declares OPTIONS; the middleware answers it.
 for _path, _methods in list(app.routes.items()):

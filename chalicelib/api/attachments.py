@@ -4,22 +4,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalice import Blueprint
-
-from chalicelib.api.http import header, json_response, route
+from chalicelib.api.http import current_request, header, json_response, route
 from chalicelib.schemas import AttachmentCreated, AttachmentIn, AttachmentLink, parse
 from chalicelib.services import attachments
 
-bp = Blueprint(__name__)
 
-
-@route(bp, "/attachments", "POST",
+@route("/attachments", "POST",
        summary="Ask for an upload slot: a presigned POST (10 minutes) into quarantine, limited to the "
                "declared type and size. The file becomes usable once checked (a few seconds).",
        tags=["citizen"], request=AttachmentIn, responses={201: AttachmentCreated}, errors=(413, 415, 429),
        rate_limit="attachments")
 def create_attachment() -> Any:
-    raw = bp.current_request.raw_body
+    raw = current_request().raw_body
     try:
         attachments.check_declared(json.loads(raw or b"null"))  # 415 / 413 before the generic 400s
     except ValueError:
@@ -28,9 +24,9 @@ def create_attachment() -> Any:
     return json_response(attachments.create(body.content_type, body.size), 201)
 
 
-@route(bp, "/reports/{tracking_id}/attachments/{attachment_id}", "GET",
+@route("/reports/{tracking_id}/attachments/{attachment_id}", "GET",
        summary="A 5-minute download link to a checked attachment of the report", tags=["citizen"],
        auth="token", responses={200: AttachmentLink}, errors=(404, 429))
 def reporter_attachment(tracking_id: str, attachment_id: str) -> Any:
-    token = header(bp.current_request, "x-access-token")
+    token = header(current_request(), "x-access-token")
     return json_response(attachments.reporter_download_url(tracking_id, token, attachment_id))

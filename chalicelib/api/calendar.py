@@ -3,15 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api.http import json_response, query, route
+from chalicelib.api.http import current_request, json_response, query, route
 from chalicelib.errors import validation_error
 from chalicelib.schemas import parse
 from chalicelib.services import calendar_admin
-
-bp = Blueprint(__name__)
 
 
 class CalendarDay(BaseModel):
@@ -54,12 +51,12 @@ _YEAR_PARAM = [{"name": "year", "in": "query", "required": False, "schema": {"ty
                 "description": "Defaults to the current year (WIB)"}]
 
 
-@route(bp, "/calendar", "GET", summary="Working days of a year (holidays, cuti bersama, overrides)",
+@route("/calendar", "GET", summary="Working days of a year (holidays, cuti bersama, overrides)",
        tags=["reference"], responses={200: YearCalendar}, errors=(400,), parameters=_YEAR_PARAM)
 def year_calendar() -> Any:
     from chalicelib.domain import clock
 
-    raw = query(bp.current_request).get("year")
+    raw = query(current_request()).get("year")
     if raw is None:
         year = clock.today_wib().year
     elif raw.isdigit() and len(raw) == 4:
@@ -76,26 +73,26 @@ _DATE_PARAM = [{"name": "date", "in": "path", "required": True, "schema": {"type
                 "description": "YYYY-MM-DD (WIB calendar day)"}]
 
 
-@route(bp, "/staff/calendar/overrides", "GET", summary="Holiday overrides (days closed or opened by admins)",
+@route("/staff/calendar/overrides", "GET", summary="Holiday overrides (days closed or opened by admins)",
        tags=["calendar"], responses={200: OverrideList}, errors=(401, 403), auth="staff", roles=ADMINS)
 def list_overrides() -> Any:
     return json_response({"items": calendar_admin.list_overrides()})
 
 
-@route(bp, "/staff/calendar/overrides/{date}", "PUT",
+@route("/staff/calendar/overrides/{date}", "PUT",
        summary="Close (off) or open (on) a day; deadlines of open reports move at once",
        tags=["calendar"], request=OverrideIn, responses={200: OverrideOut}, errors=(400, 401, 403),
        auth="staff", roles=ADMINS, parameters=_DATE_PARAM)
 def put_override(date: str) -> Any:
     from chalicelib.auth import principal_of
 
-    request = bp.current_request
+    request = current_request()
     body = parse(OverrideIn, request.raw_body)
     item = calendar_admin.put_override(date, body.kind, body.note, actor=principal_of(request).sub)
     return json_response(item)
 
 
-@route(bp, "/staff/calendar/overrides/{date}", "DELETE", summary="Remove a day's override",
+@route("/staff/calendar/overrides/{date}", "DELETE", summary="Remove a day's override",
        tags=["calendar"], responses={200: OverrideOut}, errors=(400, 401, 403, 404), auth="staff", roles=ADMINS,
        parameters=_DATE_PARAM)
 def delete_override(date: str) -> Any:

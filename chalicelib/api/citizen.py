@@ -3,13 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
-
-from chalicelib.api.http import client_ip, header, json_response, route
+from chalicelib.api.http import client_ip, current_request, header, json_response, route
 from chalicelib.schemas import FeedbackIn, ReplyIn, ReportCreated, ReportIn, ReportView, parse
 from chalicelib.services import intake, views, workflow
-
-bp = Blueprint(__name__)
 
 _IDEMPOTENCY_HEADER = [{
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -18,37 +14,37 @@ _IDEMPOTENCY_HEADER = [{
 }]
 
 
-@route(bp, "/reports", "POST", summary="Submit a report", tags=["citizen"], request=ReportIn,
+@route("/reports", "POST", summary="Submit a report", tags=["citizen"], request=ReportIn,
        responses={201: ReportCreated}, errors=(409, 429), parameters=_IDEMPOTENCY_HEADER)
 def submit_report() -> Any:
-    request = bp.current_request
+    request = current_request()
     key = intake.check_idempotency_key(header(request, "idempotency-key"))
     report = parse(ReportIn, request.raw_body)
     # The per-client limit is counted inside the submission's own transaction (not by route()).
     return json_response(intake.submit(report, key, client=client_ip(request)), 201)
 
 
-@route(bp, "/reports/{tracking_id}", "GET", summary="The reporter's view of a report", tags=["citizen"],
+@route("/reports/{tracking_id}", "GET", summary="The reporter's view of a report", tags=["citizen"],
        auth="token", responses={200: ReportView}, errors=(404, 429))
 def get_report(tracking_id: str) -> Any:
-    token = header(bp.current_request, "x-access-token")
+    token = header(current_request(), "x-access-token")
     return json_response(views.reporter_report(tracking_id, token))
 
 
-@route(bp, "/reports/{tracking_id}/replies", "POST", summary="The reporter replies (more information, or to an answer)",
+@route("/reports/{tracking_id}/replies", "POST", summary="The reporter replies (more information, or to an answer)",
        tags=["citizen"], auth="token", request=ReplyIn, responses={200: ReportView}, errors=(404, 409, 429))
 def reply(tracking_id: str) -> Any:
-    request = bp.current_request
+    request = current_request()
     token = header(request, "x-access-token")
     body = parse(ReplyIn, request.raw_body)
     report = workflow.reporter_act(tracking_id, token, "reply", body.model_dump())
     return json_response(views.reporter_report(report.tracking_id, token))
 
 
-@route(bp, "/reports/{tracking_id}/feedback", "POST", summary="The reporter confirms or reopens an answered report",
+@route("/reports/{tracking_id}/feedback", "POST", summary="The reporter confirms or reopens an answered report",
        tags=["citizen"], auth="token", request=FeedbackIn, responses={200: ReportView}, errors=(404, 409, 429))
 def feedback(tracking_id: str) -> Any:
-    request = bp.current_request
+    request = current_request()
     token = header(request, "x-access-token")
     body = parse(FeedbackIn, request.raw_body)
     report = workflow.reporter_act(tracking_id, token, "feedback", body.model_dump())

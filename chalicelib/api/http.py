@@ -1,19 +1,25 @@
 """HTTP plumbing shared by every route: the operation registry (which feeds /openapi.json), the
-middleware that enforces the contract's error shape, body limit and CORS, and JSON answers."""
+lazy route table, the middleware that enforces the contract's error shape, body limit and CORS,
+and JSON answers."""
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice import Blueprint, Response
-from chalice.app import Request
-from pydantic import BaseModel
+from chalice import Response
+from chalice.app import Chalice, Request
 
+from chalicelib.api.routes import MODULES, ROUTES
 from chalicelib.config import settings
 from chalicelib.errors import ApiError
 from chalicelib.observability import logger
+
+if TYPE_CHECKING:  # pydantic is loaded by the route modules, not by every cold start
+    from pydantic import BaseModel
 
 JSON = "application/json"
 
@@ -35,9 +41,53 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+VIEWS: dict[tuple[str, str], Callable[..., Any]] = {}  # (method, path) -> the guarded view
+_APP: list[Chalice] = []
 
 
-def route(bp: Blueprint, path: str, method: str, *, summary: str, tags: list[str],
+def register(app: Chalice) -> None:
+    """Give Chalice every route of chalicelib/api/routes.py without importing its module: each
+    function of this app imports app.py at cold start, and a queue consumer needs no route, an API
+    call only its own route's module (pydantic and the services it uses). The first call of a route
+    imports its module, whose @route declarations fill VIEWS."""
+    _APP[:] = [app]
+    for path, method, module in ROUTES:
+        app.route(path, methods=[method], content_types=[JSON], name=_view_name(method, path))(
+            _lazy_view(method, path, module))
+
+
+def _view_name(method: str, path: str) -> str:
+    slug = "".join(c if c.isalnum() else "_" for c in path.strip("/")) or "root"
+    return f"{method.lower()}_{slug}"
+
+
+def _lazy_view(method: str, path: str, module: str) -> Callable[..., Any]:
+    def view(**params: Any) -> Any:
+        target = VIEWS.get((method, path))
+        if target is None:
+            importlib.import_module(f"chalicelib.api.{module}")
+            target = VIEWS[(method, path)]
+        return target(**params)
+
+    view.__name__ = _view_name(method, path)
+    return view
+
+
+def current_request() -> Request:
+    request = _APP[0].current_request if _APP else None
+    if request is None:
+        raise RuntimeError("no request: the app is not registered (chalicelib.api.http.register)")
+    return request
+
+
+def operations() -> list[Operation]:
+    """Every documented operation: imports every route module (OpenAPI, route tests)."""
+    for module in MODULES:
+        importlib.import_module(f"chalicelib.api.{module}")
+    return OPERATIONS
+
+
+def route(path: str, method: str, *, summary: str, tags: list[str],
           request: type[BaseModel] | None = None,
           responses: dict[int, type[BaseModel] | None] | None = None,
           errors: tuple[int, ...] = (), auth: str | None = None, roles: tuple[str, ...] = (),
@@ -56,41 +106,39 @@ def route(bp: Blueprint, path: str, method: str, *, summary: str, tags: list[str
                    roles, parameters or [], produces=produces)
     if auth == "staff" and not roles:
         raise ValueError(f"{method} {path}: a staff route must name the roles it admits")
-    OPERATIONS.append(op)
+    if (op.method, path) in VIEWS:
+        raise ValueError(f"{method} {path}: declared twice")
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        view = _staff_guard(bp, fn, op.roles) if auth == "staff" else fn
+        view = _staff_guard(fn, op.roles) if auth == "staff" else fn
         if scope:
-            view = _rate_limited(bp, view, scope)
-        bp.route(path, methods=[op.method], content_types=list(op.content_types))(view)
+            view = _rate_limited(view, scope)
+        OPERATIONS.append(op)
+        VIEWS[(op.method, path)] = view
         return fn
 
     return wrap
 
 
-def _staff_guard(bp: Blueprint, fn: Callable[..., Any], roles: tuple[str, ...]) -> Callable[..., Any]:
+def _staff_guard(fn: Callable[..., Any], roles: tuple[str, ...]) -> Callable[..., Any]:
     """The declared `auth="staff", roles=(...)` IS the check: the token is verified and the role
     matched before the handler runs (chalicelib.auth), so no staff route can forget it."""
-    import functools
-
     from chalicelib import auth
 
     @functools.wraps(fn)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        auth.require(bp.current_request, roles)
+        auth.require(current_request(), roles)
         return fn(*args, **kwargs)
 
     return guarded
 
 
-def _rate_limited(bp: Blueprint, fn: Callable[..., Any], scope: str) -> Callable[..., Any]:
-    import functools
-
+def _rate_limited(fn: Callable[..., Any], scope: str) -> Callable[..., Any]:
     from chalicelib.services import rate_limits
 
     @functools.wraps(fn)
     def limited(*args: Any, **kwargs: Any) -> Any:
-        rate_limits.check(scope, client_ip(bp.current_request))
+        rate_limits.check(scope, client_ip(current_request()))
         return fn(*args, **kwargs)
 
     return limited

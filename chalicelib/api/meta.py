@@ -3,24 +3,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
 from pydantic import BaseModel
 
 from chalicelib.api.http import json_response, route
-
-bp = Blueprint(__name__)
 
 
 class Health(BaseModel):
     status: str
 
 
-@route(bp, "/health", "GET", summary="Liveness", tags=["meta"], responses={200: Health})
+@route("/health", "GET", summary="Liveness", tags=["meta"], responses={200: Health})
 def health() -> Any:
     return json_response({"status": "ok"})
 
 
-@route(bp, "/openapi.json", "GET", summary="This document", tags=["meta"])
+@route("/openapi.json", "GET", summary="This document", tags=["meta"])
 def openapi() -> Any:
     from chalicelib.api.openapi import document
 

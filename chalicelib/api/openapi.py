@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.api.http import OPERATIONS, Operation
+from chalicelib.api.http import Operation, operations
 from chalicelib.schemas import ErrorBody
 
 _ERROR_TEXT = {
@@ -83,7 +83,7 @@ def _offers_csv(op: Operation) -> bool:
 def document() -> dict[str, Any]:
     components: dict[str, Any] = {}
     paths: dict[str, Any] = {}
-    for op in OPERATIONS:
+    for op in operations():
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, components)
     return {
         "openapi": "3.1.0",

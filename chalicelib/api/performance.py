@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 from pydantic import BaseModel, Field
 
-from chalicelib.api.http import json_response, query, route
+from chalicelib.api.http import current_request, json_response, query, route
 from chalicelib.domain import clock
 from chalicelib.domain.performance import FIGURES, check_period
 from chalicelib.errors import not_found, validation_error
 from chalicelib.services import performance
 
-bp = Blueprint(__name__)
 STAFF_ROLES = ("admin", "pimpinan")
 
 
@@ -122,11 +121,11 @@ def _period(params: dict[str, str]) -> str:
         raise validation_error([{"field": "period", "type": "format", "message": str(exc)}]) from None
 
 
-@route(bp, "/staff/performance", "GET", summary="Monthly per-OPD performance (Tukin review), JSON or CSV",
+@route("/staff/performance", "GET", summary="Monthly per-OPD performance (Tukin review), JSON or CSV",
        tags=["staff", "performance"], auth="staff", roles=STAFF_ROLES, responses={200: PerformanceBoard},
        errors=(400,), parameters=[_PERIOD, _FORMAT])
 def staff_performance() -> Any:
-    params = query(bp.current_request)
+    params = query(current_request())
     period = _period(params)
     fmt = params.get("format", "json")
     if fmt not in ("json", "csv"):
@@ -140,12 +139,12 @@ def staff_performance() -> Any:
     })
 
 
-@route(bp, "/staff/performance/{opd_code}/reports", "GET",
+@route("/staff/performance/{opd_code}/reports", "GET",
        summary="The reports behind one figure of one OPD (exactly those counted)",
        tags=["staff", "performance"], auth="staff", roles=STAFF_ROLES, responses={200: DrillDown},
        errors=(400, 404), parameters=[_PERIOD, _FIGURE])
 def staff_performance_drilldown(opd_code: str) -> Any:
-    params = query(bp.current_request)
+    params = query(current_request())
     period = _period(params)
     figure = params.get("figure")
     if figure not in FIGURES:
@@ -156,8 +155,8 @@ def staff_performance_drilldown(opd_code: str) -> Any:
         raise not_found("No OPD with this code.") from None
 
 
-@route(bp, "/stats", "GET", summary="Public monthly statistics (counts only, no personal data)",
+@route("/stats", "GET", summary="Public monthly statistics (counts only, no personal data)",
        tags=["public"], responses={200: PublicStats}, errors=(400,), parameters=[_PERIOD])
 def public_stats() -> Any:
-    period = _period(query(bp.current_request))
+    period = _period(query(current_request()))
     return json_response(performance.public_stats(period))

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
 from pydantic import BaseModel
 
 from chalicelib.api.http import json_response, route
 from chalicelib.data import reference
-
-bp = Blueprint(__name__)
 
 
 class OpdItem(BaseModel):
@@ -43,14 +40,14 @@ class KecamatanList(BaseModel):
 _PUBLIC_HEADERS = {"Cache-Control": "public, max-age=300"}
 
 
-@route(bp, "/opds", "GET", summary="OPDs (regional agencies)", tags=["reference"], responses={200: OpdList})
+@route("/opds", "GET", summary="OPDs (regional agencies)", tags=["reference"], responses={200: OpdList})
 def opds() -> Any:
     # Contacts stay internal: only code and name are public.
     items = [{"code": c, "name": o["name"]} for c, o in sorted(reference.opds().items())]
     return json_response({"items": items})
 
 
-@route(bp, "/categories", "GET", summary="Report categories and their default OPD", tags=["reference"],
+@route("/categories", "GET", summary="Report categories and their default OPD", tags=["reference"],
        responses={200: CategoryList})
 def categories() -> Any:
     items = [{"code": c, "name": x["name"], "opd_code": x.get("opd_code")}
@@ -58,7 +55,7 @@ def categories() -> Any:
     return json_response({"items": items})
 
 
-@route(bp, "/kecamatan", "GET", summary="The 16 kecamatan of Kabupaten Bandung Barat", tags=["reference"],
+@route("/kecamatan", "GET", summary="The 16 kecamatan of Kabupaten Bandung Barat", tags=["reference"],
        responses={200: KecamatanList})
 def kecamatan() -> Any:
     items = sorted(({"code": c, "name": k["name"]} for c, k in reference.kecamatan().items()), key=lambda k: k["name"])

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from chalice import Blueprint, Response
+from chalice import Response
 from pydantic import BaseModel, Field
 
-from chalicelib.api.http import header, json_response, query, route
+from chalicelib.api.http import current_request, header, json_response, query, route
 from chalicelib.auth import principal_of
 from chalicelib.errors import validation_error
 from chalicelib.schemas import ReportView, Strict, parse
 from chalicelib.services import staff_list, staff_views, workflow
-
-bp = Blueprint(__name__)
 
 READERS = ("admin", "opd", "pimpinan")
 ACTORS = ("admin", "opd")
@@ -97,10 +95,10 @@ _LIST_PARAMS = [
 ]
 
 
-@route(bp, "/staff/reports", "GET", summary="List reports (staff)", tags=["staff"], auth="staff",
+@route("/staff/reports", "GET", summary="List reports (staff)", tags=["staff"], auth="staff",
        roles=READERS, responses={200: StaffList}, errors=(400,), parameters=_LIST_PARAMS)
 def list_reports() -> Any:
-    request = bp.current_request
+    request = current_request()
     params = query(request)
     filters = staff_list.parse_filters(params)
     principal = principal_of(request)
@@ -111,11 +109,11 @@ def list_reports() -> Any:
     return json_response(staff_list.list_view(principal, filters))
 
 
-@route(bp, "/staff/reports/{tracking_id}", "GET", summary="A report, staff view", tags=["staff"], auth="staff",
+@route("/staff/reports/{tracking_id}", "GET", summary="A report, staff view", tags=["staff"], auth="staff",
        roles=READERS, responses={200: StaffReportView}, errors=(400, 404, 409),
        parameters=[_q("reveal", "admin only, audited: `identity` (of an anonim reporter) and/or `nik`")])
 def get_report(tracking_id: str) -> Any:
-    request = bp.current_request
+    request = current_request()
     params = query(request)
     unknown = sorted(set(params) - {"reveal"})
     if unknown:
@@ -125,12 +123,12 @@ def get_report(tracking_id: str) -> Any:
     return json_response(staff_views.read(tracking_id, principal_of(request), reveal))
 
 
-@route(bp, "/staff/reports/{tracking_id}/actions", "POST", summary="Act on a report", tags=["staff"],
+@route("/staff/reports/{tracking_id}/actions", "POST", summary="Act on a report", tags=["staff"],
        auth="staff", roles=ACTORS, request=StaffActionIn, responses={200: StaffReportView}, errors=(404, 409),
        parameters=[{"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
                     "description": "the version read; a stale one is a 409 version_conflict"}])
 def act(tracking_id: str) -> Any:
-    request = bp.current_request
+    request = current_request()
     principal = principal_of(request)
     if_match = workflow.parse_if_match(header(request, "if-match"))
     body = parse(StaffActionIn, request.raw_body)

@@ -63,11 +63,11 @@ def _bad_tokens() -> dict[str, dict[str, str]]:
 
 def _staff_calls(tid: str) -> list[tuple[str, str, str | None]]:
     """(method, path, body) for every staff route in the operation registry."""
-    from chalicelib.api.http import OPERATIONS
+    from chalicelib.api.http import operations
 
     calls = []
     values = {"tracking_id": tid, "opd_code": "DPUPR", "date": "2031-01-02"}
-    for op in OPERATIONS:
+    for op in operations():
         if op.auth != "staff":
             continue
         path = re.sub(r"{(\w+)}", lambda m: values.get(m.group(1), m.group(0)), op.path)

@@ -1,0 +1,31 @@
+"""Which module serves each route. app.py hands these to Chalice without importing the modules
+(chalicelib/api/http.py: register), so a cold start loads only what it serves: every function of
+this app imports app.py, the queue consumers need no route and an API call only its own module.
+tests/unit/test_routes.py keeps this table equal to the modules' @route declarations."""
+from __future__ import annotations
+
+ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chalicelib/api/)
+    ("/health", "GET", "meta"),
+    ("/openapi.json", "GET", "meta"),
+    ("/opds", "GET", "reference"),
+    ("/categories", "GET", "reference"),
+    ("/kecamatan", "GET", "reference"),
+    ("/calendar", "GET", "calendar"),
+    ("/reports", "POST", "citizen"),
+    ("/reports/{tracking_id}", "GET", "citizen"),
+    ("/reports/{tracking_id}/replies", "POST", "citizen"),
+    ("/reports/{tracking_id}/feedback", "POST", "citizen"),
+    ("/attachments", "POST", "attachments"),
+    ("/reports/{tracking_id}/attachments/{attachment_id}", "GET", "attachments"),
+    ("/staff/reports", "GET", "staff"),
+    ("/staff/reports/{tracking_id}", "GET", "staff"),
+    ("/staff/reports/{tracking_id}/actions", "POST", "staff"),
+    ("/staff/calendar/overrides", "GET", "calendar"),
+    ("/staff/calendar/overrides/{date}", "PUT", "calendar"),
+    ("/staff/calendar/overrides/{date}", "DELETE", "calendar"),
+    ("/staff/performance", "GET", "performance"),
+    ("/staff/performance/{opd_code}/reports", "GET", "performance"),
+    ("/stats", "GET", "performance"),
+)
+
+MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for _, _, module in ROUTES))
