@@ -76,10 +76,11 @@ def ok(body: dict[str, Any] | None = None) -> Answer:
     return lambda _payload: (200, body or {})
 
 
-def kms_encrypt(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    blob = base64.b64encode(b"\x01\x02\x03\x00" + base64.b64decode(payload["Plaintext"]) + b"\x00" * 120).decode()
-    return 200, {"CiphertextBlob": blob, "KeyId": "arn:aws:kms:ap-southeast-3:000000000000:key/bench",
-                 "EncryptionAlgorithm": "SYMMETRIC_DEFAULT"}
+def kms_generate_data_key(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    plaintext = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).digest()
+    blob = base64.b64encode(b"\x01\x02\x03\x00" + plaintext + b"\x00" * 120).decode()
+    return 200, {"CiphertextBlob": blob, "Plaintext": base64.b64encode(plaintext).decode(),
+                 "KeyId": "arn:aws:kms:ap-southeast-3:000000000000:key/bench"}
 
 
 def sqs_send(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -37,10 +37,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         import boto3
 
         from chalicelib.adapters import aws as aws_clients
+        from chalicelib.adapters import kms
         from chalicelib.data import reference
         from chalicelib.local import provision
 
         aws_clients.reset()
+        kms.forget_data_key()  # it belongs to the previous test's KMS key
         reference.clear_cache()
         global _SESSION
         # One session for the whole run: a new one re-parses botocore's service models (~0.2 s).
@@ -48,6 +50,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         env = provision.provision(_SESSION, "test", monkeypatch.setenv)
         yield env
         aws_clients.reset()
+        kms.forget_data_key()
         reference.clear_cache()
 
 
