@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.condition import Condition
+from botocore.exceptions import ClientError
 
 from chalicelib.data.models import IdempotencyRecord
 from chalicelib.domain.ratelimit import Window
@@ -20,26 +19,34 @@ class Exceeded(Exception):
     """The window's allowance is spent."""
 
 
-def _update(window: Window) -> tuple[IdempotencyRecord, list[Any], Condition]:
-    actions = [IdempotencyRecord.hits.add(1), IdempotencyRecord.expires_at.set(window.expires_at())]
-    condition = IdempotencyRecord.hits.does_not_exist() | (IdempotencyRecord.hits < window.policy.limit)
-    return IdempotencyRecord(window.key), actions, condition
+def update(window: Window) -> dict[str, Any]:
+    """The counted hit as DynamoDB's Update: `ADD hits 1` only if `hits < limit` (or no item)."""
+    meta: Any = IdempotencyRecord.Meta
+    return {
+        "TableName": meta.table_name,
+        "Key": {IdempotencyRecord.key.attr_name: {"S": window.key}},
+        "ConditionExpression": "attribute_not_exists (#0) OR #0 < :0",
+        "UpdateExpression": "SET #1 = :1 ADD #0 :2",
+        "ExpressionAttributeNames": {"#0": IdempotencyRecord.hits.attr_name,
+                                     "#1": IdempotencyRecord.expires_at.attr_name},
+        "ExpressionAttributeValues": {":0": {"N": str(window.policy.limit)}, ":1": {"N": str(window.expires_at())},
+                                      ":2": {"N": "1"}},
+    }
 
 
 def hit(window: Window) -> int:
     """Count one request; returns the count so far in the window, or raises Exceeded."""
-    record, actions, condition = _update(window)
+    client = IdempotencyRecord._get_connection().connection.client
     try:
-        record.update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        out = client.update_item(**update(window), ReturnValues="UPDATED_NEW")
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             raise Exceeded(window.key) from exc
         raise
-    return int(record.hits or 0)
+    return int(out["Attributes"][IdempotencyRecord.hits.attr_name]["N"])
 
 
-def add_to(tx: Any, window: Window) -> None:
-    """The same counted hit as one item of a caller's TransactWriteItems (a pynamodb TransactWrite):
+def transaction_item(window: Window) -> dict[str, Any]:
+    """The same counted hit as one item of a caller's TransactWriteItems (chalicelib/data/items.py):
     the hit counts only if the whole transaction is written, and costs no extra AWS call."""
-    record, actions, condition = _update(window)
-    tx.update(record, actions=actions, condition=condition)
+    return {"Update": update(window)}

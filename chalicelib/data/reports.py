@@ -9,7 +9,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.data import rate_limits
+from chalicelib.data import items, rate_limits
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
 from chalicelib.domain.ratelimit import Window
 
@@ -49,22 +49,20 @@ def create(report: Report, event: ReportEvent, idempotency: IdempotencyRecord | 
            rate_limit: Window | None = None) -> None:
     """Store a new report, its first event, (optionally) the idempotency record and the client's
     rate-limit hit, all or nothing, in ONE TransactWriteItems (a submission's AWS budget is three
-    calls). Conflict.failed("rate_limit") means the client's allowance was spent."""
+    calls). Conflict.failed("rate_limit") means the client's allowance was spent. The hot path:
+    the items are built by chalicelib/data/items.py, not by PynamoDB's TransactWrite."""
     names = ["report", "event"]
+    writes = [items.put_new(report), items.put_new(event)]
+    if idempotency is not None:
+        writes.append(items.put_new(idempotency))
+        names.append("idempotency")
+    if rate_limit is not None:
+        writes.append(rate_limits.transaction_item(rate_limit))
+        names.append("rate_limit")
     try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.save(report, condition=Report.tracking_id.does_not_exist())
-            tx.save(event, condition=ReportEvent.seq.does_not_exist())
-            if idempotency is not None:
-                tx.save(idempotency, condition=IdempotencyRecord.key.does_not_exist())
-                names.append("idempotency")
-            if rate_limit is not None:  # last: pynamodb sends puts before updates, `names` follows that order
-                rate_limits.add_to(tx, rate_limit)
-                names.append("rate_limit")
-    except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
-            raise Conflict(_codes(exc), names) from exc
-        raise
+        items.transact_write(Report, writes)
+    except items.Cancelled as exc:
+        raise Conflict(exc.reasons, names) from exc
 
 
 def save_change(report: Report, expected_version: int, events: Iterable[ReportEvent]) -> None:
