@@ -102,7 +102,7 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
     rate_limits.refuse_if_known(limit)  # before the KMS call: a known flood costs nothing
     kecamatan, category = _check_reference(report)
     privacy = report.privacy or ("rahasia" if category and category.get("sensitive") else "publik")
-    fingerprint = _fingerprint(report)
+    fingerprint = _fingerprint(report) if idempotency_key else ""  # only a retry compares it
 
     for _ in range(3):  # a fresh tracking id on the (rare) collision
         now = clock.now()
