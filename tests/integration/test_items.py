@@ -10,14 +10,15 @@ import pytest
 def _report(**overrides: Any) -> Any:
     from chalicelib.data.models import Location, Report, Reporter
 
-    fields: dict[str, Any] = dict(
-        type="pengaduan", title="Jalan rusak", description="Lubang besar", category="jalan_rusak",
-        kecamatan="lembang", location=Location(kecamatan="lembang", desa="Jayagiri", lat=-6.81, lon=107.61),
-        privacy="publik", reporter=Reporter(name="Siti", phone="+6281234567890"), nik_ciphertext=b"\x00\x01secret",
-        attachments=["att_1"], status="diajukan", created_at="2026-01-05T01:00:00+00:00", created_month="2026-01",
-        updated_at="2026-01-05T01:00:00+00:00", access_token_hash="ab" * 32, sla_state={"reminded": ["x"]},
-        sla_breached=True, rating=4,
-    )
+    fields: dict[str, Any] = {
+        "type": "pengaduan", "title": "Jalan rusak", "description": "Lubang besar", "category": "jalan_rusak",
+        "kecamatan": "lembang", "privacy": "publik", "status": "diajukan",
+        "location": Location(kecamatan="lembang", desa="Jayagiri", lat=-6.81, lon=107.61),
+        "reporter": Reporter(name="Siti", phone="+6281234567890"), "nik_ciphertext": b"\x00\x01secret",
+        "attachments": ["att_1"], "created_at": "2026-01-05T01:00:00+00:00", "created_month": "2026-01",
+        "updated_at": "2026-01-05T01:00:00+00:00", "access_token_hash": "ab" * 32,
+        "sla_state": {"reminded": ["x"]}, "sla_breached": True, "rating": 4,
+    }
     fields.update(overrides)
     return Report("KBB-AAAA-BBBB", **fields)
 
