@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters.mail import Outgoing, Sender
-from chalicelib.adapters.sp4n import redact_text
 from chalicelib.data import claims, reference, reports
 from chalicelib.data.models import Report
 from chalicelib.domain import clock
 from chalicelib.domain.events import DomainEvent, MalformedEvent
+from chalicelib.domain.redaction import redact_text
 from chalicelib.observability import logger
 from chalicelib.services import consumer, templates
 
