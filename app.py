@@ -61,6 +61,14 @@ def scan_upload(event):  # type: ignore[no-untyped-def]
     return attachments.scan_records(event.to_dict(), event.context)
 
 
+# Daily at 03:00 WIB (20:00 UTC): clean uploads that no report claimed within 7 days are deleted.
+@app.schedule(Cron(0, 20, "*", "*", "?", "*"), name="purge_uploads")
+def purge_uploads(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import attachments
+
+    attachments.purge_unclaimed()
+
+
 # Operations (issue 7): open reports per status, the dashboard's "open work" gauge.
 @app.schedule("rate(15 minutes)", name="open_work_metrics")
 def open_work_metrics(event):  # type: ignore[no-untyped-def]

@@ -13,10 +13,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
-
-from chalicelib.data import reports
+from chalicelib.data import items
 from chalicelib.data.models import IdempotencyRecord, ReportEvent
 from chalicelib.domain import clock
 
@@ -37,13 +34,9 @@ def record(week: str, now: datetime, data: dict[str, Any], *, action: str = ACTI
     marker = IdempotencyRecord(digest_key, state="done", response={"week": week, "at": clock.iso_utc(now)},
                                expires_at=int(time.time()) + DIGEST_TTL_SECONDS)
     try:
-        with TransactWrite(connection=reports._connection()) as tx:
-            tx.save(marker, condition=IdempotencyRecord.key.does_not_exist())
-            tx.save(event, condition=ReportEvent.seq.does_not_exist())
-    except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
-            return False
-        raise
+        items.transact_write(ReportEvent, [items.put_new(marker), items.put_new(event)])
+    except items.Cancelled:
+        return False
     return True
 
 

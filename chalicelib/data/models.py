@@ -18,7 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import base as _pynamodb_connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.adapters import aws
@@ -68,6 +68,17 @@ class BySweep(_Index):
 
     sweep_shard = UnicodeAttribute(hash_key=True)
     sweep_at = UnicodeAttribute(range_key=True)
+
+
+class ByUnclaimed(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    """Sparse: only clean uploads that no report references yet (the daily purge reads these)."""
+
+    class Meta:
+        index_name = "by_unclaimed"
+        projection = KeysOnlyProjection()
+
+    unclaimed = UnicodeAttribute(hash_key=True)
+    checked_at = UnicodeAttribute(range_key=True)
 
 
 class Reporter(MapAttribute):  # type: ignore[type-arg]
@@ -211,7 +222,12 @@ class Attachment(Model):
     clean_size = NumberAttribute(null=True)  # bytes of the file in the attachments bucket
     sha256 = UnicodeAttribute(null=True)  # of the clean file
     reason = UnicodeAttribute(null=True)  # why it was rejected (a code, see services/attachments.py)
-    expires_at = NumberAttribute(null=True)  # TTL (epoch seconds); removed once clean
+    expires_at = NumberAttribute(null=True)  # TTL (epoch seconds) of pending and rejected records
+    # Claimed once, by the transaction that stores the first report or response referencing it:
+    report_id = UnicodeAttribute(null=True)
+    unclaimed = UnicodeAttribute(null=True)  # "yes" while clean and not claimed: the by_unclaimed index
+
+    by_unclaimed = ByUnclaimed()
 
 
 MODELS: dict[str, type[Model]] = {

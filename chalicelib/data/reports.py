@@ -2,12 +2,8 @@
 version check: nothing half-stored, and two officers acting at once cannot both win."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
-
-from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.data import items, rate_limits
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
@@ -24,18 +20,9 @@ class Conflict(Exception):
         self.names = names or []
 
     def failed(self, name: str) -> bool:
-        """Did the named item's condition fail? ("report", "event", "idempotency", "rate_limit")"""
+        """Did the named item's condition fail? ("report", "event", "idempotency", "rate_limit",
+        "attachment")"""
         return any(n == name and r == "ConditionalCheckFailed" for n, r in zip(self.names, self.reasons, strict=False))
-
-
-def _connection() -> Connection:
-    # The model's cached connection (reset by models.bind()): a new Connection per transaction
-    # would build a new botocore session and client each time, ~0.5 s of CPU per write.
-    return Report._get_connection().connection
-
-
-def _codes(exc: TransactWriteError) -> list[str | None]:
-    return [r.code if r else None for r in (exc.cancellation_reasons or [])]
 
 
 def get(tracking_id: str, consistent: bool = True) -> Report | None:
@@ -46,10 +33,11 @@ def get(tracking_id: str, consistent: bool = True) -> Report | None:
 
 
 def create(report: Report, event: ReportEvent, idempotency: IdempotencyRecord | None = None,
-           rate_limit: Window | None = None) -> None:
-    """Store a new report, its first event, (optionally) the idempotency record and the client's
-    rate-limit hit, all or nothing, in ONE TransactWriteItems (a submission's AWS budget is three
-    calls). Conflict.failed("rate_limit") means the client's allowance was spent. The hot path:
+           rate_limit: Window | None = None, claims: Sequence[dict[str, Any]] = ()) -> None:
+    """Store a new report, its first event, (optionally) the idempotency record, the client's
+    rate-limit hit and the claims on its attachments, all or nothing, in ONE TransactWriteItems.
+    Conflict.failed(name) says which condition failed: "report" (tracking id taken), "event",
+    "idempotency" (a retry), "rate_limit" (the allowance is spent), "attachment". The hot path:
     the items are built by chalicelib/data/items.py, not by PynamoDB's TransactWrite."""
     names = ["report", "event"]
     writes = [items.put_new(report), items.put_new(event)]
@@ -59,26 +47,38 @@ def create(report: Report, event: ReportEvent, idempotency: IdempotencyRecord | 
     if rate_limit is not None:
         writes.append(rate_limits.transaction_item(rate_limit))
         names.append("rate_limit")
+    writes.extend(claims)
+    names.extend(["attachment"] * len(claims))
     try:
         items.transact_write(Report, writes)
     except items.Cancelled as exc:
         raise Conflict(exc.reasons, names) from exc
 
 
-def save_change(report: Report, expected_version: int, events: Iterable[ReportEvent]) -> None:
-    """Write the changed report (version already bumped by the caller) and its new events.
+def save_change(report: Report, expected_version: int, events: Iterable[ReportEvent],
+                claims: Sequence[dict[str, Any]] = ()) -> None:
+    """Write the changed report (version already bumped by the caller), its new events and the
+    claims on attachments it newly references, all or nothing.
 
-    Raises Conflict when someone else changed the report since `expected_version` was read.
+    Raises Conflict when someone else changed the report since `expected_version` was read
+    (failed("report")), or an attachment cannot be claimed (failed("attachment")).
     """
+    meta: Any = Report.Meta
+    writes: list[dict[str, Any]] = [{"Put": {
+        "TableName": meta.table_name, "Item": items.item(report),
+        "ConditionExpression": "#0 = :0", "ExpressionAttributeNames": {"#0": Report.version.attr_name},
+        "ExpressionAttributeValues": {":0": {"N": str(expected_version)}},
+    }}]
+    names = ["report"]
+    for event in events:
+        writes.append(items.put_new(event))
+        names.append("event")
+    writes.extend(claims)
+    names.extend(["attachment"] * len(claims))
     try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.save(report, condition=Report.version == expected_version)
-            for event in events:
-                tx.save(event, condition=ReportEvent.seq.does_not_exist())
-    except TransactWriteError as exc:
-        if exc.cause_response_code == "TransactionCanceledException":
-            raise Conflict(_codes(exc)) from exc
-        raise
+        items.transact_write(Report, writes)
+    except items.Cancelled as exc:
+        raise Conflict(exc.reasons, names) from exc
 
 
 def events(tracking_id: str) -> list[ReportEvent]:

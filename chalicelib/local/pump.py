@@ -9,8 +9,9 @@ thread so one slow source does not delay another:
   maps to `<LOGICAL_ID>_URL`; real messages are received, given to the handler as a real SQS
   Lambda event, and only those NOT listed in `batchItemFailures` are deleted. Failed ones come
   back after their visibility timeout, and SQS dead-letters them after 5 receives, as in AWS;
-- schedules: the SLA check (`sla_sweep.run_scheduled`) every --sla-interval seconds and the
-  SP4N-LAPOR! pull every --pull-interval seconds (3 hours in AWS; shorter here).
+- schedules: the SLA check (`sla_sweep.run_scheduled`) every --sla-interval seconds, the
+  SP4N-LAPOR! pull every --pull-interval seconds (3 hours in AWS; shorter here) and the purge
+  of unclaimed uploads every --purge-interval seconds (daily in AWS).
 An exception in one round is logged (masked) and the loop goes on.
 
 Run: python -m chalicelib.local.pump --interval 0.5 --sla-interval 60 [--pull-interval 30]
@@ -338,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pull-interval", type=float,
                         default=float(os.environ.get("LAPOR_SP4N_PULL_INTERVAL", "30")),
                         help="seconds between SP4N-LAPOR! pulls (3 hours in AWS)")
+    parser.add_argument("--purge-interval", type=float, default=3600.0,
+                        help="seconds between purges of unclaimed uploads (daily in AWS)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for handler in logging.getLogger().handlers:
@@ -379,6 +382,13 @@ def main(argv: list[str] | None = None) -> int:
         sync.pull()
 
     loops.append(("sp4n-pull", _every(args.pull_interval, pull), 0.5))
+
+    def purge() -> None:
+        from chalicelib.services import attachments
+
+        attachments.purge_unclaimed()
+
+    loops.append(("purge-uploads", _every(args.purge_interval, purge), 0.5))
     threads = [threading.Thread(target=_loop, args=(name, step, pause, stop), name=name, daemon=True)
                for name, step, pause in loops]
     for t in threads:

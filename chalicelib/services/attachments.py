@@ -9,6 +9,9 @@
    writes the clean file to the attachments bucket, deletes the quarantined one and marks the
    record `clean` -- or `rejected` with a reason, and the file never leaves quarantine.
 3. `download_url(attachment_id)` signs a 5-minute GET for a clean file only.
+4. A report or response claims its files in its own transaction
+   (chalicelib/services/attachments_check.py); `purge_unclaimed` (daily) deletes clean files no
+   report claimed within 7 days, so uploads abandoned with their form do not stay forever.
 
 Redelivery is harmless: the record's state is decided once (a conditional write from `pending`),
 and a record that is already decided only makes the scanner delete what is left in quarantine.
@@ -20,6 +23,7 @@ import json
 import re
 import secrets
 import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
@@ -197,7 +201,10 @@ def _decide(record: Attachment, state: str, **fields: Any) -> None:
     for name, value in fields.items():
         actions.append(getattr(Attachment, name).set(value))
     if state == "clean":
-        actions.append(Attachment.expires_at.remove())  # reports point at it from now on
+        # No TTL from now on: a report may point at it. Until one claims it, the daily purge
+        # (purge_unclaimed) sees it through the sparse by_unclaimed index.
+        actions.append(Attachment.expires_at.remove())
+        actions.append(Attachment.unclaimed.set("yes"))
     else:
         actions.append(Attachment.expires_at.set(int(time.time()) + REJECTED_TTL))
     try:
@@ -211,6 +218,40 @@ def _decide(record: Attachment, state: str, **fields: Any) -> None:
 def _delete_quarantined(key: str) -> None:
     # Idempotent: deleting a missing key succeeds.
     _s3().delete_object(Bucket=settings().quarantine_bucket, Key=key)
+
+
+# ---- 4. purging uploads no report took ---------------------------------------------------------
+
+UNCLAIMED_DAYS = 7
+
+
+def purge_unclaimed(now: datetime | None = None) -> dict[str, int]:
+    """Delete clean uploads that no report or response claimed within UNCLAIMED_DAYS: the file in
+    the attachments bucket and its record. Reads only the sparse by_unclaimed index (the
+    candidates), never the table.
+
+    Race-free against a late claim: the record first moves clean -> purging on condition that no
+    report holds it (a claim needs `clean`, so from then on it fails and the client is told the
+    upload expired); then the object goes, then the record. A crash in between leaves a `purging`
+    record still in the index, which the next run finishes."""
+    now = now or clock.now()
+    cutoff = clock.iso_utc(now - timedelta(days=UNCLAIMED_DAYS))
+    counts = {"purged": 0, "claimed_meanwhile": 0}
+    for candidate in Attachment.by_unclaimed.query("yes", Attachment.checked_at < cutoff):
+        record = Attachment(candidate.attachment_id)
+        try:
+            record.update(actions=[Attachment.state.set("purging")],
+                          condition=Attachment.state.is_in("clean", "purging") & Attachment.report_id.does_not_exist())
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+            counts["claimed_meanwhile"] += 1
+            continue
+        _s3().delete_object(Bucket=settings().attachments_bucket, Key=CLEAN + candidate.attachment_id)
+        record.delete(condition=Attachment.state == "purging")
+        counts["purged"] += 1
+    logger.info("unclaimed uploads purged", extra=counts)
+    return counts
 
 
 # ---- 3. serving --------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""Which attachment ids a report may reference: well-formed, known, and checked clean.
+"""Which attachment ids a report may reference: well-formed, known, checked clean, and not
+referenced by another report.
 
-One BatchGetItem for all ids at most (a report has at most 5): a submission must stay within three
-AWS calls (KMS for the NIK, this, and the transaction). The state only moves pending -> clean |
-rejected, never back, so a clean answer here cannot be stale by the time the report is written.
+A submission or a response claims its attachments inside its own transaction
+(`claim_items`: an Update whose condition is "clean and unclaimed"), so checking costs no AWS
+call of its own and two reports cannot both take one file. Only when that condition fails does
+`problems` read the records (one BatchGetItem) to tell the client which file and why.
 """
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ ATTACHMENT_ID = re.compile(r"^att_[0-9a-f]{32}$")
 _NOT_CLEAN = {
     "pending": "the file is still being checked; try again in a moment",
     "rejected": "the file was refused",
+    "purging": "the upload expired: it was not attached to a report within 7 days",
 }
 
 
-def problems(ids: list[str]) -> list[dict[str, Any]]:
+def shape_problems(ids: list[str]) -> list[dict[str, Any]]:
+    """What can be said without reading anything: the format of each id, and duplicates."""
     out: list[dict[str, Any]] = []
     for i, value in enumerate(ids):
         if not ATTACHMENT_ID.match(value):
@@ -24,11 +28,17 @@ def problems(ids: list[str]) -> list[dict[str, Any]]:
                         "message": "not an attachment id from POST /attachments"})
     if len(set(ids)) != len(ids):
         out.append({"field": "attachments", "type": "duplicate", "message": "an attachment is listed twice"})
-    states = _states([v for v in set(ids) if ATTACHMENT_ID.match(v)])
+    return out
+
+
+def problems(ids: list[str], tracking_id: str | None = None) -> list[dict[str, Any]]:
+    """Every reason the ids cannot be attached to report `tracking_id` (None: a new report)."""
+    out = shape_problems(ids)
+    records = _records([v for v in set(ids) if ATTACHMENT_ID.match(v)])
     for i, value in enumerate(ids):
         if not ATTACHMENT_ID.match(value):
             continue
-        state, reason = states.get(value, (None, None))
+        state, reason, owner = records.get(value, (None, None, None))
         if state is None:
             out.append({"field": f"attachments.{i}", "type": "unknown",
                         "message": "no such attachment (never created, or its upload expired)"})
@@ -36,15 +46,36 @@ def problems(ids: list[str]) -> list[dict[str, Any]]:
             message = _NOT_CLEAN.get(state, "the file is not usable")
             out.append({"field": f"attachments.{i}", "type": f"attachment_{state}",
                         "message": message + (f" ({reason})" if reason else "")})
+        elif owner is not None and owner != tracking_id:
+            out.append({"field": f"attachments.{i}", "type": "attachment_in_use",
+                        "message": "the file is attached to another report; upload it again"})
     return out
 
 
-def _states(ids: list[str]) -> dict[str, tuple[str, str | None]]:
-    """attachment id -> (state, reason) in ONE BatchGetItem (strongly consistent: a file checked a
-    moment ago counts). Unknown ids are absent."""
+def claim_items(ids: list[str], tracking_id: str) -> list[dict[str, Any]]:
+    """One transaction Update per id: the file becomes report `tracking_id`'s, and leaves the
+    purge's index. Fails (ConditionalCheckFailed) unless it is clean and no other report's."""
+    from chalicelib.data.models import Attachment
+
+    meta: Any = Attachment.Meta
+    return [{"Update": {
+        "TableName": meta.table_name,
+        "Key": {Attachment.attachment_id.attr_name: {"S": attachment_id}},
+        "UpdateExpression": "SET #r = :r REMOVE #u",
+        "ConditionExpression": "#s = :clean AND (attribute_not_exists(#r) OR #r = :r)",
+        "ExpressionAttributeNames": {"#r": Attachment.report_id.attr_name, "#u": Attachment.unclaimed.attr_name,
+                                     "#s": Attachment.state.attr_name},
+        "ExpressionAttributeValues": {":r": {"S": tracking_id}, ":clean": {"S": "clean"}},
+    }} for attachment_id in ids]
+
+
+def _records(ids: list[str]) -> dict[str, tuple[str, str | None, str | None]]:
+    """attachment id -> (state, reason, report_id) in ONE BatchGetItem (strongly consistent).
+    Unknown ids are absent."""
     if not ids:
         return {}
     from chalicelib.data.models import Attachment
 
-    found = Attachment.batch_get(ids, consistent_read=True, attributes_to_get=["attachment_id", "state", "reason"])
-    return {a.attachment_id: (a.state, a.reason) for a in found}
+    found = Attachment.batch_get(ids, consistent_read=True,
+                                 attributes_to_get=["attachment_id", "state", "reason", "report_id"])
+    return {a.attachment_id: (a.state, a.reason, a.report_id) for a in found}

@@ -1,7 +1,9 @@
 """A citizen submits a report: validate against reference data, store it with its first event in
 one transaction, answer with the tracking id and a secret token shown once.
 
-AWS calls per submission: one KMS Encrypt when a NIK is given, one TransactWriteItems. The event
+AWS calls per submission: one TransactWriteItems (a KMS GenerateDataKey every 1,000 NIKs or 5
+minutes, chalicelib/adapters/kms.py). Attachments are claimed inside that transaction; only a
+refused claim reads their records, to say which file and why. The event
 reaches the queues through the events table's stream, not through a call made here. The client's
 rate-limit hit is an item of that same transaction (chalicelib/services/rate_limits.py), so the
 limit costs no call, and a submission refused by it stores nothing.
@@ -81,7 +83,7 @@ def _check_reference(report: ReportIn) -> tuple[str, dict[str, Any] | None]:
                              "message": "unknown category (see GET /categories)"})
     if report.opd_code is not None and report.opd_code not in reference.opds():
         problems.append({"field": "opd_code", "type": "unknown", "message": "unknown OPD (see GET /opds)"})
-    problems.extend(attachments_check.problems(report.attachments))
+    problems.extend(attachments_check.shape_problems(report.attachments))  # the rest: claimed in the write
     if problems:
         raise validation_error(problems)
     return str(kec), category
@@ -128,13 +130,16 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
                 response={**answer, "sealed_token": _seal(token, idempotency_key, fingerprint)},
                 expires_at=int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
             )
+        claims = attachments_check.claim_items(list(report.attachments), tracking_id)
         try:
-            reports.create(item, event, record, limit)
+            reports.create(item, event, record, limit, claims)
         except reports.Conflict as exc:
             if exc.failed("idempotency"):  # first: a retry of an accepted submission gets its answer
                 return _replay(idempotency_key or "", fingerprint)
             if limit is not None and exc.failed("rate_limit"):
                 raise rate_limits.limited(limit) from None
+            if exc.failed("attachment") and (problems := attachments_check.problems(list(report.attachments))):
+                raise validation_error(problems) from None
             if exc.failed("report"):
                 continue  # tracking id taken
             raise

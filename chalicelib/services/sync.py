@@ -439,9 +439,9 @@ def import_complaint(c: sp4n.Sp4nComplaint, now: datetime) -> str | None:
         try:
             reports.create(report, event, _map_record(c.complaint_id, tracking_id))
         except reports.Conflict as exc:
-            if len(exc.reasons) > 2 and exc.reasons[2] == "ConditionalCheckFailed":
+            if exc.failed("idempotency"):
                 return None  # imported before
-            if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+            if exc.failed("report"):
                 continue
             raise
         return tracking_id

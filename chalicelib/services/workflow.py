@@ -31,7 +31,7 @@ Decisions (where CONTRACT.md is silent):
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -126,7 +126,7 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
         if not isinstance(atts, list) or len(atts) > 5 or not all(isinstance(a, str) for a in atts):
             problems.append({"field": "attachments", "type": "list", "message": "at most 5 attachment ids"})
         else:
-            problems.extend(attachments_check.problems(atts))
+            problems.extend(attachments_check.shape_problems(atts))  # the rest: claimed in the write
     if "rating" in clean and (isinstance(clean["rating"], bool) or clean["rating"] not in (1, 2, 3, 4, 5)):
         problems.append({"field": "rating", "type": "range", "message": "1 to 5"})
     if "resolved" in clean and not isinstance(clean["resolved"], bool):
@@ -224,12 +224,16 @@ class _Stale(Exception):
     """The conditional write lost to a concurrent change."""
 
 
-def _save(report: Report, expected_version: int, events: list[ReportEvent]) -> None:
+def _save(report: Report, expected_version: int, events: list[ReportEvent], attachments: Sequence[str] = ()) -> None:
+    """Store the move; the attachments it references are claimed in the same transaction."""
     report.version = expected_version + 1
     report.event_seq = max(int(e.seq) for e in events)
+    ids = list(attachments)
     try:
-        reports.save_change(report, expected_version, events)
-    except reports.Conflict:
+        reports.save_change(report, expected_version, events, attachments_check.claim_items(ids, report.tracking_id))
+    except reports.Conflict as exc:
+        if exc.failed("attachment") and (problems := attachments_check.problems(ids, report.tracking_id)):
+            raise validation_error(problems) from None
         raise _Stale() from None
 
 
@@ -305,7 +309,7 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
         except wf.WorkflowError as exc:
             raise _refusal(exc) from None
         try:
-            _save(report, expected, [event])
+            _save(report, expected, [event], clean.get("attachments") or ())
             return report
         except _Stale:
             if if_match is not None or not _only_bookkeeping(report.tracking_id, seen, humans_too=False):
@@ -334,7 +338,7 @@ def reporter_act(tracking_id: str, token: str | None, action: str, fields: Mappi
         except wf.WorkflowError as exc:
             raise _refusal(exc) from None
         try:
-            _save(report, expected, [event])
+            _save(report, expected, [event], clean.get("attachments") or ())
             return report
         except _Stale:
             if not _only_bookkeeping(report.tracking_id, seen, humans_too=True):

@@ -338,16 +338,138 @@ def test_report_may_not_reference_pending_rejected_or_unknown(
     assert Report.count() == 0
 
 
-def test_submission_with_attachments_costs_at_most_three_aws_calls(
+def test_submission_with_attachments_costs_one_aws_call(
         client: Any, aws: dict[str, str], valid_report: dict[str, Any], aws_calls: Any) -> None:
+    """The claims ride in the report's transaction: no read of the attachment records."""
     ids = [submit(client, "image/png", png_with_metadata(), f"{i}.png", aws) for i in range(3)]
     post_report(client, valid_report)  # warm the reference cache, as a warm container would have it
     aws_calls.clear()
     r = post_report(client, {**valid_report, "attachments": ids})
     assert r.status_code == 201, r.body
-    assert sum(aws_calls.values()) <= 3, aws_calls
-    assert aws_calls["dynamodb.BatchGetItem"] == 1
-    assert aws_calls["dynamodb.TransactWriteItems"] == 1  # the NIK: the container's cached data key
+    assert dict(aws_calls) == {"dynamodb.TransactWriteItems": 1}, aws_calls  # NIK: the cached data key
+    assert all(record(i).report_id == r.json_body["tracking_id"] and record(i).unclaimed is None for i in ids)
+
+
+def test_an_attachment_belongs_to_one_report(client: Any, aws: dict[str, str], valid_report: dict[str, Any]) -> None:
+    from chalicelib.data.models import Report
+
+    photo = submit(client, "image/png", png_with_metadata(), "a.png", aws)
+    assert record(photo).unclaimed == "yes"
+    first = post_report(client, {**valid_report, "attachments": [photo]})
+    assert first.status_code == 201, first.body
+    second = post_report(client, {**valid_report, "attachments": [photo]})
+    assert second.status_code == 400, second.body
+    [detail] = second.json_body["error"]["details"]
+    assert (detail["field"], detail["type"]) == ("attachments.0", "attachment_in_use")
+    assert Report.count() == 1 and record(photo).report_id == first.json_body["tracking_id"]
+
+
+def test_a_retried_submission_with_attachments_gets_its_first_answer(
+        client: Any, aws: dict[str, str], valid_report: dict[str, Any]) -> None:
+    photo = submit(client, "image/png", png_with_metadata(), "a.png", aws)
+    body = json.dumps({**valid_report, "attachments": [photo]})
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "retry-with-a-photo-0001"}
+    first = client.http.post("/reports", headers=headers, body=body)
+    again = client.http.post("/reports", headers=headers, body=body)
+    assert first.status_code == again.status_code == 201
+    assert first.json_body == again.json_body
+
+
+def test_a_response_claims_its_attachments(aws: dict[str, str], valid_report: dict[str, Any]) -> None:
+    """Staff answers claim their files too (services/workflow.py), with the same refusal."""
+    from chalicelib.auth import Principal
+    from chalicelib.errors import ApiError
+    from chalicelib.schemas import ReportIn
+    from chalicelib.services import intake, workflow
+    from tests.attachment_support import clean_attachment
+
+    photo = clean_attachment()
+    mine = intake.submit(ReportIn.model_validate({**valid_report, "attachments": [photo]}))["tracking_id"]
+    other = intake.submit(ReportIn.model_validate(valid_report))["tracking_id"]
+    admin = Principal(sub="admin-1", role="admin", opd_code=None)
+    workflow.act(other, "verify", admin, {"opd_code": "DPUPR"})
+    opd = Principal(sub="opd-1", role="opd", opd_code="DPUPR")
+    workflow.act(other, "accept", opd, {})
+    with pytest.raises(ApiError) as refused:
+        workflow.act(other, "respond", opd, {"message": "Sudah ditangani.", "attachments": [photo]})
+    assert refused.value.status == 400 and refused.value.details[0]["type"] == "attachment_in_use"
+    answer = clean_attachment(pdf=True)
+    workflow.act(other, "respond", opd, {"message": "Sudah ditangani.", "attachments": [answer]})
+    assert record(answer).report_id == other and record(photo).report_id == mine
+
+
+# ---- purging uploads no report took --------------------------------------------------------------
+
+def _age(attachment_id: str, days: int) -> None:
+    from datetime import timedelta
+
+    from chalicelib.data.models import Attachment
+    from chalicelib.domain import clock
+
+    Attachment(attachment_id).update(actions=[
+        Attachment.checked_at.set(clock.iso_utc(clock.now() - timedelta(days=days)))])
+
+
+def test_unclaimed_uploads_are_purged_after_seven_days_and_claimed_ones_never(
+        client: Any, aws: dict[str, str], valid_report: dict[str, Any], aws_calls: Any) -> None:
+    from chalicelib.data.models import Attachment
+    from chalicelib.services import attachments
+
+    claimed, abandoned, recent = (submit(client, "image/png", png_with_metadata(), f"{i}.png", aws) for i in range(3))
+    assert post_report(client, {**valid_report, "attachments": [claimed]}).status_code == 201
+    _age(claimed, 30)
+    _age(abandoned, 8)
+    _age(recent, 6)
+    aws_calls.clear()
+    assert attachments.purge_unclaimed() == {"purged": 1, "claimed_meanwhile": 0}
+    assert aws_calls["dynamodb.Query"] == 1 and not aws_calls["dynamodb.Scan"]
+    assert f"clean/{abandoned}" not in keys(aws["ATTACHMENTS_BUCKET"])
+    with pytest.raises(Attachment.DoesNotExist):
+        record(abandoned)
+    assert {f"clean/{claimed}", f"clean/{recent}"} <= set(keys(aws["ATTACHMENTS_BUCKET"]))
+    assert record(claimed).state == record(recent).state == "clean"
+    assert attachments.purge_unclaimed() == {"purged": 0, "claimed_meanwhile": 0}  # nothing left to do
+
+
+def test_a_claim_after_the_purge_began_is_told_the_upload_expired(
+        client: Any, aws: dict[str, str], valid_report: dict[str, Any]) -> None:
+    from chalicelib.data.models import Attachment, Report
+    from chalicelib.services import attachments
+
+    photo = submit(client, "image/png", png_with_metadata(), "a.png", aws)
+    _age(photo, 8)
+    Attachment(photo).update(actions=[Attachment.state.set("purging")])  # a purge that stopped half-way
+    r = post_report(client, {**valid_report, "attachments": [photo]})
+    assert r.status_code == 400 and r.json_body["error"]["details"][0]["type"] == "attachment_purging"
+    assert Report.count() == 0
+    assert attachments.purge_unclaimed()["purged"] == 1  # the next run finishes it
+    assert f"clean/{photo}" not in keys(aws["ATTACHMENTS_BUCKET"])
+
+
+def test_a_claim_between_query_and_purge_keeps_the_file(
+        client: Any, aws: dict[str, str], valid_report: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.data.models import Attachment
+    from chalicelib.services import attachments
+
+    photo = submit(client, "image/png", png_with_metadata(), "a.png", aws)
+    _age(photo, 8)
+    query = Attachment.by_unclaimed.query
+    created: dict[str, Any] = {}
+
+    def query_then_claim(*args: Any, **kwargs: Any) -> Any:
+        found = list(query(*args, **kwargs))
+        created["r"] = post_report(client, {**valid_report, "attachments": [photo]})
+        return iter(found)
+
+    monkeypatch.setattr(Attachment.by_unclaimed, "query", query_then_claim)
+    assert attachments.purge_unclaimed() == {"purged": 0, "claimed_meanwhile": 1}
+    assert created["r"].status_code == 201
+    assert record(photo).state == "clean" and f"clean/{photo}" in keys(aws["ATTACHMENTS_BUCKET"])
+
+
+def test_the_purge_is_a_daily_schedule(app: Any) -> None:
+    [source] = [s for s in app.event_sources if getattr(s, "name", None) == "purge_uploads"]
+    assert source.schedule_expression.to_string() == "cron(0 20 * * ? *)"
 
 
 # ---- serving ---------------------------------------------------------------------------------------

@@ -313,11 +313,11 @@ def test_a_human_move_between_read_and_write_wins_over_the_sweep(
     original = repo.save_change
     fired = []
 
-    def officer_first(report_: Any, expected: int, events: Any) -> None:
+    def officer_first(report_: Any, expected: int, events: Any, *claims: Any) -> None:
         if not fired:
             fired.append(True)
             act(wib(2026, 4, 18, 0, 14), tid, "close", message="Ditutup oleh admin.")
-        original(report_, expected, events)
+        original(report_, expected, events, *claims)
 
     monkeypatch.setattr(repo, "save_change", officer_first)
     result = sla_sweep.sweep(wib(2026, 4, 18, 0, 15))

@@ -280,7 +280,7 @@ def test_two_concurrent_responds_one_wins(app: Any, client: Any, valid_report: d
         return api.act(tid, "opd", "DPUPR", if_match=view["version"] if if_match else None,
                        action="respond", message=text)
 
-    def save_after_both_read(report: Any, expected: int, events: Any) -> None:
+    def save_after_both_read(report: Any, expected: int, events: Any, *claims: Any) -> None:
         expected_versions.append(expected)
         if len(expected_versions) == 1:  # A's save; B's own save must not start a third
             # B reads, writes and answers while A waits. B runs on a thread of its own only for a
@@ -291,7 +291,7 @@ def test_two_concurrent_responds_one_wins(app: Any, client: Any, valid_report: d
             b.start()
             b.join(60)
             app.current_request = outer
-        real_save(report, expected, events)
+        real_save(report, expected, events, *claims)
 
     monkeypatch.setattr(reports, "save_change", save_after_both_read)
     first = respond("Jawaban petugas A.")
@@ -353,10 +353,10 @@ def _interleave(monkeypatch: pytest.MonkeyPatch, write: Any) -> None:
     real = reports.save_change
     pending = [write]
 
-    def save(report: Any, expected: int, events: Any) -> None:
+    def save(report: Any, expected: int, events: Any, *claims: Any) -> None:
         if pending:
             pending.pop()()
-        real(report, expected, events)
+        real(report, expected, events, *claims)
 
     monkeypatch.setattr(reports, "save_change", save)
 
