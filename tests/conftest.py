@@ -39,7 +39,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         from chalicelib.adapters import aws as aws_clients
         from chalicelib.adapters import kms
         from chalicelib.data import reference
-        from chalicelib.local import provision
+        from chalicelib.local import moto_server, provision
+
+        moto_server.install()  # DynamoDB's atomicity, as the local stack's moto server has it
 
         aws_clients.reset()
         kms.forget_data_key()  # it belongs to the previous test's KMS key

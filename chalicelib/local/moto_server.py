@@ -8,6 +8,13 @@ requests (chalice local is threaded) that loses writes and lets a rate limit adm
 limit: failures of the stand-in, not of the code under test. One lock around every DynamoDB and
 DynamoDB Streams request restores the guarantee the code relies on in AWS. The other services run
 unlocked.
+
+Second, a cancelled transaction must leave no trace. moto applies the items one by one and, on a
+failed condition, swaps the tables back for their copies: the writes it undid had already reached
+the table's stream (a phantom event), and the stream's shard is replaced, so a reader's iterator
+never sees another record (the local stack stopped fanning out after one refused submission).
+DynamoDB evaluates every condition against the state before the transaction; `install` makes moto
+do so too, and cancel before writing anything.
 """
 from __future__ import annotations
 
@@ -38,7 +45,50 @@ def install() -> None:
                 return _original(self)
 
         handler.call_action = locked  # type: ignore[method-assign]
+    _conditions_before_writes()
     _installed = True
+
+
+def _conditions_before_writes() -> None:
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []
+        try:
+            for entry in transact_items:
+                op_type, op = next(iter(entry.items()))
+                condition = op.get("ConditionExpression")
+                if condition is None:
+                    errors.append((None, None, None))
+                    continue
+                table = self.get_table(op["TableName"])
+                if op_type == "Put":
+                    key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = op["Item"][table.range_key_attr]
+                else:
+                    key = op["Key"]
+                current = self.get_item(op["TableName"], key)
+                check = get_filter_expression(condition, op.get("ExpressionAttributeNames"),
+                                              op.get("ExpressionAttributeValues"))
+                if check.expr(current):
+                    errors.append((None, None, None))
+                else:
+                    old = (current.to_json()["Attributes"]
+                           if current and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None)
+                    errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
+        except Exception:  # noqa: BLE001 a malformed request: moto's own code gives its error
+            return original(self, transact_items)
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        return original(self, transact_items)
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
 def main(argv: list[str]) -> None:
