@@ -90,13 +90,6 @@ def _reference_answer() -> canned.Answer:
     return answer
 
 
-def _attachment_answer(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    table = next(iter(payload["RequestItems"]))
-    items = [{"attachment_id": {"S": k["attachment_id"]["S"]}, "state": {"S": "clean"}}
-             for k in payload["RequestItems"][table]["Keys"]]
-    return 200, {"Responses": {table: items}, "UnprocessedKeys": {}}
-
-
 def handler_cpu() -> tuple[float, float, float]:
     """(CPU seconds per submission, AWS calls per plain submission, AWS calls with an attachment)."""
     _env()
@@ -109,7 +102,6 @@ def handler_cpu() -> tuple[float, float, float]:
     answers = {
         "dynamodb.Query": _reference_answer(),
         "dynamodb.TransactWriteItems": canned.ok(),
-        "dynamodb.BatchGetItem": _attachment_answer,
         "kms.GenerateDataKey": canned.kms_generate_data_key,  # once per container (chalicelib/adapters/kms.py)
     }
     app, ctx = app_module.app, Context()
