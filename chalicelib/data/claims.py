@@ -57,23 +57,32 @@ def get(key: str) -> IdempotencyRecord | None:
 
 
 def acquire(key: str, lease_seconds: float) -> Claim | None:
-    """Take the claim on `key`. None: already done. Raises Busy while another holder's lease runs."""
+    """Take the claim on `key`. None: already done. Raises Busy while another holder's lease runs.
+
+    The common case, a key nobody has claimed, is one conditional write; only when the key exists
+    is it read, to take over a released or expired claim (or to learn that it is done)."""
     now = _now()
-    current = get(key)
-    data: dict[str, Any] = {}
-    if current is not None:
-        if current.state == DONE:
-            return None
-        data = dict(current.response or {})
-        if current.state == IN_PROGRESS and float(data.get("lease_until", 0)) > now:
-            raise Busy(key)
     token = secrets.token_hex(16)
+    fresh = IdempotencyRecord(key, fingerprint=token, state=IN_PROGRESS, response={"lease_until": now + lease_seconds},
+                              expires_at=int(now + KEEP_SECONDS))
+    try:
+        fresh.save(condition=IdempotencyRecord.key.does_not_exist())
+        return Claim(key, token, {}, taken_over=False, lease_seconds=lease_seconds)
+    except PutError as exc:
+        if not _conditional_failed(exc):
+            raise
+    current = get(key)
+    if current is None:  # gone between the two calls (its TTL): let the delivery come back
+        raise Busy(key)
+    if current.state == DONE:
+        return None
+    data: dict[str, Any] = dict(current.response or {})
+    if current.state == IN_PROGRESS and float(data.get("lease_until", 0)) > now:
+        raise Busy(key)
     record = IdempotencyRecord(key, fingerprint=token, state=IN_PROGRESS,
                                response={**data, "lease_until": now + lease_seconds},
                                expires_at=int(now + KEEP_SECONDS))
-    condition = (IdempotencyRecord.key.does_not_exist() if current is None
-                 else (IdempotencyRecord.fingerprint == current.fingerprint)
-                 & (IdempotencyRecord.state == current.state))
+    condition = (IdempotencyRecord.fingerprint == current.fingerprint) & (IdempotencyRecord.state == current.state)
     try:
         record.save(condition=condition)
     except PutError as exc:
@@ -84,7 +93,7 @@ def acquire(key: str, lease_seconds: float) -> Claim | None:
             return None
         raise Busy(key) from None
     data.pop("lease_until", None)
-    return Claim(key, token, data, taken_over=current is not None, lease_seconds=lease_seconds)
+    return Claim(key, token, data, taken_over=True, lease_seconds=lease_seconds)
 
 
 def _update(claim: Claim, state: str, data: dict[str, Any], expires_at: int) -> bool:
