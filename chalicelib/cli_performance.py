@@ -21,6 +21,9 @@ ARGUMENTS: list[tuple[list[str], dict[str, Any]]] = [
     (["--figure"], {"help": "received, responded, responded_on_time, late, pending, withdrawn, "
                             "overdue_open, returned, breaches or rated"}),
     (["--now"], {"help": "evaluate overdue/pending as of this ISO 8601 instant (default: now)"}),
+    (["--refold"], {"action": "store_true",
+                    "help": "fold the month's reports again under today's calendar (after a holiday override "
+                            "changed a past month's working days)"}),
     (["--digest"], {"action": "store_true",
                     "help": "record the month's digest for pimpinan now, if not recorded yet (a missed run)"}),
 ]
@@ -44,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.refold:
+        print(json.dumps(performance.refold(period)))
+        return 0
     if args.digest:
         result = performance.monthly_digest(now, period=period)
         print(json.dumps({"period": result.period, "recorded": result.recorded, "reason": result.reason}))

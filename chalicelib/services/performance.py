@@ -59,6 +59,22 @@ def refresh(tracking_id: str) -> list[perf.Fact]:
     return facts
 
 
+def refold(period: str) -> dict[str, Any]:
+    """Fold again every report with a disposition in `period`, under today's calendar and policy.
+
+    The facts are folded when a report's events arrive, with the calendar of that moment. A holiday
+    override declared afterwards (a cuti bersama announced late) moves the deadlines of the days
+    it covers, and the month's on-time record must follow before Tukin is decided on it: after
+    such a change, operators run `python -m chalicelib.cli performance --period YYYY-MM --refold`.
+    Reads the month's facts (one Query) and each report's events; idempotent."""
+    sla_state.calendar(fresh=True)  # this run must not fold with a cached override list
+    tracking_ids = sorted({f.tracking_id for f in store.month(period).facts})
+    written = sum(len(refresh(tid)) for tid in tracking_ids)
+    clear_cache()
+    logger.info("performance refolded", extra={"period": period, "reports": len(tracking_ids), "facts": written})
+    return {"period": period, "reports": len(tracking_ids), "facts": written}
+
+
 def handle_event(event: Any, delivery: Any = None) -> dict[str, Any]:
     """One domain event (chalicelib.domain.events.DomainEvent) from the PerformanceQueue."""
     if event.tracking_id.startswith("digest#") or event.action not in FACT_ACTIONS:

@@ -555,6 +555,32 @@ def test_cli_performance_json_csv_drilldown_and_chart(aws: dict[str, str], clock
     assert "empty" in capsys.readouterr().out
 
 
+def test_a_holiday_declared_afterwards_is_counted_after_a_refold(
+        aws: dict[str, str], clock: Clock, valid_report: dict[str, Any], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """S4 was answered late (forwarded Wed 4 March, answered Wed 11). Days declared off later
+    (5, 6, 9 and 10 March) move its deadline past the answer: the record follows once refolded."""
+    from chalicelib import cli
+    from chalicelib.services import calendar_admin, performance
+
+    created = play(valid_report, clock, {"S4": SCENARIO["S4"]})
+    performance.refresh(created["S4"]["tracking_id"])
+    monkeypatch.setenv("LAPOR_STATE_DIR", str(tmp_path))
+    late = ["performance", "--period", PERIOD, "--now", "2026-04-01T07:30:00+07:00", "--opd", "DINSOS",
+            "--figure", "late"]
+    assert cli.main(late) == 0
+    assert [i["tracking_id"] for i in json.loads(capsys.readouterr().out)["items"]] == [created["S4"]["tracking_id"]]
+
+    for day in ("2026-03-05", "2026-03-06", "2026-03-09", "2026-03-10"):
+        calendar_admin.put_override(day, "off", "cuti bersama (declared late)", reschedule=False)
+    assert cli.main(late) == 0  # nothing refolded yet: the record still says late
+    assert len(json.loads(capsys.readouterr().out)["items"]) == 1
+    assert cli.main(["performance", "--period", PERIOD, "--refold"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"period": PERIOD, "reports": 1, "facts": 1}
+    assert cli.main(late) == 0
+    assert json.loads(capsys.readouterr().out)["items"] == []
+
+
 def test_matplotlib_stays_out_of_the_lambda_code_paths() -> None:
     code = ("import sys, app, chalicelib.services.performance, chalicelib.api.performance, chalicelib.cli; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
