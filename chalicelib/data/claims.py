@@ -63,10 +63,14 @@ def acquire(key: str, lease_seconds: float) -> Claim | None:
     is it read, to take over a released or expired claim (or to learn that it is done)."""
     now = _now()
     token = secrets.token_hex(16)
-    fresh = IdempotencyRecord(key, fingerprint=token, state=IN_PROGRESS, response={"lease_until": now + lease_seconds},
-                              expires_at=int(now + KEEP_SECONDS))
+
+    def held(data: dict[str, Any]) -> IdempotencyRecord:
+        return IdempotencyRecord(key, fingerprint=token, state=IN_PROGRESS,
+                                 response={**data, "lease_until": now + lease_seconds},
+                                 expires_at=int(now + KEEP_SECONDS))
+
     try:
-        fresh.save(condition=IdempotencyRecord.key.does_not_exist())
+        held({}).save(condition=IdempotencyRecord.key.does_not_exist())
         return Claim(key, token, {}, taken_over=False, lease_seconds=lease_seconds)
     except PutError as exc:
         if not _conditional_failed(exc):
@@ -79,12 +83,9 @@ def acquire(key: str, lease_seconds: float) -> Claim | None:
     data: dict[str, Any] = dict(current.response or {})
     if current.state == IN_PROGRESS and float(data.get("lease_until", 0)) > now:
         raise Busy(key)
-    record = IdempotencyRecord(key, fingerprint=token, state=IN_PROGRESS,
-                               response={**data, "lease_until": now + lease_seconds},
-                               expires_at=int(now + KEEP_SECONDS))
     condition = (IdempotencyRecord.fingerprint == current.fingerprint) & (IdempotencyRecord.state == current.state)
     try:
-        record.save(condition=condition)
+        held(data).save(condition=condition)
     except PutError as exc:
         if not _conditional_failed(exc):
             raise
