@@ -20,7 +20,6 @@ So a presigned POST reused within its 10 minutes cannot replace a checked file.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from datetime import datetime, timedelta
@@ -39,9 +38,9 @@ from chalicelib.data.models import Attachment
 from chalicelib.domain import clock, uploads
 from chalicelib.errors import ApiError, not_found
 from chalicelib.observability import logger
+from chalicelib.services.attachments_check import ATTACHMENT_ID
 
 ID_PREFIX = "att_"
-ATTACHMENT_ID = re.compile(r"^att_[0-9a-f]{32}$")
 INCOMING = "incoming/"  # quarantine key prefix (the S3 notification filters on it)
 CLEAN = "clean/"  # attachments bucket key prefix
 UPLOAD_EXPIRES = 600  # the presigned POST: 10 minutes to start the upload
