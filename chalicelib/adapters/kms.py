@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.adapters import aws
 from chalicelib.config import settings
@@ -29,7 +30,7 @@ _KEY_CONTEXT = {"purpose": "nik"}  # binds the data keys to this use of the NIK 
 
 @dataclass
 class _DataKey:
-    plaintext: bytes
+    aead: Any  # AESGCM over the plaintext key, built once per key rather than per NIK
     encrypted: bytes
     born: float
     uses: int = 0
@@ -40,12 +41,15 @@ _cached: list[_DataKey] = []
 
 
 def _data_key() -> _DataKey:
+    # Imported here: cryptography costs ~20 ms of a cold start, and only a submission with a NIK needs it.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     with _lock:
         key = _cached[0] if _cached else None
         if key is None or key.uses >= MAX_USES or time.monotonic() - key.born > MAX_AGE_SECONDS:
             out = aws.client("kms").generate_data_key(KeyId=settings().nik_key_id, KeySpec="AES_256",
                                                       EncryptionContext=_KEY_CONTEXT)
-            key = _DataKey(bytes(out["Plaintext"]), bytes(out["CiphertextBlob"]), time.monotonic())
+            key = _DataKey(AESGCM(bytes(out["Plaintext"])), bytes(out["CiphertextBlob"]), time.monotonic())
             _cached[:] = [key]
         key.uses += 1
         return key
@@ -62,19 +66,16 @@ def _aad(tracking_id: str) -> bytes:
 
 
 def encrypt_nik(nik: str, tracking_id: str) -> bytes:
-    # Imported here: cryptography costs ~20 ms of a cold start, and only a submission with a NIK needs it.
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     key = _data_key()
     nonce = os.urandom(12)  # 96-bit random nonces: at 1,000 uses per key, collisions are out of reach
-    sealed = AESGCM(key.plaintext).encrypt(nonce, nik.encode("ascii"), _aad(tracking_id))
+    sealed = key.aead.encrypt(nonce, nik.encode("ascii"), _aad(tracking_id))
     return MAGIC + len(key.encrypted).to_bytes(2, "big") + key.encrypted + nonce + sealed
 
 
 def decrypt_nik(ciphertext: bytes, tracking_id: str) -> str:
     kms = aws.client("kms")
     if not ciphertext.startswith(MAGIC):  # a record from before envelope encryption
-        out = kms.decrypt(CiphertextBlob=ciphertext, EncryptionContext={"purpose": "nik", "tracking_id": tracking_id})
+        out = kms.decrypt(CiphertextBlob=ciphertext, EncryptionContext={**_KEY_CONTEXT, "tracking_id": tracking_id})
         return bytes(out["Plaintext"]).decode("ascii")
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
