@@ -101,7 +101,7 @@ def check_idempotency_key(value: str | None) -> str | None:
 def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "web",
            client: str | None = None) -> dict[str, Any]:
     limit = rate_limits.window(rate_limits.REPORTS, client)
-    rate_limits.refuse_if_known(limit)  # before the KMS call: a known flood costs nothing
+    rate_limits.refuse_if_known(limit)  # before any work: a known flood costs no call
     kecamatan, category = _check_reference(report)
     privacy = report.privacy or ("rahasia" if category and category.get("sensitive") else "publik")
     fingerprint = _fingerprint(report) if idempotency_key else ""  # only a retry compares it
