@@ -67,7 +67,7 @@ def refold(period: str) -> dict[str, Any]:
     it covers, and the month's on-time record must follow before Tukin is decided on it: after
     such a change, operators run `python -m chalicelib.cli performance --period YYYY-MM --refold`.
     Reads the month's facts (one Query) and each report's events; idempotent."""
-    sla_state.calendar(fresh=True)  # this run must not fold with a cached override list
+    reference.refresh("holiday")  # this run must not fold with a cached override list
     tracking_ids = sorted({f.tracking_id for f in store.month(period).facts})
     written = sum(len(refresh(tid)) for tid in tracking_ids)
     clear_cache()
