@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from chalicelib.errors import validation_error
+
 ATTACHMENT_ID = re.compile(r"^att_[0-9a-f]{32}$")
 _NOT_CLEAN = {
     "pending": "the file is still being checked; try again in a moment",
@@ -50,6 +52,13 @@ def problems(ids: list[str], tracking_id: str | None = None) -> list[dict[str, A
             out.append({"field": f"attachments.{i}", "type": "attachment_in_use",
                         "message": "the file is attached to another report; upload it again"})
     return out
+
+
+def explain_refused_claim(conflict: Any, ids: list[str], tracking_id: str | None = None) -> None:
+    """After a write's Conflict (chalicelib/data/reports.py): if it was a claim on these files
+    that failed, a 400 naming each file and why; otherwise nothing (the caller handles the rest)."""
+    if conflict.failed("attachment") and (found := problems(ids, tracking_id)):
+        raise validation_error(found) from None
 
 
 def claim_items(ids: list[str], tracking_id: str) -> list[dict[str, Any]]:

@@ -138,8 +138,7 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
                 return _replay(idempotency_key or "", fingerprint)
             if limit is not None and exc.failed("rate_limit"):
                 raise rate_limits.limited(limit) from None
-            if exc.failed("attachment") and (problems := attachments_check.problems(list(report.attachments))):
-                raise validation_error(problems) from None
+            attachments_check.explain_refused_claim(exc, list(report.attachments))
             if exc.failed("report"):
                 continue  # tracking id taken
             raise

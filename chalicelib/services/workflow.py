@@ -232,8 +232,7 @@ def _save(report: Report, expected_version: int, events: list[ReportEvent], atta
     try:
         reports.save_change(report, expected_version, events, attachments_check.claim_items(ids, report.tracking_id))
     except reports.Conflict as exc:
-        if exc.failed("attachment") and (problems := attachments_check.problems(ids, report.tracking_id)):
-            raise validation_error(problems) from None
+        attachments_check.explain_refused_claim(exc, ids, report.tracking_id)
         raise _Stale() from None
 
 
