@@ -11,12 +11,12 @@ import base64
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-Answer = Callable[[dict[str, Any]], tuple[int, Any]]
+Answer = Callable[[Mapping[str, Any]], tuple[int, Any]]
 
 
 class _Raw:
@@ -27,7 +27,30 @@ class _Raw:
         yield self._body
 
 
-def _operation(request: Any) -> tuple[str, dict[str, Any]]:
+class _Payload(Mapping[str, Any]):
+    """A JSON request body, decoded on first look: decoding it is the service's work, not the
+    caller's, so an answer that never reads the request (ok()) must not charge it to either side."""
+
+    def __init__(self, body: bytes | str) -> None:
+        self._body = body
+        self._decoded: dict[str, Any] | None = None
+
+    def _data(self) -> dict[str, Any]:
+        if self._decoded is None:
+            self._decoded = json.loads(self._body) if self._body else {}
+        return self._decoded
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data())
+
+    def __len__(self) -> int:
+        return len(self._data())
+
+
+def _operation(request: Any) -> tuple[str, Mapping[str, Any]]:
     target = request.headers.get("X-Amz-Target")
     if isinstance(target, bytes):
         target = target.decode()
@@ -39,10 +62,9 @@ def _operation(request: Any) -> tuple[str, dict[str, Any]]:
         host = urlparse(request.url).hostname or ""
         service = {"email": "ses", "sns": "sns"}.get(host.split(".")[0], host.split(".")[0])
         return f"{service}.{form.get('Action')}", form
-    payload = json.loads(body) if body else {}
     service = {"DynamoDB_20120810": "dynamodb", "TrentService": "kms", "AmazonSQS": "sqs",
                "AmazonSimpleEmailServiceV2": "sesv2"}.get(str(target).split(".")[0], "?")
-    return f"{service}.{str(target).split('.')[-1]}", payload
+    return f"{service}.{str(target).split('.')[-1]}", _Payload(body)
 
 
 @contextmanager
@@ -76,14 +98,14 @@ def ok(body: dict[str, Any] | None = None) -> Answer:
     return lambda _payload: (200, body or {})
 
 
-def kms_generate_data_key(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    plaintext = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).digest()
+def kms_generate_data_key(payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+    plaintext = hashlib.sha256(json.dumps(dict(payload), sort_keys=True).encode()).digest()
     blob = base64.b64encode(b"\x01\x02\x03\x00" + plaintext + b"\x00" * 120).decode()
     return 200, {"CiphertextBlob": blob, "Plaintext": base64.b64encode(plaintext).decode(),
                  "KeyId": "arn:aws:kms:ap-southeast-3:000000000000:key/bench"}
 
 
-def sqs_send(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def sqs_send(payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
     # botocore checks the MD5 of the body that SQS echoes back.
     md5 = hashlib.md5(payload["MessageBody"].encode(), usedforsecurity=False).hexdigest()
     return 200, {"MessageId": "00000000-0000-0000-0000-000000000000", "MD5OfMessageBody": md5}
@@ -91,7 +113,7 @@ def sqs_send(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 def xml_message_id(action: str, namespace: str) -> Answer:
     """SES SendEmail / SNS Publish: a MessageId in the query protocol's XML."""
-    def answer(_payload: dict[str, Any]) -> tuple[int, Any]:
+    def answer(_payload: Mapping[str, Any]) -> tuple[int, Any]:
         return 200, (f'<{action}Response xmlns="{namespace}"><{action}Result><MessageId>bench-0001</MessageId>'
                      f"</{action}Result><ResponseMetadata><RequestId>bench</RequestId></ResponseMetadata>"
                      f"</{action}Response>")
