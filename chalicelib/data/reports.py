@@ -2,7 +2,7 @@
 version check: nothing half-stored, and two officers acting at once cannot both win."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from chalicelib.data import items, rate_limits
@@ -32,15 +32,17 @@ def get(tracking_id: str, consistent: bool = True) -> Report | None:
         return None
 
 
-def create(report: Report, event: ReportEvent, idempotency: IdempotencyRecord | None = None,
-           rate_limit: Window | None = None, claims: Sequence[dict[str, Any]] = ()) -> None:
+def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str, Any],
+           idempotency: IdempotencyRecord | None = None, rate_limit: Window | None = None,
+           claims: Sequence[dict[str, Any]] = ()) -> None:
     """Store a new report, its first event, (optionally) the idempotency record, the client's
     rate-limit hit and the claims on its attachments, all or nothing, in ONE TransactWriteItems.
     Conflict.failed(name) says which condition failed: "report" (tracking id taken), "event",
     "idempotency" (a retry), "rate_limit" (the allowance is spent), "attachment". The hot path:
-    the items are built by chalicelib/data/items.py, not by PynamoDB's TransactWrite."""
+    the items are built by chalicelib/data/items.py, not by PynamoDB's TransactWrite, and the
+    report and event may be given as the values of their models (items.item_of), unbuilt."""
     names = ["report", "event"]
-    writes = [items.put_new(report), items.put_new(event)]
+    writes = [_put_new(Report, report), _put_new(ReportEvent, event)]
     if idempotency is not None:
         writes.append(items.put_new(idempotency))
         names.append("idempotency")
@@ -53,6 +55,10 @@ def create(report: Report, event: ReportEvent, idempotency: IdempotencyRecord | 
         items.transact_write(Report, writes)
     except items.Cancelled as exc:
         raise Conflict(exc.reasons, names) from exc
+
+
+def _put_new(cls: Any, given: Any) -> dict[str, Any]:
+    return items.put_new(cls, given) if isinstance(given, Mapping) else items.put_new(given)
 
 
 def save_change(report: Report, expected_version: int, events: Iterable[ReportEvent],
