@@ -8,6 +8,12 @@ import calendar
 import re
 
 _NIK = re.compile(r"^[1-9]\d{15}$")
+_SEPARATORS = re.compile(r"[\s\-().]")
+# Indonesian mobile numbers, the form nearly every report carries: libphonenumber's own pattern
+# for ID mobiles (8[1-35-9]\d{7,10}), after the trunk 0 or +62. A match is valid there by
+# definition, so it skips the library (a tenth of a submission's CPU); everything else goes to
+# it. tests/unit/test_identity.py holds the two to the same answers.
+_ID_MOBILE = re.compile(r"(?:0|\+62)(8[1-35-9]\d{7,10})")
 
 
 def nik_problem(nik: str) -> str | None:
@@ -35,9 +41,12 @@ def normalise_phone(raw: str) -> str:
 
     Raises ValueError when the number is not a valid number.
     """
-    cleaned = re.sub(r"[\s\-().]", "", raw)
+    cleaned = _SEPARATORS.sub("", raw)
     if cleaned.startswith("62"):
         cleaned = "+" + cleaned
+    mobile = _ID_MOBILE.fullmatch(cleaned)
+    if mobile:
+        return "+62" + mobile.group(1)
     if not re.fullmatch(r"\+?\d+", cleaned):
         raise ValueError("phone number may hold only digits, spaces, dashes and a leading +")
     if not 8 <= len(cleaned.lstrip("+")) <= 15:
