@@ -12,7 +12,8 @@ TOKEN_BYTES = 24  # 192 bits of randomness, above the contract's 128
 
 def new_tracking_id() -> str:
     """`KBB-XXXX-XXXX`: 40 random bits, said aloud in two groups of four."""
-    chars = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    bits = int.from_bytes(secrets.token_bytes(5))  # one read of the CSPRNG, 5 bits per character
+    chars = "".join(_ALPHABET[(bits >> shift) & 31] for shift in range(35, -1, -5))
     return f"KBB-{chars[:4]}-{chars[4:]}"
 
 
