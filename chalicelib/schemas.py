@@ -6,7 +6,6 @@ Validation messages never echo the submitted value (it may be a NIK).
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from typing import Any, Literal, TypeVar
@@ -212,21 +211,26 @@ def details_of(exc: ValidationError) -> list[dict[str, Any]]:
     return details
 
 
+_BODY_PROBLEMS = {"json_invalid": "body is not valid JSON", "model_type": "body must be a JSON object"}
+
+
 def parse(model: type[M], raw: bytes | str | None) -> M:
-    """Parse a JSON body into `model`, or raise a 400 naming every bad field."""
+    """Parse a JSON body into `model`, or raise a 400 naming every bad field.
+
+    pydantic reads the raw bytes itself (no json.loads/dumps round trip on the hot path); a body
+    that is no JSON, or no object, fails at the root and gets one detail that says so."""
     if raw is None or (isinstance(raw, (bytes, str)) and not raw.strip()):
         raise validation_error([{"field": "body", "message": "a JSON body is required", "type": "missing"}])
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise validation_error(
-            [{"field": "body", "message": "body is not valid JSON", "type": "json_invalid"}]) from None
-    if not isinstance(data, dict):
-        raise validation_error([{"field": "body", "message": "body must be a JSON object", "type": "model_type"}])
+    if isinstance(raw, bytes) and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a UTF-8 byte-order mark, as json.loads tolerates it on bytes
     try:
         # strict: JSON types are not coerced ("5" is not a number, 1 is not a string).
-        return model.model_validate_json(json.dumps(data), strict=True)
+        return model.model_validate_json(raw, strict=True)
     except ValidationError as exc:
+        for err in exc.errors(include_input=False, include_url=False):
+            if not err["loc"] and err["type"] in _BODY_PROBLEMS:
+                raise validation_error([{"field": "body", "message": _BODY_PROBLEMS[err["type"]],
+                                         "type": err["type"]}]) from None
         raise validation_error(details_of(exc)) from None
 
 
