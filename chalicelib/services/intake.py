@@ -159,7 +159,7 @@ def _replay(idempotency_key: str, fingerprint: str) -> dict[str, Any]:
 def _build(report: ReportIn, tracking_id: str, token: str, privacy: str, kecamatan: str,
            now: Any, source: str) -> dict[str, Any]:
     """The new Report's values: reports.create turns them into its item without building the
-    model (items.item_of), which halves what storing a submission costs in CPU."""
+    model (items.item_of): building it first cost as much again as serialising it."""
     nik = report.reporter.nik
     reporter = None
     if report.reporter.name or report.reporter.email or report.reporter.phone:
