@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -67,16 +68,35 @@ def _operation(request: Any) -> tuple[str, Mapping[str, Any]]:
     return f"{service}.{str(target).split('.')[-1]}", _Payload(body)
 
 
+class Calls(Counter[str]):
+    """Calls per operation, and `seconds`: the CPU spent standing in for AWS (reading the request,
+    making the answer). A CPU figure subtracts it: it is the service's work, and counting it would
+    charge a side per call it makes rather than per work it does."""
+
+    seconds = 0.0
+
+    def clear(self) -> None:
+        super().clear()
+        self.seconds = 0.0
+
+
 @contextmanager
-def canned(answers: dict[str, Answer]) -> Iterator[Counter[str]]:
-    """Within the block every botocore request is answered from `answers`; yields the call count."""
+def canned(answers: dict[str, Answer]) -> Iterator[Calls]:
+    """Within the block every botocore request is answered from `answers`; yields the calls."""
     from botocore.awsrequest import AWSResponse
     from botocore.endpoint import Endpoint
 
-    calls: Counter[str] = Counter()
+    calls = Calls()
     original = Endpoint._send
 
     def send(self: Any, request: Any) -> Any:
+        started = time.process_time()
+        try:
+            return answer(request)
+        finally:
+            calls.seconds += time.process_time() - started
+
+    def answer(request: Any) -> Any:
         name, payload = _operation(request)
         if name not in answers:
             raise AssertionError(f"no canned answer for {name}")

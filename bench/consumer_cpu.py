@@ -88,7 +88,7 @@ def consumer_cpu() -> tuple[float, float, Counter[str]]:
         started = time.process_time()
         for e in events:
             notify.handle(e)
-        cpu = (time.process_time() - started) / (BATCHES * BATCH)
+        cpu = (time.process_time() - started - calls.seconds) / (BATCHES * BATCH)
     n = BATCHES * BATCH
     sends = Counter({"email": calls["ses.SendEmail"] / n, "sms": calls["sns.Publish"] / n})
     return cpu, sum(calls.values()) / n, sends
@@ -117,14 +117,15 @@ def baseline_cpu(emails: int, sms: int) -> float:
     item = {"tracking_id": {"S": "KBB-BNCH-0001"}, "title": {"S": REPORT["title"]}}
     answers = {"dynamodb.GetItem": canned.ok({"Item": item}), "ses.SendEmail": canned.SES_SEND,
                "sns.Publish": canned.SNS_PUBLISH}
-    with canned.canned(answers):
+    with canned.canned(answers) as calls:
         for b in range(3):
             bare(sqs_event(b))
         events = [sqs_event(b * BATCH + 1) for b in range(BATCHES)]
+        calls.clear()
         started = time.process_time()
         for e in events:
             bare(e)
-        return (time.process_time() - started) / (BATCHES * BATCH)
+        return (time.process_time() - started - calls.seconds) / (BATCHES * BATCH)
 
 
 def run() -> dict[str, float]:
