@@ -28,6 +28,7 @@ OFFICE_CLOSE = time(16, 0)
 END_OF_DAY = time(23, 59, 59)
 # No real calendar goes this long without a working day; the bound turns a broken override list
 # (say, every day "off") into an error instead of an endless loop.
+_MEMO_DAYS = 4096  # bounds the memo of a long-lived calendar (the sweep walks years of dates)
 _MAX_SCAN_DAYS = 366
 
 OverrideKind = Literal["off", "on"]
@@ -124,6 +125,8 @@ class WorkingCalendar:
         self.overrides_on: frozenset[date] = on
         self.office_open = office_open
         self.office_close = office_close
+        # Memo of _step: every submission and status change asks for the same few days.
+        self._steps: dict[tuple[date, int], date] = {}
 
     @classmethod
     def from_overrides(cls, items: Iterable[Mapping[str, object]]) -> WorkingCalendar:
@@ -159,10 +162,16 @@ class WorkingCalendar:
     def _step(self, d: date, direction: int) -> date:
         if isinstance(d, datetime):
             raise TypeError("pass a WIB date, not a datetime")
+        known = self._steps.get((d, direction))
+        if known is not None:
+            return known
         day = d
         for _ in range(_MAX_SCAN_DAYS):
             day += timedelta(days=direction)
             if self.is_working_day(day):
+                if len(self._steps) >= _MEMO_DAYS:
+                    self._steps.clear()
+                self._steps[(d, direction)] = day
                 return day
         raise ValueError(f"no working day within {_MAX_SCAN_DAYS} days of {d.isoformat()}")
 
