@@ -167,6 +167,9 @@ class ReportEvent(Model):
     message = UnicodeAttribute(null=True)
     public = BooleanAttribute(default=False)
     data = JSONAttribute(null=True)
+    # The report version the event's write produced (set by reports.create/save_change; absent on
+    # events stored before it existed): says which writes a client's If-Match has not seen.
+    version = NumberAttribute(null=True)
 
 
 class IdempotencyRecord(Model):

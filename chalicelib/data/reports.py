@@ -42,6 +42,10 @@ def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str,
     the items are built by chalicelib/data/items.py, not by PynamoDB's TransactWrite, and the
     report and event may be given as the values of their models (items.item_of), unbuilt."""
     names = ["report", "event"]
+    if isinstance(event, Mapping):
+        event = {**event, "version": 1}
+    else:
+        event.version = 1
     writes = [_put_new(Report, report), _put_new(ReportEvent, event)]
     if idempotency is not None:
         writes.append(items.put_new(idempotency))
@@ -63,8 +67,9 @@ def _put_new(cls: Any, given: Any) -> dict[str, Any]:
 
 def save_change(report: Report, expected_version: int, events: Iterable[ReportEvent],
                 claims: Sequence[dict[str, Any]] = ()) -> None:
-    """Write the changed report (version already bumped by the caller), its new events and the
-    claims on attachments it newly references, all or nothing.
+    """Write the changed report (version already bumped by the caller), its new events (each
+    stamped with the version this write produces) and the claims on attachments it newly
+    references, all or nothing.
 
     Raises Conflict when someone else changed the report since `expected_version` was read
     (failed("report")), or an attachment cannot be claimed (failed("attachment")).
@@ -77,6 +82,7 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
     }}]
     names = ["report"]
     for event in events:
+        event.version = expected_version + 1
         writes.append(items.put_new(event))
         names.append("event")
     writes.extend(claims)

@@ -17,7 +17,9 @@ Decisions (where CONTRACT.md is silent):
   exception keeps officers and reporters from failing on the system's own bookkeeping: when all
   that came in between left the status alone and was internal and by `sistem` (an SP4N-LAPOR!
   sync record, an SLA reminder) - or, for the reporter, left the status alone - the move is
-  checked again on the fresh report and retried. Two officers' moves never both win.
+  checked again on the fresh report and retried; that holds for an If-Match too, judged by the
+  version each event's write produced (`_unseen_only_bookkeeping`). Two officers' moves never
+  both win.
 - An OPD may only see and act on a report forwarded to it; anything else is the same 404 as a
   report that does not exist (checked before the role's right to the action, so a 403 never tells
   an OPD that a report it cannot see exists).
@@ -245,14 +247,34 @@ def _only_bookkeeping(tracking_id: str, after_seq: int, *, humans_too: bool) -> 
     unless `humans_too`, was the system's own internal bookkeeping (SP4N-LAPOR! sync records,
     SLA reminders). Such a change does not touch what an actor decided on, so their move is
     re-checked and retried instead of refused."""
+    return all(_is_bookkeeping(e, humans_too=humans_too)
+               for e in reports.events(tracking_id) if int(e.seq) > after_seq)
+
+
+def _is_bookkeeping(event: ReportEvent, *, humans_too: bool = False) -> bool:
+    if event.from_status != event.to_status:
+        return False
+    return humans_too or (event.actor == "sistem" and not event.public)
+
+
+def _unseen_only_bookkeeping(tracking_id: str, seen_version: int, current: int) -> bool:
+    """Whether every write after the client's `seen_version` (its If-Match) up to `current` was
+    the system's own bookkeeping, as the events those writes stamped with their version show.
+
+    An officer's next action is sent with the version of the view they acted from; the
+    SP4N-LAPOR! sync records each action a second later. Refusing that as "changed by someone
+    else" would refuse nearly every second action. A write with no event, or with events stored
+    before events carried a version, cannot be shown to be bookkeeping: it stays a conflict."""
+    if not 1 <= seen_version < current:
+        return False
+    stamped: set[int] = set()
     for e in reports.events(tracking_id):
-        if int(e.seq) <= after_seq:
+        if e.version is None or int(e.version) <= seen_version:
             continue
-        if e.from_status != e.to_status:
+        if not _is_bookkeeping(e):
             return False
-        if not humans_too and (e.actor != "sistem" or e.public):
-            return False
-    return True
+        stamped.add(int(e.version))
+    return stamped == set(range(seen_version + 1, current + 1))
 
 
 def _refusal(exc: wf.WorkflowError) -> ApiError:
@@ -285,10 +307,10 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
     Order of refusals: not visible 404; unknown action 400; role not permitted 403; bad fields
     400; stale If-Match 409 version_conflict; not allowed in this status 409 invalid_transition.
 
-    Concurrency: the write is conditional on the version read (or on If-Match). When it loses,
-    the action is refused with 409 version_conflict, except when it was sent without If-Match
-    and only the system's internal bookkeeping came in between: then it is checked again
-    against the new state and retried (a few times at most).
+    Concurrency: the write is conditional on the version read, and If-Match names the version the
+    client acted from. A change since then is refused with 409 version_conflict, unless it was
+    only the system's internal bookkeeping (an SP4N-LAPOR! sync record, an SLA reminder): then
+    the action is checked again against the new state and goes ahead (a few retries at most).
     """
     who = Actor.staff(principal)
     if action not in wf.STAFF_ACTIONS:
@@ -300,7 +322,8 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
         report = load_for_staff(tracking_id, principal)
         clean = _check_fields(action, fields, report)
         expected, seen = int(report.version), int(report.event_seq)
-        if if_match is not None and if_match != expected:
+        if if_match is not None and if_match != expected and not _unseen_only_bookkeeping(
+                report.tracking_id, if_match, expected):
             raise version_conflict(f"The report is at version {expected}, not {if_match}; reload it and try again.")
         moment = now or clock.now()
         try:
@@ -311,7 +334,7 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
             _save(report, expected, [event], clean.get("attachments") or ())
             return report
         except _Stale:
-            if if_match is not None or not _only_bookkeeping(report.tracking_id, seen, humans_too=False):
+            if not _only_bookkeeping(report.tracking_id, seen, humans_too=False):
                 raise _conflict() from None
     raise _conflict()
 

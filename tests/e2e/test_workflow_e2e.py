@@ -41,8 +41,8 @@ class Walk:
     def staff(self, role: str, opd: str | None, action: str, expect: str, **fields: Any) -> dict[str, Any]:
         """The action with If-Match of the version just read. The stack's own consumers (the
         SP4N-LAPOR! sync records each sync as an internal event) may change the report in
-        between: then, like a real client, reload and retry, after checking that only the
-        system acted in between."""
+        between, which the service forgives; a 409 is retried after a reload only to tolerate a
+        sync record racing the version check itself, and only when the system alone acted."""
         for _ in range(5):
             before = self.staff_view()
             version = before["version"]
@@ -55,7 +55,7 @@ class Walk:
             newer = self.staff_view()["audit_trail"][seen:]
             assert newer and all(e["actor"] == "sistem" and not e["public"] for e in newer), newer
         assert status == 200, (action, view)
-        assert view["status"] == expect and view["version"] == version + 1
+        assert view["status"] == expect and view["version"] > version
         assert view["audit_trail"][-1]["action"] == action
         self.statuses.append(expect)
         self.check(expect)
