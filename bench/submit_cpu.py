@@ -161,8 +161,8 @@ def baseline_cpu() -> float:
 
 def run() -> dict[str, float]:
     """Each side in a fresh interpreter (python -m bench.submit_cpu side), so neither warms the
-    other; ROUNDS rounds alternate the sides, and the ratio is of the medians, so one noisy
-    process (the machine is shared with nothing, but CPUs throttle) cannot make the figure."""
+    other; ROUNDS rounds alternate the sides, and the ratio is of the medians, so one process
+    slowed by the rest of the machine cannot make the figure."""
     import statistics
     import subprocess
     import sys

@@ -28,8 +28,8 @@ OFFICE_CLOSE = time(16, 0)
 END_OF_DAY = time(23, 59, 59)
 # No real calendar goes this long without a working day; the bound turns a broken override list
 # (say, every day "off") into an error instead of an endless loop.
-_MEMO_DAYS = 4096  # bounds the memo of a long-lived calendar (the sweep walks years of dates)
 _MAX_SCAN_DAYS = 366
+_MEMO_DAYS = 4096  # bounds the memo of a long-lived calendar (the sweep walks years of dates)
 
 OverrideKind = Literal["off", "on"]
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
