@@ -41,6 +41,9 @@ from chalicelib.services import sla_state
 DEFAULT_MAX_REPORTS = 5000
 # Query page size: small enough that a page is processed long before its items go stale.
 PAGE_SIZE = 200
+# Writes tried per due report. A conflict means someone else wrote first; each retry re-reads the
+# report (one strongly consistent GetItem). A report still changing after that waits for the next run.
+ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ class SweepResult:
     items_read: int = 0  # ScannedCount summed over the Query pages: what DynamoDB bills
     done: list[Done] = field(default_factory=list)
     rescheduled: int = 0  # due reports with nothing left to do: only sweep_at moved (or removed)
-    conflicts: list[str] = field(default_factory=list)  # changed by someone else first: skipped
+    retried: list[str] = field(default_factory=list)  # lost a version race once: read again, planned again
+    conflicts: list[str] = field(default_factory=list)  # still changing after ATTEMPTS writes: next run
     failed: list[str] = field(default_factory=list)  # unexpected errors: retried next run
     truncated: bool = False  # stopped at max_reports; the rest stays due for the next run
 
@@ -82,6 +86,7 @@ class SweepResult:
             "counts": {a: self.count(a) for a in actions},
             "done": [d.as_dict() for d in self.done],
             "rescheduled": self.rescheduled,
+            "retried": list(self.retried),
             "conflicts": list(self.conflicts),
             "failed": list(self.failed),
             "truncated": self.truncated,
@@ -99,6 +104,8 @@ class SweepResult:
             lines.append("  nothing to send or close")
         if self.rescheduled:
             lines.append(f"  {self.rescheduled} report(s) only rescheduled")
+        if self.retried:
+            lines.append(f"  {len(self.retried)} read again after a concurrent change: " + ", ".join(self.retried))
         if self.conflicts:
             lines.append(f"  {len(self.conflicts)} skipped (changed concurrently, next run retries): "
                          + ", ".join(self.conflicts))
@@ -133,7 +140,8 @@ def _event(report: Report, seq: int, action: str, now: datetime, data: dict[str,
     )
 
 
-def _process(report: Report, now: datetime, cal: WorkingCalendar, result: SweepResult) -> None:
+def _process(report: Report, now: datetime, cal: WorkingCalendar, result: SweepResult) -> bool:
+    """Plan and write one due report. False: someone else wrote first and nothing was written."""
     expected = int(report.version)
     clk = sla_state.clock_of(report, cal)
     decision = sla_plan.plan(
@@ -185,13 +193,38 @@ def _process(report: Report, now: datetime, cal: WorkingCalendar, result: SweepR
     try:
         reports.save_change(report, expected, events)
     except reports.Conflict:
-        # Someone (another sweep, an officer) changed the report after we read it. Their write
-        # won; ours is dropped whole, events included. The next run sees the new version.
-        result.conflicts.append(report.tracking_id)
-        return
+        # Someone (another sweep, an officer, the sync) changed the report after we read it. Their
+        # write won; ours is dropped whole, events included.
+        return False
     result.done.extend(done)
     if not events:
         result.rescheduled += 1
+    return True
+
+
+def _still_due(tracking_id: str, now: datetime, result: SweepResult) -> Report | None:
+    """The report as stored now, if it still has a check due at `now`."""
+    result.items_read += 1
+    report = reports.get(tracking_id)
+    if report is None or not report.sweep_at or report.sweep_at > clock.iso_utc(now):
+        return None  # the other writer did the work, closed the report, or moved its deadline
+    return report
+
+
+def _settle(report: Report, now: datetime, cal: WorkingCalendar, result: SweepResult) -> None:
+    """Process one due report; after a lost version race, plan again from the stored report."""
+    tracking_id = report.tracking_id
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            if tracking_id not in result.retried:
+                result.retried.append(tracking_id)
+            fresh = _still_due(tracking_id, now, result)
+            if fresh is None:
+                return
+            report = fresh
+        if _process(report, now, cal, result):
+            return
+    result.conflicts.append(tracking_id)
 
 
 def sweep(now: datetime | None = None, *, max_reports: int = DEFAULT_MAX_REPORTS,
@@ -214,7 +247,7 @@ def sweep(now: datetime | None = None, *, max_reports: int = DEFAULT_MAX_REPORTS
                 break
             result.due += 1
             try:
-                _process(report, now, cal, result)
+                _settle(report, now, cal, result)
             except Exception:  # noqa: BLE001  (one broken report must not stop the sweep for all others)
                 log.exception("sla sweep failed on a report", extra={"tracking_id": report.tracking_id})
                 result.failed.append(report.tracking_id)

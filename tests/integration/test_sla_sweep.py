@@ -321,10 +321,68 @@ def test_a_human_move_between_read_and_write_wins_over_the_sweep(
 
     monkeypatch.setattr(repo, "save_change", officer_first)
     result = sla_sweep.sweep(wib(2026, 4, 18, 0, 15))
-    assert result.conflicts == [tid] and result.done == []
+    # The sweep read the report again: closed by hand, nothing is left for it to do.
+    assert (result.retried, result.conflicts, result.done) == ([tid], [], [])
+    assert result.items_read == result.due + 1  # the re-read is counted
     monkeypatch.setattr(repo, "save_change", original)
     assert actions(tid)[-1] == "close" and "auto_close" not in actions(tid)
     assert sweep(wib(2026, 4, 18, 0, 30)).done == []
+
+
+def test_a_sync_record_between_read_and_write_does_not_delay_the_breach(
+        submit: Callable[..., str], act: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SP4N-LAPOR! sync records its result on the report (a versioned write) just after the
+    sweep read it: the sweep plans again from the stored report and breaches in the same run,
+    instead of leaving the breach and escalation for the run 15 minutes later."""
+    from chalicelib.data import reports as repo
+    from chalicelib.services import sla_sweep, sync
+
+    tid = submit(wib(2026, 4, 1, 9))
+    act(wib(2026, 4, 1, 10), tid, "verify", opd_code="DPUPR")
+    original = repo.save_change
+    fired = []
+
+    def sync_first(report_: Any, expected: int, events: Any, *claims: Any) -> None:
+        if not fired:
+            fired.append(True)
+            sync.record_synced(tid, 2, "LPR-0001", "create")
+        original(report_, expected, events, *claims)
+
+    monkeypatch.setattr(repo, "save_change", sync_first)
+    result = sla_sweep.sweep(wib(2026, 4, 9, 1))  # Wed 8 Apr 23:59:59 was the OPD's deadline
+    assert fired and result.retried == [tid] and result.conflicts == []
+    assert [(d.action, d.opd_code) for d in result.done] == [("sla_breach", "DPUPR"), ("sla_escalation", "DPUPR")]
+    assert actions(tid) == ["submit", "verify", "sp4n_synced", "sla_breach", "sla_escalation"]
+    assert report(tid).breached_by == ["DPUPR"]
+
+
+def test_a_report_that_keeps_changing_is_left_for_the_next_run(
+        submit: Callable[..., str], act: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone writes first on every attempt: after ATTEMPTS tries the sweep gives up on that
+    report without writing anything; it stays due and the next run takes it."""
+    from chalicelib.data import reports as repo
+    from chalicelib.services import sla_sweep
+
+    tid = submit(wib(2026, 4, 1, 9))
+    act(wib(2026, 4, 1, 10), tid, "verify", opd_code="DPUPR")
+    before = report(tid)
+    original = repo.save_change
+    tries = []
+
+    def always_second(report_: Any, expected: int, events: Any, *claims: Any) -> None:
+        tries.append(expected)
+        raise repo.Conflict("someone else wrote first")
+
+    monkeypatch.setattr(repo, "save_change", always_second)
+    result = sla_sweep.sweep(wib(2026, 4, 9, 1))
+    assert len(tries) == sla_sweep.ATTEMPTS
+    assert (result.retried, result.conflicts, result.done) == ([tid], [tid], [])
+    assert "1 skipped (changed concurrently, next run retries)" in result.summary()
+    after = report(tid)
+    assert (after.version, after.sweep_at, actions(tid)) == (before.version, before.sweep_at, ["submit", "verify"])
+
+    monkeypatch.setattr(repo, "save_change", original)
+    assert [d.action for d in sla_sweep.sweep(wib(2026, 4, 9, 1, 15)).done] == ["sla_breach", "sla_escalation"]
 
 
 # -- what staff and citizens see ------------------------------------------------------------
@@ -439,13 +497,15 @@ def test_two_sweeps_at_the_same_time_send_nothing_twice(submit: Callable[..., st
     # dropped its whole change, event included.
     sent = Counter(d.tracking_id for r in results for d in r.done if d.action == "sla_reminder")
     assert sent == Counter({tid: 1 for tid in ids})
-    assert sorted(c for r in results for c in r.conflicts) == sorted(ids)
+    # The loser read each report again and found its reminder already recorded: nothing to do.
+    assert sorted(c for r in results for c in r.retried) == sorted(ids)
+    assert [r.conflicts for r in results] == [[], []]
     for tid in ids:
         assert actions(tid) == ["submit", "sla_reminder"]
 
     # The same at the breach: one breach and one escalation per report, never two.
     results = race(wib(2026, 3, 28, 0, 10), monkeypatch, hold_first_write=True)
-    assert sorted(c for r in results for c in r.conflicts) == sorted(ids)
+    assert sorted(c for r in results for c in r.retried) == sorted(ids)
     for tid in ids:
         assert actions(tid) == ["submit", "sla_reminder", "sla_breach", "sla_escalation"]
         assert report(tid).breached_by == ["DISKOMINFOTIK"]
