@@ -266,24 +266,39 @@ def reschedule_open() -> int:
     moved = 0
     for shard in _shards():
         for report in Report.by_sweep.query(shard, page_size=PAGE_SIZE):
-            clk = sla_state.clock_of(report, cal)
-            if clk.due_at is None or report.due_at == clock.iso_utc(clk.due_at):
-                continue
-            state = report.sla_state or {}
-            # The first check of the moved stage not done yet (it may already be due: the next
-            # sweep then acts on it at once instead of at the old, later time).
-            pending = [c for c in clk.checks() if c.kind.value not in state]
-            expected = int(report.version)
-            report.due_at = clock.iso_utc(clk.due_at)
-            report.sweep_at = clock.iso_utc(pending[0].at) if pending else None
-            report.sweep_shard = sla_state.shard_of(report.tracking_id) if pending else None
-            report.version = expected + 1
-            try:
-                reports.save_change(report, expected, [])
-            except reports.Conflict:
-                continue  # changed meanwhile: that write used the current calendar too
-            moved += 1
+            for _ in range(ATTEMPTS):
+                written = _reschedule(report, cal)
+                if written is not False:
+                    moved += bool(written)
+                    break
+                # Lost a version race. The winner may not have re-planned the deadline (the
+                # sync's records keep whatever due_at they read), so plan again from the stored report.
+                fresh = reports.get(report.tracking_id)
+                if fresh is None or not fresh.sweep_at:
+                    break  # closed meanwhile: nothing left to move
+                report = fresh
     return moved
+
+
+def _reschedule(report: Report, cal: WorkingCalendar) -> bool | None:
+    """Move one report's deadline to `cal`. None: already right; False: someone wrote first."""
+    clk = sla_state.clock_of(report, cal)
+    if clk.due_at is None or report.due_at == clock.iso_utc(clk.due_at):
+        return None
+    state = report.sla_state or {}
+    # The first check of the moved stage not done yet (it may already be due: the next
+    # sweep then acts on it at once instead of at the old, later time).
+    pending = [c for c in clk.checks() if c.kind.value not in state]
+    expected = int(report.version)
+    report.due_at = clock.iso_utc(clk.due_at)
+    report.sweep_at = clock.iso_utc(pending[0].at) if pending else None
+    report.sweep_shard = sla_state.shard_of(report.tracking_id) if pending else None
+    report.version = expected + 1
+    try:
+        reports.save_change(report, expected, [])
+    except reports.Conflict:
+        return False
+    return True
 
 
 # Seconds kept free at the end of a Lambda invocation: one report's transaction and the log line.

@@ -147,6 +147,30 @@ def test_an_override_day_moves_a_deadline(submit: Callable[..., str]) -> None:
     assert report(submit(wib(2026, 3, 17, 12))).due_at == "2026-03-26T16:59:59.000000+00:00"
 
 
+def test_an_override_moves_a_deadline_even_past_a_concurrent_sync_record(
+        submit: Callable[..., str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SP4N-LAPOR! sync records its result (keeping the due_at it read) between the re-plan's
+    read and write: the re-plan reads the report again and still moves the deadline."""
+    from chalicelib.data import reports as repo
+    from chalicelib.services import calendar_admin, sync
+
+    tid = submit(wib(2026, 3, 17, 10))
+    original = repo.save_change
+    fired = []
+
+    def sync_first(report_: Any, expected: int, events: Any, *claims: Any) -> None:
+        if not fired:
+            fired.append(True)
+            sync.record_synced(tid, 1, "LPR-0002", "create")
+        original(report_, expected, events, *claims)
+
+    monkeypatch.setattr(repo, "save_change", sync_first)
+    calendar_admin.put_override("2026-03-26", "off", "Penutupan kantor (banjir)")
+    assert fired and actions(tid) == ["submit", "sp4n_synced"]
+    assert report(tid).due_at == "2026-03-30T16:59:59.000000+00:00"
+    assert report(tid).sweep_at == "2026-03-27T00:30:00.000000+00:00"
+
+
 def test_forwarded_tue_17_mar_2026_is_due_fri_27_mar_for_the_opd(
         submit: Callable[..., str], act: Callable[..., Any]) -> None:
     from chalicelib.services import sla_state
