@@ -21,7 +21,7 @@ into emails and SMS using each event's `data.audience`.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -202,29 +202,34 @@ def _process(report: Report, now: datetime, cal: WorkingCalendar, result: SweepR
     return True
 
 
-def _still_due(tracking_id: str, now: datetime, result: SweepResult) -> Report | None:
-    """The report as stored now, if it still has a check due at `now`."""
-    result.items_read += 1
-    report = reports.get(tracking_id)
-    if report is None or not report.sweep_at or report.sweep_at > clock.iso_utc(now):
-        return None  # the other writer did the work, closed the report, or moved its deadline
-    return report
+def _until_written(report: Report, write: Callable[[Report], bool],
+                   reread: Callable[[str], Report | None]) -> bool:
+    """`write` the report; after a lost version race (False), `reread` it and write again, at most
+    ATTEMPTS writes. `reread` gives None when nothing is left to do. False: it kept losing."""
+    for attempt in range(ATTEMPTS):
+        if attempt:
+            fresh = reread(report.tracking_id)
+            if fresh is None:
+                return True
+            report = fresh
+        if write(report):
+            return True
+    return False
 
 
 def _settle(report: Report, now: datetime, cal: WorkingCalendar, result: SweepResult) -> None:
     """Process one due report; after a lost version race, plan again from the stored report."""
-    tracking_id = report.tracking_id
-    for attempt in range(ATTEMPTS):
-        if attempt:
-            if tracking_id not in result.retried:
-                result.retried.append(tracking_id)
-            fresh = _still_due(tracking_id, now, result)
-            if fresh is None:
-                return
-            report = fresh
-        if _process(report, now, cal, result):
-            return
-    result.conflicts.append(tracking_id)
+    def still_due(tracking_id: str) -> Report | None:
+        if tracking_id not in result.retried:
+            result.retried.append(tracking_id)
+        result.items_read += 1
+        fresh = reports.get(tracking_id)
+        if fresh is None or not fresh.sweep_at or fresh.sweep_at > clock.iso_utc(now):
+            return None  # the other writer did the work, closed the report, or moved its deadline
+        return fresh
+
+    if not _until_written(report, lambda r: _process(r, now, cal, result), still_due):
+        result.conflicts.append(report.tracking_id)
 
 
 def sweep(now: datetime | None = None, *, max_reports: int = DEFAULT_MAX_REPORTS,
@@ -263,28 +268,26 @@ def reschedule_open() -> int:
     Reads the open work (all of the index), not the table. Returns how many reports moved.
     """
     cal = sla_state.calendar(fresh=True)
-    moved = 0
+    moved: list[str] = []
     for shard in _shards():
         for report in Report.by_sweep.query(shard, page_size=PAGE_SIZE):
-            for _ in range(ATTEMPTS):
-                written = _reschedule(report, cal)
-                if written is not False:
-                    moved += bool(written)
-                    break
-                # Lost a version race. The winner may not have re-planned the deadline (the
-                # sync's records keep whatever due_at they read), so plan again from the stored report.
-                fresh = reports.get(report.tracking_id)
-                if fresh is None or not fresh.sweep_at:
-                    break  # closed meanwhile: nothing left to move
-                report = fresh
-    return moved
+            # A lost race is planned again from the stored report: the winner may not have
+            # re-planned the deadline (the sync's records keep whatever due_at they read).
+            _until_written(report, lambda r: _reschedule(r, cal, moved), _open)
+    return len(moved)
 
 
-def _reschedule(report: Report, cal: WorkingCalendar) -> bool | None:
-    """Move one report's deadline to `cal`. None: already right; False: someone wrote first."""
+def _open(tracking_id: str) -> Report | None:
+    """The report as stored now, unless it was closed meanwhile (nothing left to move)."""
+    report = reports.get(tracking_id)
+    return report if report is not None and report.sweep_at else None
+
+
+def _reschedule(report: Report, cal: WorkingCalendar, moved: list[str]) -> bool:
+    """Move one report's deadline to `cal` (noted in `moved`). False: someone wrote first."""
     clk = sla_state.clock_of(report, cal)
     if clk.due_at is None or report.due_at == clock.iso_utc(clk.due_at):
-        return None
+        return True  # already right
     state = report.sla_state or {}
     # The first check of the moved stage not done yet (it may already be due: the next
     # sweep then acts on it at once instead of at the old, later time).
@@ -298,6 +301,7 @@ def _reschedule(report: Report, cal: WorkingCalendar) -> bool | None:
         reports.save_change(report, expected, [])
     except reports.Conflict:
         return False
+    moved.append(report.tracking_id)
     return True
 
 

@@ -91,6 +91,25 @@ def actions(tracking_id: str) -> list[str]:
     return [e.action for e in reports.events(tracking_id)]
 
 
+def write_first(monkeypatch: pytest.MonkeyPatch, other: Callable[[], Any]) -> list[bool]:
+    """Run `other` (a concurrent writer) just before the next `reports.save_change`, i.e. between
+    the caller's read and its write; later writes pass straight through. The list returned
+    holds True once `other` ran."""
+    from chalicelib.data import reports
+
+    original = reports.save_change
+    fired: list[bool] = []
+
+    def save_change(*args: Any, **kwargs: Any) -> None:
+        if not fired:
+            fired.append(True)
+            other()
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(reports, "save_change", save_change)
+    return fired
+
+
 def events_of(tracking_id: str, action: str) -> list[Any]:
     from chalicelib.data import reports
 
@@ -151,20 +170,10 @@ def test_an_override_moves_a_deadline_even_past_a_concurrent_sync_record(
         submit: Callable[..., str], monkeypatch: pytest.MonkeyPatch) -> None:
     """The SP4N-LAPOR! sync records its result (keeping the due_at it read) between the re-plan's
     read and write: the re-plan reads the report again and still moves the deadline."""
-    from chalicelib.data import reports as repo
     from chalicelib.services import calendar_admin, sync
 
     tid = submit(wib(2026, 3, 17, 10))
-    original = repo.save_change
-    fired = []
-
-    def sync_first(report_: Any, expected: int, events: Any, *claims: Any) -> None:
-        if not fired:
-            fired.append(True)
-            sync.record_synced(tid, 1, "LPR-0002", "create")
-        original(report_, expected, events, *claims)
-
-    monkeypatch.setattr(repo, "save_change", sync_first)
+    fired = write_first(monkeypatch, lambda: sync.record_synced(tid, 1, "LPR-0002", "create"))
     calendar_admin.put_override("2026-03-26", "off", "Penutupan kantor (banjir)")
     assert fired and actions(tid) == ["submit", "sp4n_synced"]
     assert report(tid).due_at == "2026-03-30T16:59:59.000000+00:00"
@@ -328,27 +337,16 @@ def test_a_human_move_between_read_and_write_wins_over_the_sweep(
         submit: Callable[..., str], act: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
     """The reporter (or an officer) changes the report after the sweep read it: the sweep's
     auto-close loses the version race and is dropped whole; the next run sees the new stage."""
-    from chalicelib.data import reports as repo
     from chalicelib.services import sla_sweep
 
     tid = submit(wib(2026, 4, 1, 9))
     act(wib(2026, 4, 1, 10), tid, "verify", opd_code="DPUPR")
     act(wib(2026, 4, 2, 10), tid, "respond", role="opd", opd="DPUPR", message="Sudah ditangani.")
-    original = repo.save_change
-    fired = []
-
-    def officer_first(report_: Any, expected: int, events: Any, *claims: Any) -> None:
-        if not fired:
-            fired.append(True)
-            act(wib(2026, 4, 18, 0, 14), tid, "close", message="Ditutup oleh admin.")
-        original(report_, expected, events, *claims)
-
-    monkeypatch.setattr(repo, "save_change", officer_first)
+    fired = write_first(monkeypatch, lambda: act(wib(2026, 4, 18, 0, 14), tid, "close", message="Ditutup oleh admin."))
     result = sla_sweep.sweep(wib(2026, 4, 18, 0, 15))
     # The sweep read the report again: closed by hand, nothing is left for it to do.
-    assert (result.retried, result.conflicts, result.done) == ([tid], [], [])
+    assert fired and (result.retried, result.conflicts, result.done) == ([tid], [], [])
     assert result.items_read == result.due + 1  # the re-read is counted
-    monkeypatch.setattr(repo, "save_change", original)
     assert actions(tid)[-1] == "close" and "auto_close" not in actions(tid)
     assert sweep(wib(2026, 4, 18, 0, 30)).done == []
 
@@ -358,21 +356,11 @@ def test_a_sync_record_between_read_and_write_does_not_delay_the_breach(
     """The SP4N-LAPOR! sync records its result on the report (a versioned write) just after the
     sweep read it: the sweep plans again from the stored report and breaches in the same run,
     instead of leaving the breach and escalation for the run 15 minutes later."""
-    from chalicelib.data import reports as repo
     from chalicelib.services import sla_sweep, sync
 
     tid = submit(wib(2026, 4, 1, 9))
     act(wib(2026, 4, 1, 10), tid, "verify", opd_code="DPUPR")
-    original = repo.save_change
-    fired = []
-
-    def sync_first(report_: Any, expected: int, events: Any, *claims: Any) -> None:
-        if not fired:
-            fired.append(True)
-            sync.record_synced(tid, 2, "LPR-0001", "create")
-        original(report_, expected, events, *claims)
-
-    monkeypatch.setattr(repo, "save_change", sync_first)
+    fired = write_first(monkeypatch, lambda: sync.record_synced(tid, 2, "LPR-0001", "create"))
     result = sla_sweep.sweep(wib(2026, 4, 9, 1))  # Wed 8 Apr 23:59:59 was the OPD's deadline
     assert fired and result.retried == [tid] and result.conflicts == []
     assert [(d.action, d.opd_code) for d in result.done] == [("sla_breach", "DPUPR"), ("sla_escalation", "DPUPR")]
