@@ -142,7 +142,7 @@ def _sla_sweep(args: argparse.Namespace) -> int:
 
 
 @command("sla-digest", "record the weekly breach digest for pimpinan (once per ISO week)",
-         _sla_arguments("SWEEP_ARGUMENTS"))
+         _sla_arguments("DIGEST_ARGUMENTS"))
 def _sla_digest(args: argparse.Namespace) -> int:
     from chalicelib import cli_sla
 

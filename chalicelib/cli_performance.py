@@ -15,8 +15,9 @@ from typing import Any
 
 ARGUMENTS: list[tuple[list[str], dict[str, Any]]] = [
     (["--period"], {"required": True, "help": "YYYY-MM (WIB)"}),
-    (["--format"], {"choices": ["json", "csv"], "default": "json"}),
-    (["--chart"], {"metavar": "OUT.png", "help": "also draw the month's ranking (on-time %% per OPD) as a PNG"}),
+    (["--format"], {"choices": ["json", "csv"],
+                    "help": "json (the default) or csv; with --chart the record is printed only when asked for"}),
+    (["--chart"], {"metavar": "OUT.png", "help": "draw the month's ranking (on-time %% per OPD) as a PNG"}),
     (["--opd"], {"help": "with --figure: list the reports behind one figure of this OPD"}),
     (["--figure"], {"help": "received, responded, responded_on_time, late, pending, withdrawn, "
                             "overdue_open, returned, breaches or rated"}),
@@ -66,14 +67,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(body, ensure_ascii=False, indent=1))
         return 0
     board = performance.board_json(period, now)
+    if args.chart:
+        path = chart(board, Path(args.chart))
+        print(f"chart written to {path}", file=sys.stderr)
+        if args.format is None:
+            return 0  # the chart is the output asked for; the record stays one command away
     if args.format == "csv":
         # The BOM is for spreadsheets opening a file; on a terminal it is noise.
         sys.stdout.write(performance.to_csv(board).lstrip("\ufeff"))
     else:
         print(json.dumps(board, ensure_ascii=False, indent=1))
-    if args.chart:
-        path = chart(board, Path(args.chart))
-        print(f"chart written to {path}", file=sys.stderr)
     return 0
 
 
@@ -106,6 +109,9 @@ def chart(board: dict[str, Any], path: Path) -> Path:
         ax.set_xlabel("Respons pertama tepat waktu (%)")
         ax.set_title(f"Kinerja OPD {board['period']}: respons tepat waktu")
         if not ranked:
+            # No bars: matplotlib would invent a -0.05..0.05 category axis around nothing.
+            ax.set_yticks([])
+            ax.set_ylim(0, 1)
             ax.text(0.5, 0.5, "Belum ada yang dapat dinilai", transform=ax.transAxes, ha="center")
         fig.tight_layout()
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Command line of the SLA engine (issue 5): `sla-sweep`, `sla-digest` and `calendar`.
+"""Command line of the SLA engine: `sla-sweep`, `sla-digest` and `calendar`.
 
 Registered in chalicelib/cli.py; the environment (local stack or AWS) is loaded there before
 these handlers import anything that talks to AWS.
@@ -13,10 +13,20 @@ from typing import Any
 
 from chalicelib.domain.clock import WIB
 
+_JSON: tuple[list[str], dict[str, Any]] = (["--json"], {"action": "store_true", "help": "machine-readable output"})
+
 SWEEP_ARGUMENTS: list[tuple[list[str], dict[str, Any]]] = [
     (["--now"], {"help": "ISO-8601 instant to run as (default: now); without an offset it is WIB, "
-                         "e.g. 2026-03-28T00:10"}),
-    (["--json"], {"action": "store_true", "help": "machine-readable output"}),
+                         "e.g. 2026-03-28T00:10. The run is real: the breaches, reminders and closes it "
+                         "finds are recorded and their emails and SMS sent (see --dry-run)"}),
+    (["--dry-run"], {"action": "store_true",
+                     "help": "only say what the run would do: nothing is written or sent"}),
+    _JSON,
+]
+
+DIGEST_ARGUMENTS: list[tuple[list[str], dict[str, Any]]] = [
+    (["--now"], {"help": "ISO-8601 instant to run as (default: now); the digest covers the week before"}),
+    _JSON,
 ]
 
 CALENDAR_ARGUMENTS: list[tuple[list[str], dict[str, Any]]] = [
@@ -26,7 +36,7 @@ CALENDAR_ARGUMENTS: list[tuple[list[str], dict[str, Any]]] = [
     (["--kind"], {"choices": ["off", "on"], "default": "off",
                   "help": "off: close the day (a holiday declared late); on: open it (a day given back)"}),
     (["--note"], {"default": "", "help": "why (shown in the public calendar)"}),
-    (["--json"], {"action": "store_true", "help": "machine-readable output"}),
+    _JSON,
 ]
 
 
@@ -39,6 +49,7 @@ def parse_now(value: str | None) -> datetime | None:
 
 
 def sweep(args: argparse.Namespace) -> int:
+    from chalicelib.domain import clock
     from chalicelib.services import sla_sweep
 
     try:
@@ -46,7 +57,10 @@ def sweep(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"--now {args.now!r} is not an ISO-8601 date and time", file=sys.stderr)
         return 2
-    result = sla_sweep.sweep(now)
+    if now is not None and now > clock.now() and not args.dry_run:
+        print(f"warning: --now {args.now} is in the future: what falls due by then is recorded for real "
+              "and its messages are sent (use --dry-run to only look)", file=sys.stderr)
+    result = sla_sweep.sweep(now, dry_run=args.dry_run)
     print(json.dumps(result.as_dict(), ensure_ascii=False, indent=1) if args.json else result.summary())
     return 1 if result.failed else 0
 

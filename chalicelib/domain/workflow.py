@@ -377,3 +377,15 @@ def timeline_message(move: Move, fields: Mapping[str, object]) -> str | None:
         if isinstance(text, str) and text.strip():
             return text.strip()
     return move.neutral_message
+
+
+def is_neutral_message(action: str, message: str | None) -> bool:
+    """True when `message` is the action's own neutral timeline text, not one a person wrote.
+
+    A neutral text only restates the new status: a one-segment SMS that already names the status
+    leaves it out rather than say the same thing twice."""
+    spec = ACTIONS.get(action)
+    if spec is None or not message:
+        return False
+    neutral = {spec.neutral_message, *(e.neutral_message for e in spec.edges)}
+    return message.strip() in {m for m in neutral if m}

@@ -32,6 +32,7 @@ from chalicelib.data.models import Report
 from chalicelib.domain import clock
 from chalicelib.domain.events import DomainEvent, MalformedEvent
 from chalicelib.domain.redaction import redact_text
+from chalicelib.domain.workflow import is_neutral_message
 from chalicelib.observability import logger
 from chalicelib.services import consumer, templates
 
@@ -210,13 +211,16 @@ def values(notice: Notice, event: DomainEvent, report: Report | None) -> dict[st
 
 def messages(notice: Notice, event: DomainEvent, report: Report | None) -> list[Outgoing]:
     vals = values(notice, event, report)
+    sms_vals = vals
+    if vals.get("pesan") and is_neutral_message(event.action, vals["pesan"]):
+        sms_vals = {**vals, "pesan": ""}  # the status label already says it
     out: list[Outgoing] = []
     for channel, address in recipients(notice.audience, event, report):
         if channel == "email":
             subject, body = templates.render_email(notice.template, vals)
             out.append(Outgoing("email", address, body, subject))
         else:
-            text = templates.render_sms(notice.template, vals)
+            text = templates.render_sms(notice.template, sms_vals)
             if text:
                 out.append(Outgoing("sms", address, text))
     return out

@@ -8,7 +8,8 @@ report the sweep writes back, without a second read.
 
 How it stays exactly-once: every change is one `reports.save_change` transaction with the
 report's version as its condition, carrying the events it appends. Two sweeps that race on a
-report both compute the same change; the loser gets Conflict and skips it (never two events).
+report both compute the same change; the loser gets Conflict, reads the report again and plans
+from what is stored now (never two events; after ATTEMPTS writes it leaves the report due).
 What the sweep did in the current stage is recorded in `sla_state` inside that same transaction,
 so a retry (or a clock rebuilt with a changed holiday list) never repeats a reminder, breach or
 escalation. A skipped run misses nothing: each report's checks are taken since its stored
@@ -65,6 +66,7 @@ class Done:
 @dataclass
 class SweepResult:
     now: datetime
+    dry_run: bool = False  # planned only: nothing written, nothing sent
     due: int = 0  # due reports read from the index
     items_read: int = 0  # ScannedCount summed over the Query pages: what DynamoDB bills
     done: list[Done] = field(default_factory=list)
@@ -81,6 +83,7 @@ class SweepResult:
         actions = sorted({d.action for d in self.done})
         return {
             "now": clock.iso(self.now),
+            "dry_run": self.dry_run,
             "due": self.due,
             "items_read": self.items_read,
             "counts": {a: self.count(a) for a in actions},
@@ -95,7 +98,7 @@ class SweepResult:
     def summary(self) -> str:
         """Human-readable account of the run (the CLI prints this)."""
         head = f"SLA sweep at {clock.iso(self.now)}: {self.due} report(s) due, {self.items_read} item(s) read"
-        lines = [head]
+        lines = [head + (" (dry run: what it would do; nothing written or sent)" if self.dry_run else "")]
         for d in self.done:
             who = ",".join(d.audience) or "-"
             lines.append(f"  {d.tracking_id}  {d.action:<15} stage={d.stage or '-'} "
@@ -190,6 +193,10 @@ def _process(report: Report, now: datetime, cal: WorkingCalendar, result: SweepR
 
     report.event_seq = seq
     report.version = expected + 1
+    if result.dry_run:
+        result.done.extend(done)
+        result.rescheduled += not events
+        return True
     try:
         reports.save_change(report, expected, events)
     except reports.Conflict:
@@ -233,16 +240,17 @@ def _settle(report: Report, now: datetime, cal: WorkingCalendar, result: SweepRe
 
 
 def sweep(now: datetime | None = None, *, max_reports: int = DEFAULT_MAX_REPORTS,
-          stop_at: float | None = None) -> SweepResult:
+          stop_at: float | None = None, dry_run: bool = False) -> SweepResult:
     """Run the SLA check once as if the time were `now` (default: the real now).
 
+    `dry_run` plans every due report and writes nothing: no event, so no message either.
     Stops early (truncated) after `max_reports` due reports or at `stop_at` (time.monotonic());
     what it did not reach keeps its sweep_at and is the next run's work.
     """
     now = now or clock.now()
     if now.tzinfo is None:
         raise ValueError("sweep(now) needs an aware datetime")
-    result = SweepResult(now=now)
+    result = SweepResult(now=now, dry_run=dry_run)
     # One calendar for the whole run, read fresh: every report sees the same, current days.
     cal = sla_state.calendar(fresh=True)
     for shard in _shards():

@@ -7,6 +7,7 @@ its variable parts shortened so it always fits two segments (306 septets).
 from __future__ import annotations
 
 import json
+import re
 import string
 from collections.abc import Mapping
 from functools import cache, lru_cache
@@ -20,6 +21,9 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "config" / "templates"
 # tracking number, dates and links are never cut: they are what the recipient acts on.
 SHRINKABLE = ("pesan", "judul", "alasan", "rincian_singkat", "opd_nama", "kategori", "kecamatan",
               "tahap", "status", "bulan", "minggu")
+
+
+_DOUBLE_SPACE = re.compile(r" {2,}")
 
 
 class _Missing(dict):  # type: ignore[type-arg]
@@ -63,5 +67,6 @@ def render_sms(name: str, values: Mapping[str, Any]) -> str | None:
         return None
     text: str = t["sms"]
     used = placeholders(text)
-    return gsm7.fit(lambda v: _fill(text, v), {k: "" if v is None else str(v) for k, v in values.items() if k in used},
-                    [k for k in SHRINKABLE if k in used])
+    # A placeholder left empty must not leave a double space behind in a paid segment.
+    given = {k: "" if v is None else str(v) for k, v in values.items() if k in used}
+    return gsm7.fit(lambda v: _DOUBLE_SPACE.sub(" ", _fill(text, v)), given, [k for k in SHRINKABLE if k in used])

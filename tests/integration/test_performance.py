@@ -543,6 +543,11 @@ def test_cli_performance_json_csv_drilldown_and_chart(aws: dict[str, str], clock
     assert rows[0][0] == "opd_code" and [r[0] for r in rows[1:]] == ["DINKES", "DINSOS", "DISDUKCAPIL", "DPUPR"]
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 5000
     assert "chart written" in out.err
+    # --chart alone draws the chart and prints no record (the record is the command without it).
+    alone = tmp_path / "alone.png"
+    assert cli.main([*base, "--chart", str(alone)]) == 0
+    out = capsys.readouterr()
+    assert out.out == "" and alone.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     assert cli.main([*base, "--opd", "DINSOS", "--figure", "late"]) == 0
     late = json.loads(capsys.readouterr().out)

@@ -718,12 +718,26 @@ def test_cli_calendar_and_sla_sweep(submit: Callable[..., str], aws: dict[str, s
     assert cli.main(["sla-sweep", "--now", "2026-03-26T07:45+07:00"]) == 0
     out = capsys.readouterr().out
     assert "1 report(s) due" in out and f"{tid}  sla_reminder" in out and "-> admin" in out
+    before = report(tid)
+    assert cli.main(["sla-sweep", "--now", "2026-03-28T00:15", "--dry-run", "--json"]) == 0
+    looked = capsys.readouterr()
+    planned = json.loads(looked.out)
+    assert planned["dry_run"] is True and planned["counts"] == {"sla_breach": 1, "sla_escalation": 1}
+    after = report(tid)
+    assert (after.version, after.event_seq, after.sla_state, after.sla_breached) == (
+        before.version, before.event_seq, before.sla_state, before.sla_breached)
+    assert "warning" not in looked.err  # a past instant: nothing to warn about
     assert cli.main(["sla-sweep", "--now", "2026-03-28T00:15", "--json"]) == 0  # no offset: WIB
     printed = json.loads(capsys.readouterr().out)
-    assert printed["now"] == "2026-03-28T00:15:00+07:00"
+    assert printed["now"] == "2026-03-28T00:15:00+07:00" and printed["dry_run"] is False
     assert printed["counts"] == {"sla_breach": 1, "sla_escalation": 1}
     assert cli.main(["sla-sweep", "--now", "2026-03-28T00:30"]) == 0
     assert "nothing to send or close" in capsys.readouterr().out
+    assert cli.main(["sla-sweep", "--now", "2099-01-05T08:00", "--dry-run"]) == 0
+    looked = capsys.readouterr()
+    assert "dry run" in looked.out and "warning" not in looked.err
+    assert cli.main(["sla-sweep", "--now", "2099-01-05T08:00"]) == 0
+    assert "in the future" in capsys.readouterr().err
     assert cli.main(["sla-sweep", "--now", "yesterday"]) == 2
     assert cli.main(["sla-digest", "--now", "2026-03-30T07:30"]) == 0
     assert "Weekly digest 2026-W13: 1 overdue report(s), recorded." in capsys.readouterr().out

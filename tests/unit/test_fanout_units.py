@@ -142,6 +142,29 @@ def test_reporter_recipients_only_their_own_contact(monkeypatch: pytest.MonkeyPa
     assert notify.recipients("pelapor", event("verify"), with_phone) == [("sms", "+6281234567890")]
 
 
+def test_reporter_sms_does_not_repeat_a_neutral_status_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.domain.workflow import ACTIONS
+    from chalicelib.services import notify
+
+    reporter = SimpleNamespace(reporter=SimpleNamespace(name="Siti", email="siti@example.id", phone="+6281234567890"),
+                               opd_code="DPUPR", returned_by=[])
+    neutral = ACTIONS["verify"].neutral_message
+    answer = "Lubang sudah ditambal pada 20 Maret; terima kasih atas laporannya."
+
+    def sent(e: DomainEvent) -> dict[str, str]:
+        vals = {**LONG, "status": "Diteruskan ke instansi berwenang", "pesan": e.message or ""}
+        monkeypatch.setattr(notify, "values", lambda notice, event, report: vals)
+        out = notify.messages(notify.Notice("pelapor", "pelapor_status"), e, reporter)  # type: ignore[arg-type]
+        return {m.channel: m.body for m in out}
+
+    verified = sent(event("verify", from_status="diajukan", to_status="didisposisikan", public=True, message=neutral))
+    assert neutral and neutral not in verified["sms"] and "  " not in verified["sms"]
+    assert "kini Diteruskan ke instansi berwenang. Info:" in verified["sms"]
+    assert neutral in verified["email"]  # the email has room for the whole sentence
+    answered = sent(event("respond", from_status="diproses", to_status="ditindaklanjuti", public=True, message=answer))
+    assert answer in answered["sms"]
+
+
 # -- events ---------------------------------------------------------------------------------
 
 def test_event_round_trip_through_the_sns_envelope() -> None:
