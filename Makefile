@@ -14,8 +14,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+# The data is kept in .local/data across restarts; `make run FRESH=1` starts empty.
 run: $(STAMP)
-	$(PY) -m chalicelib.local.stack run
+	LAPOR_FRESH=$(FRESH) $(PY) -m chalicelib.local.stack run
 
 # The packaging tests build the Lambda zip with chalice and pip; they run on their own, after the
 # parallel suite, so they never compete with the local stacks for the machine's two cores.

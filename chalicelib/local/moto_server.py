@@ -91,8 +91,39 @@ def _conditions_before_writes() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+# Local data only: not a secret. Derived keys let NIKs saved before a restart decrypt after it.
+_LOCAL_KMS_SEED = b"lapor-kbb local stack KMS keys"
+
+
+def derive_kms_keys() -> None:
+    """The n-th KMS key this server creates gets the same id and key material in every run.
+
+    moto draws both at random, so a NIK encrypted before a restart of the local stack could never
+    be decrypted after it, even with its report restored (chalicelib/local/snapshot.py). The
+    template creates its keys in a fixed order, so the n-th key is always the same key."""
+    import hashlib
+    import itertools
+    import uuid
+
+    from moto.kms import models
+
+    ids = itertools.count(1)
+    materials = itertools.count(1)
+
+    def key_id(multi_region: bool = False) -> str:
+        n = next(ids)
+        return ("mrk-" if multi_region else "") + str(uuid.uuid5(uuid.NAMESPACE_URL, f"lapor-kbb-local-kms-{n}"))
+
+    def master_key() -> bytes:
+        return hashlib.sha256(_LOCAL_KMS_SEED + str(next(materials)).encode()).digest()
+
+    models.generate_key_id = key_id  # type: ignore[assignment]
+    models.generate_master_key = master_key  # type: ignore[assignment]
+
+
 def main(argv: list[str]) -> None:
     install()
+    derive_kms_keys()
     from moto.server import main as moto_main
 
     moto_main(argv)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,6 +82,10 @@ class LocalStack:
     sla_interval: float = 60.0
     with_web: bool = True
     log_dir: Path | None = None
+    # Where the data is kept across restarts (chalicelib/local/snapshot.py); None: start empty
+    # and keep nothing (the tests' stacks).
+    data_dir: Path | None = None
+    restored: dict[str, int] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
 
@@ -139,6 +144,9 @@ class LocalStack:
         wait_http(f"{self.moto_url}/moto-api/", proc=moto)
         self.env.update(self._provision())
         self.env.update(self._prepare_hooks())
+        if self.data_dir is not None:
+            data_dir = self.data_dir
+            self.restored = self._with_aws(lambda session: self._restore(session, data_dir))
         ENV_FILE.parent.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "stack.env.json").write_text(json.dumps(self.env, indent=1))
 
@@ -160,18 +168,38 @@ class LocalStack:
             wait_http(self.web_url, proc=web)
         return self
 
-    def _provision(self) -> dict[str, str]:
+    def _with_aws(self, work: Any) -> Any:
+        """Run `work(session)` against this stack's moto, with its environment."""
         saved = dict(os.environ)
         try:
             os.environ.update(self.env)
             import boto3
 
-            from chalicelib.local import provision
-
-            return provision.provision(boto3.Session(region_name=REGION), "local")
+            return work(boto3.Session(region_name=REGION))
         finally:
             os.environ.clear()
             os.environ.update(saved)
+
+    def _provision(self) -> dict[str, str]:
+        from chalicelib.local import provision
+
+        return self._with_aws(lambda session: provision.provision(session, "local"))  # type: ignore[no-any-return]
+
+    def _restore(self, session: Any, data_dir: Path) -> dict[str, int]:
+        from chalicelib.local import snapshot
+
+        counts = snapshot.restore(session, self.env, data_dir)
+        if counts:
+            # The restored events were dispatched before the stop: the pump starts after them.
+            snapshot.mark_stream_read(session, self.env["EVENTS_TABLE_STREAM_ARN"],
+                                      self.state_dir / "pump-stream.json")
+        return counts
+
+    def save(self, data_dir: Path) -> dict[str, int]:
+        """Copy the data out of moto into `data_dir` (the stack keeps running)."""
+        from chalicelib.local import snapshot
+
+        return self._with_aws(lambda session: snapshot.save(session, self.env, data_dir))  # type: ignore[no-any-return]
 
     def _prepare_hooks(self) -> dict[str, str]:
         """Extra local-only set-up that other parts register (e.g. the local JWT key)."""
@@ -185,6 +213,19 @@ class LocalStack:
         return extra
 
     def stop(self) -> None:
+        moto = self.procs.get("moto")
+        data_dir = self.data_dir
+        if data_dir is not None and moto is not None and moto.poll() is None:
+            # Everything that writes stops first, then the data is copied out of moto, then moto.
+            for name, proc in list(self.procs.items()):
+                if name != "moto":
+                    self._terminate(proc)
+            try:
+                counts = self.save(data_dir)
+                print(f"data kept in {data_dir}: " + ", ".join(f"{k.lower()} {n}" for k, n in counts.items()))
+            except Exception as exc:  # noqa: BLE001 (stopping must go on; the previous copy stays)
+                print(f"could not keep the data ({type(exc).__name__}: {exc}); the previous copy stays",
+                      file=sys.stderr)
         for proc in reversed(list(self.procs.values())):
             if proc.poll() is None:
                 try:
@@ -197,6 +238,17 @@ class LocalStack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         self.procs.clear()
+
+    @staticmethod
+    def _terminate(proc: subprocess.Popen[bytes]) -> None:
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=10)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -227,7 +279,11 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] != "run":
         print("usage: python -m chalicelib.local.stack run", file=sys.stderr)
         return 2
-    stack = LocalStack(log_dir=STATE_DIR / "logs", sla_interval=float(os.environ.get("LAPOR_SLA_INTERVAL", 60)))
+    data_dir = STATE_DIR / "data"
+    if os.environ.get("LAPOR_FRESH", "").lower() in ("1", "true", "yes"):
+        shutil.rmtree(data_dir, ignore_errors=True)  # `make run FRESH=1`: start empty
+    stack = LocalStack(log_dir=STATE_DIR / "logs", sla_interval=float(os.environ.get("LAPOR_SLA_INTERVAL", 60)),
+                       data_dir=data_dir)
     stopping = False
 
     def _stop(*_: Any) -> None:
@@ -239,6 +295,9 @@ def main(argv: list[str]) -> int:
     try:
         stack.start()
         print(_banner(stack), flush=True)
+        if stack.restored:
+            print("Data of the previous run restored (make run FRESH=1 starts empty): "
+                  + ", ".join(f"{k.lower()} {n}" for k, n in stack.restored.items()), flush=True)
         while not stopping:
             for name, proc in stack.procs.items():
                 if proc.poll() is not None:
