@@ -52,10 +52,14 @@ _SLA_DEFAULT_AUDIENCE: Mapping[str, tuple[str, ...]] = {
 }
 # Other actions whose `data.audience` names staff (auto_close, archive): a plain status notice.
 _INFO_TEMPLATES: Mapping[str, str] = {"opd": "opd_pemberitahuan"}
+# The reporter's reply or "not resolved" feedback that reopens an answered report: the OPD gets it
+# back with a new deadline, as on disposition, and Diskominfotik follows the second round.
+_REOPEN_TEMPLATES: Mapping[str, str] = {"opd": "opd_dibuka_kembali", "admin": "admin_dibuka_kembali"}
+REOPENING_ACTIONS = frozenset({"reply", "feedback"})
 STAFF_AUDIENCES = frozenset({"opd", "opd_head", "admin", "pimpinan"})
 # The templates these rules fill themselves (the template tests check their placeholders).
 OWN_TEMPLATES = frozenset({"opd_disposisi", "admin_dikembalikan", "pelapor_diterima", "pelapor_status",
-                           "pimpinan_ringkasan", *_INFO_TEMPLATES.values(),
+                           "pimpinan_ringkasan", *_INFO_TEMPLATES.values(), *_REOPEN_TEMPLATES.values(),
                            *(t for m in _SLA_TEMPLATES.values() for t in m.values())})
 
 
@@ -75,6 +79,8 @@ def plan(event: DomainEvent, report: Report | None) -> list[Notice]:
         out.append(Notice("opd", "opd_disposisi"))
     elif action == "return":
         out.append(Notice("admin", "admin_dikembalikan"))
+    elif action in REOPENING_ACTIONS and event.to_status == "diproses":
+        out.extend(Notice(a, t) for a, t in _REOPEN_TEMPLATES.items())
     elif action in _SLA_TEMPLATES:
         audience = list(_audience(event) or _SLA_DEFAULT_AUDIENCE[action])
         if action == "sla_escalation" and "opd" not in audience:
@@ -89,8 +95,13 @@ def plan(event: DomainEvent, report: Report | None) -> list[Notice]:
         out.extend(Notice(a, template) for a in _audience(event) if a in STAFF_AUDIENCES)
     else:
         out.extend(Notice(a, _INFO_TEMPLATES[a]) for a in _audience(event) if a in _INFO_TEMPLATES)
-    if event.public and (event.changes_status or action == "submit"):
-        out.append(Notice("pelapor", "pelapor_diterima" if action == "submit" else "pelapor_status"))
+    if not event.public:
+        pass
+    elif action == "submit":
+        out.append(Notice("pelapor", "pelapor_diterima"))
+    elif event.changes_status and event.actor != "pelapor":
+        # The reporter's own reply or feedback is not sent back to them: they just wrote it.
+        out.append(Notice("pelapor", "pelapor_status"))
     return out
 
 

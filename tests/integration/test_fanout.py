@@ -195,6 +195,41 @@ def test_1_event_delivered_three_times_yields_one_email_one_sms_one_sp4n_call(
     assert report(tid).sp4n.state == "synced"
 
 
+ADMIN_EMAIL = "pengaduan@diskominfotik.bandungbaratkab.go.id"
+
+
+def test_a_reopen_by_the_reporter_reaches_the_opd_and_diskominfotik(fan: Any, valid_report: dict[str, Any]) -> None:
+    r = fan.client.http.post("/reports", body=json.dumps(with_contact(valid_report)),
+                             headers={"Content-Type": "application/json"})
+    tid, code = r.json_body["tracking_id"], r.json_body["access_token"]
+    act(tid, "verify", "didisposisikan", message="Laporan telah diverifikasi dan diteruskan ke instansi yang berwenang.",
+        data={"opd_code": "DPUPR"}, opd_code="DPUPR")
+    act(tid, "respond", "ditindaklanjuti", actor="opd", message="Lubang sudah ditambal pada 3 Desember.")
+    fan.pump.drain(timeout=30)
+    before = {m["id"] for m in sent()}
+
+    r = fan.client.http.post(f"/reports/{tid}/feedback", body=json.dumps({"resolved": False, "comment": "Masih berlubang."}),
+                             headers={"Content-Type": "application/json", "X-Access-Token": code})
+    assert r.status_code == 200, r.body
+    fan.pump.drain(timeout=30)
+    new = [m for m in sent() if m["id"] not in before]
+    due = report(tid).due_at
+    assert report(tid).status == "diproses" and due
+    to_opd = [m for m in new if OPD_EMAIL in m["to"] or OPD_PHONE in m["to"]]
+    assert sorted(m["channel"] for m in to_opd) == ["email", "sms"]
+    mail = next(m for m in to_opd if m["channel"] == "email")
+    assert "dibuka kembali" in mail["subject"] and tid in mail["subject"]
+    from chalicelib.services import notify
+    from chalicelib.services.notify import _when
+
+    assert _when(due) in mail["body"]  # the new deadline, as on disposition
+    assert {"opd_dibuka_kembali", "admin_dibuka_kembali"} <= notify.OWN_TEMPLATES
+    assert [m["channel"] for m in new if ADMIN_EMAIL in m["to"]] == ["email"]
+    assert "Masih berlubang" not in mail["body"]  # the reporter's words stay in the application
+    # The reporter is not sent back what they just said.
+    assert [m for m in new if "siti@example.org" in m["to"] or "+6281234567890" in m["to"]] == []
+
+
 def _deliver_concurrently(fan: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Three deliveries of each event handled at the same moment by three "Lambdas"."""
     import botocore.client

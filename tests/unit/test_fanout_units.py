@@ -106,9 +106,23 @@ def test_rules_disposition_return_and_public_changes() -> None:
     assert audiences(event("submit", seq=1, to_status="diajukan", public=True, actor="pelapor")) == [
         ("pelapor", "pelapor_diterima")]
     assert audiences(event("note", from_status="diproses", to_status="diproses", public=False)) == []
-    # the reporter's own reply changes the status publicly: they are told too
+    # the OPD's answer changes the status publicly: the reporter is told
     assert audiences(event("respond", from_status="diproses", to_status="ditindaklanjuti", public=True)) == [
         ("pelapor", "pelapor_status")]
+
+
+def test_a_reopen_reaches_the_opd_and_diskominfotik_and_the_reporter_hears_no_echo() -> None:
+    reopened = [("opd", "opd_dibuka_kembali"), ("admin", "admin_dibuka_kembali")]
+    assert audiences(event("feedback", actor="pelapor", from_status="ditindaklanjuti", to_status="diproses",
+                           public=True)) == reopened
+    assert audiences(event("reply", actor="pelapor", from_status="ditindaklanjuti", to_status="diproses",
+                           public=True)) == reopened
+    # A reply to a request for information goes back to verification: no OPD yet, no echo.
+    assert audiences(event("reply", actor="pelapor", from_status="perlu_kelengkapan", to_status="diajukan",
+                           public=True)) == []
+    # "resolved" closes the report: nobody is chased, and the reporter is not told what they did.
+    assert audiences(event("feedback", actor="pelapor", from_status="ditindaklanjuti", to_status="selesai",
+                           public=True)) == []
 
 
 def test_rules_sla_events_follow_data_audience() -> None:
