@@ -190,6 +190,8 @@ def values(notice: Notice, event: DomainEvent, report: Report | None) -> dict[st
         "opd_kode": code or "-",
         "status": labels["status"].get(status, status or "-"),
         "tahap": labels["stage"].get(str(data.get("stage") or ""), str(data.get("stage") or "-")),
+        # What the deadline of a stage that waits on the reporter brings: the reminder says it.
+        "akibat": labels["outcome"].get(str(data.get("stage") or ""), labels["outcome"]["konfirmasi"]),
         "batas_waktu": _when(data.get("due_at") or (report.due_at if report is not None else None)),
         "tautan_staf": f"{base}/#/staf/laporan/{event.tracking_id}",
         "tautan_lacak": f"{base}/#/lacak",

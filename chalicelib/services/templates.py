@@ -2,7 +2,8 @@
 
 Each template file holds `subject` and `body` (email) and `sms` (or null for email only), with
 `{placeholders}` filled from the values notify.py computes. An SMS is transliterated to GSM-7 and
-its variable parts shortened so it always fits two segments (306 septets).
+its variable parts shortened so it always fits two segments (306 septets), or one (160) where the
+template says `"sms_segments": 1`.
 """
 from __future__ import annotations
 
@@ -69,4 +70,7 @@ def render_sms(name: str, values: Mapping[str, Any]) -> str | None:
     used = placeholders(text)
     # A placeholder left empty must not leave a double space behind in a paid segment.
     given = {k: "" if v is None else str(v) for k, v in values.items() if k in used}
-    return gsm7.fit(lambda v: _DOUBLE_SPACE.sub(" ", _fill(text, v)), given, [k for k in SHRINKABLE if k in used])
+    # A template may ask for one segment (the reporter's own texts: cheaper, and never split).
+    limit = gsm7.SINGLE_SEGMENT if t.get("sms_segments") == 1 else gsm7.MAX_SEPTETS
+    return gsm7.fit(lambda v: _DOUBLE_SPACE.sub(" ", _fill(text, v)), given, [k for k in SHRINKABLE if k in used],
+                    limit)

@@ -31,6 +31,7 @@ LONG = {
               "dengan anggaran perubahan; mohon bersabar. ") * 30,
     "alasan": "Bukan kewenangan kami: jalan tersebut adalah jalan provinsi (Dinas Bina Marga Jawa Barat). " * 10,
     "minggu": "2026-W13",
+    "akibat": "diarsipkan sebagai ditolak",
     "jumlah": 1234,
     "rincian": "\n".join(f"- OPD {i}: {i}" for i in range(30)),
     "rincian_singkat": "DP2KBP3A 45, DISDUKCAPIL 30, DINSOS 22, DPUPR 19, DINKES 12",
@@ -50,6 +51,8 @@ def test_every_sms_template_fits_two_gsm7_segments_with_long_values(name: str) -
     assert text is not None
     assert gsm7.is_gsm7(text)
     assert gsm7.septets(text) <= 306 and gsm7.segments(text) <= 2, (name, gsm7.septets(text), text)
+    if t.get("sms_segments") == 1:
+        assert gsm7.segments(text) == 1, (name, gsm7.septets(text), text)
     if "{nomor}" in t["sms"]:
         assert LONG["nomor"] in text  # what the recipient acts on is never cut
     for keep in ("batas_waktu", "tautan_lacak"):
@@ -65,6 +68,20 @@ def test_every_template_uses_only_known_placeholders_and_renders_email(name: str
     subject, body = templates.render_email(name, LONG)
     assert LONG["nomor"] in subject + body or name.startswith("pimpinan")
     assert "{" not in subject and "\n" not in subject
+
+
+def test_the_reporters_texts_fit_one_segment_and_the_reminder_says_what_will_happen() -> None:
+    from chalicelib.services import notify
+
+    names = [n for n in templates.names() if n.startswith("pelapor")]
+    assert names and all(templates.load(n).get("sms_segments") == 1 for n in names)
+    outcome = templates.labels()["outcome"]
+    for stage, words in (("kelengkapan", "diarsipkan sebagai ditolak"), ("konfirmasi", "ditutup sebagai selesai")):
+        reminder = event("sla_reminder", actor="sistem", data={"stage": stage, "audience": ["pelapor"]})
+        assert outcome[stage] == words
+        text = templates.render_sms("pelapor_pengingat", {**LONG, "akibat": outcome[stage]})
+        assert text is not None and words in text and gsm7.segments(text) == 1
+        assert notify.plan(reminder, None) == [notify.Notice("pelapor", "pelapor_pengingat")]
 
 
 def test_templates_never_name_the_reporter_for_staff() -> None:
@@ -176,7 +193,7 @@ def test_reporter_sms_does_not_repeat_a_neutral_status_text(monkeypatch: pytest.
     assert "kini Diteruskan ke instansi berwenang. Info:" in verified["sms"]
     assert neutral in verified["email"]  # the email has room for the whole sentence
     answered = sent(event("respond", from_status="diproses", to_status="ditindaklanjuti", public=True, message=answer))
-    assert answer in answered["sms"]
+    assert answer[:20] in answered["sms"] and answer in answered["email"]
 
 
 # -- events ---------------------------------------------------------------------------------
