@@ -8,6 +8,7 @@ from chalice import Response
 from pydantic import BaseModel, Field
 
 from chalicelib.api.http import current_request, json_response, query, route
+from chalicelib.auth import principal_of
 from chalicelib.domain import clock
 from chalicelib.domain.performance import FIGURES, check_period
 from chalicelib.errors import not_found, validation_error
@@ -50,7 +51,9 @@ class PerformanceBoard(BaseModel):
 
 
 class DrillRow(BaseModel):
-    tracking_id: str
+    tracking_id: str | None = Field(description="null when the caller may not read the report (a `rahasia` "
+                                    "report for pimpinan): counted, not listed")
+    withheld: bool
     disposition_seq: int
     disposed_at: str
     accepted_at: str | None
@@ -150,7 +153,8 @@ def staff_performance_drilldown(opd_code: str) -> Any:
     if figure not in FIGURES:
         raise validation_error([{"field": "figure", "type": "enum", "message": "one of " + ", ".join(FIGURES)}])
     try:
-        return json_response(performance.drilldown(period, opd_code, figure))
+        role = principal_of(current_request()).role
+        return json_response(performance.drilldown(period, opd_code, figure, role=role))
     except performance.UnknownOpd:
         raise not_found("No OPD with this code.") from None
 

@@ -24,7 +24,7 @@ from typing import Any
 from chalicelib.data import performance as store
 from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
-from chalicelib.domain import clock
+from chalicelib.domain import clock, privacy
 from chalicelib.domain import performance as perf
 from chalicelib.observability import logger
 from chalicelib.services import sla_state
@@ -149,9 +149,13 @@ class UnknownOpd(LookupError):
     """No OPD with this code in the reference data."""
 
 
-def drilldown(period: str, opd_code: str, figure: str, now: datetime | None = None) -> dict[str, Any]:
+def drilldown(period: str, opd_code: str, figure: str, now: datetime | None = None,
+              *, role: str = privacy.ADMIN) -> dict[str, Any]:
     """The reports behind one figure of one OPD: exactly those `scoreboard` counted (same rule,
-    chalicelib.domain.performance.in_figure, same facts)."""
+    chalicelib.domain.performance.in_figure, same facts).
+
+    A report `role` may not read (privacy.may_read: `rahasia` for pimpinan) still counts and keeps
+    its timing row, but the row carries no tracking id (`withheld`): a count, not a pointer."""
     if figure not in perf.FIGURES:
         raise ValueError(figure)
     names = _names()
@@ -159,7 +163,16 @@ def drilldown(period: str, opd_code: str, figure: str, now: datetime | None = No
         raise UnknownOpd(opd_code)
     now = now or clock.now()
     facts = sorted(store.opd_month(period, opd_code).facts, key=lambda f: (f.disposed_at, f.tracking_id, f.seq))
-    rows = [_row(f, now) for f in facts if perf.in_figure(f, figure, now)]
+    chosen = [f for f in facts if perf.in_figure(f, figure, now)]
+    modes: dict[str, str | None] = {}
+    if privacy.unreadable_privacies(role):
+        modes = reports.privacy_modes(f.tracking_id for f in chosen)
+    rows = []
+    for f in chosen:
+        # Scoreboard readers are never the assigned OPD; a report not found is not shown either.
+        shown = role == privacy.ADMIN or (f.tracking_id in modes and modes[f.tracking_id] is not None
+                                           and privacy.may_read(role, modes[f.tracking_id], assigned=False))
+        rows.append(_row(f, now) if shown else {**_row(f, now), "tracking_id": None, "withheld": True})
     return {"period": period, "opd_code": opd_code, "opd_name": names[opd_code], "figure": figure,
             "as_of": clock.iso(now), "count": len(rows), "items": rows}
 
@@ -169,6 +182,7 @@ def _row(f: perf.Fact, now: datetime) -> dict[str, Any]:
     # whoever may see it.
     return {
         "tracking_id": f.tracking_id,
+        "withheld": False,
         "disposition_seq": f.seq,
         "disposed_at": _when(f.disposed_at),
         "accepted_at": _when(f.accepted_at),
