@@ -26,6 +26,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from chalicelib.domain.redaction import NIK_LIKE, normalise
+
 SERVICE = "lapor-kbb"
 NAMESPACE = "LaporKBB"
 # Keys of a log line that never hold personal data and must stay machine-readable.
@@ -49,7 +51,7 @@ logger = Logger(service=SERVICE, logger_formatter=MaskingFormatter())
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 _PATTERNS = [
-    (re.compile(r"(?<!\d)[1-9]\d{15}(?!\d)"), "[NIK]"),
+    (NIK_LIKE, "[NIK]"),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[EMAIL]"),
     (re.compile(r"(?<![\w])(?:\+?62|0)8[\d\s\-]{7,14}\d"), "[PHONE]"),
 ]
@@ -57,6 +59,7 @@ _SENSITIVE_KEYS = {"nik", "phone", "email", "name", "reporter", "access_token", 
 
 
 def mask_text(text: str) -> str:
+    text = normalise(text)  # a zero-width space inside a NIK must not let it through
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

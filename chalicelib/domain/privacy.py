@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.redaction import DIGIT_GAP, NIK_LIKE, normalise
+
 ANONIM = "anonim"
 RAHASIA = "rahasia"
 
@@ -44,8 +46,8 @@ REDACTED_EMAIL = "[email disembunyikan]"
 REDACTED_PHONE = "[nomor disembunyikan]"
 REDACTED_ID = "[nomor identitas disembunyikan]"
 
-# A NIK-like number: 16 digits, first not 0, possibly written with spaces, dots or dashes.
-_NIK_LIKE = re.compile(r"(?<!\d)[1-9](?:[\s.\-]?\d){15}(?!\d)")
+# A NIK-like number: 16 digits, first not 0, written with any separators (redaction.NIK_LIKE).
+_NIK_LIKE = NIK_LIKE
 # Parts of a name too common to cut on their own ("Siti" is a name, "bin" is not).
 _NAME_STOPWORDS = frozenset({"bin", "binti", "dan", "di", "ke", "pak", "bu", "ibu", "bapak", "haji", "hj"})
 
@@ -134,8 +136,8 @@ def _digits(value: str) -> str:
 
 
 def _loose(digits: str) -> str:
-    """A regex matching `digits` written with spaces, dots or dashes between them."""
-    return r"[\s.\-]?".join(re.escape(d) for d in digits)
+    """A regex matching `digits` written with separators between them."""
+    return DIGIT_GAP.join(re.escape(d) for d in digits)
 
 
 def _phone_variants(phone: str) -> set[str]:
@@ -152,7 +154,7 @@ def redact(text: str | None, reporter: Mapping[str, Any] | None = None, nik: str
     parts of 3+ letters), email, phone (08.., 62.., +62.., with separators) and NIK."""
     if text is None:
         return None
-    out = _NIK_LIKE.sub(REDACTED_ID, text)
+    out = _NIK_LIKE.sub(REDACTED_ID, normalise(text))
     if not identity:
         return out
     rep = reporter or {}

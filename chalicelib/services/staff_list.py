@@ -48,6 +48,8 @@ MONTHS_PER_REQUEST = 24
 LIST_FIELDS = ("tracking_id", "type", "title", "category", "status", "privacy", "opd_code", "kecamatan",
                "created_at", "updated_at", "due_at", "sla_stage", "sla_breached")
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 _secret_lock = threading.Lock()
 _secret: dict[str, bytes] = {}
 
@@ -257,5 +259,6 @@ def _cell(item: dict[str, Any], name: str) -> Any:
         return "ya" if item["sla"]["breached"] else "tidak"
     value = item.get(name)
     text = "" if value is None else str(value)
-    # CSV injection: a cell starting with = + - @ is a formula in spreadsheets.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    # CSV injection: a cell starting with = + - @ is a formula in spreadsheets, and a leading tab
+    # or carriage return hides one from the eye (and from some spreadsheets' own guard).
+    return "'" + text if text[:1] in FORMULA_STARTS else text
