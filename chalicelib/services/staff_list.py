@@ -16,7 +16,9 @@ CURSOR_SECRET_PARAMETER (read once per container). A cursor is bound to the quer
 caller's scope; an edited, forged or replayed one is a 400.
 
 List items carry no identity of the reporter whatever the role; title texts shown to `opd` and
-`pimpinan` pass through chalicelib.domain.privacy like every other view.
+`pimpinan` pass through chalicelib.domain.privacy like every other view, and a report the caller
+may not read (privacy.may_read: `rahasia` for pimpinan) is neither listed nor exported. Every CSV
+export leaves an access-log line (who, the filters, the row count).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from chalicelib.data.models import Report
 from chalicelib.domain import clock, cursor, privacy
 from chalicelib.domain import workflow as wf
 from chalicelib.errors import validation_error
-from chalicelib.observability import logger
+from chalicelib.observability import access, logger
 from chalicelib.services import sla_state
 
 DEFAULT_LIMIT = 20
@@ -249,6 +251,9 @@ def export_csv(principal: Principal, filters: Filters) -> str:
         if not nxt or rows >= EXPORT_MAX:
             break
         current = Filters(filters.status, filters.opd_code, filters.kecamatan, filters.limit, nxt)
+    access("export_csv", sub=principal.sub, role=principal.role, rows=rows,
+           filters={"status": filters.status, "opd_code": filters.opd_code, "kecamatan": filters.kecamatan,
+                    "cursor": filters.cursor})
     return out.getvalue()
 
 
