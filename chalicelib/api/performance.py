@@ -159,8 +159,18 @@ def staff_performance_drilldown(opd_code: str) -> Any:
         raise not_found("No OPD with this code.") from None
 
 
+_STATS_PERIOD = {**_PERIOD, "description": "YYYY-MM (WIB), from the service's first month to the current "
+                 "one; defaults to the current month"}
+
+
 @route("/stats", "GET", summary="Public monthly statistics (counts only, no personal data)",
-       tags=["public"], responses={200: PublicStats}, errors=(400,), parameters=[_PERIOD])
+       tags=["public"], responses={200: PublicStats}, errors=(400,), parameters=[_STATS_PERIOD],
+       rate_limit="stats")
 def public_stats() -> Any:
     period = _period(query(current_request()))
+    try:
+        performance.public_period(period)
+    except performance.NotAPeriod as exc:
+        raise validation_error([{"field": "period", "type": "range", "message": str(exc).capitalize() + "."}],
+                               "Periode tidak tersedia.") from None
     return json_response(performance.public_stats(period))

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib.config import settings
 from chalicelib.data import performance as store
 from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
@@ -202,8 +203,22 @@ def _row(f: perf.Fact, now: datetime) -> dict[str, Any]:
 
 # -- public statistics ----------------------------------------------------------------------
 
-STATS_TTL_SECONDS = 300.0
+STATS_TTL_SECONDS = 60.0
 _stats_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
+class NotAPeriod(ValueError):
+    """A month /stats does not answer: before the service began, or not begun yet."""
+
+
+def public_period(period: str, now: datetime | None = None) -> str:
+    """`period` if /stats answers it: from the service's first month to the current one (WIB).
+    Only these exist, so the per-period cache stays bounded and a flood of made-up months reads
+    nothing."""
+    first, current = settings().service_start, clock.month_wib(now or clock.now())
+    if not first <= period <= current:
+        raise NotAPeriod(f"periode harus antara {first} dan {current}")
+    return period
 PUBLIC_OPD_FIELDS = ("received", "responded", "responded_on_time", "on_time_pct", "median_first_response_hours")
 
 
@@ -217,8 +232,8 @@ def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
 
     A `rahasia` report is hidden from the public as a whole: it counts in the total and by
     status, but not by category or kecamatan (a rare category in a small kecamatan can point at
-    a person); those are counted in `not_broken_down`. Cached per container for 5 minutes: the
-    endpoint is public and each miss reads the whole month.
+    a person); those are counted in `not_broken_down`. Cached per period per container for a
+    minute: the endpoint is public and each miss reads the whole month.
     """
     hit = _stats_cache.get(period)
     if now is None and hit and time.monotonic() - hit[0] < STATS_TTL_SECONDS:

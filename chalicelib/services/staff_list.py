@@ -5,8 +5,8 @@ Which index answers (docs/DESIGN.md "Tables"):
   empty list, never that OPD's reports); `status` narrows the range key (`<status>#...`);
 - admin/pimpinan with `opd_code`: `by_opd` the same way;
 - with `status` only: `by_status`;
-- with neither: `by_month`, walking months back from the current one (WIB) to LIST_FIRST_MONTH
-  (env, default 2025-01), each newest first.
+- with neither: `by_month`, walking months back from the current one (WIB) to the service's
+  first month (env SERVICE_START_MONTH or LIST_FIRST_MONTH, default 2025-01), each newest first.
 `kecamatan` is a filter on the query (never a Scan). Lists from `by_opd` without a status come
 grouped by status (the range key), newest first within a status; the others newest first.
 
@@ -131,7 +131,7 @@ def _months_back(now: datetime, first: str) -> list[str]:
 
 
 def _first_month() -> str:
-    value = os.environ.get("LIST_FIRST_MONTH", "2025-01").strip()
+    value = settings().service_start.strip()
     return value if len(value) == 7 and value[4] == "-" else "2025-01"
 
 
