@@ -37,6 +37,9 @@ class Settings:
     rate_limit_reports: str = "10/600"
     rate_limit_attachments: str = "30/600"
     rate_limit_lookups: str = "120/600"  # every X-Access-Token route: GET, replies, feedback, files
+    rate_limit_stats: str = "60/60"  # the public /stats (answered from a per-container cache)
+    # The first month (WIB) the service took reports: /stats answers this month to the current one.
+    service_start: str = "2025-01"
     # Who the client is: API Gateway's requestContext.identity.sourceIp by default. Behind
     # CloudFront that is CloudFront's address, so name the header CloudFront sets (e.g.
     # "cloudfront-viewer-address") -- only when the API answers nothing but CloudFront, or a
@@ -73,6 +76,8 @@ def settings() -> Settings:
         rate_limit_reports=_env("RATE_LIMIT_REPORTS", d.rate_limit_reports),
         rate_limit_attachments=_env("RATE_LIMIT_ATTACHMENTS", d.rate_limit_attachments),
         rate_limit_lookups=_env("RATE_LIMIT_LOOKUPS", d.rate_limit_lookups),
+        rate_limit_stats=_env("RATE_LIMIT_STATS", d.rate_limit_stats),
+        service_start=_env("SERVICE_START_MONTH", _env("LIST_FIRST_MONTH", d.service_start)),
         client_ip_header=_env("CLIENT_IP_HEADER", d.client_ip_header).lower(),
     )
 

@@ -26,6 +26,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from chalicelib.domain.redaction import NIK_LIKE, normalise
+
 SERVICE = "lapor-kbb"
 NAMESPACE = "LaporKBB"
 # Keys of a log line that never hold personal data and must stay machine-readable.
@@ -49,7 +51,7 @@ logger = Logger(service=SERVICE, logger_formatter=MaskingFormatter())
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 _PATTERNS = [
-    (re.compile(r"(?<!\d)[1-9]\d{15}(?!\d)"), "[NIK]"),
+    (NIK_LIKE, "[NIK]"),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[EMAIL]"),
     (re.compile(r"(?<![\w])(?:\+?62|0)8[\d\s\-]{7,14}\d"), "[PHONE]"),
 ]
@@ -57,6 +59,7 @@ _SENSITIVE_KEYS = {"nik", "phone", "email", "name", "reporter", "access_token", 
 
 
 def mask_text(text: str) -> str:
+    text = normalise(text)  # a zero-width space inside a NIK must not let it through
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
@@ -123,6 +126,25 @@ for _sdk in ("pynamodb", "botocore", "boto3", "urllib3", "s3transfer"):
 def correlate(tracking_id: str | None) -> None:
     """Every following log line of this invocation carries `correlation_id` = the tracking id."""
     logger.set_correlation_id(tracking_id)
+
+
+# -- the access log -------------------------------------------------------------------------------
+ACCESS_LOG = "staff access"
+_ACCESS_FILTERS = ("status", "opd_code", "kecamatan", "cursor")
+
+
+def access(what: str, *, sub: str, role: str, rows: int, tracking_id: str | None = None,
+           filters: dict[str, Any] | None = None, fields: tuple[str, ...] | list[str] = ()) -> None:
+    """One line for every staff read that shows a reporter's identity and every export (UU PDP
+    accountability): who (sub, role), which report or which filters, how many rows, and which
+    kinds of data (`fields`: e.g. "contact", "nik"): never the data itself."""
+    record: dict[str, Any] = {"what": what, "sub": sub, "role": role, "rows": rows, "fields": sorted(fields)}
+    if tracking_id is not None:
+        record["tracking_id"] = tracking_id
+    if filters is not None:
+        record["filters"] = {k: (bool(v) if k == "cursor" else v) for k, v in filters.items()
+                             if k in _ACCESS_FILTERS and v is not None}
+    logger.info(ACCESS_LOG, extra={"access": record})
 
 
 # -- metrics --------------------------------------------------------------------------------------

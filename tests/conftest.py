@@ -29,7 +29,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     monkeypatch.setenv("AWS_REGION", "ap-southeast-3")
     # Abuse limits stay on (a submission still counts inside its transaction) but out of the way of
     # tests that seed many reports from one client; tests/integration/test_abuse.py sets its own.
-    for scope in ("REPORTS", "ATTACHMENTS", "LOOKUPS"):
+    for scope in ("REPORTS", "ATTACHMENTS", "LOOKUPS", "STATS"):
         monkeypatch.setenv(f"RATE_LIMIT_{scope}", "100000/600")
     from moto import mock_aws
 

@@ -69,6 +69,12 @@ class Api:
     def get(self, tid: str, role: str, opd: str | None = None, query: str = "") -> Any:
         return self.client.http.get(f"/staff/reports/{tid}{query}", headers=bearer(role, opd))
 
+    def reveal(self, tid: str, role: str = "admin", opd: str | None = None, fields: Any = ("identity",),
+               reason: Any = "Permintaan resmi kepolisian, surat nomor 12/2026.") -> Any:
+        body = {"fields": list(fields), "reason": reason}
+        return self.client.http.post(f"/staff/reports/{tid}/reveal", body=json.dumps(body),
+                                     headers={"Content-Type": "application/json", **bearer(role, opd)})
+
     def list(self, role: str, opd: str | None = None, query: str = "") -> Any:
         return self.client.http.get(f"/staff/reports{query}", headers=bearer(role, opd))
 

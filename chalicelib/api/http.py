@@ -110,7 +110,8 @@ def route(path: str, method: str, *, summary: str, tags: list[str],
         raise ValueError(f"{method} {path}: declared twice")
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        view = _staff_guard(fn, op.roles) if auth == "staff" else fn
+        view = _tracking_id_checked(fn) if "{tracking_id}" in path else fn
+        view = _staff_guard(view, op.roles) if auth == "staff" else view
         if scope:
             view = _rate_limited(view, scope)
         OPERATIONS.append(op)
@@ -131,6 +132,22 @@ def _staff_guard(fn: Callable[..., Any], roles: tuple[str, ...]) -> Callable[...
         return fn(*args, **kwargs)
 
     return guarded
+
+
+def _tracking_id_checked(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A path id that cannot be a tracking id is a 404 before any read (a key of kilobytes would
+    otherwise reach DynamoDB, which refuses it as a 500). After the token/role checks and the
+    rate limit, so guessing stays as slow and as unauthenticated as before."""
+    from chalicelib.domain.tracking import is_tracking_id
+    from chalicelib.errors import not_found
+
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not is_tracking_id(str(kwargs.get("tracking_id", ""))):
+            raise not_found("Tidak ada laporan dengan nomor ini.")
+        return fn(*args, **kwargs)
+
+    return checked
 
 
 def _rate_limited(fn: Callable[..., Any], scope: str) -> Callable[..., Any]:

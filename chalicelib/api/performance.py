@@ -8,6 +8,7 @@ from chalice import Response
 from pydantic import BaseModel, Field
 
 from chalicelib.api.http import current_request, json_response, query, route
+from chalicelib.auth import principal_of
 from chalicelib.domain import clock
 from chalicelib.domain.performance import FIGURES, check_period
 from chalicelib.errors import not_found, validation_error
@@ -50,7 +51,9 @@ class PerformanceBoard(BaseModel):
 
 
 class DrillRow(BaseModel):
-    tracking_id: str
+    tracking_id: str | None = Field(description="null when the caller may not read the report (a `rahasia` "
+                                    "report for pimpinan): counted, not listed")
+    withheld: bool
     disposition_seq: int
     disposed_at: str
     accepted_at: str | None
@@ -150,13 +153,24 @@ def staff_performance_drilldown(opd_code: str) -> Any:
     if figure not in FIGURES:
         raise validation_error([{"field": "figure", "type": "enum", "message": "one of " + ", ".join(FIGURES)}])
     try:
-        return json_response(performance.drilldown(period, opd_code, figure))
+        role = principal_of(current_request()).role
+        return json_response(performance.drilldown(period, opd_code, figure, role=role))
     except performance.UnknownOpd:
         raise not_found("No OPD with this code.") from None
 
 
+_STATS_PERIOD = {**_PERIOD, "description": "YYYY-MM (WIB), from the service's first month to the current "
+                 "one; defaults to the current month"}
+
+
 @route("/stats", "GET", summary="Public monthly statistics (counts only, no personal data)",
-       tags=["public"], responses={200: PublicStats}, errors=(400,), parameters=[_PERIOD])
+       tags=["public"], responses={200: PublicStats}, errors=(400,), parameters=[_STATS_PERIOD],
+       rate_limit="stats")
 def public_stats() -> Any:
     period = _period(query(current_request()))
+    try:
+        performance.public_period(period)
+    except performance.NotAPeriod as exc:
+        raise validation_error([{"field": "period", "type": "range", "message": str(exc).capitalize() + "."}],
+                               "Periode tidak tersedia.") from None
     return json_response(performance.public_stats(period))

@@ -54,7 +54,8 @@ class StaffReportView(ReportView):
     sla: SlaView
     sp4n: Sp4nView
     reporter: dict[str, Any] | None = Field(description="name, email, phone (+ nik, nik_on_file for admin)")
-    reporter_hidden: bool = Field(description="an anonymous reporter's identity an admin may reveal (?reveal=identity)")
+    reporter_hidden: bool = Field(description="an anonymous reporter's identity an admin may reveal "
+                                  "(POST .../reveal)")
     returned_by: list[str]
     notes: list[dict[str, Any]]
     audit_trail: list[dict[str, Any]]
@@ -110,17 +111,46 @@ def list_reports() -> Any:
 
 
 @route("/staff/reports/{tracking_id}", "GET", summary="A report, staff view", tags=["staff"], auth="staff",
-       roles=READERS, responses={200: StaffReportView}, errors=(400, 404, 409),
-       parameters=[_q("reveal", "admin only, audited: `identity` (of an anonim reporter) and/or `nik`")])
+       roles=READERS, responses={200: StaffReportView}, errors=(400, 404))
 def get_report(tracking_id: str) -> Any:
     request = current_request()
     params = query(request)
-    unknown = sorted(set(params) - {"reveal"})
+    if "reveal" in params:  # a link must never disclose: revealing is a deliberate POST with a reason
+        raise validation_error([{"field": "reveal", "type": "moved",
+                                 "message": "Identitas hanya dapat dibuka melalui POST "
+                                            "/staff/reports/{tracking_id}/reveal dengan alasan."}],
+                               "Parameter reveal tidak lagi diterima.")
+    unknown = sorted(set(params))
     if unknown:
         raise validation_error([{"field": n, "type": "extra_forbidden", "message": "unknown query parameter"}
                                 for n in unknown])
-    reveal = staff_views.parse_reveal(params.get("reveal"))
-    return json_response(staff_views.read(tracking_id, principal_of(request), reveal))
+    principal = principal_of(request)
+    return json_response(staff_views.read(tracking_id, principal))
+
+
+class RevealIn(Strict):
+    """What to reveal and why; the reason is kept in the audit event."""
+
+    fields: list[str] = Field(max_length=2, description="identity (of an anonim reporter) and/or nik")
+    reason: str = Field(max_length=500, description=f"why (at least {staff_views.REVEAL_REASON_MIN} characters)")
+
+
+class RevealOut(BaseModel):
+    tracking_id: str
+    version: int = Field(description="the report's version after the audit event")
+    revealed: list[str] = Field(description="what this reading disclosed and recorded (empty: nothing new)")
+    reporter: dict[str, Any] | None = Field(description="name, email, phone, nik, nik_on_file")
+
+
+@route("/staff/reports/{tracking_id}/reveal", "POST",
+       summary="Reveal an anonymous reporter's identity or a NIK (admin; audited with the reason)",
+       tags=["staff"], auth="staff", roles=("admin",), request=RevealIn, responses={200: RevealOut},
+       errors=(400, 404, 409))
+def reveal(tracking_id: str) -> Any:
+    request = current_request()
+    body = parse(RevealIn, request.raw_body)
+    fields, reason = staff_views.check_reveal(body.fields, body.reason)
+    return json_response(staff_views.reveal(tracking_id, principal_of(request), fields, reason))
 
 
 @route("/staff/reports/{tracking_id}/actions", "POST", summary="Act on a report", tags=["staff"],

@@ -100,3 +100,14 @@ def events(tracking_id: str) -> list[ReportEvent]:
 def iter_by_opd(opd_code: str, status: str | None = None, **kwargs: Any) -> Iterator[Report]:
     condition = Report.status_created.startswith(f"{status}#") if status else None
     return Report.by_opd.query(opd_code, range_key_condition=condition, scan_index_forward=False, **kwargs)
+
+
+def privacy_modes(tracking_ids: Iterable[str]) -> dict[str, str | None]:
+    """Each report's privacy mode, by BatchGetItem of that one attribute (a report not found
+    maps to None). For views that list ids of reports they do not otherwise read."""
+    keys = sorted(set(tracking_ids))
+    out: dict[str, str | None] = dict.fromkeys(keys)
+    if keys:
+        for r in Report.batch_get(keys, attributes_to_get=["tracking_id", "privacy"]):
+            out[str(r.tracking_id)] = r.privacy
+    return out

@@ -14,6 +14,8 @@ _SEPARATORS = re.compile(r"[\s\-().]")
 # definition, so it skips the library (~5% of a submission's CPU); everything else goes to
 # it. tests/unit/test_identity.py holds the two to the same answers.
 _ID_MOBILE = re.compile(r"(?:0|\+62)(8[1-35-9]\d{7,10})")
+_E164_MOBILE = re.compile(r"\+62(8[1-35-9]\d{7,10})")
+INDONESIA = "+62"
 
 
 def nik_problem(nik: str) -> str | None:
@@ -39,7 +41,7 @@ def nik_problem(nik: str) -> str | None:
 def normalise_phone(raw: str) -> str:
     """Indonesian numbers as people write them (08xx, 62xx, +62xx, with dashes or spaces) -> E.164.
 
-    Raises ValueError when the number is not a valid number.
+    Raises ValueError when the number is not a valid number, or not an Indonesian one (+62).
     """
     cleaned = _SEPARATORS.sub("", raw)
     if cleaned.startswith("62"):
@@ -59,4 +61,14 @@ def normalise_phone(raw: str) -> str:
         raise ValueError("phone number cannot be read") from exc
     if not phonenumbers.is_valid_number(number):
         raise ValueError("phone number is not a valid number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if not e164.startswith(INDONESIA):
+        # An open form that texts any number in the world is an SMS-pumping (toll fraud) target.
+        raise ValueError("nomor telepon harus nomor Indonesia (+62 atau 08..)")
+    return e164
+
+
+def is_mobile(e164: str | None) -> bool:
+    """Whether an E.164 number can take an SMS: an Indonesian mobile (+628..). A landline stays a
+    contact for calls and is never texted."""
+    return bool(e164) and _E164_MOBILE.fullmatch(str(e164)) is not None

@@ -1,18 +1,23 @@
 """Which parts of a report each staff audience may see. Pure: no AWS, no storage, no HTTP.
 
 Rules (CONTRACT.md "Staff", DOMAIN.md "Privacy modes", "Personal data"):
+- Who may read a report at all (texts, reporter, attachments, its row in a list or export, its
+  id in a scoreboard drill-down): `may_read`. A `rahasia` report is read only by admins and the
+  OPD it is assigned to; `pimpinan` see it only as counts (scoreboard, statistics). An `opd`
+  reads only the reports assigned to it, whatever the privacy mode. Every staff read path
+  (report view, reveal, list, CSV export, drill-down) asks `may_read`, nothing else.
 - `admin` (Diskominfotik) sees the reporter's name, email and phone of `publik` and `rahasia`
   reports. For an `anonim` report the identity stays hidden until the admin asks for it
-  explicitly (`reveal=identity`); every such reading is recorded as an audit event, so a plain
+  explicitly (a reveal of `identity`, with a reason); every such reading is recorded as an audit event, so a plain
   read has no side effect and an admin never sees an anonymous reporter by accident.
-- The NIK is shown only to an admin who asks for it (`reveal=nik`), and every such reading is
+- The NIK is shown only to an admin who asks for it (a reveal of `nik`), and every such reading is
   recorded too (UU 23/2006 Pasal 84). It is never shown to `opd` or `pimpinan`.
-- `opd` and `pimpinan` see name, email and phone only when the report is not `anonim`; they
-  cannot reveal anything.
+- `opd` sees name, email and phone only when the report is not `anonim`; `pimpinan` never
+  see a reporter's contact, in any mode. Neither can reveal anything.
 - What the reporter wrote (title, description, replies, comments) may itself carry their
-  identity. For an `anonim` report every text shown to `opd`/`pimpinan` is cut of the reporter's
-  name (and its parts), email, phone (in every common spelling) and NIK; a 16-digit number that
-  looks like a NIK is cut from every text shown to them, whatever the privacy mode.
+  identity. Every text shown to `pimpinan`, and of an `anonim` report to `opd`, is cut of the
+  reporter's name (and its parts), email, phone (in every common spelling) and NIK; a 16-digit
+  number that looks like a NIK is cut from every text shown to them, whatever the privacy mode.
 """
 from __future__ import annotations
 
@@ -20,6 +25,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from chalicelib.domain.redaction import DIGIT_GAP, NIK_LIKE, normalise
+
+ANONIM = "anonim"
+RAHASIA = "rahasia"
 
 ADMIN = "admin"
 OPD = "opd"
@@ -36,18 +46,14 @@ REDACTED_EMAIL = "[email disembunyikan]"
 REDACTED_PHONE = "[nomor disembunyikan]"
 REDACTED_ID = "[nomor identitas disembunyikan]"
 
-# A NIK-like number: 16 digits, first not 0, possibly written with spaces, dots or dashes.
-_NIK_LIKE = re.compile(r"(?<!\d)[1-9](?:[\s.\-]?\d){15}(?!\d)")
+# A NIK-like number: 16 digits, first not 0, written with any separators (redaction.NIK_LIKE).
+_NIK_LIKE = NIK_LIKE
 # Parts of a name too common to cut on their own ("Siti" is a name, "bin" is not).
 _NAME_STOPWORDS = frozenset({"bin", "binti", "dan", "di", "ke", "pak", "bu", "ibu", "bapak", "haji", "hj"})
 
 
 class RevealRefused(Exception):
     """The audience may not reveal what it asked for (a 403 at the edge)."""
-
-
-class BadReveal(ValueError):
-    """`reveal` names something that cannot be revealed (a 400 at the edge)."""
 
 
 @dataclass(frozen=True)
@@ -61,15 +67,23 @@ class IdentityAccess:
     audited: tuple[str, ...]  # what this reading discloses that must leave an audit event
 
 
-def parse_reveal(value: str | None) -> frozenset[str]:
-    """`?reveal=identity,nik` -> {"identity", "nik"}. Unknown words are a BadReveal."""
-    if value is None or not value.strip():
-        return frozenset()
-    words = {w.strip().lower() for w in value.split(",") if w.strip()}
-    unknown = sorted(words - set(REVEALABLE))
-    if unknown:
-        raise BadReveal(f"reveal accepts {', '.join(REVEALABLE)}; not {', '.join(unknown)}")
-    return frozenset(words)
+def may_read(role: str, privacy: str | None, *, assigned: bool) -> bool:
+    """Whether `role` may read one report as such: its texts, reporter, attachments, its row in a
+    list or an export, its id in a drill-down. `assigned`: the report is with the caller's OPD.
+    Counts (scoreboard, statistics) include every report and need no such right."""
+    if role == ADMIN:
+        return True
+    if role == OPD:
+        return assigned
+    if role == PIMPINAN:
+        return privacy != RAHASIA
+    return False
+
+
+def unreadable_privacies(role: str) -> frozenset[str]:
+    """The privacy modes whose reports `role` may never read whatever their assignment: what a
+    list query filters out for that role (see `may_read`)."""
+    return frozenset({RAHASIA}) if role == PIMPINAN else frozenset()
 
 
 def identity_access(role: str, privacy: str, reveal: Iterable[str] = (), *, has_nik: bool = False,
@@ -81,10 +95,12 @@ def identity_access(role: str, privacy: str, reveal: Iterable[str] = (), *, has_
     wanted = frozenset(reveal)
     if role not in STAFF_ROLES:
         raise ValueError(f"not a staff role: {role!r}")
-    anonymous = privacy == "anonim"
+    anonymous = privacy == ANONIM
     if role != ADMIN:
         if wanted:
-            raise RevealRefused("only an admin may reveal the reporter's identity")
+            raise RevealRefused("hanya admin yang dapat membuka identitas pelapor")
+        if role == PIMPINAN:  # read-only oversight: figures and texts, never whom to call
+            return IdentityAccess(contact=False, nik=False, redact_texts=True, hidden_for_admin=False, audited=())
         return IdentityAccess(contact=not anonymous, nik=False, redact_texts=anonymous,
                               hidden_for_admin=False, audited=())
     audited: list[str] = []
@@ -120,8 +136,8 @@ def _digits(value: str) -> str:
 
 
 def _loose(digits: str) -> str:
-    """A regex matching `digits` written with spaces, dots or dashes between them."""
-    return r"[\s.\-]?".join(re.escape(d) for d in digits)
+    """A regex matching `digits` written with separators between them."""
+    return DIGIT_GAP.join(re.escape(d) for d in digits)
 
 
 def _phone_variants(phone: str) -> set[str]:
@@ -138,7 +154,7 @@ def redact(text: str | None, reporter: Mapping[str, Any] | None = None, nik: str
     parts of 3+ letters), email, phone (08.., 62.., +62.., with separators) and NIK."""
     if text is None:
         return None
-    out = _NIK_LIKE.sub(REDACTED_ID, text)
+    out = _NIK_LIKE.sub(REDACTED_ID, normalise(text))
     if not identity:
         return out
     rep = reporter or {}

@@ -10,6 +10,7 @@ limits, which bound cost and spam, not fairness; a sliding window would need a r
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 
@@ -65,6 +66,25 @@ class Window:
         return self.end + 3600
 
 
+IPV6_PREFIX = 64
+
+
+def client_key(address: str) -> str:
+    """Who counts as one client. An IPv6 host usually holds a whole /64 (SLAAC, privacy
+    addresses) and can change address per request; counted per address, it would never meet a
+    limit. So IPv6 counts per /64; IPv4 (also IPv4-mapped IPv6) per address. Anything that is no
+    address is counted as given."""
+    try:
+        ip = ipaddress.ip_address(address.strip().split("%")[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False))
+    return str(ip)
+
+
 def client_digest(client: str) -> str:
     """What the table stores instead of the address. An IPv4 hash can be reversed by trying all
     2^32 addresses, so this is pseudonymisation, not anonymity: it keeps addresses out of console
@@ -74,4 +94,4 @@ def client_digest(client: str) -> str:
 
 def window(policy: Policy, client: str, now: float) -> Window:
     start = int(now) // policy.window * policy.window
-    return Window(policy, start, f"rl#{policy.scope}#{start}#{client_digest(client)}")
+    return Window(policy, start, f"rl#{policy.scope}#{start}#{client_digest(client_key(client))}")

@@ -4,14 +4,32 @@ use it. (chalicelib/domain/privacy.py redacts what staff read inside the service
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
+
+# Between the digits of a written number: spaces (any, incl. no-break), dots, dashes, slashes,
+# underscores; up to three in a row ("3217 - 0612 ...").
+DIGIT_GAP = r"[\s.\-_/\u2010-\u2015]{0,3}"
+# A NIK-like number: 16 digits, the first not 0, written with any such separators.
+NIK_LIKE = re.compile(rf"(?<!\d)[1-9](?:{DIGIT_GAP}\d){{15}}(?!\d)")
+
+
+def normalise(text: str) -> str:
+    """What a reader sees, in one spelling: NFKC (full-width and styled digits and letters become
+    plain ones) and no invisible characters (zero-width spaces and joiners, soft hyphens, BOMs,
+    bidi marks: Unicode category Cf), which would otherwise split a NIK or a name past every
+    pattern below."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        return text
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
 
 # Emails, Indonesian mobile numbers (08.., 628.., +62 8..) and long digit runs: the last covers
 # NIK and KK (16 digits), BPJS (13) and typos of them. None belongs in a national public record.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+.])(?:(?:\+\s?62|62)[\s\-]?|0)8(?:[\s.\-]?\d){7,11}(?!\d)")
-_ID_NUMBER = re.compile(r"(?<!\d)\d(?:[\s.\-]?\d){12,17}(?!\d)")
+_ID_NUMBER = re.compile(rf"(?<!\d)\d(?:{DIGIT_GAP}\d){{12,17}}(?!\d)")
 REDACTED_EMAIL = "[email dihapus]"
 REDACTED_PHONE = "[nomor telepon dihapus]"
 REDACTED_ID = "[nomor identitas dihapus]"
@@ -26,6 +44,7 @@ _NAME_STOPWORDS = frozenset({
 
 def personal_data_found(text: str) -> list[str]:
     """Kinds of personal data the text seems to contain (email, phone, id_number)."""
+    text = normalise(text)
     kinds = [k for k, rx in (("email", _EMAIL), ("phone", _PHONE), ("id_number", _ID_NUMBER)) if rx.search(text)]
     return kinds
 
@@ -36,8 +55,8 @@ def _loose_digits(digits: str) -> str:
 
 def redact_text(text: str, reporter: Mapping[str, Any] | None = None, *, contacts: bool = True) -> str:
     """The text without the reporter's identity, numbers that look like an identity number and,
-    when ``contacts`` is true, any email or mobile number."""
-    out = text
+    when ``contacts`` is true, any email or mobile number. The text is normalised first."""
+    out = normalise(text)
     if contacts:
         out = _EMAIL.sub(REDACTED_EMAIL, out)
         out = _PHONE.sub(REDACTED_PHONE, out)

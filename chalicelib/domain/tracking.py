@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 
 # Crockford's base32 without I, L, O, U: no letter can be misheard as a digit.
@@ -26,6 +27,16 @@ def normalise_tracking_id(raw: str) -> str:
     if len(s) != 8 or any(c not in _ALPHABET for c in s):
         return raw  # unknown shape: let the lookup fail as not found
     return f"KBB-{s[:4]}-{s[4:]}"
+
+
+MAX_TYPED_LENGTH = 40  # "kbb - 0ab1 - cd23" with generous spaces; anything longer is no tracking id
+_TRACKING_ID = re.compile(rf"^KBB-[{_ALPHABET}]{{4}}-[{_ALPHABET}]{{4}}$")
+
+
+def is_tracking_id(raw: str) -> bool:
+    """Whether `raw` is a tracking id as people type it (see normalise_tracking_id): routes
+    answer 404 to anything else before reading anything."""
+    return len(raw) <= MAX_TYPED_LENGTH and bool(_TRACKING_ID.match(normalise_tracking_id(raw)))
 
 
 def new_access_token() -> str:

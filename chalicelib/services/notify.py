@@ -29,7 +29,7 @@ from typing import Any
 from chalicelib.adapters.mail import Outgoing, Sender
 from chalicelib.data import claims, reference, reports
 from chalicelib.data.models import Report
-from chalicelib.domain import clock
+from chalicelib.domain import clock, identity
 from chalicelib.domain.events import DomainEvent, MalformedEvent
 from chalicelib.domain.redaction import redact_text
 from chalicelib.domain.workflow import is_neutral_message
@@ -144,6 +144,9 @@ def recipients(audience: str, event: DomainEvent, report: Report | None) -> list
             pairs.append(("email", report.reporter.email))
         if report.reporter.phone:
             pairs.append(("sms", report.reporter.phone))
+    # SMS only to Indonesian mobiles, whoever the audience: a landline is kept for calls, and no
+    # configured or submitted number can make us text abroad (SMS pumping).
+    pairs = [(ch, to) for ch, to in pairs if ch != "sms" or identity.is_mobile(to)]
     seen: set[tuple[str, str]] = set()
     return [p for p in pairs if p[1] and not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
 

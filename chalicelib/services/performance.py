@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib.config import settings
 from chalicelib.data import performance as store
 from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
-from chalicelib.domain import clock
+from chalicelib.domain import clock, privacy
 from chalicelib.domain import performance as perf
 from chalicelib.observability import logger
 from chalicelib.services import sla_state
@@ -149,9 +150,13 @@ class UnknownOpd(LookupError):
     """No OPD with this code in the reference data."""
 
 
-def drilldown(period: str, opd_code: str, figure: str, now: datetime | None = None) -> dict[str, Any]:
+def drilldown(period: str, opd_code: str, figure: str, now: datetime | None = None,
+              *, role: str = privacy.ADMIN) -> dict[str, Any]:
     """The reports behind one figure of one OPD: exactly those `scoreboard` counted (same rule,
-    chalicelib.domain.performance.in_figure, same facts)."""
+    chalicelib.domain.performance.in_figure, same facts).
+
+    A report `role` may not read (privacy.may_read: `rahasia` for pimpinan) still counts and keeps
+    its timing row, but the row carries no tracking id (`withheld`): a count, not a pointer."""
     if figure not in perf.FIGURES:
         raise ValueError(figure)
     names = _names()
@@ -159,7 +164,16 @@ def drilldown(period: str, opd_code: str, figure: str, now: datetime | None = No
         raise UnknownOpd(opd_code)
     now = now or clock.now()
     facts = sorted(store.opd_month(period, opd_code).facts, key=lambda f: (f.disposed_at, f.tracking_id, f.seq))
-    rows = [_row(f, now) for f in facts if perf.in_figure(f, figure, now)]
+    chosen = [f for f in facts if perf.in_figure(f, figure, now)]
+    modes: dict[str, str | None] = {}
+    if privacy.unreadable_privacies(role):
+        modes = reports.privacy_modes(f.tracking_id for f in chosen)
+    rows = []
+    for f in chosen:
+        # Scoreboard readers are never the assigned OPD; a report not found is not shown either.
+        shown = role == privacy.ADMIN or (f.tracking_id in modes and modes[f.tracking_id] is not None
+                                           and privacy.may_read(role, modes[f.tracking_id], assigned=False))
+        rows.append(_row(f, now) if shown else {**_row(f, now), "tracking_id": None, "withheld": True})
     return {"period": period, "opd_code": opd_code, "opd_name": names[opd_code], "figure": figure,
             "as_of": clock.iso(now), "count": len(rows), "items": rows}
 
@@ -169,6 +183,7 @@ def _row(f: perf.Fact, now: datetime) -> dict[str, Any]:
     # whoever may see it.
     return {
         "tracking_id": f.tracking_id,
+        "withheld": False,
         "disposition_seq": f.seq,
         "disposed_at": _when(f.disposed_at),
         "accepted_at": _when(f.accepted_at),
@@ -188,8 +203,22 @@ def _row(f: perf.Fact, now: datetime) -> dict[str, Any]:
 
 # -- public statistics ----------------------------------------------------------------------
 
-STATS_TTL_SECONDS = 300.0
+STATS_TTL_SECONDS = 60.0
 _stats_cache: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
+class NotAPeriod(ValueError):
+    """A month /stats does not answer: before the service began, or not begun yet."""
+
+
+def public_period(period: str, now: datetime | None = None) -> str:
+    """`period` if /stats answers it: from the service's first month to the current one (WIB).
+    Only these exist, so the per-period cache stays bounded and a flood of made-up months reads
+    nothing."""
+    first, current = settings().service_start, clock.month_wib(now or clock.now())
+    if not first <= period <= current:
+        raise NotAPeriod(f"periode harus antara {first} dan {current}")
+    return period
 PUBLIC_OPD_FIELDS = ("received", "responded", "responded_on_time", "on_time_pct", "median_first_response_hours")
 
 
@@ -203,8 +232,8 @@ def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
 
     A `rahasia` report is hidden from the public as a whole: it counts in the total and by
     status, but not by category or kecamatan (a rare category in a small kecamatan can point at
-    a person); those are counted in `not_broken_down`. Cached per container for 5 minutes: the
-    endpoint is public and each miss reads the whole month.
+    a person); those are counted in `not_broken_down`. Cached per period per container for a
+    minute: the endpoint is public and each miss reads the whole month.
     """
     hit = _stats_cache.get(period)
     if now is None and hit and time.monotonic() - hit[0] < STATS_TTL_SECONDS:

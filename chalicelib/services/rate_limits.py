@@ -1,8 +1,10 @@
 """Abuse limits per client, in the application (API Gateway's throttles are per stage and
-best-effort, not per client): submissions, upload slots and tracking-token lookups.
+best-effort, not per client): submissions, upload slots, tracking-token lookups and the public
+statistics.
 
 - Who: the client's address, API Gateway's `requestContext.identity.sourceIp` (chalice local fills
-  it with 127.0.0.1). Behind CloudFront set CLIENT_IP_HEADER (see chalicelib/config.py).
+  it with 127.0.0.1). Behind CloudFront set CLIENT_IP_HEADER (see chalicelib/config.py). An IPv6
+  client counts by its /64 (chalicelib.domain.ratelimit.client_key).
 - How much: Settings.rate_limit_* ("10/600" = 10 per 10 minutes, "off").
 - Where: a counter per client and window in DynamoDB (chalicelib/data/rate_limits.py), so every
   container sees the same count. Submissions count inside their own transaction (intake).
@@ -27,6 +29,7 @@ from chalicelib.errors import ApiError
 REPORTS = "reports"
 ATTACHMENTS = "attachments"
 LOOKUPS = "lookups"
+STATS = "stats"
 
 _MEMO_SIZE = 10_000  # clients remembered as blocked per container (LRU); ~1 MB at most
 _blocked: OrderedDict[str, int] = OrderedDict()  # window key -> window end (epoch seconds)
@@ -36,7 +39,8 @@ clock = time.time  # tests move time through this, not through the time module e
 
 def policy(scope: str) -> Policy:
     s = settings()
-    text = {REPORTS: s.rate_limit_reports, ATTACHMENTS: s.rate_limit_attachments, LOOKUPS: s.rate_limit_lookups}[scope]
+    text = {REPORTS: s.rate_limit_reports, ATTACHMENTS: s.rate_limit_attachments, LOOKUPS: s.rate_limit_lookups,
+            STATS: s.rate_limit_stats}[scope]
     cached = _policies.get((scope, text))
     if cached is None:
         cached = _policies[(scope, text)] = ratelimit.parse_policy(scope, text)

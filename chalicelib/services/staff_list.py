@@ -5,8 +5,8 @@ Which index answers (docs/DESIGN.md "Tables"):
   empty list, never that OPD's reports); `status` narrows the range key (`<status>#...`);
 - admin/pimpinan with `opd_code`: `by_opd` the same way;
 - with `status` only: `by_status`;
-- with neither: `by_month`, walking months back from the current one (WIB) to LIST_FIRST_MONTH
-  (env, default 2025-01), each newest first.
+- with neither: `by_month`, walking months back from the current one (WIB) to the service's
+  first month (env SERVICE_START_MONTH or LIST_FIRST_MONTH, default 2025-01), each newest first.
 `kecamatan` is a filter on the query (never a Scan). Lists from `by_opd` without a status come
 grouped by status (the range key), newest first within a status; the others newest first.
 
@@ -16,7 +16,9 @@ CURSOR_SECRET_PARAMETER (read once per container). A cursor is bound to the quer
 caller's scope; an edited, forged or replayed one is a 400.
 
 List items carry no identity of the reporter whatever the role; title texts shown to `opd` and
-`pimpinan` pass through chalicelib.domain.privacy like every other view.
+`pimpinan` pass through chalicelib.domain.privacy like every other view, and a report the caller
+may not read (privacy.may_read: `rahasia` for pimpinan) is neither listed nor exported. Every CSV
+export leaves an access-log line (who, the filters, the row count).
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from chalicelib.data.models import Report
 from chalicelib.domain import clock, cursor, privacy
 from chalicelib.domain import workflow as wf
 from chalicelib.errors import validation_error
-from chalicelib.observability import logger
+from chalicelib.observability import access, logger
 from chalicelib.services import sla_state
 
 DEFAULT_LIMIT = 20
@@ -47,6 +49,8 @@ EXPORT_MAX = 5000
 MONTHS_PER_REQUEST = 24
 LIST_FIELDS = ("tracking_id", "type", "title", "category", "status", "privacy", "opd_code", "kecamatan",
                "created_at", "updated_at", "due_at", "sla_stage", "sla_breached")
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 _secret_lock = threading.Lock()
 _secret: dict[str, bytes] = {}
@@ -127,7 +131,7 @@ def _months_back(now: datetime, first: str) -> list[str]:
 
 
 def _first_month() -> str:
-    value = os.environ.get("LIST_FIRST_MONTH", "2025-01").strip()
+    value = settings().service_start.strip()
     return value if len(value) == 7 and value[4] == "-" else "2025-01"
 
 
@@ -153,6 +157,10 @@ def list_reports(principal: Principal, filters: Filters, now: datetime | None = 
     if start is not None and not isinstance(start, dict):
         raise _bad_cursor()
     condition = Report.kecamatan == filters.kecamatan if filters.kecamatan else None
+    for hidden in sorted(privacy.unreadable_privacies(principal.role)):
+        # Filtered in the query, so a page is not emptied by rows the caller may not read.
+        unless = Report.privacy != hidden
+        condition = unless if condition is None else condition & unless
 
     if scope_opd is not None and filters.opd_code not in (None, scope_opd):
         return [], None  # another OPD's reports do not exist for this user
@@ -211,9 +219,18 @@ def list_item(report: Report, principal: Principal) -> dict[str, Any]:
     }
 
 
+def readable(principal: Principal, report: Report) -> bool:
+    """The read rule once more per row (chalicelib.domain.privacy.may_read through
+    workflow.visible_to): the query already filtered, but no index or filter mistake may list a
+    report the caller may not read."""
+    from chalicelib.services.workflow import visible_to
+
+    return visible_to(principal, report)
+
+
 def list_view(principal: Principal, filters: Filters) -> dict[str, Any]:
     reports_, nxt = list_reports(principal, filters)
-    return {"items": [list_item(r, principal) for r in reports_], "next_cursor": nxt}
+    return {"items": [list_item(r, principal) for r in reports_ if readable(principal, r)], "next_cursor": nxt}
 
 
 def export_csv(principal: Principal, filters: Filters) -> str:
@@ -226,12 +243,17 @@ def export_csv(principal: Principal, filters: Filters) -> str:
     while True:
         batch, nxt = list_reports(principal, current, limit=MAX_LIMIT)
         for r in batch:
+            if not readable(principal, r):
+                continue
             item = list_item(r, principal)
             writer.writerow([_cell(item, name) for name in LIST_FIELDS])
             rows += 1
         if not nxt or rows >= EXPORT_MAX:
             break
         current = Filters(filters.status, filters.opd_code, filters.kecamatan, filters.limit, nxt)
+    access("export_csv", sub=principal.sub, role=principal.role, rows=rows,
+           filters={"status": filters.status, "opd_code": filters.opd_code, "kecamatan": filters.kecamatan,
+                    "cursor": filters.cursor})
     return out.getvalue()
 
 
@@ -242,5 +264,6 @@ def _cell(item: dict[str, Any], name: str) -> Any:
         return "ya" if item["sla"]["breached"] else "tidak"
     value = item.get(name)
     text = "" if value is None else str(value)
-    # CSV injection: a cell starting with = + - @ is a formula in spreadsheets.
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    # CSV injection: a cell starting with = + - @ is a formula in spreadsheets, and a leading tab
+    # or carriage return hides one from the eye (and from some spreadsheets' own guard).
+    return "'" + text if text[:1] in FORMULA_STARTS else text

@@ -5,10 +5,12 @@ internal `notes`, the full `audit_trail`, `sla` and `sp4n`, the routing help (`s
 what the reporter chose or the category's default OPD), `returned_by`, and the `actions` the
 caller's role may take now.
 
-Identity: see chalicelib.domain.privacy. An admin's explicit `reveal` of an anonymous reporter's
-identity, or of any NIK, is saved as an internal `identity_viewed` event (with a version bump, in
-the same kind of conditional transaction as every other change) BEFORE the data is returned: no
-audit event, no identity. The NIK is decrypted (KMS) only for such a reveal, never for an OPD.
+Identity: see chalicelib.domain.privacy. An admin's explicit reveal (POST .../reveal, with a
+reason) of an anonymous reporter's identity, or of any NIK, is saved as an internal
+`identity_viewed` event (with the reason and a version bump, in the same kind of conditional
+transaction as every other change) BEFORE the data is returned: no audit event, no identity. The
+NIK is decrypted (KMS) only for such a reveal, never for an OPD. Every view that shows an identity
+and every reveal leaves an access-log line (chalicelib.observability.access).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
 from chalicelib.domain import workflow as wf
 from chalicelib.errors import ApiError, forbidden, validation_error
+from chalicelib.observability import access as access_log
 from chalicelib.services import sla_state, views
 from chalicelib.services import workflow as workflow_service
 
@@ -61,11 +64,27 @@ def access_for(principal: Principal, report: Report, reveal: Iterable[str] = ())
         raise forbidden(str(exc).capitalize() + ".") from None
 
 
-def parse_reveal(value: str | None) -> frozenset[str]:
-    try:
-        return privacy.parse_reveal(value)
-    except privacy.BadReveal as exc:
-        raise validation_error([{"field": "reveal", "type": "enum", "message": str(exc)}]) from None
+REVEAL_REASON_MIN = 10
+
+
+def check_reveal(fields: list[str], reason: str) -> tuple[frozenset[str], str]:
+    """The body of a reveal, checked: a 400 naming each bad field, in Indonesian."""
+    problems: list[dict[str, Any]] = []
+    wanted = frozenset(f.strip().lower() for f in fields)
+    unknown = sorted(wanted - set(privacy.REVEALABLE))
+    if not wanted:
+        problems.append({"field": "fields", "type": "missing",
+                         "message": "Sebutkan apa yang dibuka: identity dan/atau nik."})
+    elif unknown:
+        problems.append({"field": "fields", "type": "enum",
+                         "message": "Hanya identity atau nik yang dapat dibuka, bukan " + ", ".join(unknown) + "."})
+    reason = " ".join(reason.split())
+    if len(reason) < REVEAL_REASON_MIN:
+        problems.append({"field": "reason", "type": "too_short",
+                         "message": f"Tuliskan alasan membuka data ini (minimal {REVEAL_REASON_MIN} karakter)."})
+    if problems:
+        raise validation_error(problems, "Permintaan tidak valid.")
+    return wanted, reason
 
 
 def staff_view(report: Report, events: list[ReportEvent], principal: Principal,
@@ -90,6 +109,8 @@ def staff_view(report: Report, events: list[ReportEvent], principal: Principal,
     notes = []
     for e in events:
         data = dict(e.data or {})
+        if e.action == "identity_viewed":
+            continue  # its reason is in the audit trail, not an internal note about the case
         internal = [(k, data.get(k)) for k in ("note", "reason") if data.get(k)]
         if e.action == "note" and e.message:
             internal.insert(0, ("note", e.message))
@@ -134,7 +155,8 @@ def staff_view(report: Report, events: list[ReportEvent], principal: Principal,
     return view
 
 
-def _record_reveal(report: Report, principal: Principal, audited: tuple[str, ...], now: datetime) -> Report:
+def _record_reveal(report: Report, principal: Principal, audited: tuple[str, ...], reason: str,
+                   now: datetime) -> Report:
     """Save the `identity_viewed` audit event; re-read and retry when the report just changed."""
     for _ in range(_REVEAL_RETRIES):
         expected = int(report.version)
@@ -143,7 +165,7 @@ def _record_reveal(report: Report, principal: Principal, audited: tuple[str, ...
             report.tracking_id, seq, at=clock.iso_utc(now), actor="admin", actor_id=principal.sub,
             role=principal.role, action="identity_viewed", from_status=report.status,
             to_status=report.status, message=None, public=False,
-            data={"revealed": list(audited), "privacy": report.privacy},
+            data={"revealed": list(audited), "privacy": report.privacy, "reason": reason},
         )
         report.version = expected + 1
         report.event_seq = seq
@@ -156,20 +178,47 @@ def _record_reveal(report: Report, principal: Principal, audited: tuple[str, ...
             if fresh is None:
                 break
             report = fresh
-    raise ApiError(409, "version_conflict", "The report is changing right now; try again.")
+    raise ApiError(409, "version_conflict", "Laporan sedang berubah; silakan coba lagi.")
 
 
-def read(tracking_id: str, principal: Principal, reveal: Iterable[str] = ()) -> dict[str, Any]:
-    """GET /staff/reports/{id}: the view, after recording any audited reveal."""
+def _shown(view_reporter: dict[str, Any] | None) -> tuple[str, ...]:
+    """Which kinds of identity a view shows (for the access log): never the values."""
+    if view_reporter is None:
+        return ()
+    return ("contact",) + (("nik",) if view_reporter.get("nik") else ())
+
+
+def read(tracking_id: str, principal: Principal) -> dict[str, Any]:
+    """GET /staff/reports/{id}: the view. It never discloses more than the role sees by default
+    (no reveal here: that is a deliberate POST, `reveal`); a view that shows a reporter's
+    identity leaves an access-log line."""
     report = workflow_service.load_for_staff(tracking_id, principal)
-    access = access_for(principal, report, reveal)
+    view = staff_view(report, reports.events(report.tracking_id), principal, access_for(principal, report))
+    if view["reporter"] is not None:
+        access_log("report_view", sub=principal.sub, role=principal.role, rows=1,
+                   tracking_id=report.tracking_id, fields=_shown(view["reporter"]))
+    return view
+
+
+def reveal(tracking_id: str, principal: Principal, fields: Iterable[str], reason: str) -> dict[str, Any]:
+    """POST /staff/reports/{id}/reveal (admin): what an anonymous reporter's identity or a NIK is.
+
+    The `identity_viewed` event (with the admin's reason) is saved BEFORE anything is decrypted
+    or answered: no audit event, no identity. Answers the reporter object and the new version."""
+    report = workflow_service.load_for_staff(tracking_id, principal)
+    access = access_for(principal, report, fields)
     if access.audited:
-        report = _record_reveal(report, principal, access.audited, clock.now())
-        access = access_for(principal, report, reveal)
+        report = _record_reveal(report, principal, access.audited, reason, clock.now())
+        access = access_for(principal, report, fields)
     nik = None
     if access.nik and report.nik_ciphertext is not None:
         nik = kms.decrypt_nik(report.nik_ciphertext, report.tracking_id)
-    return staff_view(report, reports.events(report.tracking_id), principal, access, nik)
+    reporter = privacy.staff_reporter(principal.role, access, _reporter_map(report), nik,
+                                      has_nik=report.nik_ciphertext is not None)
+    access_log("reveal", sub=principal.sub, role=principal.role, rows=1, tracking_id=report.tracking_id,
+               fields=_shown(reporter))
+    return {"tracking_id": report.tracking_id, "version": int(report.version),
+            "revealed": list(access.audited), "reporter": reporter}
 
 
 def after_action(report: Report, principal: Principal) -> dict[str, Any]:

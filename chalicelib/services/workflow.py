@@ -41,7 +41,7 @@ from typing import Any
 from chalicelib.auth import Principal
 from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
-from chalicelib.domain import clock
+from chalicelib.domain import clock, privacy
 from chalicelib.domain import workflow as wf
 from chalicelib.errors import ApiError, invalid_transition, not_found, validation_error, version_conflict
 from chalicelib.services import attachments_check, sla_state, views
@@ -74,10 +74,13 @@ SYSTEM = Actor("sistem", "sistem")
 # -- who sees what ------------------------------------------------------------------------------
 
 def visible_to(principal: Principal, report: Report) -> bool:
-    """An OPD sees only reports forwarded to it; admins and pimpinan see every report."""
-    if principal.role == "opd":
-        return bool(report.opd_code) and report.opd_code == principal.opd_code
-    return principal.role in ("admin", "pimpinan")
+    """chalicelib.domain.privacy.may_read: an OPD sees only reports forwarded to it, pimpinan no
+    `rahasia` report, admins every report."""
+    return privacy.may_read(principal.role, report.privacy, assigned=assigned_to(principal, report))
+
+
+def assigned_to(principal: Principal, report: Report) -> bool:
+    return principal.role == "opd" and bool(report.opd_code) and report.opd_code == principal.opd_code
 
 
 def load_for_staff(tracking_id: str, principal: Principal) -> Report:

@@ -1,10 +1,14 @@
-"""Authorization: every staff route x every role x own OPD / other OPD / unassigned report, with
-zero unexpected successes (and no missing ones); and no route without a rule.
+"""Authorization: every staff route x every role x privacy mode x own OPD / other OPD / unassigned
+report, with zero unexpected successes (and no missing ones); and no route without a rule.
 
 The expectations are written here from CONTRACT.md, independently of the code under test:
 - ROUTE_RULES: who may call each staff route at all (what `route(..., roles=...)` must declare);
 - ACTION_ROLES / ACTION_FROM: the contract's action table;
-- an `opd` user sees only reports forwarded to its own OPD (anything else is a 404).
+- an `opd` user sees only reports forwarded to its own OPD (anything else is a 404);
+- a `rahasia` report is read only by admins and the assigned OPD: `pimpinan` see it only as
+  counts (no view, no list row or CSV line, no tracking id in a drill-down);
+- the reporter's contact: admin for publik/rahasia (anonim only through the audited reveal), the
+  assigned OPD when not anonim, pimpinan never.
 A new route fails `test_every_route_has_a_rule` until it is added to ROUTE_RULES (staff) or
 PUBLIC_ROUTES (public or reporter-token), and `test_matrix_covers_every_staff_route` until it has
 a driver in the matrix.
@@ -26,12 +30,14 @@ pytestmark = pytest.mark.usefixtures("staff_auth")
 ROLES = ("admin", "opd", "pimpinan")
 OWN, OTHER = "DPUPR", "DINSOS"  # the opd user belongs to OWN
 SCENARIOS = ("own", "other", "unassigned")
+PRIVACIES = ("publik", "anonim", "rahasia")
 
 # (method, path) -> roles the route admits. Data then narrows `opd` to its own OPD.
 ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/reports"): frozenset({"admin", "opd", "pimpinan"}),
     ("GET", "/staff/reports/{tracking_id}"): frozenset({"admin", "opd", "pimpinan"}),
     ("POST", "/staff/reports/{tracking_id}/actions"): frozenset({"admin", "opd"}),
+    ("POST", "/staff/reports/{tracking_id}/reveal"): frozenset({"admin"}),
     ("GET", "/staff/performance"): frozenset({"admin", "pimpinan"}),
     ("GET", "/staff/performance/{opd_code}/reports"): frozenset({"admin", "pimpinan"}),
     ("GET", "/staff/calendar/overrides"): frozenset({"admin"}),
@@ -92,10 +98,24 @@ def expected(role: str, scenario: str, action: str, status: str) -> int:
     return 200
 
 
-def make(api: Api, valid_report: dict[str, Any], scenario: str, status: str) -> dict[str, Any]:
-    created = api.submit(valid_report)
+def make(api: Api, valid_report: dict[str, Any], scenario: str, status: str, privacy: str = "publik") -> dict[str, Any]:
+    from chalicelib.services import performance
+
+    created = api.submit({**valid_report, "privacy": privacy})
     api.walk(created, status, opd=OTHER if scenario == "other" else OWN)
+    performance.refresh(created["tracking_id"])  # what the PerformanceQueue consumer does
     return created
+
+
+def may_read(role: str, scenario: str, privacy: str) -> bool:
+    """CONTRACT.md, written out: admins read all, an OPD its own, pimpinan no rahasia."""
+    return {"admin": True, "opd": scenario == "own", "pimpinan": privacy != "rahasia"}[role]
+
+
+def sees_contact(role: str, scenario: str, privacy: str) -> bool:
+    """The reporter's name/email/phone in a plain staff view (no reveal)."""
+    return {"admin": privacy != "anonim", "opd": scenario == "own" and privacy != "anonim",
+            "pimpinan": False}[role]
 
 
 def test_every_route_has_a_rule(app: Any) -> None:
@@ -142,35 +162,46 @@ def test_rule_check_catches_a_route_without_a_rule(app: Any) -> None:
         test_every_route_has_a_rule(fake)
 
 
-def _list_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+def _list_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
     r = api.list(role, opd_of(role), "?limit=100")
     ids = {i["tracking_id"] for i in r.json_body["items"]} if r.status_code == 200 else set()
-    return r.status_code, world[scenario]["tracking_id"] in ids
+    csv = api.list(role, opd_of(role), "?format=csv")
+    in_csv = csv.status_code == 200 and report["tracking_id"] in (csv.body.decode() if isinstance(csv.body, bytes)
+                                                                  else str(csv.body))
+    assert (report["tracking_id"] in ids) == in_csv, (role, scenario)  # the export is the list
+    return r.status_code, report["tracking_id"] in ids
 
 
-def _detail_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
-    r = api.get(world[scenario]["tracking_id"], role, opd_of(role))
+def _detail_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.get(report["tracking_id"], role, opd_of(role))
     return r.status_code, r.status_code == 200
 
 
-def _performance_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+def _reveal_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.reveal(report["tracking_id"], role, opd_of(role), fields=["identity"])
+    return r.status_code, r.status_code == 200
+
+
+def _performance_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
     period = clock.month_wib(clock.now())
     r = api.client.http.get(f"/staff/performance?period={period}", headers=bearer(role, opd_of(role)))
     return r.status_code, r.status_code == 200
 
 
-def _drilldown_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+def _drilldown_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    """Seen: the report's tracking id is in its OPD's drill-down (a withheld row is a count)."""
     period = clock.month_wib(clock.now())
     code = {"own": OWN, "other": OTHER, "unassigned": "DISHUB"}[scenario]
     r = api.client.http.get(f"/staff/performance/{code}/reports?period={period}&figure=received",
                             headers=bearer(role, opd_of(role)))
-    return r.status_code, r.status_code == 200
+    ids = {i["tracking_id"] for i in r.json_body["items"]} if r.status_code == 200 else set()
+    return r.status_code, report["tracking_id"] in ids
 
 
 _DAY = "2031-01-02"
 
 
-def _overrides_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+def _overrides_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
     r = api.client.http.get("/staff/calendar/overrides", headers=bearer(role, opd_of(role)))
     return r.status_code, r.status_code == 200
 
@@ -180,21 +211,25 @@ def _put_override(api: Api, role: str) -> Any:
                                headers={"Content-Type": "application/json", **bearer(role, opd_of(role))})
 
 
-def _put_override_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+def _put_override_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
     r = _put_override(api, role)
     return r.status_code, r.status_code == 200
 
 
-def _delete_override_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+def _delete_override_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
     assert _put_override(api, "admin").status_code == 200
     r = api.client.http.delete(f"/staff/calendar/overrides/{_DAY}", headers=bearer(role, opd_of(role)))
     return r.status_code, r.status_code == 200
 
 
 # Non-action routes: a driver per route returns (status, whether the caller got the thing).
+# Routes about one report: whether the caller got it depends on privacy and ownership too.
+REPORT_ROUTES = {("GET", "/staff/reports"), ("GET", "/staff/reports/{tracking_id}"),
+                 ("POST", "/staff/reports/{tracking_id}/reveal"), ("GET", "/staff/performance/{opd_code}/reports")}
 READ_DRIVERS: dict[tuple[str, str], Callable[..., tuple[int, bool]]] = {
     ("GET", "/staff/reports"): _list_driver,
     ("GET", "/staff/reports/{tracking_id}"): _detail_driver,
+    ("POST", "/staff/reports/{tracking_id}/reveal"): _reveal_driver,
     ("GET", "/staff/performance"): _performance_driver,
     ("GET", "/staff/performance/{opd_code}/reports"): _drilldown_driver,
     ("GET", "/staff/calendar/overrides"): _overrides_driver,
@@ -213,29 +248,58 @@ def test_matrix_covers_every_staff_route() -> None:
 
 def test_read_routes_matrix(client: Any, valid_report: dict[str, Any]) -> None:
     api = Api(client)
-    world = {"own": make(api, valid_report, "own", "didisposisikan"),
-             "other": make(api, valid_report, "other", "didisposisikan"),
-             "unassigned": make(api, valid_report, "unassigned", "diajukan")}
-    unexpected, missing = [], []
+    world = {(scenario, privacy): make(api, valid_report, scenario,
+                                       "diajukan" if scenario == "unassigned" else "didisposisikan", privacy)
+             for scenario in SCENARIOS for privacy in PRIVACIES}
+    unexpected, missing, cells = [], [], 0
     for key, driver in READ_DRIVERS.items():
         for role in ROLES:
-            for scenario in SCENARIOS:
-                status, seen = driver(api, world, role, scenario)
+            for (scenario, privacy), report in world.items():
+                status, seen = driver(api, report, role, scenario)
+                cells += 1
                 allowed = role in ROUTE_RULES[key]
-                if key[1].startswith("/staff/reports"):
-                    should_see = allowed and (role != "opd" or scenario == "own")
+                if key in REPORT_ROUTES:
+                    should_see = allowed and may_read(role, scenario, privacy)
+                    if key[1].startswith("/staff/performance"):  # only a disposed report has a figure
+                        should_see = should_see and scenario != "unassigned"
                 else:
                     should_see = allowed
                 if not allowed:
-                    assert status == 403, (key, role, scenario, status)
-                elif key == ("GET", "/staff/reports/{tracking_id}") and not should_see:
-                    assert status == 404, (key, role, scenario, status)
+                    assert status == 403, (key, role, scenario, privacy, status)
+                elif key[1] == "/staff/reports/{tracking_id}" and not should_see:
+                    assert status == 404, (key, role, scenario, privacy, status)
                 if seen and not should_see:
-                    unexpected.append((key, role, scenario, status))
+                    unexpected.append((key, role, scenario, privacy, status))
                 if should_see and not seen:
-                    missing.append((key, role, scenario, status))
+                    missing.append((key, role, scenario, privacy, status))
+    assert cells == len(READ_DRIVERS) * len(ROLES) * len(SCENARIOS) * len(PRIVACIES)
     assert unexpected == [], f"unexpected successes: {unexpected}"
     assert missing == [], f"refused although allowed: {missing}"
+
+
+def test_identity_matrix(client: Any, valid_report: dict[str, Any]) -> None:
+    """role x privacy x ownership: the reporter's contact in the plain staff view, and never in a
+    list row or a CSV line."""
+    api = Api(client)
+    reporter = {"name": "Matriks Pelapor", "email": "matriks@example.net", "phone": "081311112222"}
+    world = {(scenario, privacy): make(api, {**valid_report, "reporter": reporter}, scenario,
+                                       "diajukan" if scenario == "unassigned" else "didisposisikan", privacy)
+             for scenario in SCENARIOS for privacy in PRIVACIES}
+    wrong = []
+    for role in ROLES:
+        listed = api.list(role, opd_of(role), "?limit=100").body
+        export = api.list(role, opd_of(role), "?format=csv").body
+        for text in (listed, export):
+            text = text.decode() if isinstance(text, bytes) else str(text)
+            assert "Matriks" not in text and "matriks@" not in text and "1311112222" not in text, role
+        for (scenario, privacy), report in world.items():
+            r = api.get(report["tracking_id"], role, opd_of(role))
+            shown = r.status_code == 200 and r.json_body["reporter"] is not None
+            if shown != sees_contact(role, scenario, privacy):
+                wrong.append((role, scenario, privacy, r.status_code, shown))
+            if r.status_code == 200 and not shown:
+                assert "Matriks" not in json.dumps(r.json_body), (role, scenario, privacy)
+    assert wrong == [], f"identity shown/hidden against the rule: {wrong}"
 
 
 def test_list_filters_never_widen_an_opd_view(client: Any, valid_report: dict[str, Any]) -> None:

@@ -63,6 +63,8 @@ CASES: list[tuple[str, Any, str, int, str | None]] = [
     ("nik_letters", _with("reporter.nik", "32170145089OOO01"), J, 400, "reporter.nik"),
     ("bad_phone", _with("reporter.phone", "12-ab"), J, 400, "reporter.phone"),
     ("short_phone", _with("reporter.phone", "0812"), J, 400, "reporter.phone"),
+    ("foreign_phone", _with("reporter.phone", "+1 202 555 0100"), J, 400, "reporter.phone"),
+    ("foreign_mobile", _with("reporter.phone", "+44 7911 123456"), J, 400, "reporter.phone"),
     ("bad_email", _with("reporter.email", "siti@@example"), J, 400, "reporter.email"),
     ("no_name_not_anonymous", _with("reporter.name", _DELETE), J, 400, "reporter.name"),
     ("no_contact_not_anonymous", _with("reporter", {"name": "Siti"}), J, 400, "reporter.email"),
@@ -102,3 +104,27 @@ def test_bad_idempotency_key_is_a_400(client: Any) -> None:
                          headers={"Content-Type": J, "Idempotency-Key": "short"})
     assert r.status_code == 400
     assert json.loads(r.body)["error"]["details"][0]["field"] == "Idempotency-Key"
+
+
+def test_a_foreign_phone_is_refused_in_indonesian_and_a_landline_kept_untexted(client: Any) -> None:
+    from chalicelib.data.models import Report
+    from chalicelib.domain.events import DomainEvent
+    from chalicelib.services import notify
+
+    r = client.http.post("/reports", body=json.dumps(_with("reporter.phone", "+234 803 123 4567")),
+                         headers={"Content-Type": J})
+    assert r.status_code == 400
+    detail = next(d for d in json.loads(r.body)["error"]["details"] if d["field"] == "reporter.phone")
+    assert "nomor Indonesia" in detail["message"]
+
+    body = _with("reporter.phone", "(022) 6867-1234")
+    body["reporter"]["email"] = "warga@example.net"
+    r = client.http.post("/reports", body=json.dumps(body), headers={"Content-Type": J})
+    assert r.status_code == 201, r.body
+    report = Report.get(r.json_body["tracking_id"])
+    assert report.reporter.phone == "+622268671234"  # kept, for a call back
+    submitted = DomainEvent(tracking_id=report.tracking_id, seq=1, action="submit", at=report.created_at,
+                            actor="pelapor", to_status="diajukan", public=True)
+    sent = [m for n in notify.plan(submitted, report) for m in notify.messages(n, submitted, report)
+            if n.audience == "pelapor"]
+    assert [m.channel for m in sent] == ["email"]  # the confirmation: email yes, SMS to a landline no

@@ -196,6 +196,21 @@ def test_reporter_sms_does_not_repeat_a_neutral_status_text(monkeypatch: pytest.
     assert answer[:20] in answered["sms"] and answer in answered["email"]
 
 
+@pytest.mark.parametrize("phone", ["+622268671234", "+12025550100", "+447700900123", "+6280012345678", "081234567890"])
+def test_sms_goes_only_to_indonesian_mobiles(monkeypatch: pytest.MonkeyPatch, phone: str) -> None:
+    """A landline (kept for calls), a foreign number, a toll-free one or anything not in E.164
+    is never texted, whichever audience it belongs to; the email still goes."""
+    from chalicelib.services import notify
+
+    report = SimpleNamespace(reporter=SimpleNamespace(name=None, email="p@example.net", phone=phone),
+                             opd_code="DPUPR", returned_by=[])
+    assert notify.recipients("pelapor", event("verify"), report) == [("email", "p@example.net")]
+    monkeypatch.setattr(notify.reference, "contacts", lambda audience: {"emails": [], "phones": [phone, "+6281111111111"]})
+    assert notify.recipients("admin", event("verify"), report) == [("sms", "+6281111111111")]
+    monkeypatch.setattr(notify.reference, "opds", lambda: {"DPUPR": {"emails": [], "phones": [phone]}})
+    assert notify.recipients("opd", event("verify", data={"opd_code": "DPUPR"}), report) == []
+
+
 # -- events ---------------------------------------------------------------------------------
 
 def test_event_round_trip_through_the_sns_envelope() -> None:

@@ -76,6 +76,22 @@ def test_numbers_as_people_write_them(raw: str, expected: str) -> None:
     assert normalise_phone(raw) == expected == library(raw)
 
 
+@pytest.mark.parametrize("raw", ["+1 202 555 0100", "+44 7911 123456", "+65 8123 4567", "+234 803 123 4567"])
+def test_foreign_numbers_are_refused_in_indonesian(raw: str) -> None:
+    assert library(raw) is not None and not library(raw).startswith("+62")  # valid numbers, abroad
+    with pytest.raises(ValueError, match="nomor Indonesia"):
+        normalise_phone(raw)
+
+
+@pytest.mark.parametrize(("e164", "mobile"), [
+    ("+6281234567890", True), ("+628120000388", True), ("+6285712345678", True),
+    ("+622268671234", False), ("+62215551234", False), ("+6280012345678", False),
+    ("+12025550100", False), ("081234567890", False), (None, False), ("", False),
+])
+def test_is_mobile(e164: str | None, mobile: bool) -> None:
+    assert identity.is_mobile(e164) is mobile
+
+
 @pytest.mark.parametrize("raw", ["0812", "12-ab", "0840-1234-5678", "+1 202 555 0100x", "08123456789012345"])
 def test_invalid_numbers_are_refused(raw: str) -> None:
     with pytest.raises(ValueError):

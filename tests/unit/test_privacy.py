@@ -37,24 +37,42 @@ def test_admin_nik_only_on_explicit_reveal_and_always_audited() -> None:
     assert anon.contact and anon.audited == ("identity", "nik")
 
 
-@pytest.mark.parametrize("role", ["opd", "pimpinan"])
-def test_opd_and_pimpinan_never_see_nik_and_no_identity_of_anonim(role: str) -> None:
-    named = privacy.identity_access(role, "publik", has_nik=True)
-    shown = privacy.staff_reporter(role, named, REPORTER, NIK, has_nik=True)
+def test_opd_never_sees_nik_and_no_identity_of_anonim() -> None:
+    named = privacy.identity_access("opd", "publik", has_nik=True)
+    shown = privacy.staff_reporter("opd", named, REPORTER, NIK, has_nik=True)
     assert shown == REPORTER  # no nik key at all, not even nik_on_file
-    anon = privacy.identity_access(role, "anonim", has_nik=True)
-    assert privacy.staff_reporter(role, anon, REPORTER, NIK, has_nik=True) is None
+    anon = privacy.identity_access("opd", "anonim", has_nik=True)
+    assert privacy.staff_reporter("opd", anon, REPORTER, NIK, has_nik=True) is None
     assert anon.redact_texts
+
+
+@pytest.mark.parametrize("privacy_mode", ["publik", "anonim", "rahasia"])
+def test_pimpinan_never_see_a_reporter_contact(privacy_mode: str) -> None:
+    access = privacy.identity_access("pimpinan", privacy_mode, has_nik=True)
+    assert not access.contact and not access.nik and access.redact_texts
+    assert privacy.staff_reporter("pimpinan", access, REPORTER, NIK, has_nik=True) is None
+    assert privacy.text_for(access, "pimpinan", "Saya Kanari, 0813 9876 5432", REPORTER, None) == \
+        "Saya [nama disembunyikan], [nomor disembunyikan]"
+
+
+@pytest.mark.parametrize("role", ["opd", "pimpinan"])
+def test_only_admin_may_reveal(role: str) -> None:
     for what in ({"identity"}, {"nik"}):
         with pytest.raises(privacy.RevealRefused):
             privacy.identity_access(role, "publik", what)
 
 
-def test_parse_reveal() -> None:
-    assert privacy.parse_reveal(None) == frozenset()
-    assert privacy.parse_reveal(" identity , NIK ") == {"identity", "nik"}
-    with pytest.raises(privacy.BadReveal):
-        privacy.parse_reveal("identity,password")
+@pytest.mark.parametrize(("role", "privacy_mode", "assigned", "may"), [
+    ("admin", "rahasia", False, True), ("admin", "anonim", False, True), ("admin", "publik", False, True),
+    ("opd", "rahasia", True, True), ("opd", "rahasia", False, False), ("opd", "publik", False, False),
+    ("opd", "anonim", True, True),
+    ("pimpinan", "rahasia", False, False), ("pimpinan", "rahasia", True, False),
+    ("pimpinan", "anonim", False, True), ("pimpinan", "publik", False, True),
+    ("pelapor", "publik", False, False),
+])
+def test_may_read(role: str, privacy_mode: str, assigned: bool, may: bool) -> None:
+    assert privacy.may_read(role, privacy_mode, assigned=assigned) is may
+    assert (privacy_mode in privacy.unreadable_privacies(role)) is (role == "pimpinan" and privacy_mode == "rahasia")
 
 
 def test_redact_cuts_every_spelling_of_the_reporter() -> None:

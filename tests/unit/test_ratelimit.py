@@ -38,3 +38,27 @@ def test_fixed_windows_and_retry_after() -> None:
 def test_the_key_does_not_hold_the_address() -> None:
     w = ratelimit.window(ratelimit.Policy("reports", 10, 600), "203.0.113.7", 0)
     assert "203.0.113.7" not in w.key and w.key.startswith("rl#reports#0#")
+
+
+@pytest.mark.parametrize(("address", "key"), [
+    ("203.0.113.9", "203.0.113.9"),
+    ("2001:db8:1:2:a:b:c:d", "2001:db8:1:2::/64"),
+    ("2001:0db8:0001:0002:ffff::1", "2001:db8:1:2::/64"),
+    ("fe80::1%eth0", "fe80::/64"),
+    ("::ffff:203.0.113.9", "203.0.113.9"),
+    ("not-an-ip", "not-an-ip"),
+])
+def test_client_key_counts_ipv6_by_its_64(address: str, key: str) -> None:
+    from chalicelib.domain import ratelimit
+
+    assert ratelimit.client_key(address) == key
+
+
+def test_two_addresses_of_one_64_share_a_window() -> None:
+    from chalicelib.domain import ratelimit
+
+    p = ratelimit.Policy("stats", 5, 60)
+    a = ratelimit.window(p, "2001:db8:1:2::1", 1000.0)
+    b = ratelimit.window(p, "2001:db8:1:2:dead:beef:0:1", 1000.0)
+    c = ratelimit.window(p, "2001:db8:1:3::1", 1000.0)
+    assert a.key == b.key != c.key

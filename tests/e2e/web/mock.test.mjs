@@ -117,9 +117,30 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
     await page.getByText('Pelapor memilih Anonim').waitFor();
     assert.equal(await page.getByText('Siti Aminah').count(), 0);
     assert.equal(await page.locator('details[data-action="verify"] select[name="opd_code"]').inputValue(), 'DISDUKCAPIL', 'suggested OPD preselected');
+    // A link never reveals: the old ?reveal= URL shows the hidden reporter and records nothing.
+    await page.goto(`${env.web}#/staf/laporan/${anon.body.tracking_id}?reveal=identity,nik`);
+    await page.getByText('Pelapor memilih Anonim').waitFor();
+    assert.equal(await page.getByText('Siti Aminah').count(), 0);
+    assert.equal(await page.locator('.timeline', { hasText: 'Identitas pelapor dibuka' }).count(), 0);
+    // The button asks why first; "Batal" discloses nothing, a short reason is refused in place.
     await page.getByRole('button', { name: 'Tampilkan identitas pelapor' }).click();
+    const confirm = page.locator('form.reveal-confirm[data-reveal="identity"]');
+    await confirm.waitFor();
+    await confirm.getByRole('button', { name: 'Batal' }).click();
+    assert.equal(await confirm.count(), 0);
+    assert.equal(await page.getByText('Siti Aminah').count(), 0);
+    await page.getByRole('button', { name: 'Tampilkan identitas pelapor' }).click();
+    await confirm.locator('textarea').fill('cek');
+    await confirm.getByRole('button', { name: 'Tampilkan' }).click();
+    await confirm.locator('.field-error', { hasText: 'minimal 10 karakter' }).waitFor();
+    assert.equal(await page.getByText('Siti Aminah').count(), 0);
+    await confirm.locator('textarea').fill('Klarifikasi pungutan liar bersama Inspektorat.');
+    await confirm.getByRole('button', { name: 'Tampilkan' }).click();
     await page.locator('#rep-h + dl', { hasText: 'Siti Aminah' }).waitFor();
     await page.getByRole('button', { name: 'Tampilkan NIK' }).click();
+    const confirmNik = page.locator('form.reveal-confirm[data-reveal="nik"]');
+    await confirmNik.locator('textarea').fill('Verifikasi kependudukan untuk Disdukcapil.');
+    await confirmNik.getByRole('button', { name: 'Tampilkan' }).click();
     await page.locator('#rep-h + dl', { hasText: '3217014507900003' }).waitFor();
     await page.locator('.timeline', { hasText: 'Identitas pelapor dibuka' }).first().waitFor();
     await evidence(env, page, 'identitas-dibuka');

@@ -733,16 +733,35 @@ class Handler(BaseHTTPRequestHandler):
             r = s.reports.get(m.group(1))
             if not r or not s.visible(r, claims):
                 raise ApiError(404, "not_found", "Not found.")
-            reveal = frozenset(w for w in (q.get("reveal") or "").split(",") if w)
-            if reveal - {"identity", "nik"}:
-                raise ApiError(400, "validation_error", "The request is not valid.",
-                               [{"field": "reveal", "type": "enum", "message": "reveal accepts identity, nik"}])
-            if reveal and claims["role"] != "admin":
-                raise ApiError(403, "forbidden", "Only an admin may reveal the reporter's identity.")
-            if reveal:  # every reading of a hidden identity or a NIK leaves an audit event first
-                s.move(r, None, "admin", "admin", "identity_viewed", None, False, {"revealed": sorted(reveal)},
-                       claims.get("sub"))
-            return self.send(200, s.staff_view(r, claims, reveal))
+            if "reveal" in q:  # a link never discloses: the reveal is a POST with a reason
+                raise ApiError(400, "validation_error", "Parameter reveal tidak lagi diterima.",
+                               [{"field": "reveal", "type": "moved",
+                                 "message": "Identitas hanya dapat dibuka melalui POST /staff/reports/{tracking_id}/reveal dengan alasan."}])
+            return self.send(200, s.staff_view(r, claims))
+        m = re.fullmatch(r"/staff/reports/([^/]+)/reveal", path)
+        if method == "POST" and m:
+            if claims["role"] != "admin":
+                raise ApiError(403, "forbidden", "Hanya admin yang dapat membuka identitas pelapor.")
+            r = s.reports.get(m.group(1))
+            if not r or not s.visible(r, claims):
+                raise ApiError(404, "not_found", "Not found.")
+            body = self.json_body() or {}
+            reveal = frozenset(str(w) for w in (body.get("fields") or []))
+            reason = " ".join(str(body.get("reason") or "").split())
+            problems = []
+            if not reveal or reveal - {"identity", "nik"}:
+                problems.append({"field": "fields", "type": "enum", "message": "Hanya identity atau nik yang dapat dibuka."})
+            if len(reason) < 10:
+                problems.append({"field": "reason", "type": "too_short",
+                                 "message": "Tuliskan alasan membuka data ini (minimal 10 karakter)."})
+            if problems:
+                raise ApiError(400, "validation_error", "Permintaan tidak valid.", problems)
+            # every reading of a hidden identity or a NIK leaves an audit event first
+            s.move(r, None, "admin", "admin", "identity_viewed", None, False,
+                   {"revealed": sorted(reveal), "privacy": r["privacy"], "reason": reason}, claims.get("sub"))
+            view = s.staff_view(r, claims, reveal)
+            return self.send(200, {"tracking_id": r["tracking_id"], "version": view.get("version"),
+                                   "revealed": sorted(reveal), "reporter": view["reporter"]})
         m = re.fullmatch(r"/staff/reports/([^/]+)/actions", path)
         if method == "POST" and m:
             r = s.reports.get(m.group(1))

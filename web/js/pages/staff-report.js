@@ -1,6 +1,6 @@
 // Staff report page: details, SLA, SP4N sync state, audit trail, and a form for each action the
 // role may take in the current status. Every action is sent with If-Match: <version>.
-import { h, append, clear, fmtDateTime, fmtDate, flash } from '../dom.js';
+import { h, append, clear, fmtDateTime, fmtDate, flash, nextId } from '../dom.js';
 import { api, reference, refName, ApiError } from '../api.js';
 import { session } from '../auth.js';
 import { field, val, options, showErrors, showApiError, clearErrors, attachmentPicker } from '../forms.js';
@@ -172,26 +172,60 @@ function reporterSection(report, reporter, s, reveal) {
     section.append(h('p', {}, report.privacy === 'anonim' ? 'Identitas pelapor disembunyikan (anonim).' : 'Tidak ada data identitas.'));
   }
   const buttons = [];
+  const slot = h('div', { class: 'reveal-slot' });
+  // A reveal is never a link: a button opens a confirmation asking why, and only that POSTs.
+  const ask = (what) => {
+    clear(slot);
+    slot.append(revealForm(what, reveal, () => clear(slot)));
+    slot.querySelector('textarea').focus();
+  };
   if (s.role === 'admin' && report.reporter_hidden) {
-    buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => reveal('identity') }, 'Tampilkan identitas pelapor'));
+    buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => ask('identity') }, 'Tampilkan identitas pelapor'));
   }
   if (s.role === 'admin' && reporter && reporter.nik_on_file && !reporter.nik) {
-    buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => reveal('nik') }, 'Tampilkan NIK'));
+    buttons.push(h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => ask('nik') }, 'Tampilkan NIK'));
   }
   if (buttons.length) {
-    section.append(h('p', { class: 'hint' }, 'Buka hanya bila perlu untuk menangani laporan. Setiap pembukaan dicatat di jejak audit atas nama Anda.'),
-      h('div', { class: 'actions' }, buttons));
+    section.append(h('p', { class: 'hint' }, 'Buka hanya bila perlu untuk menangani laporan. Setiap pembukaan dicatat di jejak audit atas nama Anda, beserta alasannya.'),
+      h('div', { class: 'actions' }, buttons), slot);
   }
   return section;
 }
 
-export async function render(view, { params, query }) {
+const REVEAL_REASON_MIN = 10;
+
+function revealForm(what, reveal, cancel) {
+  const id = nextId('reveal-reason');
+  const error = h('p', { class: 'field-error', id: `${id}-err`, role: 'alert' });
+  const reason = h('textarea', { id, name: 'reason', rows: '3', required: true, minlength: String(REVEAL_REASON_MIN), maxlength: '500', 'aria-describedby': `${id}-err` });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-small' }, 'Tampilkan');
+  const form = h('form', { class: 'card reveal-confirm', 'data-reveal': what, novalidate: true },
+    h('p', {}, what === 'nik' ? 'Anda akan membuka NIK pelapor.' : 'Anda akan membuka identitas pelapor anonim.'),
+    h('label', { for: id }, `Alasan (wajib, minimal ${REVEAL_REASON_MIN} karakter)`), reason, error,
+    h('div', { class: 'actions' }, submit,
+      h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: cancel }, 'Batal')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const text = reason.value.trim().replace(/\s+/g, ' ');
+    if (text.length < REVEAL_REASON_MIN) {
+      error.textContent = `Tuliskan alasan membuka data ini (minimal ${REVEAL_REASON_MIN} karakter).`;
+      reason.focus();
+      return;
+    }
+    error.textContent = '';
+    submit.disabled = true;
+    if (!(await reveal(what, text))) submit.disabled = false;
+  });
+  return form;
+}
+
+export async function render(view, { params }) {
   const id = params[0];
   const s = session();
   view.append(h('h1', {}, `Laporan ${id}`), h('p', { role: 'status' }, 'Memuat…'));
   let report;
   try {
-    report = await api(`/staff/reports/${encodeURIComponent(id)}`, { staff: true, query: { reveal: query && query.get('reveal') } });
+    report = await api(`/staff/reports/${encodeURIComponent(id)}`, { staff: true });
   } catch (err) {
     clear(view);
     view.append(h('h1', {}, `Laporan ${id}`),
@@ -213,14 +247,22 @@ async function draw(view, report, s, focusSel) {
     refName('opds', report.opd_code), refName('kecamatan', loc.kecamatan || report.kecamatan), refName('categories', report.category),
   ]);
 
-  // An admin's explicit, audited look at an anonymous reporter's identity or at the NIK.
-  const reveal = async (what) => {
+  // An admin's explicit, audited look at an anonymous reporter's identity or at the NIK: a POST
+  // with the reason (the audit event keeps it), then the view again for the new audit trail.
+  const reveal = async (what, reason) => {
     try {
-      const next = await api(`/staff/reports/${encodeURIComponent(report.tracking_id)}`, { staff: true, query: { reveal: what } });
-      await draw(view, next, s, '#rep-h');
+      const shown = await api(`/staff/reports/${encodeURIComponent(report.tracking_id)}/reveal`,
+        { method: 'POST', staff: true, body: { fields: [what], reason } });
+      let next = report;
+      try {
+        next = await api(`/staff/reports/${encodeURIComponent(report.tracking_id)}`, { staff: true });
+      } catch { /* the revealed data is shown on the view already read */ }
+      await draw(view, { ...next, reporter: shown.reporter, reporter_hidden: false }, s, '#rep-h');
       flash('info', what === 'nik' ? 'NIK ditampilkan. Pembukaan ini tercatat di jejak audit.' : 'Identitas pelapor ditampilkan. Pembukaan ini tercatat di jejak audit.');
+      return true;
     } catch (err) {
       flash('error', err instanceof ApiError ? err.text : 'Identitas gagal dibuka.');
+      return false;
     }
   };
 
