@@ -132,7 +132,7 @@ def _signing_key(verifier: Verifier, token: str) -> Any:
         return jwks_client(verifier.jwks_url or "").get_signing_key_from_jwt(token).key
     except jwt.PyJWKClientConnectionError:
         logger.exception("cannot fetch the Cognito JWKS")
-        raise ApiError(503, "unavailable", "Sign-in cannot be checked right now; try again shortly.",
+        raise ApiError(503, "unavailable", "Status masuk tidak dapat diperiksa saat ini; coba lagi sebentar lagi.",
                        headers={"Retry-After": "5"}) from None
     except (jwt.PyJWKClientError, jwt.InvalidTokenError) as exc:
         raise TokenRejected(f"no signing key for this token: {exc}") from None
@@ -226,8 +226,8 @@ def authenticate(authorization: str | None) -> Principal:
         raise unauthenticated() from None
     try:
         return principal_from_claims(claims, verifier.mode)
-    except NoStaffRole as exc:
-        raise forbidden(f"This account has no staff role: {exc}.") from None
+    except NoStaffRole:
+        raise forbidden("Akun ini tidak memiliki peran petugas yang dikenal.") from None
 
 
 def require(request: Any, roles: tuple[str, ...]) -> Principal:

@@ -23,19 +23,21 @@ class ApiError(ChaliceUnhandledError):
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
 
 
-def validation_error(details: list[dict[str, Any]], message: str = "The request is not valid.") -> ApiError:
+def validation_error(details: list[dict[str, Any]],
+                     message: str = "Permintaan tidak valid; periksa isian yang disebut.") -> ApiError:
     return ApiError(400, "validation_error", message, details)
 
 
-def not_found(message: str = "Not found.") -> ApiError:
+def not_found(message: str = "Tidak ditemukan.") -> ApiError:
     return ApiError(404, "not_found", message)
 
 
-def forbidden(message: str = "This role may not do that.") -> ApiError:
+def forbidden(message: str = "Peran Anda tidak diizinkan melakukan ini.") -> ApiError:
     return ApiError(403, "forbidden", message)
 
 
-def unauthenticated(message: str = "A valid staff token is required.") -> ApiError:
+def unauthenticated(message: str = "Masuk sebagai petugas diperlukan (token tidak ada atau tidak berlaku).",
+                    ) -> ApiError:
     return ApiError(401, "unauthenticated", message)
 
 
@@ -43,5 +45,6 @@ def invalid_transition(message: str) -> ApiError:
     return ApiError(409, "invalid_transition", message)
 
 
-def version_conflict(message: str = "The report changed since you read it.") -> ApiError:
+def version_conflict(message: str = "Laporan telah berubah sejak Anda membukanya; muat ulang lalu coba lagi.",
+                     ) -> ApiError:
     return ApiError(409, "version_conflict", message)

@@ -63,7 +63,7 @@ class ReporterIn(Strict):
     @classmethod
     def _email(cls, v: str | None) -> str | None:
         if v is not None and not _EMAIL.match(v):
-            raise ValueError("email address is not valid")
+            raise ValueError("alamat email tidak valid")
         return v.lower() if v else v
 
     @field_validator("phone")
@@ -98,7 +98,7 @@ class ReportIn(Strict):
     @classmethod
     def _not_future(cls, v: date | None) -> date | None:
         if v is not None and v > clock.today_wib():
-            raise ValueError("incident date is in the future")
+            raise ValueError("tanggal kejadian tidak boleh di masa depan")
         return v
 
     def contact_problems(self) -> list[dict[str, Any]]:
@@ -108,10 +108,10 @@ class ReportIn(Strict):
         problems = []
         if not self.reporter.name:
             problems.append({"field": "reporter.name", "type": "missing",
-                             "message": "name is required unless privacy is anonim"})
+                             "message": "nama wajib diisi kecuali laporan anonim"})
         if not (self.reporter.email or self.reporter.phone):
             problems.append({"field": "reporter.email", "type": "missing",
-                             "message": "email or phone is required unless privacy is anonim"})
+                             "message": "email atau nomor telepon wajib diisi kecuali laporan anonim"})
         return problems
 
 
@@ -202,16 +202,63 @@ def field_name(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+# pydantic's own error types, said in Indonesian; `type` stays pydantic's (clients key on it).
+_MESSAGES: dict[str, str] = {
+    "missing": "wajib diisi",
+    "extra_forbidden": "kolom ini tidak dikenal",
+    "string_type": "harus berupa teks",
+    "string_too_short": "minimal {min_length} karakter",
+    "string_too_long": "maksimal {max_length} karakter",
+    "string_pattern_mismatch": "bentuknya tidak sesuai",
+    "int_type": "harus berupa bilangan bulat",
+    "int_parsing": "harus berupa bilangan bulat",
+    "int_from_float": "harus berupa bilangan bulat",
+    "float_type": "harus berupa angka",
+    "float_parsing": "harus berupa angka",
+    "bool_type": "harus true atau false",
+    "bool_parsing": "harus true atau false",
+    "literal_error": "harus salah satu dari: {expected}",
+    "enum": "harus salah satu dari: {expected}",
+    "greater_than": "harus lebih dari {gt}",
+    "greater_than_equal": "minimal {ge}",
+    "less_than": "harus kurang dari {lt}",
+    "less_than_equal": "maksimal {le}",
+    "list_type": "harus berupa daftar",
+    "too_short": "minimal {min_length} butir",
+    "too_long": "maksimal {max_length} butir",
+    "date_type": "harus tanggal YYYY-MM-DD",
+    "date_parsing": "harus tanggal YYYY-MM-DD",
+    "date_from_datetime_parsing": "harus tanggal YYYY-MM-DD",
+    "date_from_datetime_inexact": "harus tanggal YYYY-MM-DD",
+    "dict_type": "harus berupa objek JSON",
+    "model_type": "harus berupa objek JSON",
+    "model_attributes_type": "harus berupa objek JSON",
+    "union_tag_invalid": "harus salah satu dari: {expected_tags}",
+    "union_tag_not_found": "kolom {discriminator} wajib diisi",
+    "json_invalid": "bukan JSON yang valid",
+}
+
+
+def message_of(err: Any) -> str:
+    """One pydantic error in Indonesian: our validators' own text, else the type's phrase."""
+    if err["type"] == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ")
+    phrase = _MESSAGES.get(err["type"])
+    if phrase is None:
+        return "nilainya tidak valid"
+    try:
+        return phrase.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return phrase.split(":")[0]
+
+
 def details_of(exc: ValidationError) -> list[dict[str, Any]]:
-    details = []
-    for err in exc.errors(include_input=False, include_url=False):
-        msg = str(err["msg"])
-        msg = msg.removeprefix("Value error, ")
-        details.append({"field": field_name(err["loc"]), "message": msg, "type": err["type"]})
-    return details
+    return [{"field": field_name(err["loc"]), "message": message_of(err), "type": err["type"]}
+            for err in exc.errors(include_input=False, include_url=False)]
 
 
-_BODY_PROBLEMS = {"json_invalid": "body is not valid JSON", "model_type": "body must be a JSON object"}
+_BODY_PROBLEMS = {"json_invalid": "isi permintaan bukan JSON yang valid",
+                  "model_type": "isi permintaan harus berupa objek JSON"}
 
 
 def parse(model: type[M], raw: bytes | str | None) -> M:
@@ -220,7 +267,7 @@ def parse(model: type[M], raw: bytes | str | None) -> M:
     pydantic reads the raw bytes itself (no json.loads/dumps round trip on the hot path); a body
     that is no JSON, or no object, fails at the root and gets one detail that says so."""
     if raw is None or (isinstance(raw, (bytes, str)) and not raw.strip()):
-        raise validation_error([{"field": "body", "message": "a JSON body is required", "type": "missing"}])
+        raise validation_error([{"field": "body", "message": "isi permintaan (JSON) wajib ada", "type": "missing"}])
     if isinstance(raw, bytes) and raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # a UTF-8 byte-order mark, as json.loads tolerates it on bytes
     try:

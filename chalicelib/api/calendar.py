@@ -62,7 +62,7 @@ def year_calendar() -> Any:
     elif raw.isdigit() and len(raw) == 4:
         year = int(raw)
     else:
-        raise validation_error([{"field": "year", "type": "format", "message": "a year, e.g. 2026"}])
+        raise validation_error([{"field": "year", "type": "format", "message": "tahun, misalnya 2026"}])
     return json_response(calendar_admin.year_view(year))
 
 

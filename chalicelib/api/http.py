@@ -208,7 +208,7 @@ def _contract_shape(response: Response) -> Response:
     code = _CHALICE_CODES.get(response.status_code, "error")
     message = body.get("Message", "Request failed.") if isinstance(body, dict) else "Request failed."
     if response.status_code >= 500:
-        message = "An internal error occurred. It has been logged."
+        message = "Terjadi kesalahan di sistem kami dan sudah dicatat; coba lagi nanti."
     headers: dict[str, Any] = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
     return json_response({"error": {"code": code, "message": message, "details": []}}, response.status_code, headers)
 
@@ -244,13 +244,14 @@ def middleware(event: Request, get_response: Callable[[Request], Response]) -> R
         else:
             raw = request.raw_body or b""
             if len(raw) > settings().max_body_bytes:
-                raise ApiError(413, "too_large", f"The body is larger than {settings().max_body_bytes} bytes.")
+                raise ApiError(413, "too_large", f"Isi permintaan lebih dari {settings().max_body_bytes} byte.")
             response = get_response(request)
     except ApiError as exc:
         response = error_response(exc)
     except Exception:  # never a stack trace to the client
         logger.exception("unhandled error", extra={"path": getattr(request, "path", None)})
-        response = error_response(ApiError(500, "internal_error", "An internal error occurred. It has been logged."))
+        response = error_response(ApiError(500, "internal_error",
+                                           "Terjadi kesalahan di sistem kami dan sudah dicatat; coba lagi nanti."))
     response = _contract_shape(response)
     response.headers.update(_SECURITY_HEADERS)
     response.headers.update(cors_headers(request))

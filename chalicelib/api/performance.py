@@ -132,7 +132,7 @@ def staff_performance() -> Any:
     period = _period(params)
     fmt = params.get("format", "json")
     if fmt not in ("json", "csv"):
-        raise validation_error([{"field": "format", "type": "enum", "message": "json or csv"}])
+        raise validation_error([{"field": "format", "type": "enum", "message": "json atau csv"}])
     body = performance.board_json(period)
     if fmt == "json":
         return json_response(body)
@@ -151,12 +151,13 @@ def staff_performance_drilldown(opd_code: str) -> Any:
     period = _period(params)
     figure = params.get("figure")
     if figure not in FIGURES:
-        raise validation_error([{"field": "figure", "type": "enum", "message": "one of " + ", ".join(FIGURES)}])
+        raise validation_error([{"field": "figure", "type": "enum",
+                                 "message": "salah satu dari " + ", ".join(FIGURES)}])
     try:
         role = principal_of(current_request()).role
         return json_response(performance.drilldown(period, opd_code, figure, role=role))
     except performance.UnknownOpd:
-        raise not_found("No OPD with this code.") from None
+        raise not_found("Tidak ada OPD dengan kode ini.") from None
 
 
 _STATS_PERIOD = {**_PERIOD, "description": "YYYY-MM (WIB), from the service's first month to the current "

@@ -122,7 +122,7 @@ def get_report(tracking_id: str) -> Any:
                                "Parameter reveal tidak lagi diterima.")
     unknown = sorted(set(params))
     if unknown:
-        raise validation_error([{"field": n, "type": "extra_forbidden", "message": "unknown query parameter"}
+        raise validation_error([{"field": n, "type": "extra_forbidden", "message": "parameter tidak dikenal"}
                                 for n in unknown])
     principal = principal_of(request)
     return json_response(staff_views.read(tracking_id, principal))

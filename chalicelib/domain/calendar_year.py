@@ -40,7 +40,7 @@ def _named(year: int) -> dict[date, tuple[str, str]]:
 def year_calendar(cal: WorkingCalendar, year: int, overrides: Iterable[Override] = ()) -> dict[str, Any]:
     """The year's working days in WIB, with the days off and the extra working days explained."""
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+        raise ValueError(f"tahun harus antara {MIN_YEAR} dan {MAX_YEAR}")
     notes = {o.day: o.note for o in overrides if o.day.year == year}
     named = _named(year)
     days_off: list[dict[str, Any]] = []

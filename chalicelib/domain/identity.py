@@ -24,17 +24,17 @@ def nik_problem(nik: str) -> str | None:
     The messages never echo the value: they end up in API responses and logs.
     """
     if not _NIK.match(nik):
-        return "NIK must be 16 digits and may not start with 0"
+        return "NIK harus 16 angka dan tidak diawali 0"
     day, month, year = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     if day > 40:  # women: day of birth + 40
         day -= 40
     if not 1 <= month <= 12:
-        return "NIK has an impossible month of birth"
+        return "bulan lahir pada NIK tidak mungkin"
     # The two-digit year cannot tell 1900s from 2000s; a leap year admits 29 Feb either way.
     if not 1 <= day <= calendar.monthrange(2000 + year, month)[1]:
-        return "NIK has an impossible day of birth"
+        return "tanggal lahir pada NIK tidak mungkin"
     if nik[12:] == "0000":
-        return "NIK serial number may not be 0000"
+        return "nomor urut NIK tidak boleh 0000"
     return None
 
 
@@ -50,17 +50,17 @@ def normalise_phone(raw: str) -> str:
     if mobile:
         return "+62" + mobile.group(1)
     if not re.fullmatch(r"\+?\d+", cleaned):
-        raise ValueError("phone number may hold only digits, spaces, dashes and a leading +")
+        raise ValueError("nomor telepon hanya boleh berisi angka, spasi, tanda hubung dan + di depan")
     if not 8 <= len(cleaned.lstrip("+")) <= 15:
-        raise ValueError("phone number must have 8 to 15 digits")
+        raise ValueError("nomor telepon harus 8 sampai 15 angka")
     import phonenumbers  # here: ~13 ms of import that an API cold start need not pay before it is used
 
     try:
         number = phonenumbers.parse(cleaned, "ID")
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("phone number cannot be read") from exc
+        raise ValueError("nomor telepon tidak terbaca") from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("phone number is not a valid number")
+        raise ValueError("nomor telepon tidak valid")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if not e164.startswith(INDONESIA):
         # An open form that texts any number in the world is an SMS-pumping (toll fraud) target.

@@ -367,10 +367,10 @@ def scoreboard(facts: Iterable[Fact], now: datetime, period: str | None = None) 
 def check_period(value: str) -> str:
     """`YYYY-MM` with a real month; ValueError otherwise."""
     if len(value) != 7 or value[4] != "-" or not (value[:4].isdigit() and value[5:].isdigit()):
-        raise ValueError("period must be YYYY-MM")
+        raise ValueError("periode harus berbentuk YYYY-MM")
     year, month = int(value[:4]), int(value[5:])
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
-        raise ValueError("period must be a real month, YYYY-MM")
+        raise ValueError("periode harus bulan yang ada, YYYY-MM")
     return value
 
 

@@ -315,17 +315,17 @@ def transition(status: str, action: str, role: str, *, resolved: bool | None = N
     """
     spec = ACTIONS.get(action)
     if spec is None:
-        raise UnknownAction(f"unknown action {action!r}", action=action, role=role)
+        raise UnknownAction(f"aksi {action!r} tidak dikenal", action=action, role=role)
     who = _role(role)
     if who is None or who not in spec.roles:
-        raise NotPermitted(f"role {role!r} may not {action}", action=action, role=role)
+        raise NotPermitted(f"peran {role!r} tidak dapat melakukan {action}", action=action, role=role)
     current = Status(status)
     if spec.branches_on_resolved and current in spec.from_statuses and resolved is None:
         raise ValueError(f"{action} needs resolved=true or false")
     edge = spec.edge(current, resolved if spec.branches_on_resolved else None)
     if edge is None:
         raise InvalidTransition(
-            f"{action} is not allowed while the report is {current.value}",
+            f"aksi {action} tidak dapat dilakukan saat laporan berstatus {current.value}",
             action=action, role=role, status=current.value,
         )
     return Move(
@@ -360,7 +360,7 @@ def optional_fields(action: str) -> tuple[str, ...]:
 def _spec(action: str) -> Action:
     spec = ACTIONS.get(action)
     if spec is None:
-        raise UnknownAction(f"unknown action {action!r}", action=action, role="")
+        raise UnknownAction(f"aksi {action!r} tidak dikenal", action=action, role="")
     return spec
 
 

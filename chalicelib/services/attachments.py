@@ -69,12 +69,12 @@ def check_declared(body: Any) -> None:
         return
     content_type, size = body.get("content_type"), body.get("size")
     if isinstance(content_type, str) and content_type not in ALLOWED_TYPES:
-        raise ApiError(415, "unsupported_media_type", "Only JPEG, PNG or PDF files are accepted.",
+        raise ApiError(415, "unsupported_media_type", "Hanya berkas JPEG, PNG atau PDF yang diterima.",
                        [{"field": "content_type", "type": "unsupported",
-                         "message": "one of " + ", ".join(ALLOWED_TYPES)}])
+                         "message": "salah satu dari " + ", ".join(ALLOWED_TYPES)}])
     if isinstance(size, int) and not isinstance(size, bool) and size > uploads.MAX_BYTES:
-        raise ApiError(413, "too_large", "A file may be at most 10 MB.",
-                       [{"field": "size", "type": "too_large", "message": f"at most {uploads.MAX_BYTES} bytes"}])
+        raise ApiError(413, "too_large", "Ukuran berkas maksimal 10 MB.",
+                       [{"field": "size", "type": "too_large", "message": f"maksimal {uploads.MAX_BYTES} byte"}])
 
 
 def create(content_type: str, size: int) -> dict[str, Any]:
@@ -259,13 +259,13 @@ def download_url(attachment_id: str) -> dict[str, Any]:
     """A 5-minute GET link to a clean attachment; anything else is a 404. The caller has already
     decided that its user may see this attachment (the reporter: it belongs to their report)."""
     if not ATTACHMENT_ID.match(attachment_id):
-        raise not_found("No such attachment.")
+        raise not_found("Lampiran tidak ditemukan.")
     try:
         record = Attachment.get(attachment_id, consistent_read=True)
     except Attachment.DoesNotExist:
-        raise not_found("No such attachment.") from None
+        raise not_found("Lampiran tidak ditemukan.") from None
     if record.state != "clean":
-        raise not_found("No such attachment.")
+        raise not_found("Lampiran tidak ditemukan.")
     url = _s3().generate_presigned_url(
         "get_object",
         Params={"Bucket": settings().attachments_bucket, "Key": CLEAN + attachment_id},
@@ -281,5 +281,5 @@ def reporter_download_url(tracking_id: str, token: str | None, attachment_id: st
 
     report = views.load_for_reporter(tracking_id, token)
     if attachment_id not in (report.attachments or []):
-        raise not_found("No such attachment.")
+        raise not_found("Lampiran tidak ditemukan.")
     return download_url(attachment_id)

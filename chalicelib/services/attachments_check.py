@@ -27,9 +27,9 @@ def shape_problems(ids: list[str]) -> list[dict[str, Any]]:
     for i, value in enumerate(ids):
         if not ATTACHMENT_ID.match(value):
             out.append({"field": f"attachments.{i}", "type": "format",
-                        "message": "not an attachment id from POST /attachments"})
+                        "message": "bukan id lampiran dari POST /attachments"})
     if len(set(ids)) != len(ids):
-        out.append({"field": "attachments", "type": "duplicate", "message": "an attachment is listed twice"})
+        out.append({"field": "attachments", "type": "duplicate", "message": "lampiran yang sama disebut dua kali"})
     return out
 
 
@@ -43,14 +43,14 @@ def problems(ids: list[str], tracking_id: str | None = None) -> list[dict[str, A
         state, reason, owner = records.get(value, (None, None, None))
         if state is None:
             out.append({"field": f"attachments.{i}", "type": "unknown",
-                        "message": "no such attachment (never created, or its upload expired)"})
+                        "message": "lampiran tidak ada (belum dibuat, atau masa unggahnya habis)"})
         elif state != "clean":
             message = _NOT_CLEAN.get(state, "the file is not usable")
             out.append({"field": f"attachments.{i}", "type": f"attachment_{state}",
                         "message": message + (f" ({reason})" if reason else "")})
         elif owner is not None and owner != tracking_id:
             out.append({"field": f"attachments.{i}", "type": "attachment_in_use",
-                        "message": "the file is attached to another report; upload it again"})
+                        "message": "berkas ini sudah melekat pada laporan lain; unggah ulang"})
     return out
 
 

@@ -35,10 +35,10 @@ def _day(value: str) -> date:
         (parsed,) = parse_overrides([{"date": value, "kind": "off"}])
     except InvalidOverride:
         raise validation_error([{"field": "date", "type": "format",
-                                 "message": "a real date, YYYY-MM-DD"}]) from None
+                                 "message": "tanggal yang benar, YYYY-MM-DD"}]) from None
     if not MIN_YEAR <= parsed.day.year <= MAX_YEAR:
         raise validation_error([{"field": "date", "type": "range",
-                                 "message": f"a year between {MIN_YEAR} and {MAX_YEAR}"}])
+                                 "message": f"tahun antara {MIN_YEAR} dan {MAX_YEAR}"}])
     return parsed.day
 
 
@@ -48,11 +48,11 @@ def put_override(day: str, kind: Any, note: Any = "", *, actor: str | None = Non
     when = _day(day)
     problems = []
     if kind not in ("off", "on"):
-        problems.append({"field": "kind", "type": "enum", "message": "'off' or 'on'"})
+        problems.append({"field": "kind", "type": "enum", "message": "'off' atau 'on'"})
     if note is None:
         note = ""
     if not isinstance(note, str) or len(note) > MAX_NOTE:
-        problems.append({"field": "note", "type": "format", "message": f"text of at most {MAX_NOTE} characters"})
+        problems.append({"field": "note", "type": "format", "message": f"teks maksimal {MAX_NOTE} karakter"})
     if problems:
         raise validation_error(problems)
     item = {"date": when.isoformat(), "kind": kind, "note": note.strip(),
@@ -73,7 +73,7 @@ def remove_override(day: str, *, reschedule: bool = True) -> dict[str, Any]:
     when = _day(day).isoformat()
     current = {o["date"]: o for o in reference.holiday_overrides()}
     if when not in current:
-        raise not_found(f"No calendar override on {when}.")
+        raise not_found(f"Tidak ada pengecualian kalender pada {when}.")
     reference.delete(KIND, when)
     if reschedule:
         _reschedule()

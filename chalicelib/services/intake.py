@@ -74,15 +74,15 @@ def _check_reference(report: ReportIn) -> tuple[str, dict[str, Any] | None]:
     kec = reference.find_kecamatan(report.location.kecamatan)
     if kec is None:
         problems.append({"field": "location.kecamatan", "type": "unknown",
-                         "message": "not a kecamatan of Kabupaten Bandung Barat (see GET /kecamatan)"})
+                         "message": "bukan kecamatan di Kabupaten Bandung Barat (lihat GET /kecamatan)"})
     category = None
     if report.category is not None:
         category = reference.categories().get(report.category)
         if category is None:
             problems.append({"field": "category", "type": "unknown",
-                             "message": "unknown category (see GET /categories)"})
+                             "message": "kategori tidak dikenal (lihat GET /categories)"})
     if report.opd_code is not None and report.opd_code not in reference.opds():
-        problems.append({"field": "opd_code", "type": "unknown", "message": "unknown OPD (see GET /opds)"})
+        problems.append({"field": "opd_code", "type": "unknown", "message": "OPD tidak dikenal (lihat GET /opds)"})
     problems.extend(attachments_check.shape_problems(report.attachments))  # the rest: claimed in the write
     if problems:
         raise validation_error(problems)
@@ -94,7 +94,7 @@ def check_idempotency_key(value: str | None) -> str | None:
         return None
     if not _IDEMPOTENCY_KEY.match(value):
         raise validation_error([{"field": "Idempotency-Key", "type": "format",
-                                 "message": "8 to 128 printable ASCII characters"}])
+                                 "message": "8 sampai 128 karakter ASCII yang terbaca"}])
     return value
 
 
@@ -150,7 +150,7 @@ def _replay(idempotency_key: str, fingerprint: str) -> dict[str, Any]:
     record = IdempotencyRecord.get(_record_key(idempotency_key), consistent_read=True)
     if record.fingerprint != fingerprint:
         raise ApiError(409, "idempotency_conflict",
-                       "This Idempotency-Key was already used with a different request body.")
+                       "Idempotency-Key ini sudah dipakai untuk isi permintaan yang lain.")
     response = dict(record.response or {})
     sealed = response.pop("sealed_token")
     return {**response, "access_token": _unseal(sealed, idempotency_key, fingerprint)}

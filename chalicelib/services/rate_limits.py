@@ -81,7 +81,7 @@ def limited(win: Window, now: float | None = None) -> ApiError:
         _blocked.popitem(last=False)
     seconds = win.retry_after(clock() if now is None else now)
     return ApiError(429, "rate_limited",
-                    f"Too many requests from this client; try again in {seconds} seconds.",
+                    f"Terlalu banyak permintaan dari perangkat ini; coba lagi dalam {seconds} detik.",
                     [{"limit": win.policy.limit, "window_seconds": win.policy.window, "retry_after": seconds}],
                     headers={"Retry-After": str(seconds)})
 

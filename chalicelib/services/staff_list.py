@@ -90,30 +90,30 @@ def parse_filters(query: dict[str, str]) -> Filters:
     problems: list[dict[str, Any]] = []
     allowed = {"status", "opd_code", "kecamatan", "limit", "cursor", "format"}
     for name in sorted(set(query) - allowed):
-        problems.append({"field": name, "type": "extra_forbidden", "message": "unknown query parameter"})
+        problems.append({"field": name, "type": "extra_forbidden", "message": "parameter tidak dikenal"})
     status = (query.get("status") or "").strip() or None
     if status is not None and status not in {s.value for s in wf.Status}:
         problems.append({"field": "status", "type": "enum",
-                         "message": "one of " + ", ".join(s.value for s in wf.Status)})
+                         "message": "salah satu dari " + ", ".join(s.value for s in wf.Status)})
     opd_code = (query.get("opd_code") or "").strip().upper() or None
     if opd_code is not None and opd_code not in reference.opds():
-        problems.append({"field": "opd_code", "type": "unknown", "message": "unknown OPD (see GET /opds)"})
+        problems.append({"field": "opd_code", "type": "unknown", "message": "OPD tidak dikenal (lihat GET /opds)"})
     kecamatan = None
     if (query.get("kecamatan") or "").strip():
         kecamatan = reference.find_kecamatan(query["kecamatan"])
         if kecamatan is None:
             problems.append({"field": "kecamatan", "type": "unknown",
-                             "message": "unknown kecamatan (see GET /kecamatan)"})
+                             "message": "kecamatan tidak dikenal (lihat GET /kecamatan)"})
     limit = DEFAULT_LIMIT
     raw_limit = (query.get("limit") or "").strip()
     if raw_limit:
         if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            problems.append({"field": "limit", "type": "range", "message": f"a number from 1 to {MAX_LIMIT}"})
+            problems.append({"field": "limit", "type": "range", "message": f"bilangan 1 sampai {MAX_LIMIT}"})
         else:
             limit = int(raw_limit)
     fmt = (query.get("format") or "json").strip()
     if fmt not in ("json", "csv"):
-        problems.append({"field": "format", "type": "enum", "message": "json or csv"})
+        problems.append({"field": "format", "type": "enum", "message": "json atau csv"})
     if problems:
         raise validation_error(problems)
     return Filters(status, opd_code, kecamatan, limit, (query.get("cursor") or "").strip() or None)
@@ -137,7 +137,7 @@ def _first_month() -> str:
 
 def _bad_cursor() -> Exception:
     return validation_error([{"field": "cursor", "type": "cursor",
-                              "message": "not a cursor from this list; start again without it"}])
+                              "message": "bukan kursor dari daftar ini; mulai lagi tanpa kursor"}])
 
 
 def list_reports(principal: Principal, filters: Filters, now: datetime | None = None,

@@ -51,7 +51,7 @@ def load_for_reporter(tracking_id: str, token: str | None) -> Report:
     """The report if `token` opens it. Unknown id and wrong token fail the same way (one 404 body)."""
     report = reports.get(normalise_tracking_id(tracking_id))
     if report is None or not token_matches(token, report.access_token_hash):
-        raise not_found("No report with this tracking number and access token.")
+        raise not_found("Tidak ada laporan dengan nomor dan kode akses ini.")
     return report
 
 

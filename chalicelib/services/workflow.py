@@ -43,7 +43,7 @@ from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
 from chalicelib.domain import workflow as wf
-from chalicelib.errors import ApiError, invalid_transition, not_found, validation_error, version_conflict
+from chalicelib.errors import ApiError, forbidden, invalid_transition, not_found, validation_error, version_conflict
 from chalicelib.services import attachments_check, sla_state, views
 
 CLASSIFICATIONS = ("berkadar_pengawasan", "tidak_berkadar_pengawasan")
@@ -86,7 +86,7 @@ def assigned_to(principal: Principal, report: Report) -> bool:
 def load_for_staff(tracking_id: str, principal: Principal) -> Report:
     report = reports.get(tracking_id)
     if report is None or not visible_to(principal, report):
-        raise not_found("No report with this tracking number.")
+        raise not_found("Tidak ada laporan dengan nomor ini.")
     return report
 
 
@@ -99,7 +99,7 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
     problems: list[dict[str, Any]] = []
     given = {k: v for k, v in fields.items() if v is not None}
     for name in sorted(set(given) - allowed):
-        problems.append({"field": name, "type": "extra_forbidden", "message": f"{action} does not take {name}"})
+        problems.append({"field": name, "type": "extra_forbidden", "message": f"aksi {action} tidak menerima {name}"})
     clean: dict[str, Any] = {}
     for name in spec.required + spec.optional:
         value = given.get(name)
@@ -109,35 +109,36 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
                 value = None
         if value is None:
             if name in spec.required:
-                problems.append({"field": name, "type": "missing", "message": f"{action} needs {name}"})
+                problems.append({"field": name, "type": "missing", "message": f"aksi {action} memerlukan {name}"})
             continue
         clean[name] = value
     for name, limit in _TEXT_LIMITS.items():
         if name in clean and (not isinstance(clean[name], str) or len(clean[name]) > limit):
-            problems.append({"field": name, "type": "string_too_long", "message": f"at most {limit} characters"})
+            problems.append({"field": name, "type": "string_too_long", "message": f"maksimal {limit} karakter"})
     if "opd_code" in clean and clean["opd_code"] not in reference.opds():
-        problems.append({"field": "opd_code", "type": "unknown", "message": "unknown OPD (see GET /opds)"})
+        problems.append({"field": "opd_code", "type": "unknown", "message": "OPD tidak dikenal (lihat GET /opds)"})
     if "category" in clean and clean["category"] not in reference.categories():
-        problems.append({"field": "category", "type": "unknown", "message": "unknown category (see GET /categories)"})
+        problems.append({"field": "category", "type": "unknown",
+                         "message": "kategori tidak dikenal (lihat GET /categories)"})
     if "classification" in clean:
         if clean["classification"] not in CLASSIFICATIONS:
             problems.append({"field": "classification", "type": "enum",
-                             "message": f"one of {', '.join(CLASSIFICATIONS)}"})
+                             "message": f"salah satu dari {', '.join(CLASSIFICATIONS)}"})
         elif report.type != "pengaduan":
             problems.append({"field": "classification", "type": "not_applicable",
-                             "message": "only a pengaduan is classified (berkadar pengawasan or not)"})
+                             "message": "hanya pengaduan yang diklasifikasikan (berkadar pengawasan atau tidak)"})
     if "attachments" in clean:
         atts = clean["attachments"]
         if not isinstance(atts, list) or len(atts) > 5 or not all(isinstance(a, str) for a in atts):
-            problems.append({"field": "attachments", "type": "list", "message": "at most 5 attachment ids"})
+            problems.append({"field": "attachments", "type": "list", "message": "maksimal 5 lampiran"})
         else:
             problems.extend(attachments_check.shape_problems(atts))  # the rest: claimed in the write
     if "rating" in clean and (isinstance(clean["rating"], bool) or clean["rating"] not in (1, 2, 3, 4, 5)):
-        problems.append({"field": "rating", "type": "range", "message": "1 to 5"})
+        problems.append({"field": "rating", "type": "range", "message": "1 sampai 5"})
     if "resolved" in clean and not isinstance(clean["resolved"], bool):
-        problems.append({"field": "resolved", "type": "bool", "message": "true or false"})
+        problems.append({"field": "resolved", "type": "bool", "message": "true atau false"})
     if action == "redispose" and clean.get("opd_code") and clean["opd_code"] == report.opd_code:
-        problems.append({"field": "opd_code", "type": "unchanged", "message": "the report is already with this OPD"})
+        problems.append({"field": "opd_code", "type": "unchanged", "message": "laporan sudah berada di OPD ini"})
     if problems:
         raise validation_error(problems)
     return clean
@@ -242,7 +243,7 @@ def _save(report: Report, expected_version: int, events: list[ReportEvent], atta
 
 
 def _conflict() -> ApiError:
-    return version_conflict("The report changed since it was read; reload it and try again.")
+    return version_conflict("Laporan telah berubah sejak dibuka; muat ulang lalu coba lagi.")
 
 
 def _only_bookkeeping(tracking_id: str, after_seq: int, *, humans_too: bool) -> bool:
@@ -283,9 +284,9 @@ def _unseen_only_bookkeeping(tracking_id: str, seen_version: int, current: int) 
 def _refusal(exc: wf.WorkflowError) -> ApiError:
     if isinstance(exc, wf.UnknownAction):
         return validation_error([{"field": "action", "type": "enum",
-                                  "message": f"one of {', '.join(wf.STAFF_ACTIONS)}"}])
+                                  "message": f"salah satu dari {', '.join(wf.STAFF_ACTIONS)}"}])
     if isinstance(exc, wf.NotPermitted):
-        return ApiError(403, "forbidden", "This role may not do that.")
+        return forbidden()
     return invalid_transition(exc.message)
 
 
@@ -299,7 +300,7 @@ def parse_if_match(value: str | None) -> int | None:
     text = text.removeprefix("W/")
     text = text.strip('"')
     if not text.isdigit() or len(text) > 12:
-        raise validation_error([{"field": "If-Match", "type": "format", "message": "the report's version, a number"}])
+        raise validation_error([{"field": "If-Match", "type": "format", "message": "versi laporan, berupa angka"}])
     return int(text)
 
 
@@ -327,7 +328,7 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
         expected, seen = int(report.version), int(report.event_seq)
         if if_match is not None and if_match != expected and not _unseen_only_bookkeeping(
                 report.tracking_id, if_match, expected):
-            raise version_conflict(f"The report is at version {expected}, not {if_match}; reload it and try again.")
+            raise version_conflict(f"Laporan sudah pada versi {expected}, bukan {if_match}; muat ulang lalu coba lagi.")
         moment = now or clock.now()
         try:
             event = apply_move(report, action, who, clean, moment, seen + 1)

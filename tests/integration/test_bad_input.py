@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import pytest
@@ -78,6 +79,20 @@ CASES: list[tuple[str, Any, str, int, str | None]] = [
 ]
 
 
+# Words pydantic's and our former English messages used; none belongs in an Indonesian message.
+ENGLISH = re.compile(r"\b(the|should|must|is|are|not|required|invalid|characters|input|field|only|"
+                     r"unknown|allowed|number|least|most|larger|body)\b", re.IGNORECASE)
+
+
+def test_messages_say_the_limit_in_indonesian(client: Any) -> None:
+    r = client.http.post("/reports", body=json.dumps(_with("title", "abc")), headers={"Content-Type": J})
+    detail = next(d for d in r.json_body["error"]["details"] if d["field"] == "title")
+    assert (detail["type"], detail["message"]) == ("string_too_short", "minimal 5 karakter")
+    assert r.json_body["error"]["message"] == "Permintaan tidak valid; periksa isian yang disebut."
+    r = client.http.get("/reports/KBB-0000-0000", headers={"X-Access-Token": "x" * 20})
+    assert r.json_body["error"]["message"] == "Tidak ada laporan dengan nomor dan kode akses ini."
+
+
 @pytest.mark.parametrize("name,body,content_type,status,field", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_refused_in_contract_shape(client: Any, name: str, body: Any, content_type: str,
                                                 status: int, field: str | None) -> None:
@@ -92,6 +107,8 @@ def test_bad_input_is_refused_in_contract_shape(client: Any, name: str, body: An
     if field is not None:
         assert field in [d["field"] for d in err["details"]], err["details"]
     assert b"Traceback" not in r.body and b"3217014508900001" not in r.body
+    said = " ".join([err["message"], *(str(d.get("message", "")) for d in err["details"])])
+    assert not ENGLISH.search(said), said  # citizens and officers read Indonesian
     assert Report.count() == 0 and ReportEvent.count() == 0 and IdempotencyRecord.count() == 0
 
 

@@ -101,13 +101,13 @@ def test_invalid_numbers_are_refused(raw: str) -> None:
 @pytest.mark.parametrize(("nik", "problem"), [
     ("3217014508900001", None),  # a woman born 5 Aug 1990 (day + 40)
     ("3217010508900001", None),
-    ("0217014508900001", "may not start with 0"),
-    ("321701450890000", "16 digits"),
-    ("3217013213900001", "impossible month"),
-    ("3217013202900001", "impossible day"),  # 32 Feb
-    ("3217012902010001", "impossible day"),  # 29 Feb 2001: no leap year either way
+    ("0217014508900001", "tidak diawali 0"),
+    ("321701450890000", "16 angka"),
+    ("3217013213900001", "bulan lahir"),
+    ("3217013202900001", "tanggal lahir"),  # 32 Feb
+    ("3217012902010001", "tanggal lahir"),  # 29 Feb 2001: no leap year either way
     ("3217012902000001", None),  # 29 Feb 2000
-    ("3217014508900000", "serial number"),
+    ("3217014508900000", "nomor urut"),
 ])
 def test_nik_problems(nik: str, problem: str | None) -> None:
     got = nik_problem(nik)

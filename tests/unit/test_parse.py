@@ -44,8 +44,8 @@ def test_a_utf8_byte_order_mark_is_tolerated() -> None:
 ])
 def test_a_body_that_is_no_json_object_gets_one_root_detail(raw: Any, kind: str) -> None:
     assert details(raw) == [{"field": "body", "type": kind, "message": {
-        "json_invalid": "body is not valid JSON", "model_type": "body must be a JSON object",
-        "missing": "a JSON body is required"}[kind]}]
+        "json_invalid": "isi permintaan bukan JSON yang valid", "model_type": "isi permintaan harus berupa objek JSON",
+        "missing": "isi permintaan (JSON) wajib ada"}[kind]}]
 
 
 def test_every_bad_field_is_named_and_types_are_not_coerced() -> None:
