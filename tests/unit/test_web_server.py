@@ -3,6 +3,7 @@
 import json
 import re
 import threading
+import urllib.error
 import urllib.request
 from functools import partial
 from http.server import ThreadingHTTPServer
@@ -115,3 +116,33 @@ def test_cloudfront_serves_the_same_policy_as_the_local_server() -> None:
     dist = res["WebDistribution"]["Properties"]["DistributionConfig"]
     for behaviour in [dist["DefaultCacheBehavior"], *dist["CacheBehaviors"]]:
         assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "WebResponseHeaders"}
+
+
+def test_text_is_sent_gzip_compressed_and_revalidated(tmp_path) -> None:
+    import gzip
+
+    (tmp_path / "app.js").write_text("console.log('x');\n" * 200)
+    (tmp_path / "a.png").write_bytes(b"\x89PNG....")
+    handler = type("H", (web_server.Handler,), {"config": b"", "csp": ""})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        req = urllib.request.Request(f"{base}/app.js", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req) as r:
+            assert r.headers["Content-Encoding"] == "gzip"
+            assert r.headers["Content-Type"] == "text/javascript"
+            assert gzip.decompress(r.read()) == (tmp_path / "app.js").read_bytes()
+            modified = r.headers["Last-Modified"]
+        again = urllib.request.Request(f"{base}/app.js", headers={"Accept-Encoding": "gzip", "If-Modified-Since": modified})
+        try:
+            urllib.request.urlopen(again)
+            raise AssertionError("expected 304")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 304
+        png = urllib.request.Request(f"{base}/a.png", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(png) as r:
+            assert r.headers["Content-Encoding"] is None
+    finally:
+        server.shutdown()
+        server.server_close()
