@@ -356,6 +356,53 @@ describe('the web client on a phone (mock API)', { timeout: 400000 }, () => {
     await page.close();
   });
 
+  it('a draft older than the key\'s life waits for the reporter and then goes with a new key', async () => {
+    env.art = artifacts('device-draf-lama');
+    const page = await browser.context.newPage();
+    await page.goto(`${env.web}#/lapor`);
+    const title = `Draf kemarin ${Date.now() % 100000}`;
+    await fillReport(page, title);
+    await browser.context.setOffline(true);
+    await page.getByRole('button', { name: 'Kirim laporan' }).click();
+    await page.locator('#drafts li', { hasText: title }).waitFor();
+    const readDrafts = () => page.evaluate(() => new Promise((resolve) => {
+      const req = indexedDB.open('lapor-kbb');
+      req.onsuccess = () => {
+        const get = req.result.transaction('drafts').objectStore('drafts').getAll();
+        get.onsuccess = () => { req.result.close(); resolve(get.result); };
+      };
+    }));
+    const [old] = await readDrafts();
+    // Made 25 hours ago: the API has forgotten the key, so a lost answer could not be recognised.
+    await page.evaluate((id) => new Promise((resolve) => {
+      const req = indexedDB.open('lapor-kbb');
+      req.onsuccess = () => {
+        const store = req.result.transaction('drafts', 'readwrite').objectStore('drafts');
+        store.get(id).onsuccess = (e) => {
+          const d = e.target.result;
+          d.key_made_at -= 25 * 3600 * 1000;
+          d.created_at -= 25 * 3600 * 1000;
+          store.put(d).onsuccess = () => { req.result.close(); resolve(); };
+        };
+      };
+    }), old.id);
+    await browser.context.setOffline(false);
+    await page.reload();
+    await page.locator('#drafts li', { hasText: 'lebih dari sehari' }).waitFor();
+    await new Promise((r) => setTimeout(r, 1500)); // the outbox ran at start-up and left it alone
+    assert.equal((await apiGet(`/_mock/reports?title=${encodeURIComponent(title)}`)).count, 0, 'not sent unasked');
+    await evidence(env, page, 'draf-lama');
+    const keys = [];
+    page.on('request', (req) => { if (req.method() === 'POST' && req.url().endsWith('/reports')) keys.push(req.headers()['idempotency-key']); });
+    await page.getByRole('button', { name: 'Ya, kirim' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Laporan terkirim' }).waitFor();
+    assert.equal(keys.length, 1);
+    assert.ok(keys[0] && keys[0] !== old.key, 'a new Idempotency-Key');
+    assert.equal((await apiGet(`/_mock/reports?title=${encodeURIComponent(title)}`)).count, 1);
+    assert.deepEqual(await readDrafts(), []);
+    await page.close();
+  });
+
   it('the Content-Security-Policy is served and a violation is caught', async () => {
     const res = await fetch(env.web);
     const csp = res.headers.get('content-security-policy');
