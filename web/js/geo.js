@@ -46,7 +46,7 @@ export function kecamatanMap(rows) {
   const summary = rows.map((r) => `${r.label}: ${r.value}`).join('; ');
   svg.append(h('svg:title', { id: 'kec-map-t' }, `Peta jumlah laporan per kecamatan. ${summary}`));
   const wrap = h('figure', { class: 'kec-map-wrap' }, svg,
-    h('figcaption', { class: 'hint' }, 'Lingkaran lebih besar: lebih banyak laporan. Posisi adalah titik tengah perkiraan tiap kecamatan.'));
+    h('figcaption', { class: 'hint' }, 'Lingkaran lebih besar: lebih banyak laporan; titik kecil: belum ada laporan. Posisi adalah titik tengah perkiraan tiap kecamatan.'));
   kecamatanCentres().then((data) => {
     const [[south, west], [north, east]] = data.bounds;
     const x = (lon) => 10 + ((lon - west) / (east - west)) * 300;
@@ -56,8 +56,9 @@ export function kecamatanMap(rows) {
     for (const k of data.kecamatan) {
       const v = counts[k.code] || 0;
       const r = v ? 4 + 18 * Math.sqrt(v / top) : 2;
-      svg.append(h('svg:circle', { class: v ? 'kec-dot' : 'kec-dot kec-dot-empty', cx: x(k.lon).toFixed(1), cy: y(k.lat).toFixed(1), r: r.toFixed(1) }),
-        h('svg:text', { class: 'kec-label', x: x(k.lon).toFixed(1), y: (y(k.lat) + r + 9).toFixed(1) }, v ? `${k.name} (${v})` : k.name));
+      svg.append(h('svg:circle', { class: v ? 'kec-dot' : 'kec-dot kec-dot-empty', cx: x(k.lon).toFixed(1), cy: y(k.lat).toFixed(1), r: r.toFixed(1) }));
+      // Only kecamatan with reports are named: sixteen names overlap at phone width.
+      if (v) svg.append(h('svg:text', { class: 'kec-label', x: x(k.lon).toFixed(1), y: (y(k.lat) + r + 9).toFixed(1) }, `${k.name} (${v})`));
     }
   }).catch(() => wrap.remove());
   return wrap;
