@@ -100,7 +100,8 @@ export const EVENT_ACTION = {
   redispose: 'Alihkan', accept: 'Terima', respond: 'Tanggapan', return: 'Kembalikan', note: 'Catatan internal',
   close: 'Tutup', reply: 'Balasan pelapor', feedback: 'Umpan balik pelapor', auto_close: 'Tutup otomatis',
   archive: 'Arsip', sla_reminder: 'Pengingat tenggat', sla_breach: 'Lewat tenggat', sp4n_synced: 'Tersinkron ke SP4N-LAPOR!',
-  identity_viewed: 'Identitas pelapor dibuka',
+  identity_viewed: 'Identitas pelapor dibuka', sp4n_failed: 'Sinkron ke SP4N-LAPOR! gagal',
+  sp4n_status: 'Status dari SP4N-LAPOR!', sp4n_followup: 'Tindak lanjut dari SP4N-LAPOR!',
 };
 
 export function allowedActions(report, role) {

@@ -218,7 +218,17 @@ describe('the web client on a phone (mock API)', { timeout: 400000 }, () => {
     const { horizontalOverflow, keyboardReach } = await import('./lib.mjs');
     assert.equal(await horizontalOverflow(page), null);
     await evidence(env, page, 'staf-laporan-360');
-    const problems = (await keyboardReach(page)).filter((p) => !/leaflet/i.test(p));
+    const problems = await keyboardReach(page);
+    await page.unroute(`**/staff/reports/${r.body.tracking_id}`);
+    for (const route of ['#/staf?tab=verifikasi', '#/staf/kinerja']) {
+      await page.goto(`${env.web}${route}`);
+      await page.locator('h1').waitFor();
+      await page.waitForLoadState('networkidle');
+      const over = await horizontalOverflow(page);
+      if (over) problems.push(`${route}: ${over}`);
+      problems.push(...(await keyboardReach(page)).map((p) => `${route}: ${p}`));
+      await evidence(env, page, `staf-${route.replace(/[^a-z]/g, '-')}`);
+    }
     assert.deepEqual(problems, []);
     await page.close();
   });
