@@ -1,7 +1,7 @@
 // Where a point falls in Kabupaten Bandung Barat: the nearest kecamatan centre, and whether the
 // point is in the regency at all. The centres (web/data/kecamatan.json) are approximate points
-// of each kecamatan's settled area, shipped with the client; boundaries are not, so a point is
-// "in the regency" when it lies in the regency's bounding box and within MAX_KM of a centre.
+// of each kecamatan's settled area and of the neighbours across the border, shipped with the
+// client; boundaries are not, so the border is where a neighbour's centre becomes the nearer one.
 import { h } from './dom.js';
 
 export const MAX_KM = 12;
@@ -25,16 +25,21 @@ export function distanceKm(a, b) {
   return 6371 * 2 * Math.asin(Math.sqrt(s));
 }
 
-/** {code, name, km, inside}: the nearest kecamatan centre and whether the point is in the regency. */
+/**
+ * {code, name, km, inside}: the nearest kecamatan centre, and whether the point is in the regency:
+ * inside its bounding box, within MAX_KM of a KBB centre, and no nearer a neighbour's centre
+ * (Kota Cimahi, Kota Bandung, ... across the border) than to every KBB one.
+ */
 export function locate(data, point) {
   let best = null;
   for (const k of data.kecamatan) {
     const km = distanceKm(point, k);
     if (!best || km < best.km) best = { code: k.code, name: k.name, km };
   }
+  const neighbourKm = Math.min(Infinity, ...(data.neighbours || []).map((n) => distanceKm(point, n)));
   const [[south, west], [north, east]] = data.bounds;
   const inBox = point.lat >= south && point.lat <= north && point.lon >= west && point.lon <= east;
-  return { ...best, inside: inBox && best.km <= MAX_KM };
+  return { ...best, inside: inBox && best.km <= MAX_KM && best.km < neighbourKm };
 }
 
 /**

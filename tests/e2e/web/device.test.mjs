@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { artifacts, freePort, launch, PYTHON, pngPhoto, serveWeb, start, stopAll, until, waitForHttp } from './lib.mjs';
+import fs from 'node:fs';
 import { evidence } from './flow.mjs';
+import { locate } from '../../../web/js/geo.js';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const env = { axeFailures: [] };
@@ -56,6 +58,17 @@ describe('the web client on a phone (mock API)', { timeout: 400000 }, () => {
   after(async () => {
     if (browser) await browser.close();
     await stopAll();
+  });
+
+  it('a point picks its kecamatan; Cimahi, Bandung and Jakarta are outside the regency', () => {
+    const data = JSON.parse(fs.readFileSync(path.join(here, '../../../web/data/kecamatan.json'), 'utf8'));
+    assert.equal(data.kecamatan.length, 16);
+    for (const k of data.kecamatan) assert.deepEqual([locate(data, k).code, locate(data, k).inside], [k.code, true], k.name);
+    const at = (lat, lon) => locate(data, { lat, lon });
+    assert.deepEqual([at(-6.790123, 107.640456).code, at(-6.790123, 107.640456).inside], ['lembang', true], 'Cikole');
+    assert.equal(at(-6.8722, 107.5425).inside, false, 'Kota Cimahi');
+    assert.equal(at(-6.9025, 107.6188).inside, false, 'Gedung Sate, Kota Bandung');
+    assert.equal(at(-6.2000, 106.8166).inside, false, 'Jakarta');
   });
 
   it('statistics read the API shape, in Indonesian, with as_of and a kecamatan map', async () => {
