@@ -96,7 +96,7 @@ def _render(value, params: dict[str, str]) -> str:
 
 
 def test_cloudfront_serves_the_same_policy_as_the_local_server() -> None:
-    from infra.package import OPERATIONS, load_cfn
+    from infra.package import OPERATIONS, RESOURCES, load_cfn
 
     ops = load_cfn(OPERATIONS)
     res = ops["Resources"]
@@ -104,14 +104,19 @@ def test_cloudfront_serves_the_same_policy_as_the_local_server() -> None:
     cfn = config["SecurityHeadersConfig"]["ContentSecurityPolicy"]
     assert cfn["Override"] is True
     params = {"MapTileOrigin": ops["Parameters"]["MapTileOrigin"]["Default"], "AWS::Region": "ap-southeast-3",
-              "AWS::URLSuffix": "amazonaws.com", "RestAPI": "abc123", "QuarantineBucket": "q",
-              "AttachmentsBucket": "a", "UserPoolDomain": "lapor-kbb-dev-1"}
+              "AWS::URLSuffix": "amazonaws.com", "AWS::AccountId": "123", "Stage": "dev"}
     deployed = _directives(_render(cfn["ContentSecurityPolicy"], params))
-    api = "https://abc123.execute-api.ap-southeast-3.amazonaws.com"
-    cognito = "https://lapor-kbb-dev-1.auth.ap-southeast-3.amazoncognito.com"
-    buckets = [f"https://{b}.s3.ap-southeast-3.amazonaws.com" for b in "qa"] + [f"https://{b}.s3.amazonaws.com" for b in "qa"]
+    api = "https://*.execute-api.ap-southeast-3.amazonaws.com"
+    cognito = "https://lapor-kbb-dev-123.auth.ap-southeast-3.amazoncognito.com"
+    buckets = [f"https://lapor-kbb-dev-{b}-123.s3{region}.amazonaws.com"
+               for b in ("quarantine", "attachments") for region in (".ap-southeast-3", "")]
     local = _directives(web_server.content_security_policy(api, buckets, cognito, params["MapTileOrigin"]))
     assert {k: sorted(v) for k, v in deployed.items()} == {k: sorted(v) for k, v in local.items()}
+    # The hosts spelled out are the resources' real names.
+    res_yaml = load_cfn(RESOURCES)["Resources"]
+    assert res_yaml["QuarantineBucket"]["Properties"]["BucketName"] == {"Fn::Sub": "lapor-kbb-${Stage}-quarantine-${AWS::AccountId}"}
+    assert res_yaml["AttachmentsBucket"]["Properties"]["BucketName"] == {"Fn::Sub": "lapor-kbb-${Stage}-attachments-${AWS::AccountId}"}
+    assert res["UserPoolDomain"]["Properties"]["Domain"] == {"Fn::Sub": "lapor-kbb-${Stage}-${AWS::AccountId}"}
     # Both behaviours (the site and config.js) carry it.
     dist = res["WebDistribution"]["Properties"]["DistributionConfig"]
     for behaviour in [dist["DefaultCacheBehavior"], *dist["CacheBehaviors"]]:
