@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit lint web-test fuzz bench package deploy clean
+.PHONY: run test unit lint web-test fuzz bench package deploy clean token
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: $(STAMP)
 # (apt-get chromium as root, npm ci). The stack suite runs a stack of its own on free ports.
 web-test: $(STAMP)
 	bash tests/e2e/web/run.sh all
+
+# A staff token for the running local stack (the web client's local sign-in): ROLE=admin|opd|pimpinan,
+# OPD=<code> with ROLE=opd. Uses the project's .venv, so it works from any shell.
+ROLE ?= admin
+token: $(STAMP)
+	@$(PY) -m chalicelib.cli token --role $(ROLE) $(if $(OPD),--opd $(OPD))
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

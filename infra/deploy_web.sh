@@ -63,7 +63,10 @@ with open(sys.argv[1], "w") as f:  # no localConfig: the deployed site never ask
 PY
 
 run aws s3 sync build/web "s3://${WEB_BUCKET}/" --region "$REGION" --delete --exclude config.js \
-    --cache-control "public, max-age=300"
+    --exclude manifest.webmanifest --cache-control "public, max-age=300"
+# The manifest's type by name: the CLI's guess depends on its Python version.
+run aws s3 cp build/web/manifest.webmanifest "s3://${WEB_BUCKET}/manifest.webmanifest" --region "$REGION" \
+    --content-type "application/manifest+json" --cache-control "public, max-age=300"
 run aws s3 cp build/web/config.js "s3://${WEB_BUCKET}/config.js" --region "$REGION" \
     --content-type "text/javascript; charset=utf-8" --cache-control "no-store"
 if [ -n "$WEB_DISTRIBUTION_ID" ]; then

@@ -8,7 +8,7 @@ window.LAPOR_KBB_CONFIG = {
   // changed). A deployed config.js leaves this out, so the site never requests it.
   localConfig: "config.local.js",
   auth: {
-    // "local": staff paste a token printed by `python -m chalicelib.cli token --role ...`.
+    // "local": staff paste a token printed by `make token ROLE=admin` (or ROLE=opd OPD=DINSOS, ROLE=pimpinan).
     // "cognito": the Cognito hosted UI; then also set:
     //   domain:   "https://<prefix>.auth.<region>.amazoncognito.com"
     //   clientId: "<app client id>" (a public client, no secret)

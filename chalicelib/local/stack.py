@@ -164,7 +164,8 @@ class LocalStack:
         if self.with_web and (ROOT / "web" / "index.html").exists():
             # Serves web/ and answers config.local.js with this stack's API URL (no file written).
             web = self._spawn("web", [py, "-m", "chalicelib.local.web_server", "--bind", "127.0.0.1",
-                                      "--port", str(self.ports.web), "--api", self.api_url])
+                                      "--port", str(self.ports.web), "--api", self.api_url,
+                                      "--upload", self.moto_url])
             wait_http(self.web_url, proc=web)
         return self
 

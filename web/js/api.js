@@ -121,7 +121,7 @@ export async function refName(kind, code) {
 export const MAX_UPLOAD = 10 * 1024 * 1024;
 export const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'application/pdf'];
 
-export async function uploadFile(file, { staff = false } = {}) {
+export async function uploadFile(file, { staff = false, onProgress } = {}) {
   if (!UPLOAD_TYPES.includes(file.type)) {
     throw new ApiError(415, 'unsupported_media_type', ERROR_TEXT.unsupported_media_type);
   }
@@ -136,17 +136,31 @@ export async function uploadFile(file, { staff = false } = {}) {
   for (const [k, v] of Object.entries(upload.fields || {})) form.append(k, v);
   // S3 requires the file to be the last field of the form.
   form.append('file', file, file.name);
-  let res;
+  let status;
   try {
-    res = await fetch(upload.url, { method: 'POST', body: form, mode: 'cors', credentials: 'omit' });
+    status = await postWithProgress(upload.url, form, onProgress);
   } catch {
     throw new ApiError(0, 'network', 'Berkas gagal diunggah ke penyimpanan. Periksa koneksi, lalu coba lagi.');
   }
-  if (!res.ok) {
-    const code = res.status === 413 || res.status === 400 ? 'too_large' : 'server';
-    throw new ApiError(res.status, code, code === 'too_large'
+  if (status < 200 || status >= 300) {
+    const code = status === 413 || status === 400 ? 'too_large' : 'server';
+    throw new ApiError(status, code, code === 'too_large'
       ? 'Berkas ditolak penyimpanan (terlalu besar atau jenisnya tidak sesuai).'
       : 'Berkas gagal diunggah ke penyimpanan.');
   }
   return created.attachment_id;
+}
+
+/** POST a form with upload progress (fetch reports none); resolves with the HTTP status. */
+function postWithProgress(url, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.withCredentials = false;
+    if (onProgress) xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); });
+    xhr.addEventListener('load', () => resolve(xhr.status));
+    xhr.addEventListener('error', () => reject(new Error('network')));
+    xhr.addEventListener('abort', () => reject(new Error('aborted')));
+    xhr.send(form);
+  });
 }

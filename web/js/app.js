@@ -10,6 +10,8 @@ import * as masuk from './pages/masuk.js';
 import * as inbox from './pages/inbox.js';
 import * as staffReport from './pages/staff-report.js';
 import * as kinerja from './pages/kinerja.js';
+import { memory } from './store.js';
+import { onOutbox, startOutbox } from './outbox.js';
 
 // [pattern, page module, needs staff sign-in]
 const ROUTES = [
@@ -126,6 +128,16 @@ async function start() {
   if (!window.location.hash.startsWith('#/')) window.history.replaceState(null, '', '#/');
   await render();
   if (done && done.returnTo) flash('ok', 'Anda sudah masuk.');
+  // A draft filed when the signal came back: its tracking number and access code are shown at once.
+  onOutbox((ev) => {
+    if (!ev.result) return;
+    memory.sentResults.push(ev.result);
+    navigate('#/lapor');
+  });
+  startOutbox();
+  if ('serviceWorker' in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register('sw.js').catch(() => { /* the app works without it, only not offline */ });
+  }
 }
 
 start();

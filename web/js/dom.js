@@ -146,7 +146,7 @@ export async function copyText(text) {
       return true;
     }
   } catch { /* fall back below */ }
-  const ta = h('textarea', { 'aria-hidden': 'true', tabindex: '-1', style: 'position:fixed;top:0;left:-9999px' });
+  const ta = h('textarea', { 'aria-hidden': 'true', tabindex: '-1', class: 'offscreen' });
   ta.value = text;
   document.body.append(ta);
   ta.select();
@@ -159,7 +159,7 @@ export async function copyText(text) {
 /** Offer a Blob as a file download. */
 export function downloadBlob(blob, filename) {
   const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: filename, style: 'display:none' });
+  const a = h('a', { href: url, download: filename, hidden: true });
   document.body.append(a);
   a.click();
   a.remove();

@@ -2,6 +2,7 @@
 // validation `details` to fields, and the attachment picker that uploads through presigned POSTs.
 import { h, nextId, clear, $all } from './dom.js';
 import { uploadFile, ApiError, MAX_UPLOAD, UPLOAD_TYPES } from './api.js';
+import { prepareForUpload } from './photos.js';
 
 /**
  * A labelled control. `name` is the dotted API field name (e.g. "reporter.phone"); the wrapper
@@ -144,6 +145,27 @@ export function clearErrors(form) {
   if (s) s.remove();
 }
 
+/** A field's error goes as soon as the person changes that field (the next submit checks again). */
+function clearFieldOnEdit(form) {
+  if (form.dataset.clearsOnEdit) return;
+  form.dataset.clearsOnEdit = '1';
+  const onEdit = (e) => {
+    const w = e.target.closest && e.target.closest('.has-error');
+    if (!w || !form.contains(w)) return;
+    w.classList.remove('has-error');
+    const slot = w.querySelector(':scope > .field-error') || w.querySelector('.field-error');
+    if (slot) clear(slot);
+    for (const c of $all('[aria-invalid="true"]', w)) c.removeAttribute('aria-invalid');
+    const summary = form.querySelector('.error-summary');
+    if (summary) {
+      for (const li of $all('li', summary)) if (li.dataset.control && w.contains(document.getElementById(li.dataset.control))) li.remove();
+      if (!summary.querySelector('li')) summary.remove();
+    }
+  };
+  form.addEventListener('input', onEdit);
+  form.addEventListener('change', onEdit);
+}
+
 function firstControl(w) {
   return w.matches('input,select,textarea') ? w : w.querySelector('input,select,textarea,button');
 }
@@ -154,6 +176,7 @@ function firstControl(w) {
  */
 export function showErrors(form, details, { title = 'Periksa kembali isian berikut:', intro } = {}) {
   clearErrors(form);
+  clearFieldOnEdit(form);
   const items = [];
   for (const d of details) {
     const name = detailField(d);
@@ -175,7 +198,7 @@ export function showErrors(form, details, { title = 'Periksa kembali isian berik
   const summary = h('div', { class: 'msg msg-error error-summary', role: 'alert', tabindex: '-1' },
     h('p', { class: 'msg-title' }, title),
     intro ? h('p', {}, intro) : null,
-    h('ul', {}, items.map((it) => h('li', {}, it.target
+    h('ul', {}, items.map((it) => h('li', { 'data-control': it.target && it.target.id ? it.target.id : null }, it.target
       ? h('a', { href: '#', onclick: (e) => { e.preventDefault(); it.target.focus(); } }, it.text)
       : it.text))));
   form.prepend(summary);
@@ -205,8 +228,10 @@ function fmtSize(n) {
 }
 
 /**
- * A file picker that uploads each chosen file at once (POST /attachments, then the presigned
- * POST) and lists the progress. widget.ids() waits for pending uploads and returns the ids.
+ * A file picker that makes each chosen photo fit the network (photos.js), uploads it at once
+ * (POST /attachments, then the presigned POST) and shows the progress. A failed upload has its
+ * own "Coba lagi" button: nothing else is sent again. widget.ids() waits for pending uploads and
+ * returns the ids; widget.files() gives the prepared files and any ids (an offline draft keeps them).
  */
 export function attachmentPicker({ name = 'attachments', label = 'Lampiran foto atau PDF', staff = false, max = 5 } = {}) {
   const entries = [];
@@ -215,25 +240,71 @@ export function attachmentPicker({ name = 'attachments', label = 'Lampiran foto 
   const input = h('input', { type: 'file', multiple: true, accept: UPLOAD_TYPES.join(',') });
   const wrapper = field({
     label, name, optional: true, control: input,
-    hint: `Foto JPG/PNG atau dokumen PDF, maksimal ${fmtSize(MAX_UPLOAD)} per berkas, paling banyak ${max} berkas. Jangan unggah foto KTP.`,
+    hint: `Foto (diperkecil otomatis) atau PDF sampai ${fmtSize(MAX_UPLOAD)}, paling banyak ${max}. Jangan unggah foto KTP.`,
   });
   wrapper.append(list, live);
 
   function render() {
     clear(list);
     for (const e of entries) {
-      const state = e.state === 'done' ? h('span', { class: 'file-state ok' }, 'Terunggah')
-        : e.state === 'error' ? h('span', { class: 'file-state err' }, e.error)
-          : h('span', { class: 'file-state' }, 'Mengunggah…');
-      list.append(h('li', {},
-        h('span', { class: 'file-name' }, `${e.file.name} (${fmtSize(e.file.size)})`),
+      let state;
+      if (e.state === 'done') state = h('span', { class: 'file-state ok' }, 'Terunggah');
+      else if (e.state === 'error') state = h('span', { class: 'file-state err' }, e.error);
+      else if (e.state === 'waiting') state = h('span', { class: 'file-state' }, 'Menunggu sinyal');
+      else if (e.state === 'preparing') state = h('span', { class: 'file-state' }, 'Memperkecil foto…');
+      else {
+        const pct = Math.round((e.progress || 0) * 100);
+        state = h('span', { class: 'file-state' }, h('progress', { max: 100, value: pct, 'aria-label': `Unggahan ${e.name}` }), ` ${pct}%`);
+      }
+      list.append(h('li', { 'data-state': e.state },
+        h('span', { class: 'file-name' }, `${e.name} (${fmtSize(e.size)})`),
         state,
+        e.state === 'error' || e.state === 'waiting' ? h('button', {
+          type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Coba unggah lagi ${e.name}`,
+          onclick: () => send(e),
+        }, 'Coba lagi') : null,
         h('button', {
           type: 'button', class: 'btn btn-secondary btn-small',
-          'aria-label': `Hapus ${e.file.name}`,
-          onclick: () => { entries.splice(entries.indexOf(e), 1); render(); live.textContent = `${e.file.name} dihapus.`; input.focus(); },
+          'aria-label': `Hapus ${e.name}`,
+          onclick: () => { entries.splice(entries.indexOf(e), 1); render(); live.textContent = `${e.name} dihapus.`; input.focus(); },
         }, 'Hapus')));
     }
+  }
+
+  // Progress events come often: redraw at most once a frame.
+  let queued = false;
+  function renderSoon() {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; render(); });
+  }
+
+  function send(e) {
+    e.state = 'uploading';
+    e.progress = 0;
+    e.error = '';
+    render();
+    e.promise = uploadFile(e.file, { staff, onProgress: (p) => { e.progress = p; renderSoon(); } })
+      .then((id) => { e.id = id; e.state = 'done'; live.textContent = `${e.name} terunggah.`; })
+      .catch((err) => {
+        if (err instanceof ApiError && err.code === 'network' && navigator.onLine === false) {
+          e.state = 'waiting';
+          e.error = '';
+          live.textContent = `${e.name}: menunggu sinyal.`;
+          return;
+        }
+        e.state = 'error';
+        e.error = err instanceof ApiError ? err.text : 'Gagal diunggah.';
+        live.textContent = `${e.name}: ${e.error}`;
+      })
+      .finally(render);
+    return e.promise;
+  }
+
+  function add(file, { id = null } = {}) {
+    const e = { file, name: file.name, size: file.size, state: id ? 'done' : 'preparing', id, error: '', progress: 0 };
+    entries.push(e);
+    return e;
   }
 
   input.addEventListener('change', () => {
@@ -242,16 +313,13 @@ export function attachmentPicker({ name = 'attachments', label = 'Lampiran foto 
         live.textContent = `Paling banyak ${max} berkas.`;
         break;
       }
-      const e = { file, state: 'uploading', id: null, error: '' };
-      entries.push(e);
-      e.promise = uploadFile(file, { staff })
-        .then((id) => { e.id = id; e.state = 'done'; live.textContent = `${file.name} terunggah.`; })
-        .catch((err) => {
-          e.state = 'error';
-          e.error = err instanceof ApiError ? err.text : 'Gagal diunggah.';
-          live.textContent = `${file.name}: ${e.error}`;
-        })
-        .finally(render);
+      const e = add(file);
+      e.promise = prepareForUpload(file).then((ready) => {
+        e.file = ready;
+        e.name = ready.name;
+        e.size = ready.size;
+        return send(e);
+      });
     }
     input.value = '';
     render();
@@ -260,16 +328,31 @@ export function attachmentPicker({ name = 'attachments', label = 'Lampiran foto 
   return {
     element: wrapper,
     input,
-    /** Attachment ids once every upload settled; throws when one failed. */
+    /** Attachment ids once every upload settled; throws when one failed or waits for a signal. */
     async ids() {
       await Promise.all(entries.map((e) => e.promise));
+      const waiting = entries.filter((e) => e.state === 'waiting');
+      if (waiting.length) throw new ApiError(0, 'network', 'Belum ada sinyal untuk mengunggah lampiran.');
       const bad = entries.filter((e) => e.state === 'error');
       if (bad.length) {
         throw new ApiError(400, 'validation_error', 'upload', bad.map((b) => ({
-          field: name, message: `${b.file.name}: ${b.error} Hapus atau pilih ulang berkas ini.`,
+          field: name, message: `${b.name}: ${b.error} Tekan "Coba lagi", atau hapus berkas ini.`,
         })));
       }
       return entries.map((e) => e.id);
+    },
+    /** The prepared files with their ids where uploaded (for an offline draft). */
+    async files() {
+      await Promise.all(entries.map((e) => e.promise && e.promise.catch(() => {})));
+      return entries.map((e) => ({ file: e.file, id: e.id }));
+    },
+    /** Show files of a draft again: uploaded ones keep their id, the others are sent now. */
+    restore(items) {
+      for (const it of items) {
+        const e = add(it.file, { id: it.id });
+        e.promise = it.id ? Promise.resolve() : send(e);
+      }
+      render();
     },
     reset() { entries.length = 0; render(); },
   };

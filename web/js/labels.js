@@ -2,28 +2,26 @@
 import { h } from './dom.js';
 
 export const TYPES = {
-  pengaduan: { label: 'Pengaduan', desc: 'Keluhan tentang pelayanan publik yang tidak berjalan semestinya.' },
-  aspirasi: { label: 'Aspirasi', desc: 'Usulan atau saran untuk perbaikan layanan dan pembangunan.' },
-  permintaan_informasi: { label: 'Permintaan informasi', desc: 'Pertanyaan atau permintaan data/informasi publik.' },
+  pengaduan: { label: 'Pengaduan', desc: 'Keluhan tentang pelayanan publik.' },
+  aspirasi: { label: 'Aspirasi', desc: 'Usulan atau saran perbaikan.' },
+  permintaan_informasi: { label: 'Permintaan informasi', desc: 'Pertanyaan atau permintaan data publik.' },
 };
 
 export const PRIVACY = {
   publik: {
     label: 'Publik',
-    desc: 'Isi laporan boleh ditampilkan untuk umum. Nama dan kontak Anda hanya dilihat petugas '
-      + 'Diskominfotik dan OPD yang menangani; NIK tidak pernah diperlihatkan kepada OPD.',
+    desc: 'Isi laporan boleh tampil untuk umum. Nama dan kontak hanya dilihat petugas; NIK tidak pernah '
+      + 'diperlihatkan kepada OPD.',
   },
   anonim: {
     label: 'Anonim',
-    desc: 'Identitas Anda disembunyikan dari OPD dan masyarakat; hanya admin Diskominfotik yang '
-      + 'dapat melihatnya bila Anda mengisinya. Nama dan kontak boleh dikosongkan, tetapi tanpa '
-      + 'kontak Anda tidak menerima pemberitahuan: pantau sendiri lewat halaman Lacak.',
+    desc: 'Identitas disembunyikan dari OPD dan masyarakat; hanya admin Diskominfotik yang melihatnya. '
+      + 'Tanpa kontak, pantau sendiri lewat halaman Lacak.',
   },
   rahasia: {
     label: 'Rahasia',
-    desc: 'Seluruh laporan tidak ditampilkan untuk umum. Hanya admin Diskominfotik dan OPD yang '
-      + 'ditugaskan yang dapat membacanya. Disarankan untuk laporan tentang kesehatan, anak, '
-      + 'atau bantuan sosial.',
+    desc: 'Seluruh laporan tertutup untuk umum; hanya admin dan OPD yang ditugaskan yang membacanya. '
+      + 'Untuk soal kesehatan, anak, atau bantuan sosial.',
   },
 };
 
@@ -102,7 +100,8 @@ export const EVENT_ACTION = {
   redispose: 'Alihkan', accept: 'Terima', respond: 'Tanggapan', return: 'Kembalikan', note: 'Catatan internal',
   close: 'Tutup', reply: 'Balasan pelapor', feedback: 'Umpan balik pelapor', auto_close: 'Tutup otomatis',
   archive: 'Arsip', sla_reminder: 'Pengingat tenggat', sla_breach: 'Lewat tenggat', sp4n_synced: 'Tersinkron ke SP4N-LAPOR!',
-  identity_viewed: 'Identitas pelapor dibuka',
+  identity_viewed: 'Identitas pelapor dibuka', sp4n_failed: 'Sinkron ke SP4N-LAPOR! gagal',
+  sp4n_status: 'Status dari SP4N-LAPOR!', sp4n_followup: 'Tindak lanjut dari SP4N-LAPOR!',
 };
 
 export function allowedActions(report, role) {

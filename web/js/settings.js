@@ -11,7 +11,13 @@ function compute() {
   const auth = { mode: 'local', ...(a.auth || {}), ...(b.auth || {}) };
   if (b.authMode) auth.mode = b.authMode;
   const apiBase = String(b.apiBase || b.apiBaseUrl || a.apiBase || a.apiBaseUrl || 'http://127.0.0.1:8000').replace(/\/+$/, '');
-  return { apiBase, auth };
+  // Map tiles are configuration (the deploy's Content-Security-Policy admits their host too).
+  const map = {
+    tileUrl: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+    attribution: '© OpenStreetMap contributors',
+    ...(a.map || {}), ...(b.map || {}),
+  };
+  return { apiBase, auth, map };
 }
 
 export async function loadSettings() {

@@ -2,4 +2,5 @@
 // token from the Lapor page to the Lacak page, so the token never appears in the URL.
 export const memory = {
   tracking: null, // {tracking_id, access_token}
+  sentResults: [], // answers to drafts sent by the outbox, until the Lapor page shows them
 };

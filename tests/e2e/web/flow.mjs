@@ -52,7 +52,11 @@ export async function fileReport(env, page, { title, privacy = 'publik', badPhon
   await page.getByLabel('Alamat atau patokan').fill('Jl. Raya Tangkuban Parahu, depan SDN 1 Cikole');
   await page.getByRole('button', { name: 'Gunakan lokasi saya' }).click();
   await until(async () => (await page.getByLabel('Lintang (latitude)').inputValue()) !== '', { what: 'geolocation' });
-  assert.equal(await page.getByLabel('Lintang (latitude)').inputValue(), '-6.812345');
+  assert.equal(await page.getByLabel('Lintang (latitude)').inputValue(), '-6.790123');
+  // The point is in Lembang: the kecamatan is picked (here: kept) from the nearest centre, and the map shows it.
+  await page.getByText('Kecamatan dipilih otomatis: Lembang').waitFor();
+  assert.equal(await page.getByLabel('Kecamatan').inputValue(), 'lembang');
+  await page.locator('.map .leaflet-marker-icon').waitFor();
   await page.getByRole('radio', { name: new RegExp(`^${privacy[0].toUpperCase()}${privacy.slice(1)}`) }).check();
   await page.getByLabel('Nama', { exact: true }).fill('Asep Sunandar');
   await page.getByLabel('Email').fill('asep@example.id');

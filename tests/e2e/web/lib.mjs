@@ -75,12 +75,20 @@ export async function waitForHttp(url, timeoutMs = 30000) {
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
-/** Serve web/ like `make run` does: a plain static file server. */
-export async function serveWeb(port) {
-  start(PYTHON, ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', WEB_DIR], { name: 'web-server' });
+/**
+ * Serve web/ like `make run` does: chalicelib/local/web_server.py, with the Content-Security-Policy
+ * that CloudFront sends (API and upload host = `api`), so a CSP violation fails these tests.
+ */
+export async function serveWeb(port, { api } = {}) {
+  const args = ['-m', 'chalicelib.local.web_server', '--port', String(port), '--bind', '127.0.0.1'];
+  if (api) args.push('--api', api, '--upload', api);
+  start(PYTHON, args, { name: 'web-server' });
   await waitForHttp(`http://127.0.0.1:${port}/index.html`);
   return `http://127.0.0.1:${port}/`;
 }
+
+// Map tiles come from the internet in production; the tests answer them with one grey PNG.
+export const TILE_PATTERN = 'https://tile.openstreetmap.org/**';
 
 // ---- browser ----------------------------------------------------------------------------
 
@@ -98,7 +106,7 @@ export async function launch({ apiBase, auth = { mode: 'local' }, viewport = { w
     viewport,
     locale: 'id-ID',
     timezoneId: 'Asia/Jakarta',
-    geolocation: { latitude: -6.812345, longitude: 107.498765, accuracy: 20 },
+    geolocation: { latitude: -6.790123, longitude: 107.640456, accuracy: 20 }, // Cikole, Lembang
     permissions: ['geolocation', 'clipboard-read', 'clipboard-write'],
     acceptDownloads: true,
   });
@@ -109,6 +117,13 @@ export async function launch({ apiBase, auth = { mode: 'local' }, viewport = { w
       body: `window.LAPOR_KBB_CONFIG = ${JSON.stringify({ apiBase, auth })};`,
     }));
   }
+  await context.route(TILE_PATTERN, (route) => route.fulfill({ contentType: 'image/png', body: pngPhoto(256, 256) }));
+  // A Content-Security-Policy violation is a test failure (watch() collects console errors).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile || ''}:${e.lineNumber || ''})`);
+    });
+  });
   const problems = [];
   context.on('page', (page) => watch(page, problems));
   for (const p of context.pages()) watch(p, problems);

@@ -49,6 +49,7 @@ CATEGORIES = [
     ("layanan_kesehatan", "Layanan kesehatan", "DINKES"),
     ("sekolah", "Pendidikan dan sekolah", "DISDIK"),
     ("angkutan", "Angkutan umum", "DISHUB"),
+    ("lainnya", "Lainnya", None),
 ]
 KECAMATAN = ["Lembang", "Parongpong", "Cisarua", "Cikalongwetan", "Cipeundeuy", "Ngamprah", "Cipatat",
              "Padalarang", "Batujajar", "Cihampelas", "Cililin", "Cipongkor", "Rongga", "Sindangkerta",
@@ -491,23 +492,45 @@ def performance(store: Store, period: str) -> dict:
 
 
 def stats(store: Store, period: str) -> dict:
+    """The API's PublicStats shape: counts nested under `reports`; rahasia only in total and status."""
     by_status: dict[str, int] = {}
     by_cat: dict[str, int] = {}
     by_kec: dict[str, int] = {}
-    total = 0
+    total = hidden = 0
     for r in store.reports.values():
         if r["created_at"][:7] != period:
             continue
         total += 1
         by_status[r["status"]] = by_status.get(r["status"], 0) + 1
-        cat = r.get("category") or "lainnya"
+        if r.get("privacy") == "rahasia":
+            hidden += 1
+            continue
+        cat = r.get("category") or "tanpa_kategori"
         by_cat[cat] = by_cat.get(cat, 0) + 1
         by_kec[r["location"]["kecamatan"]] = by_kec.get(r["location"]["kecamatan"], 0) + 1
-    perf = [{k: v for k, v in row.items() if k in {"opd_code", "opd_name", "received", "responded", "on_time_pct",
-                                                   "median_first_response_hours"}}
+    perf = [{k: v for k, v in row.items() if k in {"opd_code", "opd_name", "received", "responded", "responded_on_time",
+                                                   "on_time_pct", "median_first_response_hours"}}
             for row in performance(store, period)["items"] if row["received"]]
-    return {"period": period, "total": total, "by_status": by_status, "by_category": by_cat,
-            "by_kecamatan": by_kec, "opd": perf}
+    return {"period": period, "as_of": iso(now()),
+            "reports": {"total": total, "by_status": dict(sorted(by_status.items())),
+                        "by_category": dict(sorted(by_cat.items())), "by_kecamatan": dict(sorted(by_kec.items())),
+                        "not_broken_down": hidden},
+            "opd_response": perf}
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's start-of-frame marker, or None."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            return int.from_bytes(data[i + 7:i + 9], "big"), int.from_bytes(data[i + 5:i + 7], "big")
+        i += 2 + length
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -605,6 +628,28 @@ class Handler(BaseHTTPRequestHandler):
         if method == "POST" and path == "/reports":
             answer = s.create_report(self.json_body(), self.headers.get("Idempotency-Key"))
             return self.send(201, answer)
+        if method == "GET" and path == "/_mock/reports":
+            return self.send(200, {"count": sum(1 for r in s.reports.values() if r.get("title") == q.get("title"))})
+        m = re.fullmatch(r"/_mock/attachments/([^/]+)", path)
+        if method == "GET" and m:
+            att = s.attachments.get(m.group(1)) or {}
+            dims = jpeg_size(att.get("bytes") or b"")
+            return self.send(200, {"content_type": att.get("content_type"), "size": att.get("size"),
+                                   "filename": att.get("filename"), "width": dims[0] if dims else None,
+                                   "height": dims[1] if dims else None})
+        m = re.fullmatch(r"/reports/([^/]+)/attachments/([^/]+)", path)
+        if method == "GET" and m:
+            r = s.for_reporter(m.group(1), self.headers.get("X-Access-Token"))
+            if m.group(2) not in r.get("attachments", []):
+                raise ApiError(404, "not_found", "No such attachment.")
+            host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
+            return self.send(200, {"url": f"http://{host}/_s3/object/{m.group(2)}", "expires_in": 300})
+        m = re.fullmatch(r"/_s3/object/([^/]+)", path)
+        if method == "GET" and m:
+            att = s.attachments.get(m.group(1))
+            if not att or not att.get("uploaded"):
+                raise ApiError(404, "not_found", "Not found.")
+            return self.send(200, att["bytes"], att["content_type"])
         m = re.fullmatch(r"/reports/([^/]+)", path)
         if method == "GET" and m:
             return self.send(200, s.reporter_view(s.for_reporter(m.group(1), self.headers.get("X-Access-Token"))))
@@ -708,6 +753,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(403, b"<Error><Code>AccessDenied</Code></Error>", "application/xml")
         att["uploaded"] = True
         att["filename"] = fields.get("filename")
+        att["bytes"] = file_bytes
         return self.send(204, None)
 
     def staff(self, method: str, path: str, q: dict) -> None:

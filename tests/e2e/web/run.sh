@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the browser tests need (Debian's Chromium, the npm packages of package-lock.json)
-# and runs them. Usage: tests/e2e/web/run.sh [mock|stack|all]   (default: all)
-#   mock   web/ against mock_api.py (no backend needed)
+# and runs them. Usage: tests/e2e/web/run.sh [mock|stack|lighthouse|all]   (default: all)
+#   mock   web/ against mock_api.py (no backend needed): the flows, then the phone/offline suite
+#   lighthouse  Lighthouse 12 scores and the form's transfer size (also part of all)
 #   stack  web/ against the local stack; starts it when none answers (START_STACK=1 is implied)
 # Screenshots, axe reports and logs go to test-artifacts/web/.
 set -euo pipefail
@@ -26,9 +27,11 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     exit 1
   fi
 fi
-if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/lighthouse ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# web/vendor/ (Leaflet) is committed; it must be the pinned npm package's files.
+node vendor.mjs --check
 
 # The stack suite starts a stack of its own on free ports with its own state dir, so it never
 # collides with a developer's `make run` (8000/8080, .local/). API_BASE or LAPOR_API_PORT set:
@@ -52,13 +55,19 @@ print(*[s.getsockname()[1] for s in socks])')
 
 status=0
 case "$what" in
-  mock) node --test mock.test.mjs || status=$? ;;
+  mock)
+    node --test mock.test.mjs || status=$?
+    node --test device.test.mjs || status=$?
+    ;;
+  lighthouse) node --test lighthouse.test.mjs || status=$? ;;
   stack) own_stack; START_STACK=1 REQUIRE_STACK=1 node --test stack.test.mjs || status=$? ;;
   all)
     node --test mock.test.mjs || status=$?
+    node --test device.test.mjs || status=$?
+    node --test lighthouse.test.mjs || status=$?
     own_stack
     START_STACK=1 REQUIRE_STACK=1 node --test stack.test.mjs || status=$?
     ;;
-  *) echo "usage: $0 [mock|stack|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 [mock|stack|lighthouse|all]" >&2; exit 2 ;;
 esac
 exit "$status"

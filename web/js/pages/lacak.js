@@ -5,6 +5,7 @@ import { api, refName, ApiError } from '../api.js';
 import { field, radioGroup, radioValue, val, showErrors, showApiError, clearErrors } from '../forms.js';
 import { STATUS, statusBadge, typeLabel, privacyLabel, actorLabel, statusLabel } from '../labels.js';
 import { memory } from '../store.js';
+import { rememberStatus, savedStatuses } from '../device.js';
 
 export const title = 'Lacak laporan';
 
@@ -20,14 +21,15 @@ export async function render(view) {
     h('h2', { id: 'lacak-form-h', class: 'visually-hidden' }, 'Masukkan data laporan'),
     field({ label: 'Nomor laporan', name: 'tracking_id', required: true, control: idInput }),
     field({ label: 'Kode akses', name: 'access_token', required: true, control: tokenInput, hint: 'Kode yang ditampilkan satu kali saat laporan dikirim.' }),
-    h('div', { class: 'choice', style: 'max-width:20rem' }, show, h('label', { for: 'show-token' }, 'Tampilkan kode')),
+    h('div', { class: 'choice choice-narrow' }, show, h('label', { for: 'show-token' }, 'Tampilkan kode')),
     h('div', { class: 'actions' }, submit));
 
   view.append(
     h('h1', {}, 'Lacak laporan'),
     h('p', {}, 'Masukkan nomor laporan dan kode akses untuk melihat status, perkiraan waktu, dan riwayat tanggapan.'),
     form,
-    result);
+    result,
+    lastSeen());
 
   async function load(creds, { focusResult = true, notice } = {}) {
     submit.disabled = true;
@@ -36,6 +38,7 @@ export async function render(view) {
     try {
       const r = await api(`/reports/${encodeURIComponent(creds.tracking_id)}`, { accessToken: creds.access_token });
       memory.tracking = creds;
+      rememberStatus(r.tracking_id || creds.tracking_id, r.status);
       clearErrors(form);
       await showReport(result, r, creds, notice, load);
       if (focusResult) {
@@ -44,7 +47,9 @@ export async function render(view) {
       }
     } catch (err) {
       clear(result);
-      if (err instanceof ApiError && err.status === 404) {
+      if (err instanceof ApiError && err.code === 'network' && navigator.onLine === false) {
+        showApiError(form, err, 'Tanpa sinyal, halaman ini hanya menampilkan status terakhir yang pernah dilihat di perangkat ini (di bawah).');
+      } else if (err instanceof ApiError && err.status === 404) {
         showErrors(form, [{ field: 'access_token', message: 'Nomor laporan atau kode akses tidak cocok. Periksa kembali, termasuk huruf besar/kecil.' }],
           { title: 'Laporan tidak ditemukan' });
       } else {
@@ -72,6 +77,44 @@ export async function render(view) {
   }
 }
 
+/** The last status seen on this device for each report tracked here: status and time only. */
+function lastSeen() {
+  const items = savedStatuses();
+  if (!items.length) return null;
+  return h('section', { 'aria-labelledby': 'seen-h', class: 'last-seen' },
+    h('h2', { id: 'seen-h' }, 'Terakhir dilihat di perangkat ini'),
+    h('p', { class: 'hint' }, 'Hanya nomor, status, dan waktu yang disimpan; isi laporan dan kode akses tidak. Hapus lewat Beranda, "Hapus data di perangkat ini".'),
+    h('ul', {}, items.map((x) => h('li', {}, h('span', { class: 'mono' }, x.tracking_id), ' · ', statusLabel(x.status),
+      ' · dilihat ', fmtDateTime(x.seen_at)))));
+}
+
+/** The report's files (the reporter's photos and the OPD's documents): a 5-minute link each. */
+function attachmentsSection(r, creds) {
+  const ids = (Array.isArray(r.attachments) ? r.attachments : []).map((a) => (a && typeof a === 'object' ? a.attachment_id || a.id : a)).filter(Boolean);
+  if (!ids.length) return null;
+  const status = h('p', { role: 'status', 'aria-live': 'polite', class: 'hint' });
+  return h('section', { 'aria-labelledby': 'att-h' },
+    h('h2', { id: 'att-h' }, 'Lampiran'),
+    h('ul', { class: 'file-list' }, ids.map((id, i) => h('li', {},
+      h('span', { class: 'file-name' }, `Lampiran ${i + 1}`),
+      h('button', {
+        type: 'button', class: 'btn btn-secondary btn-small', 'aria-label': `Buka lampiran ${i + 1}`,
+        onclick: async () => {
+          status.textContent = 'Membuka lampiran…';
+          try {
+            const link = await api(`/reports/${encodeURIComponent(creds.tracking_id)}/attachments/${encodeURIComponent(id)}`, { accessToken: creds.access_token });
+            status.textContent = '';
+            window.open(link.url, '_blank', 'noopener');
+          } catch (err) {
+            status.textContent = err instanceof ApiError && err.status === 404
+              ? 'Lampiran ini masih diperiksa keamanannya. Coba lagi sebentar lagi.'
+              : (err.text || 'Lampiran gagal dibuka.');
+          }
+        },
+      }, 'Buka')))),
+    status);
+}
+
 async function showReport(container, r, creds, notice, reload) {
   clear(container);
   const opd = r.opd && typeof r.opd === 'object' ? r.opd.name || r.opd.code
@@ -94,6 +137,7 @@ async function showReport(container, r, creds, notice, reload) {
         h('dd', {}, ['selesai', 'ditolak'].includes(r.status) ? '–' : fmtDateTime(r.due_at)),
         r.incident_date ? [h('dt', {}, 'Tanggal kejadian'), h('dd', {}, fmtDate(r.incident_date))] : null),
       r.description ? [h('h3', {}, 'Uraian'), h('p', { class: 'pre' }, r.description)] : null),
+    attachmentsSection(r, creds),
     h('section', { 'aria-labelledby': 'tl-h' },
       h('h2', { id: 'tl-h' }, 'Riwayat'),
       timeline.length

@@ -1,12 +1,17 @@
 // Lapor: the citizen's report form, and the once-only display of tracking number and token.
-import { h, clear, fmtDateTime, todayWib, copyText, downloadBlob, randomId } from '../dom.js';
+import { h, clear, flash, fmtDateTime, todayWib, copyText, downloadBlob, randomId } from '../dom.js';
 import { api, reference, ApiError } from '../api.js';
 import { field, radioGroup, radioValue, val, options, showErrors, showApiError, clearErrors, attachmentPicker } from '../forms.js';
 import { TYPES, PRIVACY, statusLabel } from '../labels.js';
 import { memory } from '../store.js';
+import { tileMap } from '../map.js';
+import { kecamatanCentres, locate } from '../geo.js';
+import { saveDraft, listDrafts, deleteDraft } from '../device.js';
+import { sendDrafts, onOutbox, expired } from '../outbox.js';
 
 export const title = 'Buat laporan';
 
+const CATEGORY_UNKNOWN = 'Belum tahu';
 const SENSITIVE = /(kesehatan|sehat|rsud|puskesmas|anak|bansos|bantuan_sosial|bantuan sosial|sosial)/i;
 
 /** Client-side checks that mirror the contract; the API remains the judge. */
@@ -49,7 +54,159 @@ function num(s) {
   return Number.isFinite(x) ? x : NaN;
 }
 
+/** Categories by their shown name; "Lainnya" last, where a person looks for it. */
+export function sortCategories(items) {
+  return [...items].sort((a, b) => (a.code === 'lainnya') - (b.code === 'lainnya') || a.name.localeCompare(b.name, 'id'));
+}
+
+/** The location part: kecamatan, desa, address, and an optional point on a map. */
+function locationPart() {
+  const kecSelect = h('select', { autocomplete: 'off' });
+  options(kecSelect, [], { placeholder: 'Memuat daftar kecamatan…' });
+  const latInput = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', placeholder: '-6.8123' });
+  const lonInput = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', placeholder: '107.4987' });
+  const status = h('p', { class: 'hint', role: 'status', 'aria-live': 'polite' });
+  const warning = h('div', { class: 'msg msg-warn', role: 'alert', hidden: true });
+  const mapEl = h('div', { class: 'map', role: 'region', 'aria-label': 'Peta lokasi kejadian: ketuk peta atau geser penanda' });
+  const mapBox = h('div', { class: 'map-wrap', hidden: true }, mapEl,
+    h('p', { class: 'hint' }, 'Ketuk peta untuk memindahkan penanda, atau geser penandanya.'));
+  const geoButton = h('button', { type: 'button', class: 'btn btn-secondary btn-small' }, 'Gunakan lokasi saya');
+  const mapButton = h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-expanded': 'false' }, 'Pilih di peta');
+  const clearButton = h('button', { type: 'button', class: 'btn btn-secondary btn-small', hidden: true }, 'Hapus titik');
+  const coords = h('details', { class: 'coords' }, h('summary', {}, 'Koordinat (lintang dan bujur)'),
+    h('div', { class: 'row row-2' },
+      field({ label: 'Lintang (latitude)', name: 'location.lat', optional: true, control: latInput }),
+      field({ label: 'Bujur (longitude)', name: 'location.lon', optional: true, control: lonInput })));
+  let leaflet = null; // {L, map, marker}
+  let centres = null;
+  kecamatanCentres().then((d) => { centres = d; }).catch(() => {});
+
+  async function openMap(point) {
+    mapBox.hidden = false;
+    mapButton.setAttribute('aria-expanded', 'true');
+    if (!leaflet) {
+      const start = point || [-6.86, 107.49];
+      const { L, map } = await tileMap(mapEl, start, point ? 16 : 10);
+      const marker = L.marker(start, { draggable: true, keyboard: true, title: 'Titik lokasi kejadian', alt: 'Titik lokasi kejadian' });
+      if (point) marker.addTo(map);
+      marker.on('dragend', () => { const p = marker.getLatLng(); setPoint(p.lat, p.lng, 'peta'); });
+      map.on('click', (e) => setPoint(e.latlng.lat, e.latlng.lng, 'peta'));
+      leaflet = { L, map, marker };
+    } else if (point) {
+      leaflet.marker.setLatLng(point).addTo(leaflet.map);
+      leaflet.map.setView(point, Math.max(leaflet.map.getZoom(), 15));
+    }
+    leaflet.map.invalidateSize();
+  }
+
+  function setPoint(lat, lon, source) {
+    latInput.value = lat.toFixed(6);
+    lonInput.value = lon.toFixed(6);
+    clearButton.hidden = false;
+    if (leaflet) leaflet.marker.setLatLng([lat, lon]).addTo(leaflet.map);
+    warning.hidden = true;
+    clear(warning);
+    let text = source === 'gps' ? 'Lokasi Anda terisi.' : 'Titik lokasi terisi.';
+    if (centres) {
+      const where = locate(centres, { lat, lon });
+      if (!where.inside) {
+        warning.hidden = false;
+        warning.append(h('p', {}, 'Titik ini berada di luar Kabupaten Bandung Barat. Lapor KBB hanya menangani pelayanan publik di KBB: periksa kembali titiknya.'));
+      } else if (kecSelect.querySelector(`option[value="${where.code}"]`)) {
+        if (kecSelect.value !== where.code) {
+          kecSelect.value = where.code;
+          kecSelect.dispatchEvent(new Event('change', { bubbles: true }));
+        }
+        text += ` Kecamatan dipilih otomatis: ${where.name}. Ubah bila keliru.`;
+      }
+    }
+    status.textContent = text;
+  }
+
+  geoButton.addEventListener('click', () => {
+    if (!('geolocation' in navigator)) {
+      status.textContent = 'Perangkat ini tidak mendukung penentuan lokasi. Pilih titik di peta atau lewati.';
+      return;
+    }
+    status.textContent = 'Mencari lokasi Anda…';
+    geoButton.disabled = true;
+    navigator.geolocation.getCurrentPosition((pos) => {
+      geoButton.disabled = false;
+      const { latitude, longitude, accuracy } = pos.coords;
+      setPoint(latitude, longitude, 'gps');
+      status.textContent += ` Ketelitian sekitar ${Math.round(accuracy)} m.`;
+      openMap([latitude, longitude]).catch(() => { mapBox.hidden = true; });
+    }, (err) => {
+      status.textContent = err.code === 1
+        ? 'Izin lokasi ditolak. Pilih titik di peta, atau lewati (titik tidak wajib).'
+        : 'Lokasi tidak dapat ditentukan. Pilih titik di peta, atau lewati.';
+      geoButton.disabled = false;
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  });
+  mapButton.addEventListener('click', () => {
+    if (!mapBox.hidden) { mapBox.hidden = true; mapButton.setAttribute('aria-expanded', 'false'); return; }
+    const lat = num(latInput.value.trim());
+    const lon = num(lonInput.value.trim());
+    openMap(Number.isFinite(lat) && Number.isFinite(lon) ? [lat, lon] : null)
+      .catch(() => { mapBox.hidden = true; status.textContent = 'Peta tidak dapat dimuat. Isi koordinat secara manual atau lewati.'; });
+  });
+  clearButton.addEventListener('click', () => {
+    latInput.value = ''; lonInput.value = '';
+    if (leaflet) leaflet.marker.remove();
+    clearButton.hidden = true;
+    warning.hidden = true;
+    status.textContent = 'Titik lokasi dihapus.';
+  });
+  const onCoords = () => {
+    const lat = num(latInput.value.trim());
+    const lon = num(lonInput.value.trim());
+    if (Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) setPoint(lat, lon, 'manual');
+  };
+  latInput.addEventListener('change', onCoords);
+  lonInput.addEventListener('change', onCoords);
+
+  const element = h('fieldset', {},
+    h('legend', {}, 'Lokasi'),
+    h('div', { class: 'row row-2' },
+      field({ label: 'Kecamatan', name: 'location.kecamatan', required: true, control: kecSelect }),
+      field({ label: 'Desa/kelurahan', name: 'location.desa', optional: true, attrs: { autocomplete: 'off' } })),
+    field({ label: 'Alamat atau patokan', name: 'location.address', optional: true, hint: 'Contoh: Jl. Raya Lembang km 5, dekat masjid.', attrs: { autocomplete: 'off' } }),
+    h('p', { class: 'label' }, 'Titik di peta ', h('span', { class: 'opt' }, '(opsional)')),
+    h('div', { class: 'actions actions-tight' }, geoButton, mapButton, clearButton),
+    status, warning, mapBox, coords);
+  return { element, kecSelect, latInput, lonInput, setPoint, coordsOpen: () => { coords.open = true; } };
+}
+
+function draftList(container, { onSend }) {
+  clear(container);
+  listDrafts().then((drafts) => {
+    clear(container);
+    if (!drafts.length) return;
+    container.append(h('section', { class: 'card draft-box', 'aria-labelledby': 'draft-h' },
+      h('h2', { id: 'draft-h' }, 'Menunggu sinyal'),
+      h('p', {}, 'Laporan berikut tersimpan di perangkat ini dan dikirim otomatis saat ada sinyal (satu kali saja). '
+        + 'Halaman ini boleh ditutup; buka lagi Lapor KBB saat ada sinyal. NIK tidak ikut disimpan.'),
+      h('ul', { class: 'draft-list' }, drafts.map((d) => h('li', { 'data-draft': d.id },
+        h('strong', {}, d.body.title), ` · ditulis ${fmtDateTime(new Date(d.created_at).toISOString())}`,
+        d.files && d.files.length ? ` · ${d.files.length} lampiran` : '',
+        d.error ? h('p', { class: 'field-error' }, d.error) : null,
+        expired(d) ? h('p', {}, 'Draf ini lebih dari sehari. Kirim sekarang? (dikirim sebagai laporan baru)') : null,
+        h('div', { class: 'actions actions-tight' },
+          h('button', { type: 'button', class: 'btn btn-small', onclick: () => onSend(d) }, expired(d) ? 'Ya, kirim' : 'Kirim sekarang'),
+          h('button', {
+            type: 'button', class: 'btn btn-secondary btn-small',
+            onclick: async () => { await deleteDraft(d.id); draftList(container, { onSend }); },
+          }, 'Hapus draf')))))));
+  }).catch(() => {});
+}
+
 export async function render(view) {
+  if (memory.sentResults.length) {
+    // A draft was filed while the app was open (outbox.js, app.js): its codes are shown once, here.
+    const res = memory.sentResults.shift();
+    showResult(view, res, { fromDraft: true });
+    return;
+  }
   let idem = null; // {key, body}: the same body retried keeps its Idempotency-Key
 
   const typeGroup = radioGroup({
@@ -59,40 +216,12 @@ export async function render(view) {
   const titleInput = h('input', { type: 'text', maxlength: 150, autocomplete: 'off' });
   const titleCounter = h('p', { class: 'counter', 'aria-hidden': 'true' }, '0/150');
   titleInput.addEventListener('input', () => { titleCounter.textContent = `${titleInput.value.length}/150`; });
-  const descInput = h('textarea', { rows: 6, maxlength: 4000 });
+  const descInput = h('textarea', { rows: 4, maxlength: 4000 });
   const descCounter = h('p', { class: 'counter', 'aria-hidden': 'true' }, '0/4000');
   descInput.addEventListener('input', () => { descCounter.textContent = `${descInput.value.length}/4000`; });
 
   const categorySelect = h('select', {});
-  const kecSelect = h('select', { autocomplete: 'off' });
-  options(kecSelect, [], { placeholder: 'Memuat daftar kecamatan…' });
-  options(categorySelect, [], { placeholder: 'Tidak tahu / lainnya' });
-
-  const latInput = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', placeholder: '-6.8123' });
-  const lonInput = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', placeholder: '107.4987' });
-  const geoStatus = h('p', { class: 'hint', role: 'status', 'aria-live': 'polite' });
-  const geoButton = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Gunakan lokasi saya');
-  const geoClear = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Kosongkan posisi');
-  geoButton.addEventListener('click', () => {
-    if (!('geolocation' in navigator)) {
-      geoStatus.textContent = 'Perangkat ini tidak mendukung penentuan lokasi. Isi angka secara manual atau kosongkan.';
-      return;
-    }
-    geoStatus.textContent = 'Mencari lokasi Anda…';
-    geoButton.disabled = true;
-    navigator.geolocation.getCurrentPosition((pos) => {
-      latInput.value = pos.coords.latitude.toFixed(6);
-      lonInput.value = pos.coords.longitude.toFixed(6);
-      geoStatus.textContent = `Lokasi terisi (ketelitian sekitar ${Math.round(pos.coords.accuracy)} m).`;
-      geoButton.disabled = false;
-    }, (err) => {
-      geoStatus.textContent = err.code === 1
-        ? 'Izin lokasi ditolak. Isi angka secara manual atau kosongkan.'
-        : 'Lokasi tidak dapat ditentukan. Isi angka secara manual atau kosongkan.';
-      geoButton.disabled = false;
-    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
-  });
-  geoClear.addEventListener('click', () => { latInput.value = ''; lonInput.value = ''; geoStatus.textContent = 'Posisi dikosongkan.'; });
+  options(categorySelect, [], { placeholder: CATEGORY_UNKNOWN });
 
   const privacyGroup = radioGroup({
     legend: 'Siapa yang boleh melihat laporan ini?', name: 'privacy', required: true, value: 'publik',
@@ -106,27 +235,20 @@ export async function render(view) {
 
   const submit = h('button', { type: 'submit', class: 'btn' }, 'Kirim laporan');
   const sending = h('p', { role: 'status', 'aria-live': 'polite', class: 'hint' });
+  const drafts = h('div', { id: 'drafts' });
+  const form = h('form', { novalidate: true, 'aria-labelledby': 'lapor-h1' });
+  const place = locationPart();
 
-  const form = h('form', { novalidate: true, 'aria-labelledby': 'lapor-h1' },
+  form.append(
     h('fieldset', {},
       h('legend', {}, 'Isi laporan'),
       typeGroup,
-      (() => { const f = field({ label: 'Judul', name: 'title', required: true, control: titleInput, hint: 'Ringkas, 5 sampai 150 karakter. Contoh: Jalan berlubang di depan SDN 1 Cikole.' }); f.append(titleCounter); return f; })(),
-      (() => { const f = field({ label: 'Uraian', name: 'description', required: true, control: descInput, hint: 'Ceritakan apa yang terjadi, di mana, sejak kapan, dan apa yang Anda harapkan (20 sampai 4000 karakter). Jangan menulis NIK atau data pribadi orang lain di sini.' }); f.append(descCounter); return f; })(),
-      field({ label: 'Kategori', name: 'category', optional: true, control: categorySelect, hint: 'Boleh dikosongkan; admin akan menentukannya.' }),
-      field({ label: 'Tanggal kejadian', name: 'incident_date', type: 'date', optional: true, attrs: { max: todayWib() } })),
-    h('fieldset', {},
-      h('legend', {}, 'Lokasi'),
+      (() => { const f = field({ label: 'Judul', name: 'title', required: true, control: titleInput, hint: 'Contoh: Jalan berlubang di depan SDN 1 Cikole.' }); f.append(titleCounter); return f; })(),
+      (() => { const f = field({ label: 'Uraian', name: 'description', required: true, control: descInput, hint: 'Apa, di mana, sejak kapan, dan harapan Anda (minimal 20 karakter). Jangan menulis NIK atau data pribadi orang lain.' }); f.append(descCounter); return f; })(),
       h('div', { class: 'row row-2' },
-        field({ label: 'Kecamatan', name: 'location.kecamatan', required: true, control: kecSelect }),
-        field({ label: 'Desa/kelurahan', name: 'location.desa', optional: true, attrs: { autocomplete: 'off' } })),
-      field({ label: 'Alamat atau patokan', name: 'location.address', optional: true, hint: 'Contoh: Jl. Raya Lembang km 5, dekat masjid.', attrs: { autocomplete: 'off' } }),
-      h('p', { class: 'hint' }, 'Posisi peta (opsional): isi lintang dan bujur, atau tekan "Gunakan lokasi saya".'),
-      h('div', { class: 'row row-2' },
-        field({ label: 'Lintang (latitude)', name: 'location.lat', optional: true, control: latInput }),
-        field({ label: 'Bujur (longitude)', name: 'location.lon', optional: true, control: lonInput })),
-      h('div', { class: 'actions' }, geoButton, geoClear),
-      geoStatus),
+        field({ label: 'Kategori', name: 'category', optional: true, control: categorySelect }),
+        field({ label: 'Tanggal kejadian', name: 'incident_date', type: 'date', optional: true, attrs: { max: todayWib() } }))),
+    place.element,
     h('fieldset', {},
       h('legend', {}, 'Kerahasiaan'),
       privacyGroup),
@@ -136,8 +258,8 @@ export async function render(view) {
       field({ label: 'Nama', name: 'reporter.name', attrs: { autocomplete: 'name' } }),
       h('div', { class: 'row row-2' },
         field({ label: 'Email', name: 'reporter.email', type: 'email', attrs: { autocomplete: 'email', inputmode: 'email' } }),
-        field({ label: 'Nomor HP', name: 'reporter.phone', type: 'tel', hint: 'Contoh: 0812-3456-7890 atau +62 812 3456 7890.', attrs: { autocomplete: 'tel' } })),
-      field({ label: 'NIK', name: 'reporter.nik', optional: true, hint: '16 angka. Disimpan terenkripsi, tidak pernah diperlihatkan kepada OPD atau publik.', attrs: { inputmode: 'numeric', autocomplete: 'off', maxlength: 16 } })),
+        field({ label: 'Nomor HP', name: 'reporter.phone', type: 'tel', hint: 'Contoh: 0812-3456-7890.', attrs: { autocomplete: 'tel' } })),
+      field({ label: 'NIK', name: 'reporter.nik', optional: true, hint: '16 angka, disimpan terenkripsi; tidak diperlihatkan kepada OPD atau publik.', attrs: { inputmode: 'numeric', autocomplete: 'off', maxlength: 16 } })),
     h('fieldset', {},
       h('legend', {}, 'Lampiran'),
       attachments.element),
@@ -148,7 +270,7 @@ export async function render(view) {
     const p = radioValue(form, 'privacy');
     reporterNote.textContent = p === 'anonim'
       ? 'Anda memilih Anonim: nama dan kontak boleh dikosongkan. Bila diisi, hanya admin Diskominfotik yang melihatnya.'
-      : 'Wajib: nama dan salah satu dari email atau nomor HP (untuk pemberitahuan perkembangan laporan). Tidak wajib bila Anda memilih Anonim.';
+      : 'Wajib: nama dan email atau nomor HP (untuk kabar perkembangan laporan). Tidak wajib bila Anda memilih Anonim.';
     const cat = categorySelect.value;
     const catName = categorySelect.selectedOptions[0] ? categorySelect.selectedOptions[0].textContent : '';
     privacyAdvice.textContent = p !== 'rahasia' && cat && SENSITIVE.test(`${cat} ${catName}`)
@@ -158,21 +280,50 @@ export async function render(view) {
   form.addEventListener('change', updatePrivacy);
   updatePrivacy();
 
+  const sendDraftNow = async (d) => {
+    sending.textContent = 'Mengirim draf…';
+    const n = await sendDrafts({ confirmedId: d.id });
+    if (!n) sending.textContent = navigator.onLine === false ? 'Belum ada sinyal. Draf tetap tersimpan.' : '';
+    draftList(drafts, { onSend: sendDraftNow });
+  };
+  const stop = onOutbox((ev) => {
+    if (!form.isConnected) { stop(); return; }
+    if (ev.changed) draftList(drafts, { onSend: sendDraftNow });
+  });
+
   view.append(
     h('h1', { id: 'lapor-h1' }, 'Buat laporan'),
-    h('p', {}, 'Kolom bertanda (wajib) harus diisi. Setelah dikirim, Anda menerima nomor laporan dan kode akses untuk memantau perkembangannya.'),
+    h('p', {}, 'Tanpa sinyal? Laporan disimpan di perangkat ini dan dikirim saat sinyal kembali.'),
+    drafts,
     form);
+  draftList(drafts, { onSend: sendDraftNow });
 
   // Reference lists (kecamatan is required, so a failure is shown on the field).
   reference('kecamatan').then((items) => {
-    options(kecSelect, items.map((k) => ({ value: k.code, label: k.name })), { placeholder: 'Pilih kecamatan' });
+    const chosen = place.kecSelect.value;
+    options(place.kecSelect, items.map((k) => ({ value: k.code, label: k.name })), { placeholder: 'Pilih kecamatan', value: chosen });
   }).catch((err) => {
-    options(kecSelect, [], { placeholder: 'Daftar kecamatan gagal dimuat' });
+    options(place.kecSelect, [], { placeholder: 'Daftar kecamatan gagal dimuat' });
     showErrors(form, [{ field: 'location.kecamatan', message: `Daftar kecamatan gagal dimuat: ${err.text || err.message}. Muat ulang halaman.` }]);
   });
   reference('categories').then((items) => {
-    options(categorySelect, items.map((c) => ({ value: c.code, label: c.name })), { placeholder: 'Tidak tahu / lainnya' });
+    options(categorySelect, sortCategories(items).map((c) => ({ value: c.code, label: c.name })), { placeholder: CATEGORY_UNKNOWN });
   }).catch(() => { /* optional field: the form works without it */ });
+
+  async function keepAsDraft(body) {
+    const files = await attachments.files();
+    const key = idem && idem.body === JSON.stringify(body) ? idem.key : randomId();
+    await saveDraft({ id: randomId(), key, key_made_at: Date.now(), created_at: Date.now(), body, files: files.map((f) => ({ file: f.file, id: f.id })) });
+    clearErrors(form);
+    form.reset();
+    attachments.reset();
+    place.latInput.value = '';
+    place.lonInput.value = '';
+    sending.textContent = '';
+    draftList(drafts, { onSend: sendDraftNow });
+    flash('info', 'Belum ada sinyal. Laporan disimpan di perangkat ini (tanpa NIK) dan dikirim otomatis saat sinyal kembali.');
+    window.scrollTo(0, 0);
+  }
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -190,17 +341,26 @@ export async function render(view) {
     const date = val(form, 'incident_date');
     if (date) body.incident_date = date;
     for (const k of ['desa', 'address']) { const v = val(form, `location.${k}`); if (v) body.location[k] = v; }
-    const lat = num(latInput.value.trim());
-    const lon = num(lonInput.value.trim());
+    const lat = num(place.latInput.value.trim());
+    const lon = num(place.lonInput.value.trim());
     if (lat !== undefined) body.location.lat = lat;
     if (lon !== undefined) body.location.lon = lon;
     for (const k of ['name', 'email', 'phone', 'nik']) { const v = val(form, `reporter.${k}`); if (v) body.reporter[k] = v; }
 
     const problems = validate(body);
-    if (problems.length) { showErrors(form, problems); return; }
+    if (problems.length) {
+      if (problems.some((p) => p.field.startsWith('location.l'))) place.coordsOpen();
+      showErrors(form, problems);
+      return;
+    }
     clearErrors(form);
 
     submit.disabled = true;
+    if (navigator.onLine === false) {
+      await keepAsDraft(body);
+      submit.disabled = false;
+      return;
+    }
     sending.textContent = 'Mengirim laporan…';
     try {
       const ids = await attachments.ids();
@@ -209,10 +369,14 @@ export async function render(view) {
       if (!idem || idem.body !== json) idem = { key: randomId(), body: json };
       const res = await api('/reports', { method: 'POST', body, idempotencyKey: idem.key });
       clearErrors(form);
+      stop();
       showResult(view, res);
     } catch (err) {
       sending.textContent = '';
-      if (err instanceof ApiError && err.code === 'network') {
+      if (err instanceof ApiError && err.code === 'network' && navigator.onLine === false) {
+        delete body.attachments;
+        await keepAsDraft(body);
+      } else if (err instanceof ApiError && err.code === 'network') {
         showApiError(form, err, 'Laporan Anda mungkin belum terkirim. Tekan "Kirim laporan" lagi: laporan yang sama tidak akan tercatat dua kali.');
       } else {
         showApiError(form, err);
@@ -241,13 +405,14 @@ function secretRow(label, value, id) {
       status));
 }
 
-function showResult(view, res) {
+function showResult(view, res, { fromDraft = false } = {}) {
   clear(view);
   memory.tracking = { tracking_id: res.tracking_id, access_token: res.access_token };
   const text = `Lapor KBB\nNomor laporan: ${res.tracking_id}\nKode akses: ${res.access_token}\n`
     + `Dikirim: ${fmtDateTime(res.created_at)}\nLacak di: ${window.location.origin}${window.location.pathname}#/lacak\n`;
   view.append(
     h('h1', { tabindex: '-1' }, 'Laporan terkirim'),
+    fromDraft ? h('p', { class: 'msg msg-ok' }, 'Sinyal kembali: laporan yang tersimpan di perangkat ini sudah terkirim.') : null,
     h('div', { class: 'msg msg-warn', role: 'alert' },
       h('p', { class: 'msg-title' }, 'Simpan nomor laporan dan kode akses ini sekarang.'),
       h('p', {}, 'Kode akses hanya ditampilkan sekali ini dan tidak dapat dikirim ulang, juga tidak oleh petugas. '

@@ -44,11 +44,11 @@ export function render(view, { returnTo, query } = {}) {
   const tokenInput = h('textarea', { rows: 5, spellcheck: 'false', autocomplete: 'off', class: 'mono' });
   const form = h('form', { novalidate: true, class: 'card' },
     h('h2', {}, 'Masuk pengembangan (lokal)'),
-    h('p', {}, 'Di mesin pengembangan, buat token staf dengan salah satu perintah berikut di folder proyek, lalu tempel hasilnya di bawah:'),
+    h('p', {}, 'Di mesin pengembangan, selagi `make run` berjalan, buat token staf dengan salah satu perintah berikut di folder proyek, lalu tempel hasilnya di bawah:'),
     h('pre', { class: 'cmd' },
-      'python -m chalicelib.cli token --role admin\n',
-      'python -m chalicelib.cli token --role opd --opd DINSOS\n',
-      'python -m chalicelib.cli token --role pimpinan'),
+      'make token ROLE=admin\n',
+      'make token ROLE=opd OPD=DINSOS\n',
+      'make token ROLE=pimpinan'),
     field({ label: 'Token staf (JWT)', name: 'token', required: true, control: tokenInput, hint: 'Token disimpan hanya di tab ini dan hilang saat tab ditutup.' }),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'btn' }, 'Masuk')));
   form.addEventListener('submit', (e) => {

@@ -3,6 +3,7 @@
 import { h, append, clear, fmtDateTime, fmtDate, flash, nextId } from '../dom.js';
 import { api, reference, refName, ApiError } from '../api.js';
 import { session } from '../auth.js';
+import { pointMap } from '../map.js';
 import { field, val, options, showErrors, showApiError, clearErrors, attachmentPicker } from '../forms.js';
 import {
   ACTIONS, ACTION_DONE, CLASSIFICATIONS, EVENT_ACTION, SLA_STAGE, allowedActions, statusBadge, statusLabel,
@@ -10,6 +11,8 @@ import {
 } from '../labels.js';
 
 export const title = 'Laporan';
+
+const hasPoint = (loc) => Number.isFinite(Number(loc.lat)) && Number.isFinite(Number(loc.lon)) && loc.lat !== null && loc.lon !== null;
 
 // The fields of each action (contract table). type: text | textarea | opd | category | classification | attachments
 const FORMS = {
@@ -64,12 +67,30 @@ function auditList(report) {
         ev.actor_id ? h('span', { class: 'mono' }, ` (${ev.actor_id})`) : null,
         ev.action ? ` · ${EVENT_ACTION[ev.action] || ev.action}` : '',
         from && to && from !== to ? ` · ${statusLabel(from)} → ${statusLabel(to)}` : (to ? ` · ${statusLabel(to)}` : ''),
-        ev.public === false ? h('span', { class: 'badge', style: 'margin-left:0.4rem' }, 'internal') : null),
+        ev.public === false ? h('span', { class: 'badge badge-gap' }, 'internal') : null),
       ev.message ? h('p', { class: 'pre' }, ev.message) : null,
-      ev.data && typeof ev.data === 'object' && Object.keys(ev.data).length
-        ? h('p', { class: 'hint' }, Object.entries(ev.data).map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' · '))
-        : null);
+      eventDetails(ev.data));
   }));
+}
+
+// What an event's data tells a person; bookkeeping (sync origin, sequence numbers, call names) is left out.
+const EVENT_DATA = {
+  opd_code: (v) => `OPD: ${v}`,
+  category: (v) => `Kategori: ${v}`,
+  classification: (v) => `Klasifikasi: ${CLASSIFICATIONS[v] || v}`,
+  complaint_id: (v) => `ID SP4N-LAPOR!: ${v}`,
+  revealed: (v) => `Dibuka: ${[].concat(v).map((x) => (x === 'nik' ? 'NIK' : x === 'identity' ? 'identitas' : x)).join(', ')}`,
+  reason: (v) => `Alasan: ${v}`,
+  attachments: (v) => `${[].concat(v).length} lampiran`,
+  rating: (v) => `Nilai: ${v}`,
+  resolved: (v) => (v ? 'Pelapor: selesai' : 'Pelapor: belum selesai'),
+  error: () => 'Pengiriman ke SP4N-LAPOR! gagal; dicoba lagi otomatis',
+};
+
+function eventDetails(data) {
+  if (!data || typeof data !== 'object') return null;
+  const parts = Object.entries(data).filter(([k, v]) => EVENT_DATA[k] && v !== null && v !== '').map(([k, v]) => EVENT_DATA[k](v));
+  return parts.length ? h('p', { class: 'hint' }, parts.join(' · ')) : null;
 }
 
 function attachmentList(list) {
@@ -300,8 +321,7 @@ async function draw(view, report, s, focusSel) {
     h('h1', { id: 'report-h1', tabindex: '-1' }, report.title || `Laporan ${report.tracking_id}`),
     h('p', { class: 'meta' }, statusBadge(report.status),
       sla.breached ? h('span', { class: 'badge badge-late' }, 'Lewat tenggat') : null,
-      h('span', { class: 'mono' }, report.tracking_id),
-      h('span', {}, `Versi ${report.version ?? '–'}`)),
+      h('span', { class: 'mono' }, report.tracking_id)),
     h('div', { class: 'actions' },
       h('a', { class: 'btn btn-secondary btn-small', href: '#/staf' }, 'Kembali ke kotak masuk'),
       h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => reload(null, null) }, 'Muat ulang')),
@@ -320,6 +340,7 @@ async function draw(view, report, s, focusSel) {
         ['Alamat', loc.address || null],
         ['Posisi', loc.lat !== undefined && loc.lat !== null ? `${loc.lat}, ${loc.lon}` : null],
       ]),
+      hasPoint(loc) ? pointMap(Number(loc.lat), Number(loc.lon), `${loc.lat}, ${loc.lon}`) : null,
       h('h3', {}, 'Uraian'),
       h('p', { class: 'pre' }, report.description || '–'),
       Array.isArray(report.attachments) && report.attachments.length ? [h('h3', {}, 'Lampiran'), attachmentList(report.attachments)] : null),

@@ -1,0 +1,82 @@
+// Lighthouse 12 (the npm package) against Debian's Chromium, with its default mobile emulation
+// and simulated slow-4G throttling, on the citizen pages served as `make run` serves them
+// (chalicelib/local/web_server.py: gzip, the Content-Security-Policy) with mock_api.py behind.
+// Targets: performance, accessibility, best practices >= 0.95 on home, form, tracking and
+// statistics; SEO >= 0.95 on home, form and statistics; the form's first load <= 150 KB
+// transferred (compressed; map tiles are not loaded before the map is opened). The figures are
+// printed and written to test-artifacts/web/lighthouse/summary.json.
+// Run: node --test lighthouse.test.mjs
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import lighthouse from 'lighthouse';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, freePort, PYTHON, serveWeb, start, stopAll, waitForHttp } from './lib.mjs';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const PAGES = [
+  ['beranda', '#/', ['performance', 'accessibility', 'best-practices', 'seo']],
+  ['lapor', '#/lapor', ['performance', 'accessibility', 'best-practices', 'seo']],
+  ['lacak', '#/lacak', ['performance', 'accessibility', 'best-practices']],
+  ['statistik', '#/statistik', ['performance', 'accessibility', 'best-practices', 'seo']],
+];
+const MIN_SCORE = 0.95;
+const MAX_FORM_BYTES = 150 * 1024;
+const env = {};
+
+describe('Lighthouse 12, mobile', { timeout: 600000 }, () => {
+  before(async () => {
+    const [webPort, apiPort, cdpPort] = [await freePort(), await freePort(), await freePort()];
+    env.api = `http://127.0.0.1:${apiPort}`;
+    start(PYTHON, [path.join(here, 'mock_api.py'), '--port', String(apiPort)], { name: 'mock-api-lighthouse' });
+    await waitForHttp(`${env.api}/health`);
+    env.web = await serveWeb(webPort, { api: env.api });
+    env.profile = fs.mkdtempSync(path.join(os.tmpdir(), 'laporkbb-lighthouse-'));
+    start(CHROMIUM, [...CHROMIUM_FLAGS, '--headless=new', `--remote-debugging-port=${cdpPort}`,
+      `--user-data-dir=${env.profile}`, 'about:blank'], { name: 'chromium-lighthouse' });
+    await waitForHttp(`http://127.0.0.1:${cdpPort}/json/version`);
+    env.port = cdpPort;
+    env.dir = path.join(ARTIFACTS, 'lighthouse');
+    fs.rmSync(env.dir, { recursive: true, force: true });
+    fs.mkdirSync(env.dir, { recursive: true });
+  });
+
+  after(async () => {
+    await stopAll();
+    if (env.profile) fs.rmSync(env.profile, { recursive: true, force: true });
+  });
+
+  it('scores and the form page weight meet their targets', async () => {
+    const summary = {};
+    const failures = [];
+    for (const [name, route, categories] of PAGES) {
+      const result = await lighthouse(`${env.web}${route}`, {
+        port: env.port, output: 'html', logLevel: 'error', onlyCategories: categories,
+      });
+      fs.writeFileSync(path.join(env.dir, `${name}.html`), result.report);
+      const { lhr } = result;
+      const scores = Object.fromEntries(categories.map((c) => [c, lhr.categories[c].score]));
+      const requests = lhr.audits['network-requests'].details.items;
+      const bytes = requests.filter((r) => !/tile\.openstreetmap\.org/.test(r.url))
+        .reduce((n, r) => n + (r.transferSize || 0), 0);
+      summary[name] = { ...scores, transfer_kb: Math.round(bytes / 102.4) / 10, requests: requests.length,
+        lcp_ms: Math.round(lhr.audits['largest-contentful-paint'].numericValue) };
+      for (const [c, s] of Object.entries(scores)) {
+        if (s < MIN_SCORE) {
+          const weak = Object.values(lhr.categories[c].auditRefs).filter((a) => a.weight > 0)
+            .map((a) => lhr.audits[a.id]).filter((a) => a.score !== null && a.score < 1)
+            .map((a) => `${a.id}=${a.score}${a.displayValue ? ` (${a.displayValue})` : ''}`);
+          failures.push(`${name} ${c} ${s}: ${weak.join(', ')}`);
+        }
+      }
+      if (name === 'lapor' && bytes > MAX_FORM_BYTES) failures.push(`form first load ${bytes} B > ${MAX_FORM_BYTES} B`);
+    }
+    fs.writeFileSync(path.join(env.dir, 'summary.json'), JSON.stringify(summary, null, 2));
+    console.log('Lighthouse 12 (mobile, simulated slow 4G):');
+    for (const [name, s] of Object.entries(summary)) {
+      console.log(`  ${name.padEnd(10)} ${Object.entries(s).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
+    }
+    assert.deepEqual(failures, []);
+  });
+});
