@@ -31,14 +31,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.config import settings
+from chalicelib.config import LOCAL_STAGES, settings
 from chalicelib.errors import ApiError, forbidden, unauthenticated
 from chalicelib.observability import logger
 
 ROLES = ("admin", "opd", "pimpinan")
 ALGORITHMS = ["RS256"]
 LEEWAY_SECONDS = 30
-LOCAL_STAGES = frozenset({"local", "test"})
 _OPD_CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
 _BEARER = re.compile(r"^Bearer\s+(\S+)\s*$", re.IGNORECASE)
 CONTEXT_KEY = "lapor_staff"
@@ -87,6 +86,11 @@ def verifier_from_env(env: Mapping[str, str] | None = None) -> Verifier | None:
         issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
         return Verifier("cognito", issuer, clients, jwks_url=f"{issuer}/.well-known/jwks.json")
     pem = env.get("LOCAL_JWT_PUBLIC_KEY", "").strip()
+    if pem and env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        # Inside Lambda only Cognito signs staff tokens: a local key that leaked into a function's
+        # environment (a copied .env, a wrong STAGE) must not open the staff API to its holder.
+        logger.error("LOCAL_JWT_PUBLIC_KEY is set inside Lambda: refused, no staff token is accepted")
+        return None
     if pem and stage in LOCAL_STAGES:
         return Verifier("local", env.get("JWT_ISSUER", "lapor-kbb-local"),
                         (env.get("JWT_AUDIENCE", "lapor-kbb-staff"),), public_pem=pem)

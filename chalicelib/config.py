@@ -15,9 +15,16 @@ def _csv(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
+# Stages in which local stand-ins may be used (the local JWT verifier, an http SP4N stand-in, a
+# per-process cursor key): the local stack and the test harness, which both set STAGE themselves.
+LOCAL_STAGES = frozenset({"local", "test"})
+
+
 @dataclass(frozen=True)
 class Settings:
-    stage: str = "local"
+    # Unset is no stage at all, never "local": a function deployed without STAGE must not fall
+    # back to the local stand-ins (fail closed). chalicelib.local.stack sets STAGE=local.
+    stage: str = ""
     region: str = "ap-southeast-3"
     reports_table: str = "lapor-kbb-local-reports"
     events_table: str = "lapor-kbb-local-events"
@@ -54,7 +61,7 @@ def _env(name: str, default: str) -> str:
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     d = Settings()
-    stage = _env("STAGE", d.stage)
+    stage = _env("STAGE", d.stage).strip()
     return Settings(
         stage=stage,
         region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", d.region)),

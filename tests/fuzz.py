@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     from chalicelib.local.stack import LocalStack, Ports
 
     # Limits on but out of reach: the fuzzer is one client; 429s would hide the handlers.
-    for scope in ("REPORTS", "ATTACHMENTS", "LOOKUPS"):
+    for scope in ("REPORTS", "ATTACHMENTS", "LOOKUPS", "STATS"):
         os.environ[f"RATE_LIMIT_{scope}"] = "1000000/600"
     stack = LocalStack(ports=Ports.free(), state_dir=args.report_dir / "state", log_dir=args.report_dir / "stack-logs",
                        sla_interval=3600, with_web=False)

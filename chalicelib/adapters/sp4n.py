@@ -15,7 +15,7 @@ national registration is worse than a duplicate that a LAPOR! admin can archive.
 Environment (``Sp4nClient.from_env``): SP4N_BASE_URL, SP4N_API_KEY, SP4N_API_TOKEN; in AWS
 SP4N_SECRET_ID (Secrets Manager JSON) and/or SP4N_PARAMETER_PREFIX (SSM, SecureString) override
 them; optional SP4N_TIMEOUT ("connect,read" seconds), SP4N_MAX_ATTEMPTS, SP4N_INSTITUTION.
-With STAGE=local (or unset) the local stand-in is the default: http://127.0.0.1:$LAPOR_SP4N_PORT
+With STAGE=local the local stand-in is the default (unset is no stage: nothing local): http://127.0.0.1:$LAPOR_SP4N_PORT
 (or $SP4N_STANDIN_PORT, else 8100), key "local-key", token "local-token".
 """
 from __future__ import annotations
@@ -45,6 +45,7 @@ from pydantic import (
     field_validator,
 )
 
+from chalicelib.config import LOCAL_STAGES
 from chalicelib.domain.clock import WIB
 from chalicelib.domain.redaction import (
     personal_data_found,
@@ -403,7 +404,8 @@ class Sp4nClient:
             conf.update({k: v for k, v in _from_secrets_manager(env["SP4N_SECRET_ID"]).items() if v})
         if env.get("SP4N_PARAMETER_PREFIX"):
             conf.update({k: v for k, v in _from_parameter_store(env["SP4N_PARAMETER_PREFIX"]).items() if v})
-        if env.get("STAGE", "local") == "local":
+        stage = env.get("STAGE", "").strip()
+        if stage == "local":
             port = env.get("LAPOR_SP4N_PORT") or env.get("SP4N_STANDIN_PORT") or "8100"
             conf["base_url"] = conf["base_url"] or f"http://127.0.0.1:{port}"
             conf["api_key"] = conf["api_key"] or "local-key"
@@ -412,6 +414,9 @@ class Sp4nClient:
                                   ("SP4N_API_TOKEN", "token")) if not conf[k]]
         if missing:
             raise Sp4nConfigError(f"SP4N-LAPOR! is not configured: {', '.join(missing)} missing")
+        if stage not in LOCAL_STAGES and not str(conf["base_url"]).lower().startswith("https://"):
+            # The API key and token travel in every request: never over plain HTTP in AWS.
+            raise Sp4nConfigError("SP4N_BASE_URL must be https:// outside the local stack")
         options: dict[str, Any] = {}
         try:
             if env.get("SP4N_TIMEOUT"):

@@ -176,7 +176,7 @@ def scan_object(bucket: str, key: str) -> str:
         Key=CLEAN + attachment_id,
         Body=clean.data,
         ContentType=clean.content_type,
-        ContentDisposition=f'inline; filename="{attachment_id}.{uploads.EXTENSION[clean.content_type]}"',
+        ContentDisposition=disposition(attachment_id, clean.content_type),
         CacheControl="private, max-age=300",
     )
     _decide(record, "clean", clean_size=len(clean.data), sha256=clean.sha256)
@@ -255,6 +255,14 @@ def purge_unclaimed(now: datetime | None = None) -> dict[str, int]:
 
 # ---- 3. serving --------------------------------------------------------------------------------
 
+def disposition(attachment_id: str, content_type: str) -> str:
+    """How a browser opens a checked file: images inline; a PDF as a download, never rendered
+    inside the browser's viewer on the bucket's origin (a PDF can carry scripts and forms that
+    the sanitiser may not know of)."""
+    kind = "inline" if content_type.startswith("image/") else "attachment"
+    return f'{kind}; filename="{attachment_id}.{uploads.EXTENSION[content_type]}"'
+
+
 def download_url(attachment_id: str) -> dict[str, Any]:
     """A 5-minute GET link to a clean attachment; anything else is a 404. The caller has already
     decided that its user may see this attachment (the reporter: it belongs to their report)."""
@@ -266,9 +274,13 @@ def download_url(attachment_id: str) -> dict[str, Any]:
         raise not_found("Lampiran tidak ditemukan.") from None
     if record.state != "clean":
         raise not_found("Lampiran tidak ditemukan.")
+    # The link states type and disposition itself, whatever the object's metadata says (an object
+    # stored before PDFs became downloads, or one whose metadata was changed).
     url = _s3().generate_presigned_url(
         "get_object",
-        Params={"Bucket": settings().attachments_bucket, "Key": CLEAN + attachment_id},
+        Params={"Bucket": settings().attachments_bucket, "Key": CLEAN + attachment_id,
+                "ResponseContentType": str(record.content_type),
+                "ResponseContentDisposition": disposition(attachment_id, str(record.content_type))},
         ExpiresIn=DOWNLOAD_EXPIRES,
     )
     return {"url": url, "expires_in": DOWNLOAD_EXPIRES}

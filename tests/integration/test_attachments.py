@@ -504,6 +504,23 @@ def test_reporter_downloads_only_clean_attachments_of_their_report(
     assert all(n.json_body["error"]["code"] == "not_found" for n in not_found)
 
 
+def test_pdfs_are_served_as_downloads_and_images_inline(client: Any, aws: dict[str, str]) -> None:
+    from chalicelib.services import attachments
+
+    pdf = submit(client, "application/pdf", PDF_BYTES, "surat.pdf", aws)
+    photo = submit(client, "image/png", png_with_metadata(), "a.png", aws)
+    expected = {pdf: ("attachment", "application/pdf"), photo: ("inline", "image/png")}
+    for attachment_id, (kind, content_type) in expected.items():
+        url = attachments.download_url(attachment_id)["url"]
+        query = parse_qs(urlparse(url).query)
+        assert query["response-content-disposition"][0].startswith(kind + ";"), attachment_id
+        assert query["response-content-type"] == [content_type]
+        got = requests.get(url, timeout=10)
+        assert got.status_code == 200
+        assert got.headers["Content-Disposition"].startswith(kind + ";")
+        assert got.headers["Content-Type"] == content_type
+
+
 def test_download_url_for_staff_serves_clean_only(client: Any, aws: dict[str, str]) -> None:
     from chalicelib.errors import ApiError
     from chalicelib.services import attachments

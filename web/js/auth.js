@@ -133,6 +133,11 @@ export async function startCognitoSignIn(returnTo = '#/staf') {
   window.location.assign(u.toString());
 }
 
+// One text whatever went wrong: the redirect's own `error_description` is whatever the address
+// bar says (a crafted link could make the page read "your account is blocked, call ..."), and the
+// cause helps no one but an attacker probing the sign-in.
+export const SIGN_IN_FAILED = 'Masuk gagal. Silakan coba lagi; bila tetap gagal, hubungi admin Diskominfotik.';
+
 /**
  * Called once at start-up: finishes a Cognito redirect (?code=... or #id_token=...).
  * Returns {returnTo} when a redirect was handled, {error} on failure, or null.
@@ -153,11 +158,11 @@ export async function completeRedirect() {
 
   if (params.get('error')) {
     clean();
-    return { error: `Masuk gagal: ${params.get('error_description') || params.get('error')}` };
+    return { error: SIGN_IN_FAILED };
   }
   if (!saved.state || params.get('state') !== saved.state) {
     clean();
-    return { error: 'Masuk gagal: respons sign-in tidak cocok dengan permintaan. Coba lagi.' };
+    return { error: SIGN_IN_FAILED };
   }
   let idToken = params.get('id_token');
   let accessToken = params.get('access_token');
@@ -174,13 +179,13 @@ export async function completeRedirect() {
       const tok = await res.json();
       idToken = tok.id_token;
       accessToken = tok.access_token;
-    } catch (e) {
+    } catch {
       clean();
-      return { error: `Masuk gagal: token tidak dapat diambil (${e.message}).` };
+      return { error: SIGN_IN_FAILED };
     }
   }
   const chosen = cfg().tokenUse === 'access' ? accessToken : (idToken || accessToken);
   clean();
   const err = signInWithToken(chosen);
-  return err ? { error: err } : { returnTo: saved.returnTo || '#/staf' };
+  return err ? { error: SIGN_IN_FAILED } : { returnTo: saved.returnTo || '#/staf' };
 }

@@ -208,6 +208,10 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
       await page.getByRole('button', { name: 'Keluar' }).click();
       await page.waitForURL((u) => !u.pathname.includes('logout'));
       await page.getByRole('link', { name: 'Masuk staf' }).waitFor();
+      // A crafted redirect cannot put its own words on the page: one fixed text, whatever the cause.
+      await page.goto(`${env.web}?error=access_denied&error_description=${encodeURIComponent('Akun diblokir, telepon 0899-1234-5678')}#/staf`);
+      await page.getByText('Masuk gagal. Silakan coba lagi; bila tetap gagal, hubungi admin Diskominfotik.').waitFor();
+      assert.equal(await page.getByText('Akun diblokir').count(), 0);
       assert.deepEqual(pkce.problems, []);
     } finally {
       await pkce.close();

@@ -267,6 +267,8 @@ class Store:
     def visible(self, r: dict, claims: dict) -> bool:
         if claims["role"] == "opd":
             return r["opd_code"] == claims.get("opd_code") and r["status"] not in {"diajukan", "perlu_kelengkapan"}
+        if claims["role"] == "pimpinan":  # rahasia only as counts
+            return r["privacy"] != "rahasia"
         return True
 
     def staff_view(self, r: dict, claims: dict, reveal: frozenset = frozenset()) -> dict:
@@ -275,7 +277,7 @@ class Store:
         has_contact = any(rep.values())
         anonymous = r["privacy"] == "anonim"
         role = claims["role"]
-        contact = (not anonymous or bool(reveal)) if role == "admin" else not anonymous
+        contact = (not anonymous or bool(reveal)) if role == "admin" else (not anonymous and role == "opd")
         if not contact or not has_contact:
             view["reporter"] = None
         else:
