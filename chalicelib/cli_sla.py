@@ -108,7 +108,7 @@ def calendar(args: argparse.Namespace) -> int:
             item = calendar_admin.put_override(args.value, args.kind, args.note, actor="cli")
             verb = "closed (off)" if item["kind"] == "off" else "opened (on)"
         else:
-            item = calendar_admin.remove_override(args.value)
+            item = calendar_admin.remove_override(args.value, actor="cli")
             verb = "override removed"
         print(json.dumps(item, ensure_ascii=False, indent=1) if args.json
               else f"{item['date']} {verb}; open reports re-planned.")

@@ -5,6 +5,8 @@ Validation only; nothing here stores or logs a value.
 from __future__ import annotations
 
 import calendar
+import hashlib
+import hmac
 import re
 
 _NIK = re.compile(r"^[1-9]\d{15}$")
@@ -60,3 +62,21 @@ def normalise_phone(raw: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("phone number is not a valid number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def contact_hash(key: bytes, kind: str, value: str) -> str:
+    """The keyed hash under which a contact is indexed: `kind` "phone" (E.164) or "email"
+    (lower-cased). The kind is part of the message, so a phone never matches an email."""
+    if kind not in ("phone", "email"):
+        raise ValueError(f"unknown contact kind {kind!r}")
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def contact_hashes(key: bytes, phone: str | None, email: str | None) -> dict[str, str | None]:
+    """`phone_hash` and `email_hash` of a reporter's stored (already normalised) contacts."""
+    return {"phone_hash": contact_hash(key, "phone", phone) if phone else None,
+            "email_hash": contact_hash(key, "email", normalise_email(email)) if email else None}
