@@ -281,3 +281,26 @@ def test_the_contact_index_holds_keyed_hashes_and_the_migration_backfills_it(
     assert cli.main(["migrate", "contact-index"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["hashed"] == 0 and again["clock_started"] == 0
+
+
+def test_the_daily_schedule_runs_the_retention(app: Any, api: Api, valid_report: dict[str, Any]) -> None:
+    """app.py's `retention` handler, as Lambda calls it, erases what is due today."""
+    from chalice.test import Client
+
+    from chalicelib.data.models import Report
+    from chalicelib.domain import clock
+
+    [source] = [s for s in app.event_sources if getattr(s, "name", None) == "retention"]
+    assert source.schedule_expression.to_string() == "cron(30 20 * * ? *)"
+    due = api.submit(_canary_report(valid_report))
+    recent = api.submit(_canary_report(valid_report))
+    for created in (due, recent):
+        api.walk(created, "ditolak")
+    # Closed three years ago (the clock is the one stored field the run reads to decide).
+    long_ago = clock.iso_utc(clock.now() - timedelta(days=3 * 365))
+    Report(due["tracking_id"]).update(actions=[Report.closed_at.set(long_ago)])
+    with Client(app) as lambda_client:
+        lambda_client.lambda_.invoke("retention", lambda_client.events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
+    assert Report.get(due["tracking_id"]).reporter is None
+    assert Report.get(recent["tracking_id"]).reporter is not None
