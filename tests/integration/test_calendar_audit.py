@@ -83,3 +83,23 @@ def test_the_dispatcher_publishes_report_events_but_not_audit_records(client: An
     result = dispatch.handle(stream_lambda_event(records, arn, settings().region))
     assert result["batchItemFailures"] == []
     assert aws_calls["sns.Publish"] == len([k for k in keys if not k.startswith("audit#")]) == 1
+
+
+def test_the_cli_changes_are_audited_and_the_trail_is_printed(aws: dict[str, str], tmp_path: Any,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from chalicelib import cli
+
+    monkeypatch.setenv("LAPOR_STATE_DIR", str(tmp_path))
+    assert cli.main(["calendar", "add", "2027-06-07", "--kind", "off", "--note", "Longsor"]) == 0
+    assert cli.main(["calendar", "remove", "2027-06-07"]) == 0
+    capsys.readouterr()
+    assert cli.main(["calendar", "audit", "2027", "--json"]) == 0
+    trail = json.loads(capsys.readouterr().out)
+    assert [(t["action"], t["actor_id"], t["old"], t["new"]) for t in trail] == [
+        ("calendar_override_set", "cli", None, {"kind": "off", "note": "Longsor"}),
+        ("calendar_override_removed", "cli", {"kind": "off", "note": "Longsor"}, None)]
+    assert cli.main(["calendar", "audit", "2027"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "cli  2027-06-07  - -> off  Longsor" in lines[0]
+    assert cli.main(["calendar", "audit"]) == 2
