@@ -5,7 +5,6 @@ Validation only; nothing here stores or logs a value.
 from __future__ import annotations
 
 import calendar
-import hashlib
 import hmac
 import re
 
@@ -73,7 +72,7 @@ def contact_hash(key: bytes, kind: str, value: str) -> str:
     (lower-cased). The kind is part of the message, so a phone never matches an email."""
     if kind not in ("phone", "email"):
         raise ValueError(f"unknown contact kind {kind!r}")
-    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, f"{kind}:{value}".encode(), "sha256").hex()
 
 
 def contact_hashes(key: bytes, phone: str | None, email: str | None) -> dict[str, str | None]:

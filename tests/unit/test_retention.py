@@ -75,3 +75,19 @@ def test_scrubbing_events() -> None:
     assert retention.scrubbed_event(submit, REPORTER) == ({}, [])
     assert retention.scrubbed_event({**staff, **changes}, {}) == ({}, [])
     assert retention.scrubbed_event({**reply, "message": ERASED_TEXT}, REPORTER) == ({}, [])
+
+
+def test_contact_hashes_are_keyed_and_normalised() -> None:
+    import hashlib
+    import hmac
+
+    from chalicelib.domain import identity
+
+    key = b"k" * 32
+    hashes = identity.contact_hashes(key, "+6281234567890", " Siti@Example.ORG ")
+    assert hashes["phone_hash"] == hmac.new(key, b"phone:+6281234567890", hashlib.sha256).hexdigest()
+    assert hashes["email_hash"] == identity.contact_hash(key, "email", "siti@example.org")
+    assert identity.contact_hashes(b"other" * 8, "+6281234567890", None)["phone_hash"] != hashes["phone_hash"]
+    assert identity.contact_hashes(key, None, None) == {"phone_hash": None, "email_hash": None}
+    with pytest.raises(ValueError):
+        identity.contact_hash(key, "nik", "3217014508900001")
