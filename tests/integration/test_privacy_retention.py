@@ -181,14 +181,38 @@ def test_a_report_reopened_or_never_closed_is_not_due(api: Api, valid_report: di
     assert reports.due_for_erasure(far, 100) == []
 
 
-def test_retention_reads_only_the_index(api: Api, valid_report: dict[str, Any], aws_calls: Any) -> None:
+def test_retention_reads_only_the_due_reports(api: Api, valid_report: dict[str, Any],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Items read by the index Query follow the reports due, not the closed reports in the table."""
+    import botocore.client
+
+    from chalicelib.data.models import Report
+    from chalicelib.domain import clock
     from chalicelib.services import erasure
 
-    for _ in range(3):
-        api.walk(api.submit(_canary_report(valid_report)), "ditolak")
-    aws_calls.clear()
-    erasure.run_retention(dry_run=True)
-    assert aws_calls["dynamodb.Scan"] == 0 and aws_calls["dynamodb.Query"] == 1  # nothing due yet
+    ids = []
+    for _ in range(5):
+        created = api.submit(_canary_report(valid_report))
+        api.walk(created, "ditolak")
+        ids.append(created["tracking_id"])
+    long_ago = clock.iso_utc(clock.now() - timedelta(days=3 * 365))
+    for tid in ids[:2]:
+        Report(tid).update(actions=[Report.closed_at.set(long_ago)])
+    scanned: list[tuple[str, int]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def meter(self: Any, operation_name: str, api_params: Any) -> Any:
+        out = original(self, operation_name, api_params)
+        if operation_name in ("Query", "Scan") and "Reports" in str(api_params.get("TableName", "")).title():
+            scanned.append((f"{operation_name}:{api_params.get('IndexName')}", int(out.get("ScannedCount", 0))))
+        return out
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", meter)
+    assert erasure.run_retention()["counts"] == {"erased": 2}
+    assert scanned == [("Query:by_retention", 2)], scanned
+    scanned.clear()
+    assert erasure.run_retention()["reports"] == []  # the erased left the index; 3 closed, none due
+    assert scanned == [("Query:by_retention", 0)], scanned
 
 
 def _subject_cli(*argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
