@@ -69,6 +69,15 @@ def purge_uploads(event):  # type: ignore[no-untyped-def]
     attachments.purge_unclaimed()
 
 
+# Daily at 03:30 WIB (20:30 UTC): personal data of reports closed longer than the retention
+# policy allows is erased (chalicelib/config/retention.json, docs/PRIVACY.md).
+@app.schedule(Cron(30, 20, "*", "*", "?", "*"), name="retention")
+def retention(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import erasure
+
+    erasure.run_retention()
+
+
 # Operations (issue 7): open reports per status, the dashboard's "open work" gauge.
 @app.schedule("rate(15 minutes)", name="open_work_metrics")
 def open_work_metrics(event):  # type: ignore[no-untyped-def]

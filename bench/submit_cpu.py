@@ -69,7 +69,9 @@ def _env() -> None:
         del os.environ[key]
     os.environ.update({"AWS_DEFAULT_REGION": "ap-southeast-3", "AWS_REGION": "ap-southeast-3",
                        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "STAGE": "bench",
-                       "POWERTOOLS_METRICS_NAMESPACE": "LaporKBB"})
+                       "POWERTOOLS_METRICS_NAMESPACE": "LaporKBB",
+                       # A warm container holds the contact-index key (read once from Secrets Manager).
+                       "CONTACT_INDEX_SECRET": "bench-contact-index-key"})
 
 
 def _reference_answer() -> canned.Answer:

@@ -173,6 +173,38 @@ def _performance(args: argparse.Namespace) -> int:
     return cli_performance.run(args)
 
 
+# -- personal data (UU PDP) ------------------------------------------------------------------
+
+def _privacy_arguments(name: str) -> list[tuple[list[str], dict[str, Any]]]:
+    from chalicelib import cli_privacy
+
+    return list(getattr(cli_privacy, name))
+
+
+@command("retention", "erase personal data of reports closed longer than the retention policy allows",
+         _privacy_arguments("RETENTION_ARGUMENTS"))
+def _retention(args: argparse.Namespace) -> int:
+    from chalicelib import cli_privacy
+
+    return cli_privacy.retention(args)
+
+
+@command("subject", "a data subject's request: export | erase all we hold on a --phone or --email",
+         _privacy_arguments("SUBJECT_ARGUMENTS"))
+def _subject(args: argparse.Namespace) -> int:
+    from chalicelib import cli_privacy
+
+    return cli_privacy.subject(args)
+
+
+@command("migrate", "re-runnable data migrations: contact-index (contact hashes, retention clock)",
+         _privacy_arguments("MIGRATE_ARGUMENTS"))
+def _migrate(args: argparse.Namespace) -> int:
+    from chalicelib import cli_privacy
+
+    return cli_privacy.migrate(args)
+
+
 class _Stderr:
     """Whatever sys.stderr is when a line is written (tests swap it)."""
 

@@ -30,9 +30,9 @@ DIGEST_ARGUMENTS: list[tuple[list[str], dict[str, Any]]] = [
 ]
 
 CALENDAR_ARGUMENTS: list[tuple[list[str], dict[str, Any]]] = [
-    (["operation"], {"choices": ["list", "add", "remove", "year"],
-                     "help": "list overrides | add DATE --kind off|on | remove DATE | year YYYY"}),
-    (["value"], {"nargs": "?", "help": "the date (YYYY-MM-DD) for add/remove, the year for year"}),
+    (["operation"], {"choices": ["list", "add", "remove", "year", "audit"],
+                     "help": "list overrides | add DATE --kind off|on | remove DATE | year YYYY | audit YYYY"}),
+    (["value"], {"nargs": "?", "help": "the date (YYYY-MM-DD) for add/remove, the year for year and audit"}),
     (["--kind"], {"choices": ["off", "on"], "default": "off",
                   "help": "off: close the day (a holiday declared late); on: open it (a day given back)"}),
     (["--note"], {"default": "", "help": "why (shown in the public calendar)"}),
@@ -100,6 +100,18 @@ def calendar(args: argparse.Namespace) -> int:
                 for item in items:
                     print(f"{item['date']}  {item['kind']:<3}  {item['note']}")
             return 0
+        if args.operation == "audit":
+            if not (args.value and args.value.isdigit()):
+                print("calendar audit needs a year, e.g. 2026", file=sys.stderr)
+                return 2
+            trail = calendar_admin.audit_trail(int(args.value))
+            if args.json:
+                print(json.dumps(trail, ensure_ascii=False, indent=1))
+            for t in [] if args.json else trail:
+                old, new = t.get("old") or {}, t.get("new") or {}
+                print(f"{t['at']}  {t.get('actor_id') or '-'}  {t['date']}  "
+                      f"{old.get('kind', '-')} -> {new.get('kind', '-')}  {new.get('note', '')}")
+            return 0
         if args.operation == "year":
             year = int(args.value) if args.value and args.value.isdigit() else None
             if year is None:
@@ -122,7 +134,7 @@ def calendar(args: argparse.Namespace) -> int:
             item = calendar_admin.put_override(args.value, args.kind, args.note, actor="cli")
             verb = "closed (off)" if item["kind"] == "off" else "opened (on)"
         else:
-            item = calendar_admin.remove_override(args.value)
+            item = calendar_admin.remove_override(args.value, actor="cli")
             verb = "override removed"
         print(json.dumps(item, ensure_ascii=False, indent=1) if args.json
               else f"{item['date']} {verb}; open reports re-planned.")

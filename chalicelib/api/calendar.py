@@ -81,7 +81,7 @@ def list_overrides() -> Any:
 
 @route("/staff/calendar/overrides/{date}", "PUT",
        summary="Close (off) or open (on) a day; deadlines of open reports move at once",
-       tags=["calendar"], request=OverrideIn, responses={200: OverrideOut}, errors=(400, 401, 403),
+       tags=["calendar"], request=OverrideIn, responses={200: OverrideOut}, errors=(400, 401, 403, 409),
        auth="staff", roles=ADMINS, parameters=_DATE_PARAM)
 def put_override(date: str) -> Any:
     from chalicelib.auth import principal_of
@@ -93,7 +93,9 @@ def put_override(date: str) -> Any:
 
 
 @route("/staff/calendar/overrides/{date}", "DELETE", summary="Remove a day's override",
-       tags=["calendar"], responses={200: OverrideOut}, errors=(400, 401, 403, 404), auth="staff", roles=ADMINS,
+       tags=["calendar"], responses={200: OverrideOut}, errors=(400, 401, 403, 404, 409), auth="staff", roles=ADMINS,
        parameters=_DATE_PARAM)
 def delete_override(date: str) -> Any:
-    return json_response(calendar_admin.remove_override(date))
+    from chalicelib.auth import principal_of
+
+    return json_response(calendar_admin.remove_override(date, actor=principal_of(current_request()).sub))

@@ -81,6 +81,37 @@ class ByUnclaimed(GlobalSecondaryIndex):  # type: ignore[type-arg]
     checked_at = UnicodeAttribute(range_key=True)
 
 
+class ByRetention(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    """Sparse: closed reports whose personal data the retention policy has not erased yet."""
+
+    class Meta:
+        index_name = "by_retention"
+        projection = KeysOnlyProjection()
+
+    retention_due = UnicodeAttribute(hash_key=True)
+    closed_at = UnicodeAttribute(range_key=True)
+
+
+class ByPhoneHash(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    """Sparse: reports by the keyed hash of their reporter's phone (data-subject requests)."""
+
+    class Meta:
+        index_name = "by_phone_hash"
+        projection = KeysOnlyProjection()
+
+    phone_hash = UnicodeAttribute(hash_key=True)
+
+
+class ByEmailHash(GlobalSecondaryIndex):  # type: ignore[type-arg]
+    """Sparse: reports by the keyed hash of their reporter's email (data-subject requests)."""
+
+    class Meta:
+        index_name = "by_email_hash"
+        projection = KeysOnlyProjection()
+
+    email_hash = UnicodeAttribute(hash_key=True)
+
+
 class Reporter(MapAttribute):  # type: ignore[type-arg]
     name = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
@@ -144,11 +175,23 @@ class Report(Model):
     first_response_at = UnicodeAttribute(null=True)
     rating = NumberAttribute(null=True)
     source = UnicodeAttribute(default="web")
+    # Personal-data retention (chalicelib/services/erasure.py, docs/PRIVACY.md): `closed_at` is
+    # when the report last reached selesai/ditolak; `retention_due` ("yes") keeps it in the sparse
+    # by_retention index until its personal data is erased (`erased_at`).
+    closed_at = UnicodeAttribute(null=True)
+    retention_due = UnicodeAttribute(null=True)
+    erased_at = UnicodeAttribute(null=True)
+    # Keyed hashes (HMAC) of the reporter's phone and email: the data-subject lookup, never the contact.
+    phone_hash = UnicodeAttribute(null=True)
+    email_hash = UnicodeAttribute(null=True)
 
     by_opd = ByOpd()
     by_status = ByStatus()
     by_month = ByMonth()
     by_sweep = BySweep()
+    by_retention = ByRetention()
+    by_phone_hash = ByPhoneHash()
+    by_email_hash = ByEmailHash()
 
 
 class ReportEvent(Model):

@@ -63,16 +63,6 @@ def find_kecamatan(value: str) -> str | None:
     return None
 
 
-def put(kind: str, code: str, data: dict[str, Any]) -> None:
-    ReferenceItem(kind, code, data=data).save()
-    _cache.pop(kind, None)
-
-
-def delete(kind: str, code: str) -> None:
-    ReferenceItem(kind, code).delete()
-    _cache.pop(kind, None)
-
-
 def load(seed: dict[str, Any]) -> None:
     with ReferenceItem.batch_write() as batch:
         for opd in seed["opds"]:

@@ -3,10 +3,12 @@ version check: nothing half-stored, and two officers acting at once cannot both 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from chalicelib.data import items, rate_limits
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
+from chalicelib.domain import retention
 from chalicelib.domain.ratelimit import Window
 
 
@@ -74,6 +76,7 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
     Raises Conflict when someone else changed the report since `expected_version` was read
     (failed("report")), or an attachment cannot be claimed (failed("attachment")).
     """
+    _stamp_retention(report)
     meta: Any = Report.Meta
     writes: list[dict[str, Any]] = [{"Put": {
         "TableName": meta.table_name, "Item": items.item(report),
@@ -91,6 +94,20 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
         items.transact_write(Report, writes)
     except items.Cancelled as exc:
         raise Conflict(exc.reasons, names) from exc
+
+
+@lru_cache(maxsize=1)
+def _closed_statuses() -> frozenset[str]:
+    return retention.load_policy().closed_statuses
+
+
+def _stamp_retention(report: Report) -> None:
+    """Every write of a changed report passes here, so no path can close a report without
+    starting its retention clock (the sparse by_retention index the daily erasure reads)."""
+    fields = retention.closure_fields(report.status, report.updated_at, report.closed_at, report.erased_at,
+                                      _closed_statuses())
+    report.closed_at = fields["closed_at"]
+    report.retention_due = fields["retention_due"]
 
 
 def events(tracking_id: str) -> list[ReportEvent]:
@@ -111,3 +128,30 @@ def privacy_modes(tracking_ids: Iterable[str]) -> dict[str, str | None]:
         for r in Report.batch_get(keys, attributes_to_get=["tracking_id", "privacy"]):
             out[str(r.tracking_id)] = r.privacy
     return out
+
+
+def due_for_erasure(closed_before: str, limit: int) -> list[str]:
+    """Tracking ids of closed reports not yet anonymised, closed before `closed_before` (ISO UTC),
+    oldest first: a Query of the sparse by_retention index, which erased reports leave."""
+    return [r.tracking_id for r in Report.by_retention.query("yes", Report.closed_at < closed_before, limit=limit)]
+
+
+def by_contact(phone_hash: str | None = None, email_hash: str | None = None) -> list[str]:
+    """Tracking ids of the reports whose reporter has this phone or email (their keyed hashes)."""
+    found: dict[str, None] = {}
+    if phone_hash:
+        found.update((r.tracking_id, None) for r in Report.by_phone_hash.query(phone_hash))
+    if email_hash:
+        found.update((r.tracking_id, None) for r in Report.by_email_hash.query(email_hash))
+    return list(found)
+
+
+def scrub_event(tracking_id: str, seq: int, changes: Mapping[str, Any]) -> None:
+    """Blank personal fields (`message`, `data`) of a stored event. The ONE update of an event in
+    the code base (tests/integration/test_audit_append_only.py): only the retention eraser calls
+    it, and it records each erasure as an event of its own."""
+    allowed = {"message", "data"}
+    if not changes or set(changes) - allowed:
+        raise ValueError(f"only {sorted(allowed)} of an event may be blanked")
+    actions = [getattr(ReportEvent, name).set(value) for name, value in changes.items()]
+    ReportEvent(tracking_id, seq).update(actions=actions, condition=ReportEvent.seq.exists())

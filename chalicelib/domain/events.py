@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+# Events under this partition-key prefix are audit records that belong to no report (calendar
+# override changes, chalicelib/data/audit.py): never published, never a report event.
+AUDIT_PREFIX = "audit#"
 FIELDS = ("tracking_id", "seq", "action", "from_status", "to_status", "at", "actor", "public", "message", "data")
 
 

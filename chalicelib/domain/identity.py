@@ -5,6 +5,7 @@ Validation only; nothing here stores or logs a value.
 from __future__ import annotations
 
 import calendar
+import hmac
 import re
 
 _NIK = re.compile(r"^[1-9]\d{15}$")
@@ -72,3 +73,21 @@ def is_mobile(e164: str | None) -> bool:
     """Whether an E.164 number can take an SMS: an Indonesian mobile (+628..). A landline stays a
     contact for calls and is never texted."""
     return bool(e164) and _E164_MOBILE.fullmatch(str(e164)) is not None
+
+
+def normalise_email(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def contact_hash(key: bytes, kind: str, value: str) -> str:
+    """The keyed hash under which a contact is indexed: `kind` "phone" (E.164) or "email"
+    (lower-cased). The kind is part of the message, so a phone never matches an email."""
+    if kind not in ("phone", "email"):
+        raise ValueError(f"unknown contact kind {kind!r}")
+    return hmac.digest(key, f"{kind}:{value}".encode(), "sha256").hex()
+
+
+def contact_hashes(key: bytes, phone: str | None, email: str | None) -> dict[str, str | None]:
+    """`phone_hash` and `email_hash` of a reporter's stored (already normalised) contacts."""
+    return {"phone_hash": contact_hash(key, "phone", phone) if phone else None,
+            "email_hash": contact_hash(key, "email", normalise_email(email)) if email else None}

@@ -341,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds between SP4N-LAPOR! pulls (3 hours in AWS)")
     parser.add_argument("--purge-interval", type=float, default=3600.0,
                         help="seconds between purges of unclaimed uploads (daily in AWS)")
+    parser.add_argument("--retention-interval", type=float, default=3600.0,
+                        help="seconds between personal-data retention runs (daily in AWS)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for handler in logging.getLogger().handlers:
@@ -389,6 +391,13 @@ def main(argv: list[str] | None = None) -> int:
         attachments.purge_unclaimed()
 
     loops.append(("purge-uploads", _every(args.purge_interval, purge), 0.5))
+
+    def retention() -> None:
+        from chalicelib.services import erasure
+
+        erasure.run_retention()
+
+    loops.append(("retention", _every(args.retention_interval, retention), 0.5))
     threads = [threading.Thread(target=_loop, args=(name, step, pause, stop), name=name, daemon=True)
                for name, step, pause in loops]
     for t in threads:

@@ -253,6 +253,13 @@ def purge_unclaimed(now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
+def erase(attachment_id: str) -> None:
+    """Delete a claimed attachment, file and record (personal-data erasure,
+    chalicelib/services/erasure.py). Both deletes are no-ops the second time."""
+    _s3().delete_object(Bucket=settings().attachments_bucket, Key=CLEAN + attachment_id)
+    Attachment(attachment_id).delete()
+
+
 # ---- 3. serving --------------------------------------------------------------------------------
 
 def disposition(attachment_id: str, content_type: str) -> str:

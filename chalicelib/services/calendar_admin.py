@@ -1,7 +1,9 @@
 """Holiday overrides (admin-editable) and the public working-day calendar of a year.
 
 Overrides live in the reference table (kind `holiday`, code = the date). The API and the CLI both
-call this module, so the validation is one piece of code. After a change, open reports are
+call this module, so the validation is one piece of code. Every change is audited: an event in the
+events table under `audit#calendar#<year>` (who, when, the date, old and new value), written in
+the same transaction as the change (chalicelib/data/audit.py). After a change, open reports are
 re-planned at once (`sla_sweep.reschedule_open`): a citizen sees the moved deadline immediately,
 and a deadline moved earlier is not checked at its old, later time.
 """
@@ -10,11 +12,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.data import reference
+from chalicelib.data import audit, reference
 from chalicelib.domain import clock
 from chalicelib.domain.calendar import InvalidOverride, parse_overrides
 from chalicelib.domain.calendar_year import MAX_YEAR, MIN_YEAR, year_calendar
-from chalicelib.errors import not_found, validation_error
+from chalicelib.errors import not_found, validation_error, version_conflict
 from chalicelib.services import sla_state
 
 KIND = "holiday"
@@ -63,21 +65,48 @@ def put_override(day: str, kind: Any, note: Any = "", *, actor: str | None = Non
         parse_overrides([*others, item])
     except InvalidOverride as exc:
         raise validation_error([{"field": "date", "type": "conflict", "message": str(exc)}]) from None
-    reference.put(KIND, item["date"], item)
+    old = audit.current(KIND, item["date"])
+    _audited(when, old, item, actor, "calendar_override_set")
     if reschedule:
         _reschedule()
     return _public(item)
 
 
-def remove_override(day: str, *, reschedule: bool = True) -> dict[str, Any]:
-    when = _day(day).isoformat()
-    current = {o["date"]: o for o in reference.holiday_overrides()}
-    if when not in current:
-        raise not_found(f"Tidak ada pengecualian kalender pada {when}.")
-    reference.delete(KIND, when)
+def remove_override(day: str, *, actor: str | None = None, reschedule: bool = True) -> dict[str, Any]:
+    when = _day(day)
+    old = audit.current(KIND, when.isoformat())
+    if old is None:
+        raise not_found(f"Tidak ada pengecualian kalender pada {when.isoformat()}.")
+    _audited(when, old, None, actor, "calendar_override_removed")
     if reschedule:
         _reschedule()
-    return _public(current[when])
+    return _public(dict(old.data))
+
+
+def _value(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if data is None else {"kind": data.get("kind", "off"), "note": data.get("note", "")}
+
+
+def _audited(when: date, old: Any, new: dict[str, Any] | None, actor: str | None, action: str) -> None:
+    """The change and its audit event (who, when, the date, old and new value), in one write."""
+    event = {"at": clock.iso_utc(clock.now()), "actor": "admin", "actor_id": actor, "role": "admin",
+             "action": action, "public": False, "message": None,
+             "data": {"date": when.isoformat(), "old": _value(dict(old.data) if old is not None else None),
+                      "new": _value(new)}}
+    try:
+        audit.change_reference(KIND, when.isoformat(), old, new, audit_subject(when.year), event)
+    except audit.Changed:
+        raise version_conflict("Hari ini baru saja diubah oleh admin lain; muat ulang lalu coba lagi.") from None
+
+
+def audit_subject(year: int) -> str:
+    return f"calendar#{year}"
+
+
+def audit_trail(year: int) -> list[dict[str, Any]]:
+    """Every override change of `year`, oldest first: who, when, the date, old and new value."""
+    return [{"seq": int(e.seq), "at": e.at, "actor_id": e.actor_id, "action": e.action, **dict(e.data or {})}
+            for e in audit.trail(audit_subject(year))]
 
 
 def _reschedule() -> None:

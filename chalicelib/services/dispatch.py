@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from chalicelib.adapters import aws
 from chalicelib.config import settings
-from chalicelib.domain.events import DomainEvent
+from chalicelib.domain.events import AUDIT_PREFIX, DomainEvent
 from chalicelib.observability import logger
 from chalicelib.services import consumer
 
@@ -48,6 +48,8 @@ def _record_handler(record: DynamoDBRecord) -> str | None:
     if not image:
         raise ValueError("stream record without NEW_IMAGE: the events stream must be NEW_IMAGE")
     event = DomainEvent.from_mapping(image)
+    if event.tracking_id.startswith(AUDIT_PREFIX):
+        return None  # an audit record (chalicelib/data/audit.py): no report, no one to tell
     message_id = publish(event)
     logger.info("event dispatched", extra={"tracking_id": event.tracking_id, "seq": event.seq,
                                            "action": event.action})

@@ -18,10 +18,10 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.adapters import kms
+from chalicelib.adapters import contact_key, kms
 from chalicelib.data import reference, reports
 from chalicelib.data.models import IdempotencyRecord
-from chalicelib.domain import clock, tracking
+from chalicelib.domain import clock, identity, tracking
 from chalicelib.errors import ApiError, validation_error
 from chalicelib.schemas import ReportIn
 from chalicelib.services import attachments_check, rate_limits, sla_state
@@ -166,7 +166,9 @@ def _build(report: ReportIn, tracking_id: str, token: str, privacy: str, kecamat
         reporter = {"name": report.reporter.name, "email": report.reporter.email, "phone": report.reporter.phone}
     created = clock.iso_utc(now)
     location = report.location
+    hashes = identity.contact_hashes(contact_key.key(), report.reporter.phone, report.reporter.email)
     return {
+        **{k: v for k, v in hashes.items() if v},
         "tracking_id": tracking_id,
         "type": report.type,
         "title": report.title,

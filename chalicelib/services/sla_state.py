@@ -40,7 +40,7 @@ def calendar(fresh: bool = False) -> WorkingCalendar:
 
     `reference.holiday_overrides()` is cached per container for a few minutes, so an override
     edited through the API reaches other containers within that time; the container that made the
-    edit sees it at once (reference.put/delete drop its cache). `fresh` reads the list again: the
+    edit sees it at once (the audited write, data/audit.py, drops its cache). `fresh` reads the list again: the
     sweep does, so it never writes back a deadline computed from a stale list.
     """
     if fresh:

@@ -246,6 +246,21 @@ def test_only_the_api_may_use_the_nik_key(template: Json) -> None:
             assert name == "APIHandlerRole", name
 
 
+def test_the_retention_function_runs_daily_and_may_blank_events_and_delete_files(template: Json) -> None:
+    fn = functions(template).get("Retention")
+    assert fn is not None, "app.py's @app.schedule(name='retention') is packaged"
+    [(_, _, schedule)] = [e for e in events(template, "Schedule") if e[0] == "Retention"]
+    assert schedule["Schedule"] == "cron(30 20 * * ? *)"
+    granted = [s for name, s in identity_statements(template) if name == fn["Properties"]["Role"]["Fn::GetAtt"][0]]
+    on = {json.dumps(r) for s in granted for r in s.get("Resource", [])}
+    assert json.dumps({"Fn::GetAtt": ["EventsTable", "Arn"]}) in on
+    assert any("dynamodb:UpdateItem" in s["Action"] and {"Fn::GetAtt": ["EventsTable", "Arn"]} in s["Resource"]
+               for s in granted)
+    assert any("s3:DeleteObject" in s["Action"] and "AttachmentsBucket" in json.dumps(s["Resource"]) for s in granted)
+    assert any("by_retention" in json.dumps(s.get("Resource")) for s in granted)
+    assert not any("NikKey" in json.dumps(s.get("Resource")) for s in granted)  # it never reads a NIK
+
+
 def test_every_function_gets_the_template_outputs_as_environment(template: Json) -> None:
     outputs = {packaging.env_name(k) for k in template["Outputs"]} & {
         packaging.env_name(k) for k in {**packaging.load_cfn(packaging.RESOURCES)["Outputs"],
