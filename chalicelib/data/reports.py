@@ -7,6 +7,7 @@ from typing import Any
 
 from chalicelib.data import items, rate_limits
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
+from chalicelib.domain import clock
 from chalicelib.domain.ratelimit import Window
 
 
@@ -23,6 +24,14 @@ class Conflict(Exception):
         """Did the named item's condition fail? ("report", "event", "idempotency", "rate_limit",
         "attachment")"""
         return any(n == name and r == "ConditionalCheckFailed" for n, r in zip(self.names, self.reasons, strict=False))
+
+
+def updated_month(privacy: str | None, updated_at: str | None) -> str | None:
+    """The `by_updated_month` key of a report: the WIB month of its last change, or None (out of
+    the index) for a rahasia report. Both writes below set it, so no writer can forget it."""
+    if privacy == "rahasia" or not updated_at:
+        return None
+    return clock.month_wib(clock.parse(updated_at))
 
 
 def get(tracking_id: str, consistent: bool = True) -> Report | None:
@@ -42,6 +51,10 @@ def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str,
     the items are built by chalicelib/data/items.py, not by PynamoDB's TransactWrite, and the
     report and event may be given as the values of their models (items.item_of), unbuilt."""
     names = ["report", "event"]
+    if isinstance(report, Mapping):
+        report = {**report, "updated_month": updated_month(report.get("privacy"), report.get("updated_at"))}
+    else:
+        report.updated_month = updated_month(report.privacy, report.updated_at)
     if isinstance(event, Mapping):
         event = {**event, "version": 1}
     else:
@@ -75,6 +88,7 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
     (failed("report")), or an attachment cannot be claimed (failed("attachment")).
     """
     meta: Any = Report.Meta
+    report.updated_month = updated_month(report.privacy, report.updated_at)
     writes: list[dict[str, Any]] = [{"Put": {
         "TableName": meta.table_name, "Item": items.item(report),
         "ConditionExpression": "#0 = :0", "ExpressionAttributeNames": {"#0": Report.version.attr_name},
