@@ -249,10 +249,10 @@ def _pages(index: Any, month: str, condition: Any, q: RequestQuery, budget: list
     """One month of an index, newest first, within the request's read budget (`budget[0]`: items
     it may still read; `budget[1]`: rows still wanted). Unfiltered, a page asks for just the rows
     still wanted, so the list reads one item per request it returns."""
-    filtered = _filtered(q) or filter_condition is not None
+    filtered = _filtered(q)  # checked here, row by row: the rows still wanted say nothing of the reads
     start: dict[str, Any] | None = None
     while budget[0] > 0 and (filtered or budget[1] > 0):
-        size = max(1, min(budget[0], 500 if filtered else budget[1], 1000))
+        size = max(1, min(budget[0], max(3 * budget[1], 25) if filtered else budget[1], 500))
         pages = index.query(month, range_key_condition=condition, filter_condition=filter_condition,
                             scan_index_forward=False, page_size=size, last_evaluated_key=start).page_iter
         try:
