@@ -358,7 +358,7 @@ def parse_query(params: Mapping[str, str]) -> open311.RequestQuery:
     if len(ids) > open311.MAX_IDS:
         raise _bad("service_request_id", f"paling banyak {open311.MAX_IDS} id")
     codes = _list_of(params, "service_code")
-    unknown = sorted(set(codes) - set(reference.categories()))
+    unknown = sorted(set(codes) - set(reference.categories())) if codes else []
     if unknown:
         raise _bad("service_code", "tidak dikenal: " + ", ".join(unknown))
     statuses = {s.lower() for s in _list_of(params, "status")}
