@@ -220,6 +220,22 @@ def _open311_key(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("open311-backfill", "index reports stored before the Open311 feed existed (by_updated_month)", [
+    (["--since"], {"default": "2025-01", "help": "first month (YYYY-MM) of reports to look at (default 2025-01)"}),
+])
+def _open311_backfill(args: argparse.Namespace) -> int:
+    from chalicelib.data import reports
+    from chalicelib.domain import clock
+
+    month, total = clock.month_wib(clock.now()), 0
+    while month >= args.since:
+        total += reports.backfill_updated_month(month)
+        year, mon = int(month[:4]), int(month[5:])
+        month = f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
+    print(f"{total} report(s) added to the Open311 feed index")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="Lapor KBB command line")
     sub = parser.add_subparsers(dest="command", required=True)

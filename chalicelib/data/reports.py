@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.data import items, rate_limits
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
 from chalicelib.domain import clock
@@ -32,6 +34,25 @@ def updated_month(privacy: str | None, updated_at: str | None) -> str | None:
     if privacy == "rahasia" or not updated_at:
         return None
     return clock.month_wib(clock.parse(updated_at))
+
+
+def backfill_updated_month(month: str) -> int:
+    """Give `updated_month` to the reports created in `month` that were stored before the key
+    existed (a one-off migration, not a write path: the key is derived from fields the item
+    already has, and the condition leaves alone any report a real write has touched since)."""
+    done = 0
+    missing = Report.updated_month.does_not_exist() & (Report.privacy != "rahasia")
+    for report in Report.by_month.query(month, filter_condition=missing):
+        value = updated_month(report.privacy, report.updated_at)
+        if value is None:
+            continue
+        try:
+            report.update(actions=[Report.updated_month.set(value)],
+                          condition=Report.updated_month.does_not_exist() & (Report.updated_at == report.updated_at))
+            done += 1
+        except UpdateError:
+            continue  # changed meanwhile: that write set the key itself
+    return done
 
 
 def get(tracking_id: str, consistent: bool = True) -> Report | None:

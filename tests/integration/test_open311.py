@@ -231,6 +231,26 @@ def test_a_rahasia_report_stays_out_of_the_feed_index(api: Api) -> None:
     assert shown.version > 1  # set by save_change as well as by create
 
 
+def test_reports_stored_before_the_index_are_backfilled(client: Any, api: Api, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+    import io
+
+    from chalicelib import cli
+    from chalicelib.data.models import Report
+
+    old, secret = submit(api), submit(api, "rahasia")
+    for created in (old, secret):  # as stored before updated_month existed
+        Report(created["tracking_id"]).update(actions=[Report.updated_month.remove()])
+    assert as_json(get(client, "requests.json")) == []
+    monkeypatch.setenv("LAPOR_STATE_DIR", str(tmp_path))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["open311-backfill", "--since", clock.month_wib(clock.now())]) == 0
+    assert out.getvalue().startswith("1 report(s)")
+    assert [r["service_request_id"] for r in as_json(get(client, "requests.json"))] == [old["tracking_id"]]
+
+
 def test_media_url_is_a_short_link_to_the_clean_photo(client: Any, api: Api) -> None:
     from tests.attachment_support import clean_attachment
 
