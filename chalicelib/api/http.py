@@ -247,12 +247,10 @@ def _open311_middleware(request: Request, get_response: Callable[[Request], Resp
     except Exception:  # never a stack trace to the client
         logger.exception("unhandled error", extra={"path": getattr(request, "path", None)})
         response = open311.error_response(500, "Terjadi kesalahan internal; sudah dicatat.", fmt)
-    if response.status_code >= 400 and not str(response.headers.get("Content-Type", "")).startswith(
-            (open311.XML.split(";")[0], open311.JSON_TYPE.split(";")[0])):
-        body = response.body if isinstance(response.body, dict) else {}
-        response = open311.error_response(response.status_code, str(body.get("Message") or "Permintaan gagal."), fmt)
-    elif response.status_code >= 400 and str(response.body).startswith('{"Message"'):
-        response = open311.error_response(response.status_code, "Permintaan gagal.", fmt)
+    body = response.body
+    if response.status_code >= 400 and not (isinstance(body, str) and body.startswith(('[{"code"', "<?xml"))):
+        message = body.get("Message") if isinstance(body, dict) else None  # Chalice's own answer
+        response = open311.error_response(response.status_code, str(message or "Permintaan gagal."), fmt)
     response.headers.update(_SECURITY_HEADERS)
     if request.method in ("GET", "HEAD"):
         response.headers["Access-Control-Allow-Origin"] = "*"

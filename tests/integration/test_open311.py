@@ -417,6 +417,12 @@ def test_a_retry_with_the_same_idempotency_key_creates_nothing(client: Any, part
     assert as_json(first) == as_json(again) and Report.count() == 1
 
 
+def test_chalices_own_refusals_take_the_spec_shape(client: Any, partner_key: str) -> None:
+    r = client.http.post(f"{V2}/requests.xml", body=urlencode(form(partner_key)), headers={"Content-Type": "text/plain"})
+    root = as_xml(r)
+    assert r.status_code == 415 and root.tag == "errors" and root[0].findtext("code") == "415"
+
+
 def test_revoked_keys_stop_working(client: Any, partner_key: str) -> None:
     from chalicelib.services import open311
 
