@@ -168,8 +168,17 @@ def _media_url(report: Report) -> str | None:
     return attachments.clean_link(str(report.attachments[0]))
 
 
+_MAX_ID = 64  # longer cannot be a tracking id (and DynamoDB refuses keys over 2 KB)
+
+
+def _ids(values: Iterator[str] | tuple[str, ...]) -> list[str]:
+    """Distinct plausible tracking ids: BatchGetItem refuses a list with duplicates."""
+    return [i for i in dict.fromkeys(normalise_tracking_id(v) for v in values) if 0 < len(i) <= _MAX_ID]
+
+
 def get_request(service_request_id: str) -> dict[str, Any]:
-    report = reports.get(normalise_tracking_id(service_request_id), consistent=False)
+    ids = _ids((service_request_id,))
+    report = reports.get(ids[0], consistent=False) if ids else None
     if report is None or report.privacy == "rahasia":  # the same 404: a rahasia id is not confirmed
         raise ApiError(404, "not_found", f"Permintaan layanan '{service_request_id}' tidak ditemukan.")
     return request_view(report, _media_url(report))
@@ -177,8 +186,8 @@ def get_request(service_request_id: str) -> dict[str, Any]:
 
 def list_requests(q: RequestQuery) -> list[dict[str, Any]]:
     if q.ids:
-        rows: Iterator[Report] = iter(sorted(Report.batch_get([normalise_tracking_id(i) for i in q.ids]),
-                                             key=lambda r: r.created_at, reverse=True))
+        rows: Iterator[Report] = iter(sorted(Report.batch_get(_ids(q.ids)), key=lambda r: r.created_at,
+                                             reverse=True))
     elif q.start is not None or q.end is not None:
         rows = _by_created(q)
     else:

@@ -206,7 +206,7 @@ def test_rahasia_never_appears_and_nobody_is_named(client: Any, api: Api) -> Non
         for secret in (CANARY["name"], "Kanari", "Waluyo", "Sutisna", CANARY["email"], CANARY["nik"],
                        "9876", "+6281398765432"):
             assert secret not in text, (path, secret)
-    ids = ",".join(c["tracking_id"] for c in (publik, anonim, rahasia))
+    ids = ",".join(c["tracking_id"] for c in (publik, anonim, rahasia, publik)) + ",kbb-zzzz-zzzz," + "X" * 3000
     listed = {r["service_request_id"] for r in as_json(get(client, "requests.json", service_request_id=ids))}
     assert listed == {publik["tracking_id"], anonim["tracking_id"]}
     for fmt in ("json", "xml"):
@@ -309,7 +309,7 @@ def test_bad_filters_are_a_400_in_the_spec_error_shape(client: Any, params: dict
 
 
 @pytest.mark.parametrize("path", ["services/tidak_ada.json", "services/jalan_rusak.csv", "services/jalan_rusak",
-                                  "requests/KBB-ZZZZ-ZZZZ.json", "requests/.json"])
+                                  "requests/KBB-ZZZZ-ZZZZ.json", "requests/.json", "requests/" + "K" * 3000 + ".json"])
 def test_unknown_services_and_ids_are_a_404(client: Any, path: str) -> None:
     r = get(client, path)
     assert r.status_code == 404 and as_json(r)[0]["code"] == 404
