@@ -6,7 +6,7 @@ travel between machines better than the absolute times printed beside them. Noth
 items read).
 
     python -m bench                 # everything (~5 minutes on 2 cores)
-    python -m bench cold submit     # only some sections: cold submit reads consumer package e2e
+    python -m bench cold submit     # only some sections: cold submit reads consumer package e2e open311
 """
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ TARGETS = {  # issue 8, "What it must show" 3
     "sweep_items_read_per_due.10000": 1.05,
     "sweep_items_read_per_due.50000": 1.05,
     "package_zip_mb": 20,
+    "open311_items_read_per_item.10000": 1.1,
+    "open311_items_read_per_item.50000": 1.1,
 }
+OPEN311_SIZES = (10_000, 50_000)
 
 
 def _cold() -> dict[str, float]:
@@ -57,6 +60,15 @@ def _reads() -> dict[str, float]:
         out[f"sweep_items_read_per_due.{size}"] = m["per_due"]
     m = _json_of([sys.executable, "-m", "bench.reads", "scoreboard"])
     out["scoreboard_items_read_per_report"] = m["per_report"]
+    return out
+
+
+def _open311() -> dict[str, float]:
+    out: dict[str, float] = {}
+    for size in OPEN311_SIZES:  # a fresh interpreter each: a fresh moto
+        m = _json_of([sys.executable, "-m", "bench.open311", str(size)])
+        out[f"open311_items_read_per_item.{size}"] = m["per_item"]
+        out[f"open311_dated_items_read_per_item.{size}"] = m["dated_per_item"]
     return out
 
 
@@ -89,6 +101,7 @@ def _e2e() -> dict[str, float]:
 
 SECTIONS: dict[str, Callable[[], dict[str, float]]] = {
     "cold": _cold, "submit": _submit, "reads": _reads, "consumer": _consumer, "package": _package, "e2e": _e2e,
+    "open311": _open311,
 }
 
 

@@ -234,6 +234,40 @@ def logs_to_stderr() -> Iterator[None]:
             handler.stream = stream
 
 
+# -- Open311 partner keys -------------------------------------------------------------------
+
+@command("open311-key", "issue (or revoke) an Open311 api_key for a partner app", [
+    (["--name"], {"required": True, "help": "the partner, e.g. 'FixMyStreet Jabar'"}),
+    (["--revoke"], {"action": "store_true", "help": "delete every key of this partner instead"}),
+])
+def _open311_key(args: argparse.Namespace) -> int:
+    from chalicelib.services import open311
+
+    if args.revoke:
+        print(f"{open311.revoke_keys(args.name)} key(s) of {args.name!r} revoked", file=sys.stderr)
+        return 0
+    key = open311.issue_key(args.name)
+    print(f"api_key for {args.name!r} (shown once; only its SHA-256 is stored):", file=sys.stderr)
+    print(key)
+    return 0
+
+
+@command("open311-backfill", "index reports stored before the Open311 feed existed (by_updated_month)", [
+    (["--since"], {"default": "2025-01", "help": "first month (YYYY-MM) of reports to look at (default 2025-01)"}),
+])
+def _open311_backfill(args: argparse.Namespace) -> int:
+    from chalicelib.data import reports
+    from chalicelib.domain import clock
+
+    month, total = clock.month_wib(clock.now()), 0
+    while month >= args.since:
+        total += reports.backfill_updated_month(month)
+        year, mon = int(month[:4]), int(month[5:])
+        month = f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
+    print(f"{total} report(s) added to the Open311 feed index")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="Lapor KBB command line")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -82,8 +82,17 @@ def staff_token(state_dir: Path, role: str, opd: str | None) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def seed(api_url: str, tokens: dict[str, str]) -> dict[str, list[Any]]:
-    """Real values for the dictionaries: two reports (one forwarded to DPUPR), an upload slot."""
+def open311_key(state_dir: Path) -> str:
+    """A partner's Open311 api_key, made as Diskominfotik makes it (`cli open311-key`)."""
+    out = subprocess.run([PY, "-m", "chalicelib.cli", "open311-key", "--name", "Fuzzer"], cwd=ROOT,
+                         env={**os.environ, "LAPOR_STATE_DIR": str(state_dir)},
+                         capture_output=True, text=True, check=True, timeout=60)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def seed(api_url: str, tokens: dict[str, str], api_key: str = "") -> dict[str, list[Any]]:
+    """Real values for the dictionaries: two reports (one forwarded to DPUPR), an upload slot,
+    their Open311 file names, a partner api_key."""
     example = json.loads((ROOT / "docs" / "example-report.json").read_text())
     first = _call(api_url, "POST", "/reports", example)
     second = _call(api_url, "POST", "/reports", {**example, "title": "Saluran air tersumbat di Ngamprah",
@@ -98,6 +107,10 @@ def seed(api_url: str, tokens: dict[str, str]) -> dict[str, list[Any]]:
         "opd_codes": ["DPUPR", "DINSOS"],
         "kecamatan": ["Lembang", "ngamprah"],
         "periods": [time.strftime("%Y-%m")],
+        "request_files": [f"{first['tracking_id']}.json", f"{second['tracking_id']}.xml"],
+        "service_files": ["jalan_rusak.json", "sampah.xml"],
+        "service_codes": ["jalan_rusak", "sampah"],
+        "api_keys": [api_key] if api_key else ["o311_none"],
     }
 
 
@@ -113,6 +126,11 @@ def config_toml(values: dict[str, list[Any]]) -> str:
         "query.period": ("periods", 0.5),
         "body.location.kecamatan": ("kecamatan", 0.5),
         "body.opd_code": ("opd_codes", 0.3),
+        "path.request_file": ("request_files", 0.5),
+        "path.service_file": ("service_files", 0.5),
+        "query.service_code": ("service_codes", 0.3),
+        "body.service_code": ("service_codes", 0.5),
+        "body.api_key": ("api_keys", 0.5),
     }
     lines = []
     for name, entries in values.items():
@@ -149,7 +167,7 @@ def fuzz(api_url: str, state_dir: Path, *, examples: int, seed_value: int, repor
     report_dir.mkdir(parents=True, exist_ok=True)
     tokens = {role: staff_token(state_dir, role, opd) for role, opd in ROLES.items()}
     config = report_dir / "schemathesis.toml"
-    config.write_text(config_toml(seed(api_url, tokens)))
+    config.write_text(config_toml(seed(api_url, tokens, open311_key(state_dir))))
     result = FuzzResult()
     result.runs.append(run_cli("anonymous", api_url, config, examples, seed_value, report_dir, [], workers, phases))
     for role in ROLES:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Response
 from chalice.app import Chalice, Request
 
-from chalicelib.api.routes import MODULES, ROUTES
+from chalicelib.api.routes import CONTENT_TYPES, MODULES, OPEN311_PREFIX, ROUTES
 from chalicelib.config import settings
 from chalicelib.errors import ApiError
 from chalicelib.observability import logger
@@ -38,6 +38,10 @@ class Operation:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     content_types: tuple[str, ...] = (JSON,)
     produces: str = JSON
+    # Documents in their own shape (Open311: XML or JSON by extension, the spec's errors), as
+    # OpenAPI objects used verbatim instead of the ones built from the models.
+    openapi_responses: dict[str, Any] | None = None
+    openapi_request: dict[str, Any] | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -52,7 +56,8 @@ def register(app: Chalice) -> None:
     imports its module, whose @route declarations fill VIEWS."""
     _APP[:] = [app]
     for path, method, module in ROUTES:
-        app.route(path, methods=[method], content_types=[JSON], name=_view_name(method, path))(
+        types = list(CONTENT_TYPES.get((path, method), (JSON,)))
+        app.route(path, methods=[method], content_types=types, name=_view_name(method, path))(
             _lazy_view(method, path, module))
 
 
@@ -92,7 +97,9 @@ def route(path: str, method: str, *, summary: str, tags: list[str],
           responses: dict[int, type[BaseModel] | None] | None = None,
           errors: tuple[int, ...] = (), auth: str | None = None, roles: tuple[str, ...] = (),
           parameters: list[dict[str, Any]] | None = None,
-          produces: str = JSON, rate_limit: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+          produces: str = JSON, rate_limit: str | None = None,
+          openapi_responses: dict[str, Any] | None = None,
+          openapi_request: dict[str, Any] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a Chalice route and document it in the same breath.
 
     `rate_limit` names a per-client limit counted before the handler runs (see
@@ -103,7 +110,8 @@ def route(path: str, method: str, *, summary: str, tags: list[str],
     if scope and 429 not in errors:
         errors = (*errors, 429)
     op = Operation(path, method.upper(), summary, tags, request, responses or {200: None}, errors, auth,
-                   roles, parameters or [], produces=produces)
+                   roles, parameters or [], produces=produces, openapi_responses=openapi_responses,
+                   openapi_request=openapi_request)
     if auth == "staff" and not roles:
         raise ValueError(f"{method} {path}: a staff route must name the roles it admits")
     if (op.method, path) in VIEWS:
@@ -236,8 +244,42 @@ def preflight(request: Request) -> Response:
     return Response(body="", status_code=204, headers=headers)
 
 
+def _open311_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """/open311/: errors in the spec's shape and format (every one, Chalice's own included), and
+    reads open to every origin: the feed is public open data."""
+    from chalicelib.api import open311
+
+    fmt = open311.format_of(request.path, request.uri_params)
+    try:
+        if request.method == "OPTIONS":
+            response = preflight(request)
+        else:
+            raw = request.raw_body or b""
+            if len(raw) > settings().max_body_bytes:
+                raise ApiError(413, "too_large", f"Isi permintaan lebih dari {settings().max_body_bytes} byte.")
+            response = get_response(request)
+    except ApiError as exc:
+        response = open311.error_response(exc.status, open311.describe(exc), fmt)
+        response.headers.update(exc.headers)
+    except Exception:  # never a stack trace to the client
+        logger.exception("unhandled error", extra={"path": getattr(request, "path", None)})
+        response = open311.error_response(500, "Terjadi kesalahan internal; sudah dicatat.", fmt)
+    body = response.body
+    if response.status_code >= 400 and not (isinstance(body, str) and body.startswith(('[{"code"', "<?xml"))):
+        message = body.get("Message") if isinstance(body, dict) else None  # Chalice's own answer
+        response = open311.error_response(response.status_code, str(message or "Permintaan gagal."), fmt)
+    response.headers.update(_SECURITY_HEADERS)
+    if request.method in ("GET", "HEAD"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    else:
+        response.headers.update(cors_headers(request))
+    return response
+
+
 def middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
     request = event
+    if str(getattr(request, "path", "")).startswith(OPEN311_PREFIX):
+        return _open311_middleware(request, get_response)
     try:
         if request.method == "OPTIONS":
             response = preflight(request)

@@ -47,6 +47,11 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         out["x-roles"] = list(op.roles)
     if op.auth == "staff":
         out["security"] = [{"staffJwt": []}]
+    if op.openapi_request is not None:
+        out["requestBody"] = op.openapi_request
+    if op.openapi_responses is not None:
+        out["responses"] = op.openapi_responses
+        return out
     if op.request is not None:
         out["requestBody"] = {"required": True,
                               "content": {"application/json": {"schema": _ref(op.request, components)}}}

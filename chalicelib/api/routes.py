@@ -27,6 +27,24 @@ ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chal
     ("/staff/performance", "GET", "performance"),
     ("/staff/performance/{opd_code}/reports", "GET", "performance"),
     ("/stats", "GET", "performance"),
+    ("/open311/v2/discovery.json", "GET", "open311"),
+    ("/open311/v2/services.json", "GET", "open311"),
+    ("/open311/v2/services.xml", "GET", "open311"),
+    ("/open311/v2/services/{service_file}", "GET", "open311"),
+    ("/open311/v2/requests.json", "GET", "open311"),
+    ("/open311/v2/requests.xml", "GET", "open311"),
+    ("/open311/v2/requests.json", "POST", "open311"),
+    ("/open311/v2/requests.xml", "POST", "open311"),
+    ("/open311/v2/requests/{request_file}", "GET", "open311"),
 )
+
+OPEN311_PREFIX = "/open311/"  # answered in the GeoReport v2 shapes (chalicelib/api/http.py middleware)
+
+# Routes that accept more than JSON. (path, method) -> content types; the rest take application/json.
+_FORM = "application/x-www-form-urlencoded"
+CONTENT_TYPES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("/open311/v2/requests.json", "POST"): (_FORM, "application/json"),
+    ("/open311/v2/requests.xml", "POST"): (_FORM, "application/json"),
+}
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for _, _, module in ROUTES))

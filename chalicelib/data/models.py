@@ -61,6 +61,18 @@ class ByMonth(_Index):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class ByUpdatedMonth(_Index):
+    """Sparse: reports the public may list (never `rahasia`), by last change. The Open311 feed
+    reads only this index, so a confidential report cannot leak into it through a filter bug."""
+
+    class Meta:
+        index_name = "by_updated_month"
+        projection = AllProjection()
+
+    updated_month = UnicodeAttribute(hash_key=True)
+    updated_at = UnicodeAttribute(range_key=True)
+
+
 class BySweep(_Index):
     class Meta:
         index_name = "by_sweep"
@@ -157,6 +169,8 @@ class Report(Model):
     created_at = UnicodeAttribute()
     created_month = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # YYYY-MM (WIB) of updated_at, absent for rahasia reports: set by every write (data/reports.py)
+    updated_month = UnicodeAttribute(null=True)
     version = NumberAttribute(default=1)
     event_seq = NumberAttribute(default=1)
     access_token_hash = UnicodeAttribute()
@@ -188,6 +202,7 @@ class Report(Model):
     by_opd = ByOpd()
     by_status = ByStatus()
     by_month = ByMonth()
+    by_updated_month = ByUpdatedMonth()
     by_sweep = BySweep()
     by_retention = ByRetention()
     by_phone_hash = ByPhoneHash()

@@ -6,9 +6,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from chalicelib.data import items, rate_limits
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
-from chalicelib.domain import retention
+from chalicelib.domain import clock, retention
 from chalicelib.domain.ratelimit import Window
 
 
@@ -25,6 +27,33 @@ class Conflict(Exception):
         """Did the named item's condition fail? ("report", "event", "idempotency", "rate_limit",
         "attachment")"""
         return any(n == name and r == "ConditionalCheckFailed" for n, r in zip(self.names, self.reasons, strict=False))
+
+
+def updated_month(privacy: str | None, updated_at: str | None) -> str | None:
+    """The `by_updated_month` key of a report: the WIB month of its last change, or None (out of
+    the index) for a rahasia report. Both writes below set it, so no writer can forget it."""
+    if privacy == "rahasia" or not updated_at:
+        return None
+    return clock.month_wib(clock.parse(updated_at))
+
+
+def backfill_updated_month(month: str) -> int:
+    """Give `updated_month` to the reports created in `month` that were stored before the key
+    existed (a one-off migration, not a write path: the key is derived from fields the item
+    already has, and the condition leaves alone any report a real write has touched since)."""
+    done = 0
+    missing = Report.updated_month.does_not_exist() & (Report.privacy != "rahasia")
+    for report in Report.by_month.query(month, filter_condition=missing):
+        value = updated_month(report.privacy, report.updated_at)
+        if value is None:
+            continue
+        try:
+            report.update(actions=[Report.updated_month.set(value)],
+                          condition=Report.updated_month.does_not_exist() & (Report.updated_at == report.updated_at))
+            done += 1
+        except UpdateError:
+            continue  # changed meanwhile: that write set the key itself
+    return done
 
 
 def get(tracking_id: str, consistent: bool = True) -> Report | None:
@@ -44,6 +73,10 @@ def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str,
     the items are built by chalicelib/data/items.py, not by PynamoDB's TransactWrite, and the
     report and event may be given as the values of their models (items.item_of), unbuilt."""
     names = ["report", "event"]
+    if isinstance(report, Mapping):
+        report = {**report, "updated_month": updated_month(report.get("privacy"), report.get("updated_at"))}
+    else:
+        report.updated_month = updated_month(report.privacy, report.updated_at)
     if isinstance(event, Mapping):
         event = {**event, "version": 1}
     else:
@@ -78,6 +111,7 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
     """
     _stamp_retention(report)
     meta: Any = Report.Meta
+    report.updated_month = updated_month(report.privacy, report.updated_at)
     writes: list[dict[str, Any]] = [{"Put": {
         "TableName": meta.table_name, "Item": items.item(report),
         "ConditionExpression": "#0 = :0", "ExpressionAttributeNames": {"#0": Report.version.attr_name},

@@ -293,6 +293,14 @@ def download_url(attachment_id: str) -> dict[str, Any]:
     return {"url": url, "expires_in": DOWNLOAD_EXPIRES}
 
 
+def clean_link(attachment_id: str) -> str:
+    """A 5-minute GET link to a file a report has claimed, without reading its record: only a clean
+    file can be claimed, and a claimed one is never purged (the Open311 feed's media_url)."""
+    return str(_s3().generate_presigned_url(
+        "get_object", Params={"Bucket": settings().attachments_bucket, "Key": CLEAN + attachment_id},
+        ExpiresIn=DOWNLOAD_EXPIRES))
+
+
 def reporter_download_url(tracking_id: str, token: str | None, attachment_id: str) -> dict[str, Any]:
     """The reporter's link: the token must open the report and the report must list the file.
     Every refusal is the same 404, as for the report itself."""

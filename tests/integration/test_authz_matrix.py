@@ -52,6 +52,11 @@ PUBLIC_ROUTES: dict[tuple[str, str], str | None] = {
     ("GET", "/reports/{tracking_id}"): "token", ("POST", "/reports/{tracking_id}/replies"): "token",
     ("POST", "/reports/{tracking_id}/feedback"): "token",
     ("GET", "/reports/{tracking_id}/attachments/{attachment_id}"): "token",
+    # Open311: public reads; a POST's partner api_key is checked by the handler (tests/integration/test_open311.py)
+    **{("GET", f"/open311/v2/{p}"): None for p in ("discovery.json", "services.json", "services.xml",
+                                                   "services/{service_file}", "requests.json", "requests.xml",
+                                                   "requests/{request_file}")},
+    ("POST", "/open311/v2/requests.json"): None, ("POST", "/open311/v2/requests.xml"): None,
 }
 
 ALL = ("diajukan", "perlu_kelengkapan", "ditolak", "didisposisikan", "diproses", "dikembalikan",
