@@ -8,6 +8,7 @@ from typing import Any
 from chalicelib.data import items, rate_limits
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
 from chalicelib.domain.ratelimit import Window
+from chalicelib.domain.workflow import is_open
 
 
 class Conflict(Exception):
@@ -42,6 +43,8 @@ def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str,
     the items are built by chalicelib/data/items.py, not by PynamoDB's TransactWrite, and the
     report and event may be given as the values of their models (items.item_of), unbuilt."""
     names = ["report", "event"]
+    if isinstance(report, Report):
+        sp4n_watch(report)
     if isinstance(event, Mapping):
         event = {**event, "version": 1}
     else:
@@ -74,6 +77,7 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
     Raises Conflict when someone else changed the report since `expected_version` was read
     (failed("report")), or an attachment cannot be claimed (failed("attachment")).
     """
+    sp4n_watch(report)
     meta: Any = Report.Meta
     writes: list[dict[str, Any]] = [{"Put": {
         "TableName": meta.table_name, "Item": items.item(report),
@@ -91,6 +95,38 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
         items.transact_write(Report, writes)
     except items.Cancelled as exc:
         raise Conflict(exc.reasons, names) from exc
+
+
+def sp4n_watch(report: Report) -> None:
+    """Keep the sparse by_sp4n_watch keys in step with the report (every write passes here)."""
+    s = report.sp4n
+    if s is not None and (s.problem or s.state == "failed"):
+        report.sp4n_watch = "problem"
+    elif s is not None and s.complaint_id and is_open(report.status):
+        report.sp4n_watch = "open"
+    else:
+        report.sp4n_watch = None
+    if report.sp4n_watch is None:
+        report.sp4n_checked_at = None
+    elif not report.sp4n_checked_at:
+        report.sp4n_checked_at = report.created_at  # never checked: first in line
+
+
+def watched(partition: str, limit: int | None = None) -> Iterator[Report]:
+    """Reports of one by_sp4n_watch partition ("open" | "problem"), least recently checked first."""
+    return iter(Report.by_sp4n_watch.query(partition, scan_index_forward=True, limit=limit))
+
+
+def mark_checked(tracking_id: str, at: str) -> None:
+    """When the pull last looked at the report on LAPOR! (no version: a workflow write racing it
+    may put the older time back, which only brings the report forward in the queue)."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        Report(tracking_id).update(actions=[Report.sp4n_checked_at.set(at)],
+                                   condition=Report.sp4n_watch.exists())
+    except UpdateError:
+        pass  # it left the watch list meanwhile (closed): nothing to mark
 
 
 def events(tracking_id: str) -> list[ReportEvent]:

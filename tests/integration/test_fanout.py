@@ -42,6 +42,7 @@ def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("SP4N_API_KEY", "local-key")
     monkeypatch.setenv("SP4N_API_TOKEN", "local-token")
     monkeypatch.setenv("SP4N_BACKOFF_BASE", "0.01")
+    monkeypatch.setenv("SP4N_LIST_ENDPOINT", "on")  # the stand-in has it; the lost-answer search uses it
     sync.reset_clients()
     yield handle
     handle.stop()
@@ -191,7 +192,7 @@ def test_1_event_delivered_three_times_yields_one_email_one_sms_one_sp4n_call(
     assert len(reporter_sms) == 3 and len({m["body"] for m in reporter_sms}) == 3
     assert len(sent_to(OPD_EMAIL)) == 1 and len(sent_to(OPD_PHONE)) == 1  # disposition
     assert len(creates(fan.standin)) == 1
-    assert len(followups(fan.standin)) == 1
+    assert len(followups(fan.standin)) == 2  # verify (disposition) and respond: each once
     assert report(tid).sp4n.state == "synced"
 
 
@@ -618,8 +619,11 @@ def test_pull_brings_back_lapor_side_changes_and_imports_direct_complaints(fan: 
     assert again["imported"] == 0 and again["events"] == 0  # applied once, however often seen
 
     lapor_events = [e for e in reports.events(tid) if (e.data or {}).get("origin") == "sp4n"]
-    assert sorted(e.action for e in lapor_events) == ["sp4n_followup", "sp4n_status"]
+    # LAPOR!'s admins moved it to "process" while ours awaits verification: not a move of ours, so
+    # a conflict for an admin to settle; their admin's follow-up is an internal note.
+    assert sorted(e.action for e in lapor_events) == ["sp4n_conflict", "sp4n_followup"]
     assert all(e.actor == "sistem" and not e.public for e in lapor_events)
+    assert report(tid).sp4n.problem and report(tid).sp4n_watch == "problem"
     imported = [r for r in Report.scan() if r.source == "sp4n"]
     assert len(imported) == 1
     new = imported[0]
