@@ -26,6 +26,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chal
     ("/staff/performance", "GET", "performance"),
     ("/staff/performance/{opd_code}/reports", "GET", "performance"),
     ("/stats", "GET", "performance"),
+    ("/staff/sync/problems", "GET", "sp4n_sync"),
+    ("/staff/sync/{tracking_id}/retry", "POST", "sp4n_sync"),
 )
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for _, _, module in ROUTES))
