@@ -387,10 +387,19 @@ def _reject(report: Report, event: DomainEvent, claim: claims.Claim, reason: str
     return complaint_id
 
 
+def _after_earlier_steps(report: Report, event: DomainEvent) -> None:
+    """LAPOR! shows follow-ups in the order they arrive and keeps the status of the last one, and
+    SQS redelivers out of order after an outage: a step waits until every earlier one is there."""
+    earlier = [e for e in pending_pushes(report, reports.events(report.tracking_id)) if int(e.seq) < event.seq]
+    if earlier:
+        raise NotYetSynced(f"{report.tracking_id}: step {earlier[0].seq} is not on SP4N-LAPOR! yet")
+
+
 def _push(report: Report, event: DomainEvent, claim: claims.Claim) -> tuple[str, str]:
     rule = push_rule(event.action)
     if rule["call"] == "create":
         return _create(report, event, claim)
+    _after_earlier_steps(report, event)
     text = (event.message or "").strip()  # the timeline text: what LAPOR!'s reporter may read
     reason = str(event.data.get("reason") or "").strip().lower()
     if rule["call"] == "reject" or (event.action == "reject" and reason in mapping()["reject_when_reason"]):
@@ -442,8 +451,10 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
         elif not isinstance(exc, NotYetSynced):  # no call was made for that one
             record_attempt(event.tracking_id, error)
         raise
+    # Recorded even when nothing was sent: later steps wait for every earlier one (see above),
+    # and this record outlives the claim.
+    record_synced(event.tracking_id, event.seq, complaint_id, call)
     if call != "nothing":
-        record_synced(event.tracking_id, event.seq, complaint_id, call)
         consumer.count("Sp4nSynced")
     claims.complete(claim, outcome="synced", complaint_id=complaint_id, call=call)
     logger.info("synced to SP4N-LAPOR!", extra={"tracking_id": event.tracking_id, "seq": event.seq,
