@@ -327,7 +327,7 @@ def _create(report: Report, event: DomainEvent, claim: claims.Claim) -> tuple[st
         return s.complaint_id, "known"  # imported from LAPOR!, or recorded by an earlier delivery
     complaint_id = claim.data.get("complaint_id")
     if not complaint_id:
-        documents = _documents(report, claim, list(report.attachments or []))
+        documents = _documents(report, claim, [str(a) for a in report.attachments or []])
         body = payload(report, documents)
         if claim.data.get("phase") == "sending":
             complaint_id = _find_created(report, body, _since(claim))

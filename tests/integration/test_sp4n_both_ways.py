@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.test_fanout import creates, fan, followups, report, standin  # noqa: F401  (fixtures)
+from tests.integration.test_fanout import creates, followups, report
 from tests.staff_support import Api, bearer, staff_auth  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("staff_auth")
