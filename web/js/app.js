@@ -10,6 +10,7 @@ import * as masuk from './pages/masuk.js';
 import * as inbox from './pages/inbox.js';
 import * as staffReport from './pages/staff-report.js';
 import * as kinerja from './pages/kinerja.js';
+import * as sinkron from './pages/sinkron.js';
 
 // [pattern, page module, needs staff sign-in]
 const ROUTES = [
@@ -21,6 +22,7 @@ const ROUTES = [
   [/^\/staf$/, inbox, true],
   [/^\/staf\/laporan\/([^/]+)$/, staffReport, true],
   [/^\/staf\/kinerja$/, kinerja, true],
+  [/^\/staf\/sinkron$/, sinkron, true],
 ];
 
 function parseHash() {
@@ -44,6 +46,7 @@ function navItems() {
   if (s) {
     items.push(['#/staf', 'Kotak masuk']);
     if (s.role === 'admin' || s.role === 'pimpinan') items.push(['#/staf/kinerja', 'Kinerja OPD']);
+    if (s.role === 'admin') items.push(['#/staf/sinkron', 'Sinkron LAPOR!']);
   } else {
     items.push(['#/staf/masuk', 'Masuk staf']);
   }
