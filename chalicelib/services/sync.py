@@ -1,12 +1,11 @@
 """SP4N-LAPOR! sync: push our reports to the national system, pull back what happened there.
 
-Push (SyncQueue consumer), per event:
-- `submit`: create the complaint (privacy flags is_anonymous/is_secret; the text cut of the
-  reporter's identity by the adapter's payload builder; never a name, contact or NIK);
-- `respond`, `close`, `auto_close`, `archive`: the public text as a follow-up (tindak lanjut);
-- `reject`: LAPOR!'s reject (bukan wewenang) when the reason says it is not the regency's
-  authority, otherwise the public text as a follow-up. `return` stays inside KBB (an OPD hands
-  the report back to Diskominfotik, which re-routes it): nothing to tell LAPOR!.
+Push (SyncQueue consumer), per event, as the one table chalicelib/config/sp4n_mapping.json says
+(docs/SP4N.md): `submit` creates the complaint (privacy flags is_anonymous/is_secret; the text
+cut of the reporter's identity; clean attachments unless rahasia); every other step LAPOR!'s
+reporter sees goes as a follow-up with its timeline text and the LAPOR! status it sets, or as
+LAPOR!'s own reject (bukan wewenang). A step waits until every earlier step of its report is on
+LAPOR! (SQS redelivers out of order after an outage). Steps that came from LAPOR! are not echoed.
 The report records `sp4n.state` (pending|synced|failed), `complaint_id`, `attempts`.
 
 Exactly once per (tracking_id, seq): a claim `sync#<tracking_id>#<seq>` is taken first; the
@@ -15,8 +14,9 @@ retry that finds the id in the claim only records it. A write whose answer was l
 5xx after processing) is marked in the claim ("sending"); the retry first looks on LAPOR! for
 what it sent (same text since the first try) and adopts it instead of sending again. Write calls
 are made without the adapter's internal retries, so one attempt is one request; SQS redelivery
-(with backoff) is the retry. Residual risk: LAPOR! offers no idempotency reference, so a complaint
-whose text LAPOR! changes on receipt would not be recognised and could be filed twice.
+(with backoff) is the retry. Residual risk: LAPOR! offers no idempotency reference; a lost create
+answer is looked up only through the list endpoint (when enabled), so without it, or when LAPOR!
+changes the text on receipt, the complaint could be filed twice.
 
 Recording on the report goes through `reports.save_change` (version check + an `sp4n_synced` /
 `sp4n_failed` event), so it never overwrites a concurrent workflow change and the workflow never
@@ -30,11 +30,13 @@ the SQS item; it comes back with backoff; on the 5th receive `sp4n.state` become
 SQS then moves it to the DLQ (`python -m chalicelib.cli dlq redrive --queue sync` after the
 outage). A 4xx rejection of the request itself is permanent: `failed`, acknowledged, not retried.
 
-Pull (schedule, every 3 h; the local pump more often): complaints changed on LAPOR! since the
-last pull. Known ones (ours) get their LAPOR!-side status changes and follow-ups as internal
-events (actor `sistem`); KBB complaints filed directly on LAPOR! are imported as reports
-(source `sp4n`, privacy from the flags). Everything is applied idempotently (each LAPOR! log entry
-and follow-up is recorded once, by reference), and the cursor only moves past what was applied.
+Pull (schedule, every 3 h; the local pump more often): per-complaint polling of the open reports
+linked to LAPOR! (the sparse by_sp4n_watch index, oldest checked first, a budget per run), and the
+list endpoint only when SP4N_LIST_ENDPOINT is on (it also imports KBB complaints filed directly on
+LAPOR!). LAPOR!'s reporter's follow-ups and ratings become `reply`/`feedback` through the workflow
+service; its admins' status changes become `sp4n_archive`/`sp4n_close` where our state machine
+allows them, otherwise a conflict (`sp4n.problem`) for an admin. Each LAPOR! follow-up, rating and
+status is applied once, by its reference in the event's data.
 """
 from __future__ import annotations
 
@@ -634,7 +636,7 @@ def pending_pushes(report: Report, events: list[ReportEvent], older_than: dateti
 
 def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], list[ReportEvent]]]:
     """LAPOR!'s current status against ours: agreeing, nothing; a change of its admins that our
-    workflow allows (mapping `pull_status`), that move as actor `sp4n`; anything else a conflict
+    workflow allows (mapping `pull_status`), that move by role `sp4n`; anything else a conflict
     for an admin to settle (sp4n.problem, listed by GET /staff/sync/problems)."""
     from chalicelib.errors import ApiError
     from chalicelib.services import workflow
@@ -758,6 +760,8 @@ def poll(now: datetime, budget: int | None = None) -> dict[str, Any]:
                                                            "error": _error_text(exc)})
             if isinstance(exc, sp4n.Sp4nUnavailable):
                 break  # LAPOR! is down: the rest waits for the next run, in the same order
+            # Anything else would fail again: to the back of the line, not hogging the budget.
+            reports.mark_checked(report.tracking_id, clock.iso_utc(now))
             continue
         reports.mark_checked(report.tracking_id, clock.iso_utc(now))
         result["polled"] += 1

@@ -69,7 +69,9 @@ class Actor:
 
 REPORTER = Actor("pelapor", "pelapor")
 SYSTEM = Actor("sistem", "sistem")
-SP4N_ADMIN = Actor("sp4n", "sp4n")
+# LAPOR!'s admins: a workflow role of their own; on the timeline a system move (the contract's
+# actors are pelapor|admin|opd|sistem).
+SP4N_ADMIN = Actor("sistem", "sp4n", actor_id="sp4n-lapor")
 
 
 # -- who sees what ------------------------------------------------------------------------------
@@ -376,7 +378,7 @@ def apply_sp4n_move(report: Report, action: str, fields: Mapping[str, Any], now:
     """A move brought in from SP4N-LAPOR! by the pull, applied IN MEMORY (the caller saves with
     the version check): its reporter's `reply`/`feedback` exactly as the reporter's own (same
     fields, same edges, actor `pelapor`), or its admins' status change (`sp4n_archive`,
-    `sp4n_close`, actor `sp4n`). Raises the domain's WorkflowError when our table does not allow
+    `sp4n_close`, role `sp4n`, shown as `sistem`). Raises the domain's WorkflowError when our table does not allow
     it, and ApiError when the fields are not what the action takes."""
     if action in wf.REPORTER_ACTIONS:
         who, clean = REPORTER, _check_fields(action, fields, report)

@@ -207,7 +207,8 @@ def test_lapor_admin_status_applied_where_allowed_else_a_conflict_to_settle(
     pull(monkeypatch)
     r = report(archived)
     moves = [e for e in events_of(archived) if e.action == "sp4n_archive"]
-    assert r.status == "ditolak" and len(moves) == 1 and moves[0].actor == "sp4n" and moves[0].public
+    assert r.status == "ditolak" and len(moves) == 1 and moves[0].role == "sp4n" and moves[0].public
+    assert moves[0].actor == "sistem"  # the contract's timeline actors; the role says who
 
     tid, cid = imported_report(fan, capsys, monkeypatch, "Drainase tersumbat di Batujajar")
     api.ok(tid, "admin", action="verify", opd_code="DPUPR")
