@@ -97,6 +97,29 @@ def test_every_step_goes_to_lapor_with_the_status_of_the_mapping(fan: Any, valid
     assert len(creates(fan.standin)) == 1 and report(tid).sp4n.synced_seq >= 7
 
 
+def test_a_step_delivered_before_an_earlier_one_waits_for_it(fan: Any, valid_report: dict[str, Any]) -> None:
+    """SQS gives no order after retries; LAPOR! keeps the status of the last follow-up it got."""
+    from chalicelib.domain.events import DomainEvent
+    from chalicelib.services import sync
+    from tests.integration.test_fanout import bodies
+
+    api = Api(fan.client)
+    tid = api.submit(valid_report)["tracking_id"]
+    fan.pump.drain(timeout=20)
+    api.ok(tid, "admin", action="verify", opd_code="DPUPR")
+    api.ok(tid, "opd", "DPUPR", action="accept")
+    fan.pump.pump_stream()
+    events = {e.action: e for e in (DomainEvent.from_mapping(json.loads(json.loads(b)["Message"]))
+                                    for b in bodies(fan, "SYNC_QUEUE"))}
+    with pytest.raises(sync.NotYetSynced):
+        sync.handle_event(events["accept"])  # the verify is not on LAPOR! yet: this one comes back
+    assert ours(fan) == []
+    assert sync.handle_event(events["verify"]) == "followup"
+    assert sync.handle_event(events["accept"]) == "followup"
+    assert [b["status_code"] for b in ours(fan)] == ["disposed", "process"]
+    assert lapor(fan, report(tid).sp4n.complaint_id)["status_code"] == "process"
+
+
 def test_request_info_and_reject_reach_lapor(fan: Any, valid_report: dict[str, Any]) -> None:
     api = Api(fan.client)
     first = api.submit(valid_report)
