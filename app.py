@@ -53,6 +53,14 @@ def sp4n_pull(event):  # type: ignore[no-untyped-def]
     return sync.pull()
 
 
+# Daily at 05:00 WIB (22:00 UTC): our open synced reports against SP4N-LAPOR!, repaired or listed.
+@app.schedule(Cron(0, 22, "*", "*", "?", "*"), name="sp4n_reconcile")
+def sp4n_reconcile(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import sync_reconcile
+
+    return sync_reconcile.run()
+
+
 # Uploads (issue 2): S3 ObjectCreated in quarantine -> UploadsQueue -> type check, EXIF strip, move.
 @app.on_sqs_message(queue="UploadsQueue", batch_size=5, name="scan_upload")
 def scan_upload(event):  # type: ignore[no-untyped-def]

@@ -205,6 +205,44 @@ def _migrate(args: argparse.Namespace) -> int:
     return cli_privacy.migrate(args)
 
 
+# -- SP4N-LAPOR! ------------------------------------------------------------------------------
+
+def _sp4n_arguments(name: str) -> list[tuple[list[str], dict[str, Any]]]:
+    from chalicelib import cli_sp4n
+
+    return list(getattr(cli_sp4n, name))
+
+
+@command("sp4n-pull", "pull from SP4N-LAPOR! once now (as the schedule does)")
+def _sp4n_pull(args: argparse.Namespace) -> int:
+    from chalicelib import cli_sp4n
+
+    return cli_sp4n.pull(args)
+
+
+@command("sp4n-reconcile", "compare our open synced reports with SP4N-LAPOR! now (the daily job)")
+def _sp4n_reconcile(args: argparse.Namespace) -> int:
+    from chalicelib import cli_sp4n
+
+    return cli_sp4n.reconcile(args)
+
+
+@command("sp4n-problems", "failed and diverged SP4N-LAPOR! syncs; --retry ID repairs one",
+         _sp4n_arguments("PROBLEM_ARGUMENTS"))
+def _sp4n_problems(args: argparse.Namespace) -> int:
+    from chalicelib import cli_sp4n
+
+    return cli_sp4n.problems(args)
+
+
+@command("sp4n-sim", "play SP4N-LAPOR!'s side on the local stand-in: new-complaint | reply | rate | "
+         "set-status | show", _sp4n_arguments("SIM_ARGUMENTS"))
+def _sp4n_sim(args: argparse.Namespace) -> int:
+    from chalicelib import cli_sp4n
+
+    return cli_sp4n.simulate(args)
+
+
 class _Stderr:
     """Whatever sys.stderr is when a line is written (tests swap it)."""
 

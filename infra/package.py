@@ -582,7 +582,8 @@ class Overlay:
                 stat="Maximum", period=300),
             metric_widget("SP4N-LAPOR! sync", [
                 [METRICS_NAMESPACE, "Sp4nSynced", *service, {"label": "synced"}],
-                [METRICS_NAMESPACE, "Sp4nFailed", *service, {"label": "failed"}]], 0, 12, period=900),
+                [METRICS_NAMESPACE, "Sp4nFailed", *service, {"label": "failed"}],
+                [METRICS_NAMESPACE, "Sp4nDiverged", *service, {"label": "diverged"}]], 0, 12, period=900),
             metric_widget("SP4N lag: age of the oldest sync message (s)", [
                 ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName",
                  ref({"Fn::GetAtt": [sync_queue, "QueueName"]}) if sync_queue else "none"]], 12, 12,

@@ -58,6 +58,9 @@ T = TypeVar("T")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_TYPES: Mapping[str, str] = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
 _COMPLAINT_ID = re.compile(r"\d{7}")
+# ASSUMPTION: LAPOR!'s status codes are not public; these follow its public statistics labels
+# (Belum Terverifikasi, Terdisposisi..., Laporan Tertunda, Laporan Arsip, Bukan Wewenang).
+STATUS_CODES = ("verification", "disposed", "process", "done", "pending", "archive", "rejected")
 
 
 # -- errors ----------------------------------------------------------------------------------
@@ -272,6 +275,17 @@ class Sp4nLog(_Response):
     message: str | None = None
 
 
+class Sp4nRating(_Response):
+    """The reporter's rating on LAPOR! (ASSUMPTION: listed in the complaint detail as ``ratings``,
+    with whether they confirmed it ``resolved``, i.e. pressed "selesai")."""
+
+    id: Code
+    rating: int = Field(ge=1, le=5)
+    resolved: bool = False
+    comment: str | None = None
+    created_at: AwareDatetime | None = None
+
+
 class Sp4nComplaint(_Response):
     """A complaint as LAPOR! reports it (detail, and each item of ``list_changes``)."""
 
@@ -289,6 +303,7 @@ class Sp4nComplaint(_Response):
     is_anonymous: bool | None = None
     is_secret: bool | None = None
     attachments: list[Code] = Field(default_factory=list)
+    ratings: list[Sp4nRating] = Field(default_factory=list)
     institution: str | None = None
     source: str | None = None  # stand-in: "integration" (sent by us) or "lapor" (filed there)
     created_at: AwareDatetime | None = None
@@ -469,9 +484,11 @@ class Sp4nClient:
         return self._parse(_CREATED, results["data"], "create_complaint").complaint_id
 
     def add_followup(self, complaint_id: str, content: str, *, attachments: Sequence[str] = (),
-                     reporter: Mapping[str, Any] | None = None) -> str:
+                     reporter: Mapping[str, Any] | None = None, status_code: str | None = None) -> str:
         """Post an answer (tindak lanjut); returns the follow-up id. Identity numbers and the given
-        reporter's details are cut out; other contacts stay (an OPD may give its own hotline)."""
+        reporter's details are cut out; other contacts stay (an OPD may give its own hotline).
+        ``status_code``: the LAPOR! status the step sets (ASSUMPTION: the follow-up form of the
+        integration takes it, as LAPOR!'s own admin form does; see docs/SP4N.md)."""
         cid = _check_id(complaint_id)
         text = redact_text(content.strip(), reporter, contacts=False)
         if not text:
@@ -479,6 +496,8 @@ class Sp4nClient:
         body: dict[str, Any] = {"complaint_id": cid, "content": text}
         if attachments:
             body["attachments"] = [str(a) for a in attachments]
+        if status_code:
+            body["status_code"] = status_code
         self._begin()
         results = self._call("add_followup", "POST", "/complaints/followup/add", json=body)
         return self._parse(_FOLLOWUP, results["data"], "add_followup").id

@@ -134,3 +134,9 @@ def complete(claim: Claim, **data: Any) -> bool:
 def release(claim: Claim, **data: Any) -> bool:
     """Give the claim back after a failure, keeping what is known, so a retry can take over now."""
     return _update(claim, RETRY, data, int(_now() + KEEP_SECONDS))
+
+
+def forget(key: str) -> None:
+    """Drop a finished claim so the work may be done again (an admin's retry of a sync that
+    SP4N-LAPOR! refused, once the cause is fixed)."""
+    IdempotencyRecord(key).delete()

@@ -82,6 +82,18 @@ class BySweep(_Index):
     sweep_at = UnicodeAttribute(range_key=True)
 
 
+class BySp4nWatch(_Index):
+    """Sparse: reports linked to SP4N-LAPOR! and open ("open"), or whose sync failed or diverged
+    ("problem"). Kept by chalicelib.data.reports.sp4n_watch on every write of a report."""
+
+    class Meta:
+        index_name = "by_sp4n_watch"
+        projection = AllProjection()
+
+    sp4n_watch = UnicodeAttribute(hash_key=True)
+    sp4n_checked_at = UnicodeAttribute(range_key=True)
+
+
 class ByUnclaimed(GlobalSecondaryIndex):  # type: ignore[type-arg]
     """Sparse: only clean uploads that no report references yet (the daily purge reads these)."""
 
@@ -144,6 +156,10 @@ class Sp4nState(MapAttribute):  # type: ignore[type-arg]
     attempts = NumberAttribute(default=0)
     last_error = UnicodeAttribute(null=True)
     synced_seq = NumberAttribute(default=0)
+    # Last status seen on LAPOR! (reconciliation), and what an admin must settle (a divergence or
+    # a status change of LAPOR!'s that our workflow does not allow); None when in step.
+    lapor_status = UnicodeAttribute(null=True)
+    problem = UnicodeAttribute(null=True)
 
 
 class Report(Model):
@@ -198,6 +214,8 @@ class Report(Model):
     # Keyed hashes (HMAC) of the reporter's phone and email: the data-subject lookup, never the contact.
     phone_hash = UnicodeAttribute(null=True)
     email_hash = UnicodeAttribute(null=True)
+    sp4n_watch = UnicodeAttribute(null=True)  # see BySp4nWatch
+    sp4n_checked_at = UnicodeAttribute(null=True)  # when the pull last looked at it on LAPOR!
 
     by_opd = ByOpd()
     by_status = ByStatus()
@@ -207,6 +225,7 @@ class Report(Model):
     by_retention = ByRetention()
     by_phone_hash = ByPhoneHash()
     by_email_hash = ByEmailHash()
+    by_sp4n_watch = BySp4nWatch()
 
 
 class ReportEvent(Model):

@@ -12,6 +12,7 @@ from chalicelib.data import items, rate_limits
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
 from chalicelib.domain import clock, retention
 from chalicelib.domain.ratelimit import Window
+from chalicelib.domain.workflow import is_open
 
 
 class Conflict(Exception):
@@ -77,6 +78,8 @@ def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str,
         report = {**report, "updated_month": updated_month(report.get("privacy"), report.get("updated_at"))}
     else:
         report.updated_month = updated_month(report.privacy, report.updated_at)
+    if isinstance(report, Report):
+        sp4n_watch(report)
     if isinstance(event, Mapping):
         event = {**event, "version": 1}
     else:
@@ -110,6 +113,7 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
     (failed("report")), or an attachment cannot be claimed (failed("attachment")).
     """
     _stamp_retention(report)
+    sp4n_watch(report)
     meta: Any = Report.Meta
     report.updated_month = updated_month(report.privacy, report.updated_at)
     writes: list[dict[str, Any]] = [{"Put": {
@@ -142,6 +146,38 @@ def _stamp_retention(report: Report) -> None:
                                       _closed_statuses())
     report.closed_at = fields["closed_at"]
     report.retention_due = fields["retention_due"]
+
+
+def sp4n_watch(report: Report) -> None:
+    """Keep the sparse by_sp4n_watch keys in step with the report (every write passes here)."""
+    s = report.sp4n
+    if s is not None and (s.problem or s.state == "failed"):
+        report.sp4n_watch = "problem"
+    elif s is not None and s.complaint_id and is_open(report.status):
+        report.sp4n_watch = "open"
+    else:
+        report.sp4n_watch = None
+    if report.sp4n_watch is None:
+        report.sp4n_checked_at = None
+    elif not report.sp4n_checked_at:
+        report.sp4n_checked_at = report.created_at  # never checked: first in line
+
+
+def watched(partition: str, limit: int | None = None) -> Iterator[Report]:
+    """Reports of one by_sp4n_watch partition ("open" | "problem"), least recently checked first."""
+    return iter(Report.by_sp4n_watch.query(partition, scan_index_forward=True, limit=limit))
+
+
+def mark_checked(tracking_id: str, at: str) -> None:
+    """When the pull last looked at the report on LAPOR! (no version: a workflow write racing it
+    may put the older time back, which only brings the report forward in the queue)."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        Report(tracking_id).update(actions=[Report.sp4n_checked_at.set(at)],
+                                   condition=Report.sp4n_watch.exists())
+    except UpdateError:
+        pass  # it left the watch list meanwhile (closed): nothing to mark
 
 
 def events(tracking_id: str) -> list[ReportEvent]:

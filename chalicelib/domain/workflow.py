@@ -20,6 +20,10 @@ Decisions (where CONTRACT.md is silent):
   Ombudsman RI. Re-opening closed reports would need its own window rule: not worth it now.
 - System moves: `auto_close` (ditindaklanjuti -> selesai), `archive` (perlu_kelengkapan ->
   ditolak), both public; `sla_reminder` and `sla_breach` are internal events that change nothing.
+- SP4N-LAPOR!'s admins (role `sp4n`, applied by the pull): `sp4n_archive` (their Arsip or Bukan
+  Wewenang while we have not started: diajukan/perlu_kelengkapan -> ditolak) and `sp4n_close`
+  (their Selesai after our answer: ditindaklanjuti -> selesai). Anything else they do is not a
+  move of ours: the pull records it as a conflict for an admin to settle.
 - `pimpinan` is read-only: no row lists it.
 - Check order in `transition`: unknown action (400) -> role not permitted (403) -> status (409),
   so a role that may never do an action learns nothing about the report's status.
@@ -50,6 +54,8 @@ class Role(StrEnum):
     PIMPINAN = "pimpinan"
     PELAPOR = "pelapor"
     SISTEM = "sistem"
+    # SP4N-LAPOR!'s own admins, as the pull brings their status changes in.
+    SP4N = "sp4n"
 
 
 ALL_STATUSES: tuple[Status, ...] = tuple(Status)
@@ -257,6 +263,19 @@ _TABLE: tuple[Action, ...] = (
             "Laporan diarsipkan karena kelengkapan yang diminta tidak diterima dalam batas waktu."
         ),
     ),
+    # -- SP4N-LAPOR!'s own admins (see the module doc) --
+    Action(
+        name="sp4n_archive",
+        roles=frozenset({Role.SP4N}),
+        edges=_to(_S.DITOLAK, _S.DIAJUKAN, _S.PERLU_KELENGKAPAN),
+        neutral_message="Laporan diarsipkan oleh pengelola SP4N-LAPOR!.",
+    ),
+    Action(
+        name="sp4n_close",
+        roles=frozenset({Role.SP4N}),
+        edges=_to(_S.SELESAI, _S.DITINDAKLANJUTI),
+        neutral_message="Laporan dinyatakan selesai di SP4N-LAPOR!.",
+    ),
     Action(
         name="sla_reminder",
         roles=frozenset({Role.SISTEM}),
@@ -277,6 +296,7 @@ ACTIONS: Mapping[str, Action] = MappingProxyType({a.name: a for a in _TABLE})
 STAFF_ACTIONS: tuple[str, ...] = tuple(a.name for a in _TABLE if a.roles & STAFF_ROLES)
 REPORTER_ACTIONS: tuple[str, ...] = tuple(a.name for a in _TABLE if Role.PELAPOR in a.roles)
 SYSTEM_ACTIONS: tuple[str, ...] = tuple(a.name for a in _TABLE if Role.SISTEM in a.roles)
+SP4N_ACTIONS: tuple[str, ...] = tuple(a.name for a in _TABLE if Role.SP4N in a.roles)
 
 
 # -- the API --------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ thread so one slow source does not delay another:
   back after their visibility timeout, and SQS dead-letters them after 5 receives, as in AWS;
 - schedules: the SLA check (`sla_sweep.run_scheduled`) every --sla-interval seconds, the
   SP4N-LAPOR! pull every --pull-interval seconds (3 hours in AWS; shorter here) and the purge
-  of unclaimed uploads every --purge-interval seconds (daily in AWS).
+  of unclaimed uploads every --purge-interval seconds (daily in AWS), and the SP4N-LAPOR!
+  reconciliation every --reconcile-interval seconds (daily in AWS).
 An exception in one round is logged (masked) and the loop goes on.
 
 Run: python -m chalicelib.local.pump --interval 0.5 --sla-interval 60 [--pull-interval 30]
@@ -343,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds between purges of unclaimed uploads (daily in AWS)")
     parser.add_argument("--retention-interval", type=float, default=3600.0,
                         help="seconds between personal-data retention runs (daily in AWS)")
+    parser.add_argument("--reconcile-interval", type=float, default=3600.0,
+                        help="seconds between SP4N-LAPOR! reconciliations (daily in AWS)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for handler in logging.getLogger().handlers:
@@ -398,6 +401,12 @@ def main(argv: list[str] | None = None) -> int:
         erasure.run_retention()
 
     loops.append(("retention", _every(args.retention_interval, retention), 0.5))
+    def reconcile() -> None:
+        from chalicelib.services import sync_reconcile
+
+        sync_reconcile.run()
+
+    loops.append(("sp4n-reconcile", _every(args.reconcile_interval, reconcile), 0.5))
     threads = [threading.Thread(target=_loop, args=(name, step, pause, stop), name=name, daemon=True)
                for name, step, pause in loops]
     for t in threads:

@@ -15,7 +15,7 @@ else 401; answers ``{"results": {"data": ...}}``; errors ``{"results": {"data": 
   POST /complaints/complaint                create -> {"complaint_id": 1234567, ...}
   GET  /complaints/{id}/complaint           status_code, status_name, disposition_name, logs
   GET  /complaints/{id}/followups           [{"id", "complaint_id", "content", "author", "created_at"}]
-  POST /complaints/followup/add             {"complaint_id", "content", "attachments"?}
+  POST /complaints/followup/add             {"complaint_id", "content", "attachments"?, "status_code"?}
   POST /complaints/process/{id}/reject      {"reason"}: not our authority
   GET  /masters/institutions/external
   GET  /masters/templates
@@ -37,7 +37,10 @@ Control endpoints (no auth, no faults, plain JSON; for tests and ``make run`` us
   POST /_standin/complaints                 a complaint filed directly on LAPOR! for KBB
   POST /_standin/complaints/{id}/status     {"status_code", "status_name"?, "disposition_name"?,
                                              "message"?}: a change made on LAPOR! itself
-  POST /_standin/complaints/{id}/followups  {"content", "author"?}: an answer given on LAPOR!
+  POST /_standin/complaints/{id}/followups  {"content", "author"?}: a follow-up given on LAPOR!
+                                            (author "reporter": the citizen; default "lapor": its admins)
+  POST /_standin/complaints/{id}/rating     {"rating": 1-5, "resolved"?, "comment"?}: the reporter rates
+  GET  /_standin/complaints/{id}            one complaint with its follow-ups and ratings
 
 Fault modes: ``5xx`` answers ``status`` (503); ``429`` answers 429 with ``Retry-After``;
 ``timeout`` holds the request ``delay`` seconds (15) and drops it unprocessed; ``slow`` waits
@@ -104,7 +107,8 @@ TEMPLATES: list[dict[str, Any]] = [
 ]
 _ID_PATH = re.compile(r"^/complaints/(\d{7})/(complaint|followups)$")
 _REJECT_PATH = re.compile(r"^/complaints/process/(\d{7})/reject$")
-_CTRL_COMPLAINT = re.compile(r"^/_standin/complaints/(\d{7})/(status|followups)$")
+_CTRL_COMPLAINT = re.compile(r"^/_standin/complaints/(\d{7})/(status|followups|rating)$")
+_CTRL_ONE = re.compile(r"^/_standin/complaints/(\d{7})$")
 
 
 def _now() -> datetime:
@@ -287,7 +291,7 @@ class StandinState:
                 **fields, "institution": self.institution, "source": source,
                 "status_code": status, "status_name": STATUSES[status],
                 "disposition_name": INSTITUTION_NAME if status == "disposed" else None,
-                "created_at": at.isoformat(), "updated_at": at.isoformat(), "logs": [],
+                "created_at": at.isoformat(), "updated_at": at.isoformat(), "logs": [], "ratings": [],
             }
             self._followups[cid] = []
             self._log(self._complaints[cid], at, "Laporan diterima")
@@ -305,19 +309,37 @@ class StandinState:
             return self._view(complaint_id)
 
     def add_followup(self, complaint_id: str, content: str, author: str,
-                     attachments: list[str] | None = None) -> dict[str, Any]:
+                     attachments: list[str] | None = None, status_code: str | None = None) -> dict[str, Any]:
         with self.lock:
             c = self._get(complaint_id)
             for doc in attachments or []:
                 if doc not in self._files:
                     raise ApiFailure(422, "Validation failed", {"attachments": [f"unknown document {doc}"]})
+            if status_code is not None and status_code not in STATUSES:
+                raise ApiFailure(422, "Validation failed", {"status_code": [f"one of {sorted(STATUSES)}"]})
             at = self._tick()
+            if status_code is not None:
+                c["status_code"], c["status_name"] = status_code, STATUSES[status_code]
             fu = {"id": self._next_followup, "complaint_id": int(complaint_id), "content": content,
                   "author": author, "attachments": list(attachments or []), "created_at": at.isoformat()}
             self._next_followup += 1
             self._followups[complaint_id].append(fu)
             self._log(c, at, f"Tindak lanjut oleh {author}")
             return dict(fu)
+
+    def rate(self, complaint_id: str, rating: int, resolved: bool, comment: str | None = None) -> dict[str, Any]:
+        """The reporter rates the institution's answer on LAPOR! and may confirm it is finished."""
+        with self.lock:
+            c = self._get(complaint_id)
+            at = self._tick()
+            entry = {"id": self._next_followup, "rating": rating, "resolved": resolved, "comment": comment,
+                     "created_at": at.isoformat()}
+            self._next_followup += 1  # one id space with follow-ups, as refs never clash anyway
+            c["ratings"].append(entry)
+            if resolved:
+                c["status_code"], c["status_name"] = "done", STATUSES["done"]
+            self._log(c, at, f"Penilaian pelapor: {rating}" + (" (selesai)" if resolved else ""))
+            return dict(entry)
 
     def followups(self, complaint_id: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -571,9 +593,11 @@ class Handler(BaseHTTPRequestHandler):
             return 201, {"complaint_id": c["complaint_id"], "status_code": c["status_code"],
                          "status_name": c["status_name"], "created_at": c["created_at"]}, None
         if method == "POST" and path == "/complaints/followup/add":
-            fields = _require(body, {"complaint_id": (int, str), "content": str}, optional={"attachments": list})
+            fields = _require(body, {"complaint_id": (int, str), "content": str},
+                              optional={"attachments": list, "status_code": str})
             cid = _complaint_id(fields["complaint_id"])
-            fu = st.add_followup(cid, fields["content"], "institution", fields.get("attachments"))
+            fu = st.add_followup(cid, fields["content"], "institution", fields.get("attachments"),
+                                 fields.get("status_code"))
             return 201, fu, None
         if method == "GET" and path == "/complaints":
             return self._list(query)
@@ -647,8 +671,16 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_json(200, {"items": st.complaints()})
             elif method == "POST" and path == "/_standin/complaints":
                 self._send_json(201, st.create_complaint(_lapor_complaint(body), "lapor"))
+            elif method == "GET" and (m := _CTRL_ONE.match(path)):
+                self._send_json(200, {**st.complaint(m.group(1)), "followups": st.followups(m.group(1))})
             elif method == "POST" and (m := _CTRL_COMPLAINT.match(path)):
-                if m.group(2) == "status":
+                if m.group(2) == "rating":
+                    f = _require(body, {"rating": int}, optional={"resolved": bool, "comment": str})
+                    if not 1 <= f["rating"] <= 5:
+                        raise ApiFailure(422, "Validation failed", {"rating": ["1 to 5"]})
+                    self._send_json(201, st.rate(m.group(1), f["rating"], bool(f.get("resolved", False)),
+                                                 f.get("comment")))
+                elif m.group(2) == "status":
                     f = _require(body, {"status_code": str}, optional={
                         "status_name": str, "disposition_name": str, "message": str})
                     self._send_json(200, st.set_status(m.group(1), f["status_code"], f.get("status_name"),
@@ -691,7 +723,7 @@ def _require(body: Any, required: dict[str, Any], optional: dict[str, Any] | Non
         if name not in body:
             if name in required:
                 errors[name] = ["required"]
-        elif not isinstance(body[name], typ) or isinstance(body[name], bool) or (
+        elif not isinstance(body[name], typ) or (isinstance(body[name], bool) and typ is not bool) or (
                 isinstance(body[name], str) and not body[name].strip()):
             errors[name] = ["wrong type or empty"]
     if errors:

@@ -126,6 +126,7 @@ class LocalStack:
             "SP4N_BASE_URL": self.sp4n_url,
             "SP4N_API_KEY": "local-key",
             "SP4N_API_TOKEN": "local-token",
+            "SP4N_LIST_ENDPOINT": "on",  # the stand-in has it: imports of complaints filed on LAPOR!
             "LAPOR_API_URL": self.api_url,
             "LAPOR_STATE_DIR": str(self.state_dir),
             "WEB_ORIGINS": f"{self.web_url},http://localhost:{self.ports.web}",

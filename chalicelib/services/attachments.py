@@ -301,6 +301,20 @@ def clean_link(attachment_id: str) -> str:
         ExpiresIn=DOWNLOAD_EXPIRES))
 
 
+def clean_copy(attachment_id: str) -> tuple[bytes, str] | None:
+    """The checked file's bytes and type, for sending it on (SP4N-LAPOR!); None unless clean."""
+    if not ATTACHMENT_ID.match(attachment_id):
+        return None
+    try:
+        record = Attachment.get(attachment_id, consistent_read=True)
+    except Attachment.DoesNotExist:
+        return None
+    if record.state != "clean":
+        return None
+    obj = _s3().get_object(Bucket=settings().attachments_bucket, Key=CLEAN + attachment_id)
+    return obj["Body"].read(), str(record.content_type)
+
+
 def reporter_download_url(tracking_id: str, token: str | None, attachment_id: str) -> dict[str, Any]:
     """The reporter's link: the token must open the report and the report must list the file.
     Every refusal is the same 404, as for the report itself."""

@@ -1,12 +1,11 @@
 """SP4N-LAPOR! sync: push our reports to the national system, pull back what happened there.
 
-Push (SyncQueue consumer), per event:
-- `submit`: create the complaint (privacy flags is_anonymous/is_secret; the text cut of the
-  reporter's identity by the adapter's payload builder; never a name, contact or NIK);
-- `respond`, `close`, `auto_close`, `archive`: the public text as a follow-up (tindak lanjut);
-- `reject`: LAPOR!'s reject (bukan wewenang) when the reason says it is not the regency's
-  authority, otherwise the public text as a follow-up. `return` stays inside KBB (an OPD hands
-  the report back to Diskominfotik, which re-routes it): nothing to tell LAPOR!.
+Push (SyncQueue consumer), per event, as the one table chalicelib/config/sp4n_mapping.json says
+(docs/SP4N.md): `submit` creates the complaint (privacy flags is_anonymous/is_secret; the text
+cut of the reporter's identity; clean attachments unless rahasia); every other step LAPOR!'s
+reporter sees goes as a follow-up with its timeline text and the LAPOR! status it sets, or as
+LAPOR!'s own reject (bukan wewenang). A step waits until every earlier step of its report is on
+LAPOR! (SQS redelivers out of order after an outage). Steps that came from LAPOR! are not echoed.
 The report records `sp4n.state` (pending|synced|failed), `complaint_id`, `attempts`.
 
 Exactly once per (tracking_id, seq): a claim `sync#<tracking_id>#<seq>` is taken first; the
@@ -15,8 +14,9 @@ retry that finds the id in the claim only records it. A write whose answer was l
 5xx after processing) is marked in the claim ("sending"); the retry first looks on LAPOR! for
 what it sent (same text since the first try) and adopts it instead of sending again. Write calls
 are made without the adapter's internal retries, so one attempt is one request; SQS redelivery
-(with backoff) is the retry. Residual risk: LAPOR! offers no idempotency reference, so a complaint
-whose text LAPOR! changes on receipt would not be recognised and could be filed twice.
+(with backoff) is the retry. Residual risk: LAPOR! offers no idempotency reference; a lost create
+answer is looked up only through the list endpoint (when enabled), so without it, or when LAPOR!
+changes the text on receipt, the complaint could be filed twice.
 
 Recording on the report goes through `reports.save_change` (version check + an `sp4n_synced` /
 `sp4n_failed` event), so it never overwrites a concurrent workflow change and the workflow never
@@ -30,18 +30,23 @@ the SQS item; it comes back with backoff; on the 5th receive `sp4n.state` become
 SQS then moves it to the DLQ (`python -m chalicelib.cli dlq redrive --queue sync` after the
 outage). A 4xx rejection of the request itself is permanent: `failed`, acknowledged, not retried.
 
-Pull (schedule, every 3 h; the local pump more often): complaints changed on LAPOR! since the
-last pull. Known ones (ours) get their LAPOR!-side status changes and follow-ups as internal
-events (actor `sistem`); KBB complaints filed directly on LAPOR! are imported as reports
-(source `sp4n`, privacy from the flags). Everything is applied idempotently (each LAPOR! log entry
-and follow-up is recorded once, by reference), and the cursor only moves past what was applied.
+Pull (schedule, every 3 h; the local pump more often): per-complaint polling of the open reports
+linked to LAPOR! (the sparse by_sp4n_watch index, oldest checked first, a budget per run), and the
+list endpoint only when SP4N_LIST_ENDPOINT is on (it also imports KBB complaints filed directly on
+LAPOR!). LAPOR!'s reporter's follow-ups and ratings become `reply`/`feedback` through the workflow
+service; its admins' status changes become `sp4n_archive`/`sp4n_close` where our state machine
+allows them, otherwise a conflict (`sp4n.problem`) for an admin. Each LAPOR! follow-up, rating and
+status is applied once, by its reference in the event's data.
 """
 from __future__ import annotations
 
+import functools
+import json
 import os
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
@@ -56,6 +61,7 @@ from chalicelib.data.models import (
     Sp4nState,
 )
 from chalicelib.domain import clock, tracking
+from chalicelib.domain import workflow as wf
 from chalicelib.domain.events import DomainEvent, MalformedEvent
 from chalicelib.observability import logger, mask_text
 from chalicelib.services import consumer, sla_state
@@ -63,9 +69,6 @@ from chalicelib.services import consumer, sla_state
 CONSUMER = "sync"
 # Longer than one attempt can take (the function times out after 120 s).
 LEASE_SECONDS = 180.0
-FOLLOWUP_ACTIONS = frozenset({"respond", "close", "auto_close", "archive"})
-SYNCED_ACTIONS = FOLLOWUP_ACTIONS | {"submit", "reject"}
-NOT_OUR_AUTHORITY = frozenset({"bukan_wewenang", "not_our_authority", "bukan wewenang"})
 # How far back the first pull looks; afterwards the stored cursor decides.
 PULL_LOOKBACK = timedelta(days=int(os.environ.get("SP4N_PULL_LOOKBACK_DAYS", "7")))
 # LAPOR!'s clock and ours differ a little: a lost-answer search starts this much earlier.
@@ -218,6 +221,42 @@ def remember_complaint(complaint_id: str, tracking_id: str) -> None:
             raise RuntimeError(f"LAPOR! complaint {complaint_id} is already linked to {other}") from None
 
 
+# -- the mapping (chalicelib/config/sp4n_mapping.json, docs/SP4N.md) ------------------------
+MAPPING_PATH = Path(__file__).resolve().parents[1] / "config" / "sp4n_mapping.json"
+CALLS = frozenset({"create", "followup", "reject", "none"})
+
+
+@functools.cache
+def mapping() -> dict[str, Any]:
+    """The one table of what each step does on LAPOR! (checked on load: a typo fails loudly)."""
+    data: dict[str, Any] = json.loads(MAPPING_PATH.read_text(encoding="utf-8"))
+    for action, rule in data["push"].items():
+        if action not in wf.ACTIONS and action != "submit":
+            raise ValueError(f"sp4n mapping: unknown action {action}")
+        if rule.get("call") not in CALLS:
+            raise ValueError(f"sp4n mapping: {action} has call {rule.get('call')!r}, not one of {sorted(CALLS)}")
+        if rule.get("status") not in (None, *sp4n.STATUS_CODES):
+            raise ValueError(f"sp4n mapping: {action} sets unknown LAPOR! status {rule.get('status')!r}")
+    if set(data["expected"]) != {s.value for s in wf.Status}:
+        raise ValueError("sp4n mapping: `expected` must name every status of ours")
+    for lapor, action in data["pull_status"].items():
+        if lapor not in sp4n.STATUS_CODES or action not in wf.SP4N_ACTIONS:
+            raise ValueError(f"sp4n mapping: pull_status {lapor} -> {action} is not valid")
+    return data
+
+
+def push_rule(action: str) -> dict[str, Any]:
+    return dict(mapping()["push"].get(action) or {"call": "none"})
+
+
+def synced_actions() -> frozenset[str]:
+    return frozenset(a for a, r in mapping()["push"].items() if r["call"] != "none")
+
+
+def agrees(our_status: str, lapor_status: str | None) -> bool:
+    return lapor_status in mapping()["expected"].get(our_status, ())
+
+
 # -- push -----------------------------------------------------------------------------------
 
 def _report_fields(report: Report) -> dict[str, Any]:
@@ -235,12 +274,32 @@ def _reporter(report: Report) -> dict[str, Any]:
     return {} if r is None else {"name": r.name, "email": r.email, "phone": r.phone}
 
 
-def payload(report: Report) -> sp4n.Sp4nComplaintIn:
-    # Our attachment ids are not LAPOR! document ids; attachments are not forwarded (yet).
+def payload(report: Report, document_ids: list[str] | None = None) -> sp4n.Sp4nComplaintIn:
     try:
-        return sp4n.payload_from_report(_report_fields(report), document_ids=[])
+        return sp4n.payload_from_report(_report_fields(report), document_ids=document_ids or [])
     except ValueError as exc:  # pydantic's ValidationError is a ValueError too
         raise _Permanent(f"payload not valid: {type(exc).__name__}") from None
+
+
+def _documents(report: Report, claim: claims.Claim, attachment_ids: list[str]) -> list[str]:
+    """LAPOR! document ids for our clean attachments, each uploaded once per claim (the ids are
+    noted in it, so a retry does not upload again). `rahasia`: none are sent: a file cannot be cut
+    of the reporter's identity as a text is, and only admins and the OPD may see it."""
+    if report.privacy == "rahasia" or not attachment_ids:
+        return []
+    from chalicelib.services import attachments
+
+    known: dict[str, str] = dict(claim.data.get("documents") or {})
+    out: list[str] = []
+    for attachment_id in attachment_ids:
+        if attachment_id not in known:
+            copy = attachments.clean_copy(attachment_id)
+            if copy is None:
+                continue  # never checked clean: never leaves
+            known[attachment_id] = client("write").upload_file(copy[0], copy[1])
+            claims.note(claim, documents=known)
+        out.append(known[attachment_id])
+    return out
 
 
 def _since(claim: claims.Claim) -> datetime:
@@ -250,7 +309,10 @@ def _since(claim: claims.Claim) -> datetime:
 
 
 def _find_created(report: Report, body: sp4n.Sp4nComplaintIn, since: datetime) -> str | None:
-    """A complaint we filed whose answer we never got: same text and flags, not linked elsewhere."""
+    """A complaint we filed whose answer we never got: same text and flags, not linked elsewhere.
+    Needs the list endpoint; without it the create is sent again (see the module doc)."""
+    if not list_endpoint_enabled():
+        return None
     for c in client("read").list_changes(since):
         if c.source not in (None, "integration"):
             continue
@@ -266,15 +328,18 @@ def _create(report: Report, event: DomainEvent, claim: claims.Claim) -> tuple[st
     if s.complaint_id:
         return s.complaint_id, "known"  # imported from LAPOR!, or recorded by an earlier delivery
     complaint_id = claim.data.get("complaint_id")
-    body = payload(report)
-    if not complaint_id and claim.data.get("phase") == "sending":
-        complaint_id = _find_created(report, body, _since(claim))
-        if complaint_id:
-            logger.warning("adopted a complaint whose create answer was lost",
-                           extra={"tracking_id": report.tracking_id, "complaint_id": complaint_id})
     if not complaint_id:
-        claims.note(claim, phase="sending", first_try_at=claim.data.get("first_try_at") or clock.iso_utc(clock.now()))
-        complaint_id = client("write").create_complaint(body)
+        documents = _documents(report, claim, [str(a) for a in report.attachments or []])
+        body = payload(report, documents)
+        if claim.data.get("phase") == "sending":
+            complaint_id = _find_created(report, body, _since(claim))
+            if complaint_id:
+                logger.warning("adopted a complaint whose create answer was lost",
+                               extra={"tracking_id": report.tracking_id, "complaint_id": complaint_id})
+        if not complaint_id:
+            claims.note(claim, phase="sending",
+                        first_try_at=claim.data.get("first_try_at") or clock.iso_utc(clock.now()))
+            complaint_id = client("write").create_complaint(body)
     # Written before anything else: from here on no retry can create a second complaint.
     claims.note(claim, complaint_id=complaint_id, phase="sent")
     remember_complaint(complaint_id, report.tracking_id)
@@ -291,7 +356,7 @@ def _complaint_of(report: Report) -> str:
     raise NotYetSynced(f"{report.tracking_id}: complaint not on SP4N-LAPOR! yet")
 
 
-def _followup(report: Report, event: DomainEvent, claim: claims.Claim, text: str) -> str:
+def _followup(report: Report, event: DomainEvent, claim: claims.Claim, text: str, rule: dict[str, Any]) -> str:
     complaint_id = _complaint_of(report)
     reporter = _reporter(report)
     sent_text = sp4n.redact_text(text.strip(), reporter, contacts=False)
@@ -301,8 +366,11 @@ def _followup(report: Report, event: DomainEvent, claim: claims.Claim, text: str
             if f.author == OUR_AUTHOR and f.content == sent_text and (f.created_at is None or f.created_at >= since):
                 claims.note(claim, phase="sent", followup_id=f.id)
                 return complaint_id
+    ids = [str(a) for a in (event.data.get("attachments") or [])] if rule.get("attachments") else []
+    documents = _documents(report, claim, ids)
     claims.note(claim, phase="sending", first_try_at=claim.data.get("first_try_at") or clock.iso_utc(clock.now()))
-    followup_id = client("write").add_followup(complaint_id, text, reporter=reporter)
+    followup_id = client("write").add_followup(complaint_id, text, reporter=reporter, attachments=documents,
+                                               status_code=rule.get("status"))
     claims.note(claim, phase="sent", followup_id=followup_id)
     return complaint_id
 
@@ -321,15 +389,26 @@ def _reject(report: Report, event: DomainEvent, claim: claims.Claim, reason: str
     return complaint_id
 
 
+def _after_earlier_steps(report: Report, event: DomainEvent) -> None:
+    """LAPOR! shows follow-ups in the order they arrive and keeps the status of the last one, and
+    SQS redelivers out of order after an outage: a step waits until every earlier one is there."""
+    earlier = [e for e in pending_pushes(report, reports.events(report.tracking_id)) if int(e.seq) < event.seq]
+    if earlier:
+        raise NotYetSynced(f"{report.tracking_id}: step {earlier[0].seq} is not on SP4N-LAPOR! yet")
+
+
 def _push(report: Report, event: DomainEvent, claim: claims.Claim) -> tuple[str, str]:
-    if event.action == "submit":
+    rule = push_rule(event.action)
+    if rule["call"] == "create":
         return _create(report, event, claim)
-    text = (event.message or "").strip()
-    if event.action == "reject" and str(event.data.get("reason") or "").strip().lower() in NOT_OUR_AUTHORITY:
+    _after_earlier_steps(report, event)
+    text = (event.message or "").strip()  # the timeline text: what LAPOR!'s reporter may read
+    reason = str(event.data.get("reason") or "").strip().lower()
+    if rule["call"] == "reject" or (event.action == "reject" and reason in mapping()["reject_when_reason"]):
         return _reject(report, event, claim, text or "Bukan kewenangan Pemerintah Kabupaten Bandung Barat."), "reject"
     if not text:
         return _complaint_of(report), "nothing"
-    return _followup(report, event, claim, text), "followup"
+    return _followup(report, event, claim, text, rule), "followup"
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -340,7 +419,7 @@ def _is_transient(exc: BaseException) -> bool:
 
 def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) -> str:
     """Push one event to SP4N-LAPOR!. Returns what was done; raises to have SQS retry."""
-    if event.action not in SYNCED_ACTIONS or event.data.get("origin") == "sp4n":
+    if event.action not in synced_actions() or event.data.get("origin") == "sp4n":
         return "ignored"
     delivery = delivery or consumer.Delivery(1, "")
     if delivery.batch.get("unavailable"):
@@ -374,8 +453,10 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
         elif not isinstance(exc, NotYetSynced):  # no call was made for that one
             record_attempt(event.tracking_id, error)
         raise
+    # Recorded even when nothing was sent: later steps wait for every earlier one (see above),
+    # and this record outlives the claim.
+    record_synced(event.tracking_id, event.seq, complaint_id, call)
     if call != "nothing":
-        record_synced(event.tracking_id, event.seq, complaint_id, call)
         consumer.count("Sp4nSynced")
     claims.complete(claim, outcome="synced", complaint_id=complaint_id, call=call)
     logger.info("synced to SP4N-LAPOR!", extra={"tracking_id": event.tracking_id, "seq": event.seq,
@@ -448,31 +529,146 @@ def import_complaint(c: sp4n.Sp4nComplaint, now: datetime) -> str | None:
     raise RuntimeError("could not allocate a tracking id")
 
 
-def _lapor_changes(report: Report, c: sp4n.Sp4nComplaint, known_refs: set[str]) -> list[ReportEvent]:
-    """Events for what happened on LAPOR! itself and is not recorded yet."""
-    out: list[ReportEvent] = []
-    previous: str | None = None
-    for log in c.logs:
-        ref = f"log:{log.at.isoformat()}:{log.status_code}"
-        if previous is not None and log.status_code != previous and ref not in known_refs:
-            out.append(_event(report, "sp4n_status", {
-                "origin": "sp4n", "sp4n_ref": ref, "complaint_id": c.complaint_id, "status_code": log.status_code,
-                "status_name": log.status_name, "disposition_name": c.disposition_name,
-            }, f"Status di SP4N-LAPOR!: {log.status_name}"))
-        previous = log.status_code
-    for f in client("read").get_followups(c.complaint_id):
-        ref = f"followup:{f.id}"
-        if f.author == OUR_AUTHOR or ref in known_refs:
+# Authors of follow-ups on LAPOR!: us (the integration), its reporter, anyone else is its admins.
+REPORTER_AUTHORS = frozenset({"reporter", "pelapor"})
+# How many open synced complaints one pull looks at (least recently checked first).
+POLL_BUDGET = int(os.environ.get("SP4N_POLL_BUDGET", "50"))
+
+
+def list_endpoint_enabled() -> bool:
+    """`GET /complaints?updated_since` is not in what LAPOR! documents to us: used only when
+    SP4N_LIST_ENDPOINT is on (the local stand-in has it)."""
+    return os.environ.get("SP4N_LIST_ENDPOINT", "").lower() in ("1", "on", "true", "yes")
+
+
+def _refs(tracking_id: str) -> tuple[set[str], list[ReportEvent]]:
+    events = reports.events(tracking_id)
+    return {str((e.data or {}).get("sp4n_ref")) for e in events if (e.data or {}).get("sp4n_ref")}, events
+
+
+def apply_once(tracking_id: str, ref: str, build: Callable[[Report, int], list[ReportEvent]]) -> list[ReportEvent]:
+    """Write what `build` makes of the current report, once per LAPOR! reference `ref` (kept in
+    each event's data), under the version check: a concurrent change re-reads and rebuilds; a
+    second pull, or a concurrent one, finds the reference and writes nothing."""
+    for _ in range(10):
+        known, _events = _refs(tracking_id)
+        if ref in known:
+            return []
+        report = reports.get(tracking_id)
+        if report is None:
+            raise MalformedEvent(f"no report {tracking_id}")
+        expected, seq = int(report.version or 1), int(report.event_seq or 0)
+        new_events = build(report, seq + 1)
+        if not new_events:
+            return []
+        for i, e in enumerate(new_events):
+            e.seq = seq + 1 + i
+            e.data = {**(e.data or {}), "sp4n_ref": ref, "origin": "sp4n"}
+        report.version = expected + 1
+        report.event_seq = seq + len(new_events)
+        try:
+            reports.save_change(report, expected, new_events)
+        except reports.Conflict:
             continue
-        # Staff read it; the reporter's identity and ID numbers are cut as everywhere else.
-        text = sp4n.redact_text(f.content, _reporter(report))
-        out.append(_event(report, "sp4n_followup", {
-            "origin": "sp4n", "sp4n_ref": ref, "complaint_id": c.complaint_id, "author": f.author,
-        }, f"Tindak lanjut di SP4N-LAPOR!: {text}"[:4000]))
+        return new_events
+    raise RuntimeError(f"report {tracking_id} kept changing; retried on the next pull")
+
+
+def _note(report: Report, seq: int, action: str, message: str, data: dict[str, Any]) -> ReportEvent:
+    e = _event(report, action, data, message[:4000])
+    e.seq = seq
+    return e
+
+
+def _reporter_move(c: sp4n.Sp4nComplaint, action: str, fields: dict[str, Any], fallback: str,
+                   fallback_text: str, extra: dict[str, Any]) -> Callable[[Report, int], list[ReportEvent]]:
+    """Their reporter's reply or feedback, as our workflow's own reporter action; where our
+    workflow does not take it (a reply while the OPD is at work, a rating after the close), it is
+    kept as an internal event for staff."""
+    from chalicelib.errors import ApiError
+    from chalicelib.services import workflow
+
+    def build(report: Report, seq: int) -> list[ReportEvent]:
+        data = {"complaint_id": c.complaint_id, **extra}
+        try:
+            return [workflow.apply_sp4n_move(report, action, fields, clock.now(), seq, data)]
+        except (wf.WorkflowError, ApiError):
+            return [_note(report, seq, fallback, fallback_text, {**data, "not_applied": action})]
+
+    return build
+
+
+def _followup_step(report: Report, c: sp4n.Sp4nComplaint, f: sp4n.Sp4nFollowup) -> tuple[str, Callable[..., Any]]:
+    ref = f"followup:{f.id}"
+    text = sp4n.redact_text(f.content, _reporter(report)).strip()[:4000] or "(kosong)"
+    if f.author in REPORTER_AUTHORS:
+        return ref, _reporter_move(c, "reply", {"message": text}, "sp4n_followup",
+                                   f"Tanggapan pelapor di SP4N-LAPOR!: {text}", {"author": f.author})
+    return ref, lambda r, seq: [_note(r, seq, "sp4n_followup", f"Tindak lanjut di SP4N-LAPOR!: {text}",
+                                      {"complaint_id": c.complaint_id, "author": f.author})]
+
+
+def _rating_step(report: Report, c: sp4n.Sp4nComplaint, rating: sp4n.Sp4nRating) -> tuple[str, Callable[..., Any]]:
+    fields: dict[str, Any] = {"resolved": rating.resolved, "rating": rating.rating}
+    if rating.comment and rating.comment.strip():
+        fields["comment"] = sp4n.redact_text(rating.comment, _reporter(report)).strip()[:2000]
+    text = f"Penilaian pelapor di SP4N-LAPOR!: {rating.rating}" + (" (selesai)" if rating.resolved else "")
+    return f"rating:{rating.id}", _reporter_move(c, "feedback", fields, "sp4n_rating", text,
+                                                 {"lapor_rating": rating.rating, "lapor_resolved": rating.resolved})
+
+
+def pending_pushes(report: Report, events: list[ReportEvent], older_than: datetime | None = None) -> list[ReportEvent]:
+    """Our steps that should be on LAPOR! and are not recorded there yet (no `sp4n_synced` for
+    them, and no finished sync claim: a step with nothing to send finishes without a record)."""
+    synced = {int((e.data or {}).get("for_seq") or 0) for e in events if e.action == "sp4n_synced"}
+    out = []
+    for e in events:
+        if e.action not in synced_actions() or (e.data or {}).get("origin") == "sp4n" or int(e.seq) in synced:
+            continue
+        if older_than is not None and clock.parse(e.at) > older_than:
+            continue
+        claim = claims.get(f"{CONSUMER}#{report.tracking_id}#{e.seq}")
+        if claim is not None and claim.state == claims.DONE:
+            continue
+        out.append(e)
     return out
 
 
-def apply_complaint(c: sp4n.Sp4nComplaint, now: datetime) -> dict[str, int]:
+def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], list[ReportEvent]]]:
+    """LAPOR!'s current status against ours: agreeing, nothing; a change of its admins that our
+    workflow allows (mapping `pull_status`), that move by role `sp4n`; anything else a conflict
+    for an admin to settle (sp4n.problem, listed by GET /staff/sync/problems)."""
+    from chalicelib.errors import ApiError
+    from chalicelib.services import workflow
+
+    last = c.logs[-1].at.isoformat() if c.logs else (c.updated_at.isoformat() if c.updated_at else "")
+    ref = f"status:{last}:{c.status_code}"
+
+    def build(report: Report, seq: int) -> list[ReportEvent]:
+        s = _sp4n(report)
+        s.lapor_status = c.status_code
+        if agrees(report.status, c.status_code):
+            return []
+        data = {"complaint_id": c.complaint_id, "status_code": c.status_code, "status_name": c.status_name}
+        action = mapping()["pull_status"].get(c.status_code)
+        if action:
+            try:
+                return [workflow.apply_sp4n_move(report, action, {}, clock.now(), seq, data)]
+            except (wf.WorkflowError, ApiError):
+                pass
+        s.problem = f"SP4N-LAPOR! berstatus {c.status_name} ({c.status_code}), laporan di sini {report.status}"
+        consumer.count("Sp4nDiverged")
+        return [_note(report, seq, "sp4n_conflict", f"Status di SP4N-LAPOR! ({c.status_name}) tidak sejalan "
+                      f"dengan status laporan ({report.status}); perlu diselesaikan admin.", data)]
+
+    return ref, build
+
+
+def apply_complaint(c: sp4n.Sp4nComplaint, now: datetime, *, followups: list[sp4n.Sp4nFollowup] | None = None,
+                    judge_status: bool = True) -> dict[str, int]:
+    """Everything LAPOR! shows of one complaint, applied once: an unknown KBB complaint imported;
+    its reporter's follow-ups and ratings (oldest first) as their reply/feedback; then its
+    status judged against ours (skipped while a step of ours is still on its way there)."""
     tracking_id = mapped_report(c.complaint_id)
     imported = 0
     if tracking_id is None:
@@ -483,14 +679,100 @@ def apply_complaint(c: sp4n.Sp4nComplaint, now: datetime) -> dict[str, int]:
         imported = 1
         if tracking_id is None:
             return {"imported": 0, "events": 0}
-    known = {str((e.data or {}).get("sp4n_ref")) for e in reports.events(tracking_id) if (e.data or {}).get("sp4n_ref")}
-    written = change_report(tracking_id, lambda report: _lapor_changes(report, c, known))
-    return {"imported": imported, "events": len(written)}
+    report = reports.get(tracking_id)
+    if report is None:
+        return {"imported": imported, "events": 0}
+    steps: list[tuple[datetime | None, str, Callable[..., Any]]] = []
+    for f in client("read").get_followups(c.complaint_id) if followups is None else followups:
+        if f.author != OUR_AUTHOR:
+            steps.append((f.created_at, *_followup_step(report, c, f)))
+    for rating in c.ratings:
+        steps.append((rating.created_at, *_rating_step(report, c, rating)))
+    steps.sort(key=lambda step: step[0] or now)
+    written = 0
+    for _, ref, build in steps:
+        written += len(apply_once(tracking_id, ref, build))
+    if judge_status:
+        report = reports.get(tracking_id)
+        if report is not None and not pending_pushes(report, reports.events(tracking_id)):
+            ref, build = _status_step(c)
+            written += len(apply_once(tracking_id, ref, build))
+            written += settle(tracking_id, c.status_code)
+            _note_lapor_status(tracking_id, c.status_code)
+    return {"imported": imported, "events": written}
 
 
-def pull(now: datetime | None = None) -> dict[str, Any]:
-    """Bring back what changed on LAPOR! since the last pull. Safe to run twice or concurrently."""
-    now = now or clock.now()
+def settle(tracking_id: str, lapor_status: str) -> int:
+    """Clear a recorded divergence once both sides agree again (an admin settled it on either
+    side). Returns the events written (0 or 1)."""
+    def mutate(report: Report) -> list[ReportEvent]:
+        s = _sp4n(report)
+        if not s.problem or not agrees(report.status, lapor_status):
+            return []
+        s.problem = None
+        s.lapor_status = lapor_status
+        return [_event(report, "sp4n_settled", {"origin": "sync", "status_code": lapor_status},
+                       "Status SP4N-LAPOR! kembali sejalan dengan laporan.")]
+
+    return len(change_report(tracking_id, mutate))
+
+
+def mark_diverged(tracking_id: str, lapor_status: str, status_name: str) -> int:
+    """Record a divergence found by reconciliation (not a fresh LAPOR! change: the pull's
+    conflict covers those). Returns the events written (0 or 1)."""
+    def mutate(report: Report) -> list[ReportEvent]:
+        s = _sp4n(report)
+        if s.problem or agrees(report.status, lapor_status):
+            return []
+        s.problem = f"SP4N-LAPOR! berstatus {status_name} ({lapor_status}), laporan di sini {report.status}"
+        s.lapor_status = lapor_status
+        return [_event(report, "sp4n_conflict", {"origin": "sync", "status_code": lapor_status},
+                       f"Status di SP4N-LAPOR! ({status_name}) tidak sejalan dengan status laporan "
+                       f"({report.status}); perlu diselesaikan admin.")]
+
+    return len(change_report(tracking_id, mutate))
+
+
+def _note_lapor_status(tracking_id: str, status_code: str) -> None:
+    """LAPOR!'s last seen status, for the problems page (diagnostic, written without a version)."""
+    try:
+        Report(tracking_id).update(
+            actions=[Report.sp4n.lapor_status.set(status_code)],  # type: ignore[attr-defined]
+            condition=Report.tracking_id.exists() & Report.sp4n.exists())
+    except UpdateError:
+        pass
+
+
+def poll(now: datetime, budget: int | None = None) -> dict[str, Any]:
+    """Per-complaint polling: the open complaints linked to LAPOR!, least recently checked first
+    (the sparse by_sp4n_watch index, never a Scan), at most `budget` of them per run."""
+    budget = POLL_BUDGET if budget is None else budget
+    result: dict[str, Any] = {"polled": 0, "events": 0, "failed": []}
+    for report in reports.watched("open", limit=budget):
+        complaint_id = _sp4n(report).complaint_id
+        if not complaint_id:
+            continue
+        try:
+            done = apply_complaint(client("read").get_complaint(str(complaint_id)), now)
+        except Exception as exc:  # noqa: BLE001 one complaint must not stop the others
+            result["failed"].append(report.tracking_id)
+            logger.error("SP4N-LAPOR! poll failed", extra={"tracking_id": report.tracking_id,
+                                                           "error": _error_text(exc)})
+            if isinstance(exc, sp4n.Sp4nUnavailable):
+                break  # LAPOR! is down: the rest waits for the next run, in the same order
+            # Anything else would fail again: to the back of the line, not hogging the budget.
+            reports.mark_checked(report.tracking_id, clock.iso_utc(now))
+            continue
+        reports.mark_checked(report.tracking_id, clock.iso_utc(now))
+        result["polled"] += 1
+        result["events"] += done["events"]
+        if result["polled"] >= budget:
+            break
+    return result
+
+
+def pull_list(now: datetime) -> dict[str, Any]:
+    """The list endpoint (when enabled): complaints changed since the cursor, imports included."""
     since = _cursor() or (now - PULL_LOOKBACK)
     changes = client("read").list_changes(since)
     result: dict[str, Any] = {"since": since.isoformat(), "seen": len(changes), "imported": 0, "events": 0,
@@ -512,5 +794,22 @@ def pull(now: datetime | None = None) -> dict[str, Any]:
     if cursor > since:
         _save_cursor(cursor)  # inclusive on LAPOR!'s side: the last one is seen again, harmlessly
     result["cursor"] = cursor.isoformat()
+    return result
+
+
+def pull(now: datetime | None = None) -> dict[str, Any]:
+    """Bring back what happened on LAPOR!: the list endpoint first when enabled (it also imports
+    complaints filed there directly), then the bounded per-complaint poll. Safe to run twice or
+    concurrently: everything is applied once, by LAPOR!'s own ids."""
+    now = now or clock.now()
+    result: dict[str, Any] = {"mode": "list+poll" if list_endpoint_enabled() else "poll", "imported": 0}
+    if list_endpoint_enabled():
+        listed = pull_list(now)
+        result.update(listed)
+    polled = poll(now)
+    result["polled"] = polled["polled"]
+    result["events"] = int(result.get("events") or 0) + polled["events"]
+    result["poll_failed"] = polled["failed"]
+    consumer.flush_metrics()
     logger.info("SP4N-LAPOR! pull", extra={k: v for k, v in result.items() if k != "since"})
     return result

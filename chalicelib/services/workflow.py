@@ -69,6 +69,9 @@ class Actor:
 
 REPORTER = Actor("pelapor", "pelapor")
 SYSTEM = Actor("sistem", "sistem")
+# LAPOR!'s admins: a workflow role of their own; on the timeline a system move (the contract's
+# actors are pelapor|admin|opd|sistem).
+SP4N_ADMIN = Actor("sistem", "sp4n", actor_id="sp4n-lapor")
 
 
 # -- who sees what ------------------------------------------------------------------------------
@@ -370,6 +373,26 @@ def reporter_act(tracking_id: str, token: str | None, action: str, fields: Mappi
             if not _only_bookkeeping(report.tracking_id, seen, humans_too=True):
                 raise _conflict() from None
     raise _conflict()
+
+
+# -- SP4N-LAPOR! ----------------------------------------------------------------------------------
+
+def apply_sp4n_move(report: Report, action: str, fields: Mapping[str, Any], now: datetime, seq: int,
+                    data: Mapping[str, Any]) -> ReportEvent:
+    """A move brought in from SP4N-LAPOR! by the pull, applied IN MEMORY (the caller saves with
+    the version check): its reporter's `reply`/`feedback` exactly as the reporter's own (same
+    fields, same edges, actor `pelapor`), or its admins' status change (`sp4n_archive`,
+    `sp4n_close`, role `sp4n`, shown as `sistem`). Raises the domain's WorkflowError when our table does not allow
+    it, and ApiError when the fields are not what the action takes."""
+    if action in wf.REPORTER_ACTIONS:
+        who, clean = REPORTER, _check_fields(action, fields, report)
+    elif action in wf.SP4N_ACTIONS:
+        who, clean = SP4N_ADMIN, {}
+    else:
+        raise ValueError(f"not a move SP4N-LAPOR! may bring: {action}")
+    event = apply_move(report, action, who, clean, now, seq)
+    event.data = {**(event.data or {}), **{k: v for k, v in data.items() if v is not None}}
+    return event
 
 
 # -- the system -----------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/calendar/overrides"): frozenset({"admin"}),
     ("PUT", "/staff/calendar/overrides/{date}"): frozenset({"admin"}),
     ("DELETE", "/staff/calendar/overrides/{date}"): frozenset({"admin"}),
+    ("GET", "/staff/sync/problems"): frozenset({"admin"}),
+    ("POST", "/staff/sync/{tracking_id}/retry"): frozenset({"admin"}),
 }
 # Routes meant to be open to anyone (None) or to the holder of a report's access token ("token").
 PUBLIC_ROUTES: dict[tuple[str, str], str | None] = {
@@ -227,6 +229,17 @@ def _delete_override_driver(api: Api, report: dict[str, Any], role: str, scenari
     return r.status_code, r.status_code == 200
 
 
+def _sync_problems_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.client.http.get("/staff/sync/problems", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200
+
+
+def _sync_retry_driver(api: Api, world: dict[str, dict[str, Any]], role: str, scenario: str) -> tuple[int, bool]:
+    # A report that does not exist: past the role check it is a 404, and nothing is sent anywhere.
+    r = api.client.http.post("/staff/sync/KBB-0000-0000/retry", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 404
+
+
 # Non-action routes: a driver per route returns (status, whether the caller got the thing).
 # Routes about one report: whether the caller got it depends on privacy and ownership too.
 REPORT_ROUTES = {("GET", "/staff/reports"), ("GET", "/staff/reports/{tracking_id}"),
@@ -240,6 +253,8 @@ READ_DRIVERS: dict[tuple[str, str], Callable[..., tuple[int, bool]]] = {
     ("GET", "/staff/calendar/overrides"): _overrides_driver,
     ("PUT", "/staff/calendar/overrides/{date}"): _put_override_driver,
     ("DELETE", "/staff/calendar/overrides/{date}"): _delete_override_driver,
+    ("GET", "/staff/sync/problems"): _sync_problems_driver,
+    ("POST", "/staff/sync/{tracking_id}/retry"): _sync_retry_driver,
 }
 
 

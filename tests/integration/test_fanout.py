@@ -12,8 +12,6 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -31,43 +29,6 @@ CANARY_STRINGS = ("Wulandari", "Kusumaningrum", "wulan.canary@example.org", "wul
 
 
 # -- fixtures and helpers ---------------------------------------------------------------------
-
-@pytest.fixture
-def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from chalicelib.local.sp4n_standin import start_standin
-    from chalicelib.services import sync
-
-    handle = start_standin(port=0)
-    monkeypatch.setenv("SP4N_BASE_URL", handle.url)
-    monkeypatch.setenv("SP4N_API_KEY", "local-key")
-    monkeypatch.setenv("SP4N_API_TOKEN", "local-token")
-    monkeypatch.setenv("SP4N_BACKOFF_BASE", "0.01")
-    sync.reset_clients()
-    yield handle
-    handle.stop()
-    sync.reset_clients()
-
-
-@pytest.fixture
-def fan(aws: dict[str, str], standin: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Any]:
-    # Retries at once (tests replay redelivery with VisibilityTimeout 0 instead of waiting).
-    monkeypatch.setenv("RETRY_BASE_SECONDS", "0")
-    monkeypatch.setenv("BUSY_RETRY_SECONDS", "0")
-    monkeypatch.setenv("LAPOR_STATE_DIR", str(tmp_path))  # no running stack's env for the CLI
-    import boto3
-    from chalice.test import Client
-
-    import app as app_module
-    from chalicelib.local.pump import Pump
-    from chalicelib.services import notify
-
-    notify.set_senders(None)
-    pump = Pump(app_module, state_path=tmp_path, visibility_timeout=0, wait_seconds=0)
-    with Client(app_module.app) as client:
-        yield SimpleNamespace(pump=pump, app=app_module, client=client, standin=standin, env=aws,
-                              sqs=boto3.client("sqs", region_name="ap-southeast-3"), tmp=tmp_path)
-    notify.set_senders(None)
-
 
 def submit(fan: Any, body: dict[str, Any]) -> str:
     r = fan.client.http.post("/reports", body=json.dumps(body), headers={"Content-Type": "application/json"})
@@ -191,7 +152,7 @@ def test_1_event_delivered_three_times_yields_one_email_one_sms_one_sp4n_call(
     assert len(reporter_sms) == 3 and len({m["body"] for m in reporter_sms}) == 3
     assert len(sent_to(OPD_EMAIL)) == 1 and len(sent_to(OPD_PHONE)) == 1  # disposition
     assert len(creates(fan.standin)) == 1
-    assert len(followups(fan.standin)) == 1
+    assert len(followups(fan.standin)) == 2  # verify (disposition) and respond: each once
     assert report(tid).sp4n.state == "synced"
 
 
@@ -653,8 +614,11 @@ def test_pull_brings_back_lapor_side_changes_and_imports_direct_complaints(fan: 
     assert again["imported"] == 0 and again["events"] == 0  # applied once, however often seen
 
     lapor_events = [e for e in reports.events(tid) if (e.data or {}).get("origin") == "sp4n"]
-    assert sorted(e.action for e in lapor_events) == ["sp4n_followup", "sp4n_status"]
+    # LAPOR!'s admins moved it to "process" while ours awaits verification: not a move of ours, so
+    # a conflict for an admin to settle; their admin's follow-up is an internal note.
+    assert sorted(e.action for e in lapor_events) == ["sp4n_conflict", "sp4n_followup"]
     assert all(e.actor == "sistem" and not e.public for e in lapor_events)
+    assert report(tid).sp4n.problem and report(tid).sp4n_watch == "problem"
     imported = [r for r in Report.scan() if r.source == "sp4n"]
     assert len(imported) == 1
     new = imported[0]

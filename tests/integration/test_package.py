@@ -440,3 +440,15 @@ def test_the_packaged_app_imports_with_only_the_runtime_sdk(built: Path, tmp_pat
     env.update({"STAGE": "dev", "AWS_DEFAULT_REGION": "ap-southeast-3", "AWS_LAMBDA_FUNCTION_NAME": "probe"})
     result = subprocess.run([sys.executable, "-S", "-c", probe], check=False, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr[-4000:]
+
+
+def test_sp4n_reconcile_runs_daily_and_divergence_raises_an_alarm(template: Json) -> None:
+    schedules = {name: e["Schedule"] for name, _, e in events(template, "Schedule")}
+    reconcile = [n for n in schedules if "reconcile" in n.lower()]
+    assert len(reconcile) == 1 and schedules[reconcile[0]] == "cron(0 22 * * ? *)"
+    role = template["Resources"][functions(template)[reconcile[0]]["Properties"]["Role"]["Fn::GetAtt"][0]]
+    assert "by_sp4n_watch" in json.dumps(role)  # the sparse index, not a Scan of the reports
+    by_metric = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]): a["Properties"]
+                 for a in alarms(template).values()}
+    diverged = by_metric[("LaporKBB", "Sp4nDiverged")]
+    assert diverged["Dimensions"] == [{"Name": "service", "Value": "lapor-kbb"}] and diverged["Threshold"] == 1

@@ -360,3 +360,33 @@ def test_runs_as_a_module_with_env_credentials() -> None:
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+# -- LAPOR!'s side: a follow-up's status, the reporter's rating, one complaint's record --------
+def test_followup_sets_the_status_it_carries_and_refuses_an_unknown_one(standin: StandinHandle) -> None:
+    cid = create(standin)
+    url = f"{standin.url}/complaints/followup/add"
+    ok = requests.post(url, json={"complaint_id": cid, "content": "Diteruskan.", "status_code": "disposed"},
+                       headers=AUTH, timeout=5)
+    bad = requests.post(url, json={"complaint_id": cid, "content": "x", "status_code": "selesai"},
+                        headers=AUTH, timeout=5)
+    assert ok.status_code == 201 and bad.status_code == 422
+    assert standin.state.complaint(cid)["status_code"] == "disposed"
+
+
+def test_reporter_rating_and_the_control_view(standin: StandinHandle) -> None:
+    cid = create(standin)
+    rate = f"{standin.url}/_standin/complaints/{cid}/rating"
+    assert requests.post(rate, json={"rating": 6}, timeout=5).status_code == 422
+    assert requests.post(rate, json={"rating": 3, "resolved": "yes"}, timeout=5).status_code == 422
+    assert requests.post(rate, json={"rating": 2}, timeout=5).status_code == 201
+    assert standin.state.complaint(cid)["status_code"] == "verification"  # not confirmed: unchanged
+    assert requests.post(rate, json={"rating": 5, "resolved": True}, timeout=5).status_code == 201
+    requests.post(f"{standin.url}/_standin/complaints/{cid}/followups",
+                  json={"content": "Terima kasih.", "author": "reporter"}, timeout=5)
+    shown = requests.get(f"{standin.url}/_standin/complaints/{cid}", timeout=5).json()
+    assert shown["status_code"] == "done"
+    assert [(r["rating"], r["resolved"]) for r in shown["ratings"]] == [(2, False), (5, True)]
+    assert shown["followups"][0]["author"] == "reporter"
+    detail = requests.get(f"{standin.url}/complaints/{cid}/complaint", headers=AUTH, timeout=5).json()
+    assert len(detail["results"]["data"]["ratings"]) == 2  # what the pull reads

@@ -42,6 +42,8 @@ EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
     "archive": ({"sistem"}, {"perlu_kelengkapan": "ditolak"}),
     "sla_reminder": ({"sistem"}, {s: s for s in OPEN}),
     "sla_breach": ({"sistem"}, {s: s for s in OPEN}),
+    "sp4n_archive": ({"sp4n"}, {"diajukan": "ditolak", "perlu_kelengkapan": "ditolak"}),
+    "sp4n_close": ({"sp4n"}, {"ditindaklanjuti": "selesai"}),
 }
 FEEDBACK = {True: "selesai", False: "diproses"}  # only from ditindaklanjuti
 
@@ -64,6 +66,7 @@ def test_the_table_has_exactly_the_expected_actions() -> None:
     ]
     assert list(wf.REPORTER_ACTIONS) == ["reply", "feedback"]
     assert list(wf.SYSTEM_ACTIONS) == ["auto_close", "archive", "sla_reminder", "sla_breach"]
+    assert list(wf.SP4N_ACTIONS) == ["sp4n_archive", "sp4n_close"]
 
 
 @pytest.mark.parametrize(

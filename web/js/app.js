@@ -12,6 +12,7 @@ import * as staffReport from './pages/staff-report.js';
 import * as kinerja from './pages/kinerja.js';
 import { memory } from './store.js';
 import { onOutbox, startOutbox } from './outbox.js';
+import * as sinkron from './pages/sinkron.js';
 
 // [pattern, page module, needs staff sign-in]
 const ROUTES = [
@@ -23,6 +24,7 @@ const ROUTES = [
   [/^\/staf$/, inbox, true],
   [/^\/staf\/laporan\/([^/]+)$/, staffReport, true],
   [/^\/staf\/kinerja$/, kinerja, true],
+  [/^\/staf\/sinkron$/, sinkron, true],
 ];
 
 function parseHash() {
@@ -46,6 +48,7 @@ function navItems() {
   if (s) {
     items.push(['#/staf', 'Kotak masuk']);
     if (s.role === 'admin' || s.role === 'pimpinan') items.push(['#/staf/kinerja', 'Kinerja OPD']);
+    if (s.role === 'admin') items.push(['#/staf/sinkron', 'Sinkron LAPOR!']);
   } else {
     items.push(['#/staf/masuk', 'Masuk staf']);
   }

@@ -1,0 +1,70 @@
+"""The one SP4N-LAPOR! mapping table (chalicelib/config/sp4n_mapping.json) against the workflow."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters import sp4n
+from chalicelib.domain import workflow as wf
+from chalicelib.services import sync
+
+
+def test_every_step_the_reporter_sees_has_a_row_and_a_lapor_status() -> None:
+    push = sync.mapping()["push"]
+    shown = {a.name for a in wf.ACTIONS.values() if a.public and a.roles & {wf.Role.ADMIN, wf.Role.OPD, wf.Role.SISTEM}}
+    assert shown <= set(push)
+    for action in shown:
+        assert push[action]["call"] in ("followup", "reject") and push[action]["status"] in sp4n.STATUS_CODES
+    assert push["submit"]["call"] == "create"
+    # The reporter's own moves and internal notes are never sent back.
+    assert {a for a in ("reply", "feedback", "note") if push[a]["call"] != "none"} == set()
+    assert "note" not in sync.synced_actions() and "verify" in sync.synced_actions()
+
+
+def test_each_status_lapor_sets_agrees_with_the_status_our_move_reaches() -> None:
+    """After a step is pushed, both sides agree: no false divergence from our own moves."""
+    push, expected = sync.mapping()["push"], sync.mapping()["expected"]
+    for action in wf.ACTIONS.values():
+        rule = push.get(action.name)
+        if not rule or rule["call"] != "followup":
+            continue
+        for edge in action.edges:
+            if edge.target is not None:
+                assert rule["status"] in expected[edge.target.value], (action.name, edge.target)
+
+
+def test_lapor_admin_moves_are_moves_of_the_sp4n_role() -> None:
+    for lapor, action in sync.mapping()["pull_status"].items():
+        assert lapor in sp4n.STATUS_CODES and action in wf.SP4N_ACTIONS
+    assert wf.transition("perlu_kelengkapan", "sp4n_archive", "sp4n").to_status == "ditolak"
+    assert wf.transition("ditindaklanjuti", "sp4n_close", "sp4n").to_status == "selesai"
+    with pytest.raises(wf.InvalidTransition):
+        wf.transition("diproses", "sp4n_archive", "sp4n")
+    with pytest.raises(wf.NotPermitted):
+        wf.transition("ditindaklanjuti", "sp4n_close", "sistem")
+
+
+@pytest.mark.parametrize("change", [
+    {"push": {"verify": {"call": "fax"}}},
+    {"push": {"verify": {"call": "followup", "status": "selesai"}}},
+    {"push": {"teleport": {"call": "followup"}}},
+    {"pull_status": {"done": "close"}},
+    {"expected": {"diajukan": ["verification"]}},
+])
+def test_a_wrong_table_fails_loudly(change: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = json.loads(sync.MAPPING_PATH.read_text())
+    for key, value in change.items():
+        table[key] = {**table[key], **value} if key != "expected" else value
+    path = tmp_path / "mapping.json"
+    path.write_text(json.dumps(table))
+    monkeypatch.setattr(sync, "MAPPING_PATH", path)
+    sync.mapping.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="sp4n mapping"):
+            sync.mapping()
+    finally:
+        monkeypatch.undo()
+        sync.mapping.cache_clear()
