@@ -31,6 +31,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     # tests that seed many reports from one client; tests/integration/test_abuse.py sets its own.
     for scope in ("REPORTS", "ATTACHMENTS", "LOOKUPS", "STATS"):
         monkeypatch.setenv(f"RATE_LIMIT_{scope}", "100000/600")
+    # chalice.test.Client runs requests as the `dev` stage of .chalice/config.json, where the
+    # contact-index key must come from somewhere: here, as in a deployed function, from outside.
+    monkeypatch.setenv("CONTACT_INDEX_SECRET", "test-contact-index-key-0123456789")
     from moto import mock_aws
 
     with mock_aws():
