@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# checkov's pins clash with the project's: it lives in a virtualenv of its own (requirements-tools.txt).
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: run test unit lint web-test fuzz bench package deploy clean
+.PHONY: run test unit lint web-test fuzz bench package deploy clean venv tools
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,7 +15,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $(STAMP)
 
+$(TOOLS_STAMP): requirements-tools.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q -r requirements-tools.txt
+	touch $(TOOLS_STAMP)
+
 venv: $(STAMP)
+
+tools: $(TOOLS_STAMP)
 
 run: $(STAMP)
 	$(PY) -m chalicelib.local.stack run
@@ -40,10 +50,15 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
 
-# ruff (ruff.toml) and mypy (mypy.ini: --strict flags on chalicelib/domain, normal mode elsewhere).
-lint: $(STAMP)
+# ruff (ruff.toml) and mypy (mypy.ini: --strict flags on chalicelib/domain, normal mode elsewhere),
+# then the field's scanners (infra/scanners.py): checkov and cfn-lint with the serverless rules on
+# the packaged template (so lint packages first: build/ is not committed), bandit on the code.
+# Accepted findings and their reasons: infra/scanners.yaml.
+lint: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	STAGE=$(STAGE) $(PY) infra/package.py --stage $(STAGE)
+	$(PY) infra/scanners.py --template build/sam.json
 
 # AWS: `make package` builds build/sam.json + build/deployment.zip offline; `make deploy` uploads
 # and deploys them (aws CLI, credentials, DEPLOY_BUCKET). See README, Operations.
@@ -57,4 +72,4 @@ deploy: $(STAMP)
 	STAGE=$(STAGE) infra/deploy.sh
 
 clean:
-	rm -rf $(VENV) build .local
+	rm -rf $(VENV) $(TOOLS) build .local
