@@ -29,8 +29,12 @@ run: $(STAMP)
 
 # The packaging tests build the Lambda zip with chalice and pip; they run on their own, after the
 # parallel suite, so they never compete with the local stacks for the machine's two cores.
+# The parallel suite records every AWS call per function (tests/aws_calls.py, build/aws-calls/);
+# test_package.py then checks them against each function's policy in the packaged template.
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadgroup tests --deselect tests/integration/test_package.py
+	rm -rf build/aws-calls
+	RECORD_AWS_CALLS=1 $(PY) -m pytest -q -n 2 --dist loadgroup tests --deselect tests/integration/test_package.py
+	mkdir -p build/aws-calls && touch build/aws-calls/complete
 	$(PY) -m pytest -q tests/integration/test_package.py
 
 # Browser tests of web/ (issue 9): Debian's Chromium + Playwright; installs what is missing

@@ -622,3 +622,82 @@ def test_every_accepted_scanner_finding_carries_its_reason_in_the_template(templ
     assert skipped >= len(reasons)
     assert "no VPC" in json.dumps(template["Resources"]["APIHandler"]["Metadata"])
     assert template["Resources"]["NotifyDlq"]["Metadata"]["cfn-lint"]["config"]["ignore_checks"] == ["ES6000"]
+
+
+# -- 5. least privilege that is also enough (the calls recorded by tests/aws_calls.py) ------------
+def _function_names(template: Json) -> dict[str, str]:
+    """Chalice function name -> logical id, for the functions of the template."""
+    names = {name: "APIHandler" if name == "api" else packaging.to_cfn(name)
+             for name in packaging.yaml.safe_load(packaging.PERMISSIONS.read_text())["functions"]}
+    return {name: logical for name, logical in names.items() if logical in functions(template)}
+
+
+def recorded_calls() -> list[dict[str, str]]:
+    from tests import aws_calls
+
+    records = aws_calls.load_records()
+    if not records:
+        pytest.skip("no complete record of AWS calls: `make test` records them in the parallel suite, then runs this")
+    return records
+
+
+def test_every_function_has_an_entry_point_the_recorder_knows(template: Json) -> None:
+    from tests import aws_calls
+
+    known = set(aws_calls.ENTRY_POINTS.values()) | {"api"}
+    names = _function_names(template)
+    assert set(names.values()) == set(functions(template)), "a function without an infra/permissions.yaml entry"
+    assert set(names) <= known, f"tests/aws_calls.py ENTRY_POINTS lacks {sorted(set(names) - known)}"
+
+
+def test_every_recorded_aws_call_is_allowed_by_its_functions_policy(template: Json) -> None:
+    """A call the policy does not allow would be an AccessDenied in AWS (moto enforces no IAM here)."""
+    from tests import aws_calls
+
+    records = recorded_calls()
+    names = aws_calls.logical_names(template)
+    by_name = _function_names(template)
+    denied = [call for call in records
+              if not aws_calls.allowed(role_statements(template, by_name[call["function"]]), call, names)]
+    assert not denied, "\n".join(json.dumps(c) for c in denied)
+    assert {c["function"] for c in records} >= {"api", "sla_sweep", "notify", "sync", "scan_upload", "dispatch"}
+
+
+def test_the_policy_check_refuses_what_a_role_does_not_grant(template: Json) -> None:
+    """The check above can fail: calls no role of these functions may make."""
+    from tests import aws_calls
+
+    names = aws_calls.logical_names(template)
+    for fn, call in (("Dispatch", {"action": "dynamodb:PutItem", "kind": "table", "name": "lapor-kbb-test-events"}),
+                     ("APIHandler", {"action": "dynamodb:UpdateItem", "kind": "table", "name": "lapor-kbb-test-events"}),
+                     ("Notify", {"action": "dynamodb:Query", "kind": "index", "name": "lapor-kbb-test-reports/index/by_opd"}),
+                     ("Sync", {"action": "kms:Decrypt", "kind": "key", "name": "alias/lapor-kbb-test-nik"}),
+                     ("ScanUpload", {"action": "s3:GetObject", "kind": "bucket",
+                                     "name": "lapor-kbb-test-attachments-123456789012"})):
+        assert not aws_calls.allowed(role_statements(template, fn), call, names), (fn, call)
+    assert aws_calls.allowed(role_statements(template, "APIHandler"),
+                             {"action": "kms:Decrypt", "kind": "key", "name": "alias/lapor-kbb-test-nik"}, names)
+
+
+def test_no_function_is_granted_what_no_recorded_call_uses(template: Json) -> None:
+    """Over-grant: every grant of infra/permissions.yaml is used by a recorded call of its function,
+    or says on its own line (`unused_in_tests`) why the tests cannot use it."""
+    from tests import aws_calls
+
+    records = recorded_calls()
+    names = aws_calls.logical_names(template)
+    by_name = _function_names(template)
+    problems = []
+    for fn, grants in packaging.yaml.safe_load(packaging.PERMISSIONS.read_text())["functions"].items():
+        if fn not in by_name:
+            continue
+        used = aws_calls.used(records, fn, names)
+        if not used:
+            problems.append(f"{fn}: no recorded call (no test drives it)")
+            continue
+        for g in grants:
+            if "unused_in_tests" in g:
+                assert len(str(g["unused_in_tests"])) > 20, (fn, g)
+        checked = [g for g in grants if "unused_in_tests" not in g]
+        problems += [f"{fn}: {line}" for line in aws_calls.unused_grants(checked, used)]
+    assert not problems, "\n".join(problems)
