@@ -231,6 +231,11 @@ def allowed(statements: list[dict[str, Any]], call: dict[str, str], names: dict[
             if "identity/" in json.dumps(s.get("Resource")):
                 return True
             continue
+        if kind == "key" and not name:
+            # Decrypt names no key (the ciphertext does): any key this role may use directly.
+            if "kms:ViaService" not in json.dumps(s.get("Condition", {})) and "Fn::GetAtt" in json.dumps(s["Resource"]):
+                return True
+            continue
         table, _, index = name.partition("/index/") if kind == "index" else (name, "", "")
         logical = names.get(("table" if kind == "index" else kind, table))
         if logical is None:
@@ -296,6 +301,9 @@ def used(records: list[dict[str, str]], function: str, names: dict[tuple[str, st
         kind, name = call["kind"], call["name"]
         if kind in ("sms", "email"):
             out.add((call["action"], kind))
+            continue
+        if kind == "key" and not name:  # a Decrypt: the key in the ciphertext is the one it encrypted with
+            out |= {(call["action"], logical) for (k, _), logical in names.items() if k == "key"}
             continue
         table, _, index = name.partition("/index/") if kind == "index" else (name, "", "")
         logical = names.get(("table" if kind == "index" else kind, table))

@@ -580,8 +580,7 @@ def test_citizen_file_buckets_use_the_data_key_and_their_users_may_use_it(templa
     for fn, bucket, needed in (("APIHandler", "QuarantineBucket", "kms:GenerateDataKey"),
                                ("APIHandler", "AttachmentsBucket", "kms:Decrypt"),
                                ("ScanUpload", "QuarantineBucket", "kms:Decrypt"),
-                               ("ScanUpload", "AttachmentsBucket", "kms:GenerateDataKey"),
-                               ("Sync", "AttachmentsBucket", "kms:Decrypt")):
+                               ("ScanUpload", "AttachmentsBucket", "kms:GenerateDataKey")):
         assert grants_on(template, fn, bucket), (fn, bucket)
         via_s3 = [s for s in role_statements(template, fn) if needed in s["Action"]
                   and "s3.${AWS::Region}" in json.dumps(s.get("Condition"))]
