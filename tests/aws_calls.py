@@ -53,6 +53,7 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("chalicelib.services.performance", "handle"): "performance",
     ("chalicelib.services.performance", "handle_event"): "performance",
     ("app", "performance_monthly_digest"): "performance_digest",
+    ("app", "retention"): "retention",
     ("chalicelib.services.performance", "monthly_digest"): "performance_digest",
 }
 _API_DIR = str(ROOT / "chalicelib" / "api") + os.sep

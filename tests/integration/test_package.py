@@ -552,6 +552,9 @@ def test_the_events_table_is_append_only_for_every_function(template: Json) -> N
     writers = set()
     for fn in functions(template):
         actions = grants_on(template, fn, "EventsTable")
+        if fn == "Retention":  # the one exception: the retention eraser blanks personal fields in place
+            assert not actions & {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, (fn, actions)
+            continue
         assert not actions & {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}, (fn, actions)
         if "dynamodb:PutItem" in actions:
             writers.add(fn)
