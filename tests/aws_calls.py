@@ -171,10 +171,10 @@ NAME_PROPERTY = {"table": ("AWS::DynamoDB::Table", "TableName"), "queue": ("AWS:
                  "secret": ("AWS::SecretsManager::Secret", "Name"), "key": ("AWS::KMS::Alias", "AliasName")}
 
 
-def load_records(directory: Path = RECORDS) -> list[dict[str, str]]:
-    """The records of the last complete suite run, or [] when there is none."""
+def load_records(directory: Path = RECORDS) -> list[dict[str, str]] | None:
+    """The records of the last complete suite run, or None when there is none."""
     if not (directory / "complete").exists():
-        return []
+        return None
     lines = {line for path in sorted(directory.glob("*.jsonl")) for line in path.read_text().splitlines() if line}
     return [json.loads(line) for line in sorted(lines)]
 

@@ -638,8 +638,9 @@ def recorded_calls() -> list[dict[str, str]]:
     from tests import aws_calls
 
     records = aws_calls.load_records()
-    if not records:
+    if records is None:
         pytest.skip("no complete record of AWS calls: `make test` records them in the parallel suite, then runs this")
+    assert records, "the suite ran but recorded no AWS call: is RECORD_AWS_CALLS reaching the workers?"
     return records
 
 
