@@ -601,6 +601,18 @@ def test_service_principals_are_bound_to_this_account(template: Json) -> None:
     assert seen >= 3
     for name, permission in resources(template, "AWS::Lambda::Permission").items():
         assert permission["Properties"].get("SourceArn"), name
+    # Key policies: a service principal acts for this account only (EventBridge's KMS requests
+    # carry no source account: its grant is bound by the queue policy above instead).
+    for name, key in resources(template, "AWS::KMS::Key").items():
+        for statement in _statements(key["Properties"]["KeyPolicy"]):
+            services = statement.get("Principal", {}).get("Service")
+            if not services or statement["Sid"] == "EventBridgeUsesTheKey":
+                continue
+            condition = json.dumps(statement.get("Condition", {}))
+            assert '"aws:SourceAccount"' in condition or "kms:EncryptionContext:aws:logs:arn" in condition, (name, statement)
+    eventbridge = next(s for s in _statements(template["Resources"]["DataKey"]["Properties"]["KeyPolicy"])
+                       if s["Sid"] == "EventBridgeUsesTheKey")
+    assert eventbridge["Principal"] == {"Service": "events.amazonaws.com"}
 
 
 def test_log_groups_are_encrypted_and_named_as_their_function(template: Json) -> None:
