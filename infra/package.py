@@ -35,6 +35,11 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import destinations  # infra/ modules, one per concern
+import limits
+import scanners
+
 ROOT = Path(__file__).resolve().parents[1]
 INFRA = ROOT / "infra"
 RESOURCES = INFRA / "resources.yaml"
@@ -134,14 +139,19 @@ def chalice_package(src: Path, stage: str, out: Path, merge: Path | None = None)
 class Overlay:
     """Everything merged over the template that `chalice package` generates."""
 
-    def __init__(self, generated: Json, stage: str, permissions: Json, strict: bool = False) -> None:
+    def __init__(self, generated: Json, stage: str, permissions: Json, strict: bool = False,
+                 stage_limits: Json | None = None) -> None:
         self.generated = generated
         self.stage = stage
+        self.limits = stage_limits if stage_limits is not None else limits.stage_limits(stage)
         self.permissions = permissions
         self.strict = strict
         self.warnings: list[str] = []
         resources, operations = load_cfn(RESOURCES), load_cfn(OPERATIONS)
-        self.extra_env = (operations.pop("Metadata", {}) or {}).pop("LaporKBBEnvironment", {})
+        metadata = operations.pop("Metadata", {}) or {}
+        self.extra_env = metadata.pop("LaporKBBEnvironment", {})
+        self.function_env = {("APIHandler" if name == "api" else to_cfn(name)): env
+                             for name, env in (metadata.pop("LaporKBBFunctionEnvironment", {}) or {}).items()}
         self.template: Json = {"Parameters": {}, "Conditions": {}, "Resources": {}, "Outputs": {}}
         for part in (resources, operations):
             for section in ("Parameters", "Conditions", "Resources", "Outputs"):
@@ -184,8 +194,9 @@ class Overlay:
     def key_of(self, logical_id: str) -> str | None:
         """The KMS key (logical id) that encrypts a resource, if it is a key of the template."""
         props = self.resources[logical_id].get("Properties", {})
+        bucket_rule = (props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration") or [{}])[0]
         ref = (props.get("SSESpecification", {}).get("KMSMasterKeyId") or props.get("KmsMasterKeyId")
-               or props.get("KmsKeyId"))
+               or props.get("KmsKeyId") or bucket_rule.get("ServerSideEncryptionByDefault", {}).get("KMSMasterKeyID"))
         if isinstance(ref, dict):
             name = ref.get("Ref") or (ref.get("Fn::GetAtt") or [None])[0]
             if name in self.resources and self.resources[name]["Type"] == "AWS::KMS::Key":
@@ -198,7 +209,7 @@ class Overlay:
             target = (self.resources[name].get("Properties", {}).get("RedrivePolicy") or {}).get("deadLetterTargetArn")
             if isinstance(target, dict) and "Fn::GetAtt" in target:
                 dlqs.append(target["Fn::GetAtt"][0])
-        failure = [n for n in self.of_type("AWS::SQS::Queue") if n.endswith("StreamFailures")]
+        failure = [n for n in self.of_type("AWS::SQS::Queue") if n.endswith(("StreamFailures", destinations.QUEUE))]
         return sorted(set(dlqs) | set(failure))
 
     # -- per function ---------------------------------------------------------------------------
@@ -252,11 +263,13 @@ class Overlay:
             }
         for logical_id, fn in functions.items():
             self.function(logical_id, fn)
+        limits.apply(self, self.limits)
         self.alarms(functions)
         self.dashboard(functions)
         if "SyncQueue" not in self.resources:
             self.template["Parameters"].pop("Sp4nLagSeconds", None)  # its alarm needs the sync queue
         self.template["Resources"] = self.resources
+        scanners.annotate(self.template, self.generated)
         return self.template
 
     def environment(self) -> Json:
@@ -280,15 +293,22 @@ class Overlay:
             "Properties": {
                 "LogGroupName": {"Fn::Sub": f"/aws/lambda/{APP}-${{Stage}}-{kebab(logical_id)}"},
                 "RetentionInDays": int(self.permissions.get("defaults", {}).get("log_retention_days", 90)),
+                "KmsKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]},  # logs may hold what a bug let through
             },
         }
         statements = self.base_statements(log_group)
         events: Json = {}
+        invoked_async = False
         for event_id, event in (props.get("Events") or {}).items():
             patch, more = self.event_source(logical_id, event)
+            if destinations.is_async(event):
+                destinations.ensure_queue(self)
+                patch, more, invoked_async = {"Properties": destinations.event_patch()}, [], True
             if patch:
                 events[event_id] = patch
             statements += more
+        if invoked_async:
+            statements += destinations.statements(self)
         for grant in self.grants_for(logical_id):
             kinds = ("table", "queue", "topic", "bucket", "key", "secret")
             target = next((grant[k] for k in kinds if k in grant), None)
@@ -316,11 +336,13 @@ class Overlay:
                 "FunctionName": name,
                 "Role": {"Fn::GetAtt": [role, "Arn"]},
                 "Tracing": "Active",
-                "Environment": {"Variables": self.environment()},
+                "Environment": {"Variables": {**self.environment(), **self.function_env.get(logical_id, {})}},
             },
         }
         if events:
             overlay["Properties"]["Events"] = events
+        if invoked_async:
+            overlay["Properties"].update(destinations.function_patch())
         if self.layer_names(logical_id):
             overlay["Properties"]["Layers"] = [{"Ref": layer} for layer in self.layer_names(logical_id)]
         self.resources[logical_id] = overlay
@@ -445,8 +467,12 @@ class Overlay:
             if "write" in access:
                 actions += ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                             "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"]
+            elif "append" in access:
+                # Append-only (the audit trail): new items only, written by a transaction's Put or
+                # PutItem; a transaction's Put needs dynamodb:PutItem, an Update would need UpdateItem.
+                actions += ["dynamodb:PutItem"]
             if not actions:
-                raise SystemExit(f"{fn}: access of {table} must be read, write or read-write")
+                raise SystemExit(f"{fn}: access of {table} must be read, write, append, read-write or read-append")
             resources: list[Any] = [{"Fn::GetAtt": [table, "Arn"]}]
             known = {i["IndexName"] for i in res["Properties"].get("GlobalSecondaryIndexes", [])}
             statements = [{"Effect": "Allow", "Action": sorted(set(actions)), "Resource": resources}]
@@ -458,7 +484,7 @@ class Overlay:
                 statements.append({"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": [
                     {"Fn::Sub": f"${{{table}.Arn}}/index/{index}"} for index in indexes]})
             kms_actions = ["kms:Decrypt", "kms:DescribeKey"]
-            if "write" in access:
+            if "write" in access or "append" in access:
                 kms_actions += ["kms:Encrypt", "kms:GenerateDataKey"]
             return statements + self.kms(table, "dynamodb", kms_actions)
         if "queue" in g:
@@ -806,6 +832,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build")
     parser.add_argument("--strict", action="store_true", help="fail when a function has no permissions entry")
     args = parser.parse_args(argv)
+    stage_limits = limits.stage_limits(args.stage)  # refuses the local stage
     stages = json.loads((ROOT / ".chalice" / "config.json").read_text()).get("stages", {})
     if args.stage not in stages:
         raise SystemExit(f"unknown stage {args.stage!r}: .chalice/config.json has {sorted(stages)}")
@@ -816,7 +843,7 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(discover, ignore_errors=True)
     generated = chalice_package(src, args.stage, discover)
     permissions = yaml.safe_load(PERMISSIONS.read_text()) or {}
-    overlay = Overlay(copy.deepcopy(generated), args.stage, permissions, strict=args.strict)
+    overlay = Overlay(copy.deepcopy(generated), args.stage, permissions, strict=args.strict, stage_limits=stage_limits)
     overlay_path = out / "overlay.json"
     overlay_path.write_text(json.dumps(overlay.build(), indent=1))
     for stale in ("sam.json", "deployment.zip"):

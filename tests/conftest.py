@@ -18,6 +18,15 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "ap-southeast-3")
 _SESSION: Any = None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Every AWS call a Lambda function's code makes, for the least-privilege check (tests/aws_calls.py);
+    # `make test` sets RECORD_AWS_CALLS for the whole suite.
+    if os.environ.get("RECORD_AWS_CALLS"):
+        from tests import aws_calls
+
+        aws_calls.install()
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A fresh moto account with the stack from infra/resources.yaml and the seed loaded."""

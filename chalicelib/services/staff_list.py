@@ -11,8 +11,9 @@ Which index answers (docs/DESIGN.md "Tables"):
 grouped by status (the range key), newest first within a status; the others newest first.
 
 Cursors: chalicelib.domain.cursor, HMAC-SHA256 with the key from env CURSOR_SECRET (the local
-stack's hook generates one) or, in AWS, the SSM SecureString parameter named by env
-CURSOR_SECRET_PARAMETER (read once per container). A cursor is bound to the query and to the
+stack's hook generates one) or, in AWS, the Secrets Manager secret named by env CURSOR_SECRET_ID
+(JSON {"value": ...}), read at run time once per container: the key itself is never in a
+function's environment, and only the API function's role may read it. A cursor is bound to the query and to the
 caller's scope; an edited, forged or replayed one is a 400.
 
 List items carry no identity of the reporter whatever the role; title texts shown to `opd` and
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import secrets
 import threading
@@ -61,15 +63,15 @@ def cursor_key() -> bytes:
     value = os.environ.get("CURSOR_SECRET", "").strip()
     if value:
         return value.encode()
-    name = os.environ.get("CURSOR_SECRET_PARAMETER", "").strip()
+    name = os.environ.get("CURSOR_SECRET_ID", "").strip()
     with _secret_lock:
         if name:
             if name not in _secret:
-                out = aws.client("ssm").get_parameter(Name=name, WithDecryption=True)
-                _secret[name] = str(out["Parameter"]["Value"]).encode()
+                out = aws.client("secretsmanager").get_secret_value(SecretId=name)
+                _secret[name] = str(json.loads(out["SecretString"])["value"]).encode()
             return _secret[name]
         if settings().stage not in ("local", "test"):
-            raise RuntimeError("CURSOR_SECRET or CURSOR_SECRET_PARAMETER must be set outside the local stack")
+            raise RuntimeError("CURSOR_SECRET or CURSOR_SECRET_ID must be set outside the local stack")
         if "_ephemeral" not in _secret:
             logger.warning("no CURSOR_SECRET: list cursors signed with a per-process key")
             _secret["_ephemeral"] = secrets.token_bytes(32)
