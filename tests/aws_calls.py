@@ -54,6 +54,9 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("chalicelib.services.performance", "handle_event"): "performance",
     ("app", "performance_monthly_digest"): "performance_digest",
     ("app", "retention"): "retention",
+    ("chalicelib.services.erasure", "run_retention"): "retention",
+    ("app", "sp4n_reconcile"): "sp4n_reconcile",
+    ("chalicelib.services.sync_reconcile", "run"): "sp4n_reconcile",
     ("chalicelib.services.performance", "monthly_digest"): "performance_digest",
 }
 _API_DIR = str(ROOT / "chalicelib" / "api") + os.sep

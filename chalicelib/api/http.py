@@ -244,6 +244,15 @@ def preflight(request: Request) -> Response:
     return Response(body="", status_code=204, headers=headers)
 
 
+def _answer(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """A preflight, or the route's answer to a body within the size limit (else a 413)."""
+    if request.method == "OPTIONS":
+        return preflight(request)
+    if len(request.raw_body or b"") > settings().max_body_bytes:
+        raise ApiError(413, "too_large", f"Isi permintaan lebih dari {settings().max_body_bytes} byte.")
+    return get_response(request)
+
+
 def _open311_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
     """/open311/: errors in the spec's shape and format (every one, Chalice's own included), and
     reads open to every origin: the feed is public open data."""
@@ -251,13 +260,7 @@ def _open311_middleware(request: Request, get_response: Callable[[Request], Resp
 
     fmt = open311.format_of(request.path, request.uri_params)
     try:
-        if request.method == "OPTIONS":
-            response = preflight(request)
-        else:
-            raw = request.raw_body or b""
-            if len(raw) > settings().max_body_bytes:
-                raise ApiError(413, "too_large", f"Isi permintaan lebih dari {settings().max_body_bytes} byte.")
-            response = get_response(request)
+        response = _answer(request, get_response)
     except ApiError as exc:
         response = open311.error_response(exc.status, open311.describe(exc), fmt)
         response.headers.update(exc.headers)
@@ -281,13 +284,7 @@ def middleware(event: Request, get_response: Callable[[Request], Response]) -> R
     if str(getattr(request, "path", "")).startswith(OPEN311_PREFIX):
         return _open311_middleware(request, get_response)
     try:
-        if request.method == "OPTIONS":
-            response = preflight(request)
-        else:
-            raw = request.raw_body or b""
-            if len(raw) > settings().max_body_bytes:
-                raise ApiError(413, "too_large", f"Isi permintaan lebih dari {settings().max_body_bytes} byte.")
-            response = get_response(request)
+        response = _answer(request, get_response)
     except ApiError as exc:
         response = error_response(exc)
     except Exception:  # never a stack trace to the client

@@ -25,15 +25,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import secrets
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.adapters import aws
+from chalicelib.adapters import server_keys
 from chalicelib.auth import Principal
 from chalicelib.config import settings
 from chalicelib.data import reference, report_queries
@@ -41,7 +37,7 @@ from chalicelib.data.models import Report
 from chalicelib.domain import clock, cursor, privacy
 from chalicelib.domain import workflow as wf
 from chalicelib.errors import validation_error
-from chalicelib.observability import access, logger
+from chalicelib.observability import access
 from chalicelib.services import sla_state
 
 DEFAULT_LIMIT = 20
@@ -54,28 +50,9 @@ LIST_FIELDS = ("tracking_id", "type", "title", "category", "status", "privacy", 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-_secret_lock = threading.Lock()
-_secret: dict[str, bytes] = {}
-
-
 def cursor_key() -> bytes:
     """The HMAC key of list cursors (see the module docstring)."""
-    value = os.environ.get("CURSOR_SECRET", "").strip()
-    if value:
-        return value.encode()
-    name = os.environ.get("CURSOR_SECRET_ID", "").strip()
-    with _secret_lock:
-        if name:
-            if name not in _secret:
-                out = aws.client("secretsmanager").get_secret_value(SecretId=name)
-                _secret[name] = str(json.loads(out["SecretString"])["value"]).encode()
-            return _secret[name]
-        if settings().stage not in ("local", "test"):
-            raise RuntimeError("CURSOR_SECRET or CURSOR_SECRET_ID must be set outside the local stack")
-        if "_ephemeral" not in _secret:
-            logger.warning("no CURSOR_SECRET: list cursors signed with a per-process key")
-            _secret["_ephemeral"] = secrets.token_bytes(32)
-        return _secret["_ephemeral"]
+    return server_keys.server_key("CURSOR_SECRET")
 
 
 @dataclass(frozen=True)

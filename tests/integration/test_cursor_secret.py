@@ -3,18 +3,21 @@ names the secret; the key itself is never in a function's environment), once per
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 
 @pytest.fixture
-def staff_list(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+def staff_list(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    from chalicelib.adapters import server_keys
     from chalicelib.services import staff_list as module
 
     monkeypatch.delenv("CURSOR_SECRET", raising=False)
-    monkeypatch.setattr(module, "_secret", {})
-    return module
+    server_keys.forget()
+    yield module
+    server_keys.forget()
 
 
 def test_the_key_comes_from_the_secret_named_in_the_environment_and_is_read_once(
