@@ -38,7 +38,7 @@ test: $(STAMP)
 	mkdir -p build/aws-calls && touch build/aws-calls/complete
 	$(PY) -m pytest -q tests/integration/test_package.py
 
-# Browser tests of web/ (issue 9): Debian's Chromium + Playwright; installs what is missing
+# Browser tests of web/: Debian's Chromium + Playwright; installs what is missing
 # (apt-get chromium as root, npm ci). The stack suite runs a stack of its own on free ports.
 web-test: $(STAMP)
 	bash tests/e2e/web/run.sh all
@@ -57,7 +57,7 @@ unit: $(STAMP)
 fuzz: $(STAMP)
 	$(PY) -m tests.fuzz --examples 100 $(FUZZ_ARGS)
 
-# Every figure of issue 8 as `name: value` lines (bench/, README "Benchmarks"); ~5 minutes.
+# Every figure as `name: value` lines (bench/, README "Benchmarks"); ~5 minutes.
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
 

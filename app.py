@@ -17,9 +17,9 @@ for _path, _methods in list(app.routes.items()):
         app.route(_path, methods=["OPTIONS"])(http.preflight_view)
 
 
-# Fan-out (issue 4): events stream -> dispatcher -> SNS -> one SQS queue per consumer. Services are
+# Fan-out: events stream -> dispatcher -> SNS -> one SQS queue per consumer. Services are
 # imported inside the handlers so the API function's cold start does not load them.
-# The stream is named by the template output: packaging (infra/package.py, issue 7) rewrites it to
+# The stream is named by the template output: packaging (infra/package.py) rewrites it to
 # the events table's StreamArn and adds ReportBatchItemFailures; the local pump reads
 # EVENTS_TABLE_STREAM_ARN. Function names match infra/permissions.yaml and .chalice/config.json.
 @app.on_dynamodb_record(stream_arn="EventsTableStreamArn", batch_size=100, starting_position="TRIM_HORIZON",
@@ -61,7 +61,7 @@ def sp4n_reconcile(event):  # type: ignore[no-untyped-def]
     return sync_reconcile.run()
 
 
-# Uploads (issue 2): S3 ObjectCreated in quarantine -> UploadsQueue -> type check, EXIF strip, move.
+# Uploads: S3 ObjectCreated in quarantine -> UploadsQueue -> type check, EXIF strip, move.
 @app.on_sqs_message(queue="UploadsQueue", batch_size=5, name="scan_upload")
 def scan_upload(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import attachments
@@ -86,7 +86,7 @@ def retention(event):  # type: ignore[no-untyped-def]
     erasure.run_retention()
 
 
-# Operations (issue 7): open reports per status, the dashboard's "open work" gauge.
+# Operations: open reports per status, the dashboard's "open work" gauge.
 @app.schedule("rate(15 minutes)", name="open_work_metrics")
 def open_work_metrics(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import open_work
@@ -94,7 +94,7 @@ def open_work_metrics(event):  # type: ignore[no-untyped-def]
     open_work.publish()
 
 
-# SLA engine (issue 5). Thin: the services do the work and log what they did.
+# SLA engine. Thin: the services do the work and log what they did.
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="sla_sweep")
 def sla_sweep_schedule(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import sla_sweep
@@ -110,7 +110,7 @@ def sla_weekly_digest(event):  # type: ignore[no-untyped-def]
     sla_sweep.weekly_digest()
 
 
-# Performance record (issue 6): every event re-folds its report's disposition facts (idempotent,
+# Performance record: every event re-folds its report's disposition facts (idempotent,
 # order-free), so a month's scoreboard is one Query of that month's facts.
 @app.on_sqs_message(queue="PerformanceQueue", batch_size=10, name="performance")
 def performance_consumer(event):  # type: ignore[no-untyped-def]

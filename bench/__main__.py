@@ -1,4 +1,4 @@
-"""`make bench`: every figure of issue 8 in one run, as `name: value` lines (README, "Benchmarks").
+"""`make bench`: every figure in one run, as `name: value` lines (README, "Benchmarks").
 
 Ratios are taken against a bare baseline measured in the same run, on the same machine, so they
 travel between machines better than the absolute times printed beside them. Nothing here runs in
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 COLD_RUNS = 15
 SWEEP_SIZES = (1_000, 10_000, 50_000)
-TARGETS = {  # issue 8, "What it must show" 3
+TARGETS = {  # the targets the README's benchmark table states
     "cold_import_ratio.api": 1.25,
     "submit_cpu_ratio": 1.3,
     "submit_aws_calls": 3,

@@ -125,7 +125,7 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- SLA engine (issue 5) --------------------------------------------------------------------
+# -- SLA engine --------------------------------------------------------------------
 
 def _sla_arguments(name: str) -> list[tuple[list[str], dict[str, Any]]]:
     from chalicelib import cli_sla
@@ -157,7 +157,7 @@ def _calendar(args: argparse.Namespace) -> int:
     return cli_sla.calendar(args)
 
 
-# -- performance (issue 6) -------------------------------------------------------------------
+# -- performance -------------------------------------------------------------------
 
 def _performance_arguments() -> list[tuple[list[str], dict[str, Any]]]:
     from chalicelib import cli_performance

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Publishes web/ (the static web client, issue 9) to the stack's private WebBucket behind
+# Publishes web/ (the static web client) to the stack's private WebBucket behind
 # CloudFront (infra/operations.yaml), with a config.js written from the stack's outputs: the API
 # URL is configuration, not code. Run by infra/deploy.sh after the stack is deployed; on its own:
 #

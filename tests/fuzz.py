@@ -1,4 +1,4 @@
-"""API fuzzing with schemathesis against the local stack's own /openapi.json (issue 8).
+"""API fuzzing with schemathesis against the local stack's own /openapi.json.
 
 `make fuzz`  -> `python -m tests.fuzz --examples 100`: starts a local stack on free ports, seeds it,
                fuzzes every operation, prints a summary; exit status 1 on any failure.

@@ -1,4 +1,4 @@
-"""The March 2026 scoreboard fixture (issue 6, "What it must show" 1 and 2).
+"""The March 2026 scoreboard fixture.
 
 31 reports forwarded in March 2026 to 4 OPDs (34 dispositions: three reports moved between OPDs),
 plus three just outside the month (one of them only by the WIB clock). March 2026 has the Nyepi /

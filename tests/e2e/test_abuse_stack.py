@@ -1,4 +1,4 @@
-"""Issue 8, point 2, over HTTP: 20 concurrent clients against the real local stack (threaded chalice
+"""Over HTTP: 20 concurrent clients against the real local stack (threaded chalice
 local, moto server). Exactly `limit` requests pass, every other one is a 429 with Retry-After.
 
 The stack is its own (low limits; the shared one runs with high limits for the other tests), in

@@ -1,4 +1,4 @@
-"""Issue 4 on the real local stack: moto server, chalice local, the SP4N-LAPOR! stand-in and the
+"""On the real local stack: moto server, chalice local, the SP4N-LAPOR! stand-in and the
 pump, each a process of its own, talking HTTP. What the pump does here is what Lambda's event
 sources do in AWS: nothing in these tests calls a handler directly."""
 from __future__ import annotations

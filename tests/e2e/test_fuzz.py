@@ -1,4 +1,4 @@
-"""Issue 8, point 1 (bounded, part of `make test`): schemathesis against the local stack's own
+"""schemathesis against the local stack's own
 /openapi.json, 15 cases per operation with a fixed seed, anonymously and per staff role; no 5xx, no
 response outside the documented schema, status codes, content types and headers.
 `make fuzz` runs the same with 100 cases per operation and every phase (tests/fuzz.py).

@@ -1,4 +1,4 @@
-"""Issue 2, point 4: the real local stack in subprocesses, over HTTP."""
+"""The real local stack in subprocesses, over HTTP."""
 from __future__ import annotations
 
 import json

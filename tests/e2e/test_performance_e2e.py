@@ -1,4 +1,4 @@
-"""Issue 6 over the real local stack: a report forwarded and answered over HTTP reaches the
+"""Over the real local stack: a report forwarded and answered over HTTP reaches the
 performance record through the stack's own pump (stream -> SNS -> PerformanceQueue), and
 `python -m chalicelib.cli performance` (a separate process reading the stack's state dir) shows
 the same figures as `GET /staff/performance`, as CSV and as a PNG chart."""

@@ -1,4 +1,4 @@
-"""Issue 5 on the real local stack: the `sla-sweep` command line talks to the running stack (its
+"""On the real local stack: the `sla-sweep` command line talks to the running stack (its
 environment from <state dir>/stack.env.json), and what the sweep records reaches the OPD's head
 through the events stream, the dispatcher and the notifier, as in AWS.
 

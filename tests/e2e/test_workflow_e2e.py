@@ -1,4 +1,4 @@
-"""Issue 3, point 1: the workflow over HTTP against the real local stack, with staff tokens signed
+"""The workflow over HTTP against the real local stack, with staff tokens signed
 by the stack's own local key (its state dir), as `python -m chalicelib.cli token` prints them."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 8, point 2: per-client abuse limits in the application, counted in DynamoDB (moto).
+"""Per-client abuse limits in the application, counted in DynamoDB (moto).
 
 Sequential behaviour goes through the Chalice test client. Concurrency is shown twice: here by 20
 threads driving the service and data layers against moto (the Chalice test client keeps one

@@ -1,4 +1,4 @@
-"""Issue 2, point 2: each kind of bad input gets a 4xx in the contract's shape, and stores nothing."""
+"""Each kind of bad input gets a 4xx in the contract's shape, and stores nothing."""
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,4 @@
-"""Issue 4: fan-out (events stream -> dispatcher -> SNS -> queues -> notify / SP4N-LAPOR! sync).
+"""Fan-out (events stream -> dispatcher -> SNS -> queues -> notify / SP4N-LAPOR! sync).
 
 moto in-process, provisioned from infra/resources.yaml; the SP4N-LAPOR! stand-in is a real HTTP
 server on a free port; the local pump's own code moves the stream and the queues, with real SQS

@@ -1,4 +1,4 @@
-"""Issue 6: the monthly per-OPD record, through the real services (moto in-process).
+"""The monthly per-OPD record, through the real services (moto in-process).
 
 The March 2026 fixture (tests/performance_fixture.py) is played through intake, the workflow
 service and the real SLA sweep (every night at 00:15 WIB), with `chalicelib.domain.clock.now`
@@ -6,9 +6,9 @@ under the test's control; the events then travel the real fan-out (events stream
 SNS -> PerformanceQueue -> the performance consumer, moved by the local pump's own code). The
 scoreboard is read over HTTP and compared with the hand-computed values.
 
-"What it must show" (issue 6): 1. `check_figures` (and tests/unit/test_performance.py through the
-pure fold); 2. `check_drilldown`; 3. `check_csv`; 4. `test_counted_scoreboard_...` (items read
-counted from DynamoDB's own answers). Also: the consumer's idempotency and order, the monthly
+What is checked: the figures (`check_figures`, and tests/unit/test_performance.py through the
+pure fold), the drill-down (`check_drilldown`), the CSV (`check_csv`), the reads
+(`test_counted_scoreboard_...`, items read counted from DynamoDB's own answers); also the consumer's idempotency and order, the monthly
 digest end to end, /stats, roles, the CLI and its chart.
 """
 from __future__ import annotations

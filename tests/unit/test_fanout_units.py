@@ -1,4 +1,4 @@
-"""Issue 4, without AWS: SMS texts, templates, who-is-told-what, event parsing, partial batches."""
+"""Without AWS: SMS texts, templates, who-is-told-what, event parsing, partial batches."""
 from __future__ import annotations
 
 import json

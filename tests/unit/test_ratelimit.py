@@ -1,4 +1,4 @@
-"""Issue 8: the arithmetic of the abuse limits (pure, no AWS)."""
+"""The arithmetic of the abuse limits (pure, no AWS)."""
 from __future__ import annotations
 
 import pytest

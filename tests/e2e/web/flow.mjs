@@ -1,4 +1,4 @@
-// The scenarios of issue 9, written once and run against the mock API or the real local stack.
+// The web client's scenarios, written once and run against the mock API or the real local stack.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { axe, horizontalOverflow, keyboardReach, pngPhoto, todayWib, until } from './lib.mjs';

@@ -1,4 +1,4 @@
-// Issue 9, point 1-3, against the real local stack (`make run`): the same scenario as the mock
+// Against the real local stack (`make run`): the same scenario as the mock
 // test, with tokens from `python -m chalicelib.cli token`.
 //
 //   node --test stack.test.mjs                 uses a running stack (API_BASE, WEB_BASE)
