@@ -192,6 +192,11 @@ class LocalStack:
 
         counts = snapshot.restore(session, self.env, data_dir)
         if counts:
+            # The seed file wins over a saved copy of what it seeds (an edited seed takes effect);
+            # what admins added (holiday overrides, partner keys) stays.
+            from chalicelib.local import provision
+
+            provision.load_seed()
             # The restored events were dispatched before the stop: the pump starts after them.
             snapshot.mark_stream_read(session, self.env["EVENTS_TABLE_STREAM_ARN"],
                                       self.state_dir / "pump-stream.json")
