@@ -1,7 +1,7 @@
 """A local stand-in for the national SP4N-LAPOR! integration API (never deployed).
 
 The real API is documented only to agency developer accounts, so this server reproduces what a
-public integrator showed (docs/../shared/DOMAIN.md, "SP4N-LAPOR! integration") and fills the gaps
+public integrator showed (docs/DOMAIN.md, "SP4N-LAPOR!") and fills the gaps
 with documented assumptions. It is a real HTTP server so the adapter is exercised over the wire.
 
 Run it:  python -m chalicelib.local.sp4n_standin --port 8100
