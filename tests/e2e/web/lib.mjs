@@ -316,3 +316,15 @@ export async function until(fn, { timeout = 15000, what = 'condition' } = {}) {
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** A staff token from the mock API (`/_mock/token`). */
+export async function mockToken(api, role, opd) {
+  const q = new URLSearchParams({ role, ...(opd ? { opd } : {}) });
+  return (await fetch(`${api}/_mock/token?${q}`)).text();
+}
+
+/** POST a JSON body; the status and the parsed answer. */
+export async function postJson(api, p, body, headers = {}) {
+  const r = await fetch(`${api}${p}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return { status: r.status, body: await r.json() };
+}

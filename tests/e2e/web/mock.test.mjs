@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { artifacts, freePort, launch, PYTHON, serveWeb, start, stopAll, waitForHttp } from './lib.mjs';
+import { artifacts, freePort, launch, PYTHON, serveWeb, start, stopAll, waitForHttp, mockToken, postJson } from './lib.mjs';
 import {
   act, adminVerifies, confirmResolved, evidence, fileReport, mobileChecks, opdAnswers, scoreboard, signIn, track,
 } from './flow.mjs';
@@ -11,15 +11,8 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const env = { axeFailures: [] };
 let browser;
 
-async function token(role, opd) {
-  const q = new URLSearchParams({ role, ...(opd ? { opd } : {}) });
-  return (await fetch(`${env.api}/_mock/token?${q}`)).text();
-}
-
-async function apiPost(p, body, headers = {}) {
-  const r = await fetch(`${env.api}${p}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
-  return { status: r.status, body: await r.json() };
-}
+const token = (role, opd) => mockToken(env.api, role, opd);
+const apiPost = (p, body, headers) => postJson(env.api, p, body, headers);
 
 describe('web client against the mock API', { timeout: 300000 }, () => {
   before(async () => {
