@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import LOCAL_STAGES, settings
-from chalicelib.errors import ApiError, forbidden, unauthenticated
+from chalicelib.domain.errors import Unavailable, forbidden, unauthenticated
 from chalicelib.observability import logger
 
 ROLES = ("admin", "opd", "pimpinan")
@@ -136,8 +136,8 @@ def _signing_key(verifier: Verifier, token: str) -> Any:
         return jwks_client(verifier.jwks_url or "").get_signing_key_from_jwt(token).key
     except jwt.PyJWKClientConnectionError:
         logger.exception("cannot fetch the Cognito JWKS")
-        raise ApiError(503, "unavailable", "Status masuk tidak dapat diperiksa saat ini; coba lagi sebentar lagi.",
-                       headers={"Retry-After": "5"}) from None
+        raise Unavailable("Status masuk tidak dapat diperiksa saat ini; coba lagi sebentar lagi.",
+                          retry_after=5) from None
     except (jwt.PyJWKClientError, jwt.InvalidTokenError) as exc:
         raise TokenRejected(f"no signing key for this token: {exc}") from None
 

@@ -86,7 +86,7 @@ def digest(args: argparse.Namespace) -> int:
 
 
 def calendar(args: argparse.Namespace) -> int:
-    from chalicelib.errors import ApiError
+    from chalicelib.domain.errors import DomainError, Invalid
     from chalicelib.services import calendar_admin
 
     try:
@@ -139,7 +139,7 @@ def calendar(args: argparse.Namespace) -> int:
         print(json.dumps(item, ensure_ascii=False, indent=1) if args.json
               else f"{item['date']} {verb}; open reports re-planned.")
         return 0
-    except ApiError as exc:
+    except DomainError as exc:
         detail = "; ".join(str(d.get("message")) for d in exc.details) if exc.details else ""
         print(f"{exc.message} {detail}".strip(), file=sys.stderr)
-        return 2 if exc.status == 400 else 1
+        return 2 if isinstance(exc, Invalid) else 1

@@ -13,8 +13,8 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chalicelib.domain import clock
+from chalicelib.domain.errors import validation_error
 from chalicelib.domain.identity import nik_problem, normalise_phone
-from chalicelib.errors import ApiError, validation_error
 
 ReportType = Literal["pengaduan", "aspirasi", "permintaan_informasi"]
 Privacy = Literal["publik", "anonim", "rahasia"]
@@ -279,7 +279,3 @@ def parse(model: type[M], raw: bytes | str | None) -> M:
                 raise validation_error([{"field": "body", "message": _BODY_PROBLEMS[err["type"]],
                                          "type": err["type"]}]) from None
         raise validation_error(details_of(exc)) from None
-
-
-def reraise_as_api(exc: ValidationError) -> ApiError:
-    return validation_error(details_of(exc))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.http import current_request, json_response, query, route
-from chalicelib.errors import validation_error
+from chalicelib.domain.errors import validation_error
 from chalicelib.schemas import parse
 from chalicelib.services import calendar_admin
 

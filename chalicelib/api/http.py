@@ -11,17 +11,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chalice import Response
-from chalice.app import Chalice, Request
+from chalice.app import Chalice, ChaliceUnhandledError, Request
 
 from chalicelib.api.routes import CONTENT_TYPES, MODULES, OPEN311_PREFIX, ROUTES
 from chalicelib.config import settings
-from chalicelib.errors import ApiError
+from chalicelib.domain import errors
+from chalicelib.domain.errors import DomainError
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:  # pydantic is loaded by the route modules, not by every cold start
     from pydantic import BaseModel
 
 JSON = "application/json"
+INTERNAL_MESSAGE = "Terjadi kesalahan di sistem kami dan sudah dicatat; coba lagi nanti."
 
 
 @dataclass
@@ -72,7 +74,10 @@ def _lazy_view(method: str, path: str, module: str) -> Callable[..., Any]:
         if target is None:
             importlib.import_module(f"chalicelib.api.{module}")
             target = VIEWS[(method, path)]
-        return target(**params)
+        try:
+            return target(**params)
+        except DomainError as exc:
+            raise _Refused(exc) from exc
 
     view.__name__ = _view_name(method, path)
     return view
@@ -146,8 +151,8 @@ def _tracking_id_checked(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A path id that cannot be a tracking id is a 404 before any read (a key of kilobytes would
     otherwise reach DynamoDB, which refuses it as a 500). After the token/role checks and the
     rate limit, so guessing stays as slow and as unauthenticated as before."""
+    from chalicelib.domain.errors import not_found
     from chalicelib.domain.tracking import is_tracking_id
-    from chalicelib.errors import not_found
 
     @functools.wraps(fn)
     def checked(*args: Any, **kwargs: Any) -> Any:
@@ -184,8 +189,33 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-def error_response(exc: ApiError) -> Response:
-    return json_response(exc.body(), exc.status, exc.headers)
+# The one place where a domain error becomes an HTTP status.
+STATUS: dict[type[DomainError], int] = {
+    errors.Invalid: 400, errors.Unauthenticated: 401, errors.Forbidden: 403, errors.NotFound: 404,
+    errors.InvalidTransition: 409, errors.VersionConflict: 409, errors.Conflict: 409, errors.TooLarge: 413,
+    errors.UnsupportedMedia: 415, errors.RateLimited: 429, errors.Internal: 500, errors.Unavailable: 503,
+}
+
+
+def status_of(exc: DomainError) -> int:
+    return next((STATUS[c] for c in type(exc).__mro__ if c in STATUS), 500)
+
+
+def retry_headers(exc: DomainError) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else {}
+
+
+def error_response(exc: DomainError) -> Response:
+    return json_response(exc.body(), status_of(exc), retry_headers(exc))
+
+
+class _Refused(ChaliceUnhandledError):
+    """Carries a domain error past Chalice's view wrapper, which answers any other exception with
+    its own 500, to the middleware that maps it."""
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def header(request: Request, name: str) -> str | None:
@@ -216,7 +246,7 @@ def _contract_shape(response: Response) -> Response:
     code = _CHALICE_CODES.get(response.status_code, "error")
     message = body.get("Message", "Request failed.") if isinstance(body, dict) else "Request failed."
     if response.status_code >= 500:
-        message = "Terjadi kesalahan di sistem kami dan sudah dicatat; coba lagi nanti."
+        message = INTERNAL_MESSAGE
     headers: dict[str, Any] = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
     return json_response({"error": {"code": code, "message": message, "details": []}}, response.status_code, headers)
 
@@ -249,8 +279,15 @@ def _answer(request: Request, get_response: Callable[[Request], Response]) -> Re
     if request.method == "OPTIONS":
         return preflight(request)
     if len(request.raw_body or b"") > settings().max_body_bytes:
-        raise ApiError(413, "too_large", f"Isi permintaan lebih dari {settings().max_body_bytes} byte.")
+        raise errors.TooLarge(f"Isi permintaan lebih dari {settings().max_body_bytes} byte.")
     return get_response(request)
+
+
+def _answer_or_refuse(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    try:
+        return _answer(request, get_response)
+    except _Refused as refused:
+        raise refused.error from None
 
 
 def _open311_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -260,10 +297,10 @@ def _open311_middleware(request: Request, get_response: Callable[[Request], Resp
 
     fmt = open311.format_of(request.path, request.uri_params)
     try:
-        response = _answer(request, get_response)
-    except ApiError as exc:
-        response = open311.error_response(exc.status, open311.describe(exc), fmt)
-        response.headers.update(exc.headers)
+        response = _answer_or_refuse(request, get_response)
+    except DomainError as exc:
+        response = open311.error_response(status_of(exc), open311.describe(exc), fmt)
+        response.headers.update(retry_headers(exc))
     except Exception:  # never a stack trace to the client
         logger.exception("unhandled error", extra={"path": getattr(request, "path", None)})
         response = open311.error_response(500, "Terjadi kesalahan internal; sudah dicatat.", fmt)
@@ -284,13 +321,12 @@ def middleware(event: Request, get_response: Callable[[Request], Response]) -> R
     if str(getattr(request, "path", "")).startswith(OPEN311_PREFIX):
         return _open311_middleware(request, get_response)
     try:
-        response = _answer(request, get_response)
-    except ApiError as exc:
+        response = _answer_or_refuse(request, get_response)
+    except DomainError as exc:
         response = error_response(exc)
     except Exception:  # never a stack trace to the client
         logger.exception("unhandled error", extra={"path": getattr(request, "path", None)})
-        response = error_response(ApiError(500, "internal_error",
-                                           "Terjadi kesalahan di sistem kami dan sudah dicatat; coba lagi nanti."))
+        response = error_response(errors.Internal(INTERNAL_MESSAGE))
     response = _contract_shape(response)
     response.headers.update(_SECURITY_HEADERS)
     response.headers.update(cors_headers(request))

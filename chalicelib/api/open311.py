@@ -21,7 +21,7 @@ from chalice import Response
 
 from chalicelib.api.http import client_ip, current_request, header, query, route
 from chalicelib.domain import clock
-from chalicelib.errors import ApiError
+from chalicelib.domain.errors import DomainError, Invalid, NotFound
 from chalicelib.services import open311
 
 PREFIX = "/open311/v2"
@@ -86,8 +86,8 @@ def error_response(status: int, description: str, fmt: str) -> Response:
     return answer(fmt, "errors", [{"code": status, "description": description}], status)
 
 
-def describe(exc: ApiError) -> str:
-    """An ApiError of the services (a validation error names its fields) as one description."""
+def describe(exc: DomainError) -> str:
+    """A domain error of the services (a validation error names its fields) as one description."""
     parts = [f"{d.get('field')}: {d.get('message')}" for d in exc.details if isinstance(d, Mapping) and d.get("field")]
     return exc.message + (" (" + "; ".join(parts) + ")" if parts else "")
 
@@ -104,7 +104,7 @@ def _split(file: str) -> tuple[str, str]:
     """`KBB-7K3M-Q9XD.json` -> (id, "json"); any other extension: 404, as an unknown resource."""
     stem, dot, ext = file.rpartition(".")
     if not dot or not stem or ext not in ("json", "xml"):
-        raise ApiError(404, "not_found", f"'{file}' tidak dikenal: gunakan <id>.json atau <id>.xml.")
+        raise NotFound(f"'{file}' tidak dikenal: gunakan <id>.json atau <id>.xml.")
     return stem, ext
 
 
@@ -290,20 +290,20 @@ def parse_form(raw: bytes, content_type: str) -> dict[str, str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ApiError(400, "validation_error", "Isi permintaan harus UTF-8.") from None
+        raise Invalid("Isi permintaan harus UTF-8.") from None
     if content_type.split(";")[0].strip().lower() == "application/json":
         try:
             data = json.loads(text or "{}")
         except ValueError:
-            raise ApiError(400, "validation_error", "JSON tidak valid.") from None
+            raise Invalid("JSON tidak valid.") from None
         if not isinstance(data, dict):
-            raise ApiError(400, "validation_error", "Isi permintaan harus berupa objek.")
+            raise Invalid("Isi permintaan harus berupa objek.")
         return {str(k): "" if v is None else str(v) for k, v in data.items()}
     return {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
 
 
-def _bad(name: str, why: str) -> ApiError:
-    return ApiError(400, "validation_error", f"{name}: {why}")
+def _bad(name: str, why: str) -> Invalid:
+    return Invalid(f"{name}: {why}")
 
 
 def _date(params: Mapping[str, str], name: str) -> datetime | None:

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from chalicelib.api.http import current_request, json_response, query, route
 from chalicelib.auth import principal_of
 from chalicelib.domain import clock
+from chalicelib.domain.errors import not_found, validation_error
 from chalicelib.domain.performance import FIGURES, check_period
-from chalicelib.errors import not_found, validation_error
 from chalicelib.services import performance
 
 STAFF_ROLES = ("admin", "pimpinan")

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.api.http import json_response, route
 from chalicelib.domain import tracking
-from chalicelib.errors import not_found
+from chalicelib.domain.errors import not_found
 from chalicelib.services import sync_reconcile
 
 ADMINS = ("admin",)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.api.http import current_request, header, json_response, query, route
 from chalicelib.auth import principal_of
-from chalicelib.errors import validation_error
+from chalicelib.domain.errors import validation_error
 from chalicelib.schemas import ReportView, Strict, parse
 from chalicelib.services import staff_list, staff_views, workflow
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 from chalicelib.config import settings
 from chalicelib.data.models import Attachment
 from chalicelib.domain import clock, uploads
-from chalicelib.errors import ApiError, not_found
+from chalicelib.domain.errors import TooLarge, UnsupportedMedia, not_found
 from chalicelib.observability import logger
 from chalicelib.services.attachments_check import ATTACHMENT_ID
 
@@ -69,11 +69,11 @@ def check_declared(body: Any) -> None:
         return
     content_type, size = body.get("content_type"), body.get("size")
     if isinstance(content_type, str) and content_type not in ALLOWED_TYPES:
-        raise ApiError(415, "unsupported_media_type", "Hanya berkas JPEG, PNG atau PDF yang diterima.",
-                       [{"field": "content_type", "type": "unsupported",
-                         "message": "salah satu dari " + ", ".join(ALLOWED_TYPES)}])
+        raise UnsupportedMedia("Hanya berkas JPEG, PNG atau PDF yang diterima.",
+                               [{"field": "content_type", "type": "unsupported",
+                                 "message": "salah satu dari " + ", ".join(ALLOWED_TYPES)}])
     if isinstance(size, int) and not isinstance(size, bool) and size > uploads.MAX_BYTES:
-        raise ApiError(413, "too_large", "Ukuran berkas maksimal 10 MB.",
+        raise TooLarge("Ukuran berkas maksimal 10 MB.",
                        [{"field": "size", "type": "too_large", "message": f"maksimal {uploads.MAX_BYTES} byte"}])
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from chalicelib.errors import validation_error
+from chalicelib.domain.errors import validation_error
 
 ATTACHMENT_ID = re.compile(r"^att_[0-9a-f]{32}$")
 _NOT_CLEAN = {

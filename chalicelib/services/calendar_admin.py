@@ -16,7 +16,7 @@ from chalicelib.data import audit, reference
 from chalicelib.domain import clock
 from chalicelib.domain.calendar import InvalidOverride, parse_overrides
 from chalicelib.domain.calendar_year import MAX_YEAR, MIN_YEAR, year_calendar
-from chalicelib.errors import not_found, validation_error, version_conflict
+from chalicelib.domain.errors import not_found, validation_error, version_conflict
 from chalicelib.services import sla_state
 
 KIND = "holiday"

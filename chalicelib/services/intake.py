@@ -22,7 +22,7 @@ from chalicelib.adapters import contact_key, kms
 from chalicelib.data import reference, reports
 from chalicelib.data.models import IdempotencyRecord
 from chalicelib.domain import clock, identity, tracking
-from chalicelib.errors import ApiError, validation_error
+from chalicelib.domain.errors import Conflict, validation_error
 from chalicelib.schemas import ReportIn
 from chalicelib.services import attachments_check, rate_limits, sla_state
 
@@ -149,8 +149,8 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
 def _replay(idempotency_key: str, fingerprint: str) -> dict[str, Any]:
     record = IdempotencyRecord.get(_record_key(idempotency_key), consistent_read=True)
     if record.fingerprint != fingerprint:
-        raise ApiError(409, "idempotency_conflict",
-                       "Idempotency-Key ini sudah dipakai untuk isi permintaan yang lain.")
+        raise Conflict("Idempotency-Key ini sudah dipakai untuk isi permintaan yang lain.",
+                       code="idempotency_conflict")
     response = dict(record.response or {})
     sealed = response.pop("sealed_token")
     return {**response, "access_token": _unseal(sealed, idempotency_key, fingerprint)}

@@ -21,10 +21,10 @@ from typing import Any
 from chalicelib.data import reference, reports
 from chalicelib.data.models import ReferenceItem, Report
 from chalicelib.domain import clock
+from chalicelib.domain.errors import Forbidden, Invalid, NotFound
 from chalicelib.domain.redaction import redact_text
 from chalicelib.domain.tracking import normalise_tracking_id
 from chalicelib.domain.workflow import CLOSED_STATUSES
-from chalicelib.errors import ApiError
 
 VERIFIER = "DISKOMINFOTIK"  # answers for a report until it is forwarded to an OPD
 DEFAULT_WINDOW = timedelta(days=90)  # the spec's default (and largest) date range
@@ -88,7 +88,7 @@ def services() -> list[dict[str, Any]]:
 
 def service_definition(code: str) -> dict[str, Any]:
     if code not in reference.categories():
-        raise ApiError(404, "not_found", f"Layanan '{code}' tidak dikenal.")
+        raise NotFound(f"Layanan '{code}' tidak dikenal.")
     kecamatan = sorted(reference.kecamatan().items(), key=lambda kv: str(kv[1]["name"]))
     desa = sorted({(str(d), f"{d} ({k['name']})") for _, k in kecamatan for d in k.get("desa", ())})
     attributes = [{
@@ -180,7 +180,7 @@ def get_request(service_request_id: str) -> dict[str, Any]:
     ids = _ids((service_request_id,))
     report = reports.get(ids[0], consistent=False) if ids else None
     if report is None or report.privacy == "rahasia":  # the same 404: a rahasia id is not confirmed
-        raise ApiError(404, "not_found", f"Permintaan layanan '{service_request_id}' tidak ditemukan.")
+        raise NotFound(f"Permintaan layanan '{service_request_id}' tidak ditemukan.")
     return request_view(report, _media_url(report))
 
 
@@ -334,7 +334,7 @@ def partner_of(api_key: str | None) -> str:
             return str(dict(item.data)["partner"])
         except ReferenceItem.DoesNotExist:
             pass
-    raise ApiError(403, "forbidden", "api_key tidak dikenal: minta kunci ke Diskominfotik KBB.")
+    raise Forbidden("api_key tidak dikenal: minta kunci ke Diskominfotik KBB.")
 
 
 def submit(form: dict[str, str], idempotency_key: str | None, client: str | None) -> dict[str, Any]:
@@ -349,7 +349,7 @@ def submit(form: dict[str, str], idempotency_key: str | None, client: str | None
     code = (form.get("service_code") or "").strip()
     category = reference.categories().get(code)
     if category is None:
-        raise ApiError(400, "validation_error", f"service_code '{code}' tidak dikenal (lihat services.json).")
+        raise Invalid(f"service_code '{code}' tidak dikenal (lihat services.json).")
     name = " ".join(p for p in (form.get("first_name", "").strip(), form.get("last_name", "").strip()) if p)
     email, phone = form.get("email") or None, form.get("phone") or None
     anonymous = not (name and (email or phone)) and not category.get("sensitive")
@@ -369,7 +369,7 @@ def submit(form: dict[str, str], idempotency_key: str | None, client: str | None
     try:
         report = ReportIn.model_validate(body)
     except ValidationError as exc:
-        raise ApiError(400, "validation_error", "; ".join(_field_message(e) for e in exc.errors())) from None
+        raise Invalid("; ".join(_field_message(e) for e in exc.errors())) from None
     answer = intake.submit(report, idempotency_key, source="open311", client=client)
     return {"service_request_id": answer["tracking_id"],
             "service_notice": "Laporan diterima dan menunggu verifikasi Diskominfotik KBB.",
@@ -393,7 +393,7 @@ def _number(form: dict[str, str], name: str) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        raise ApiError(400, "validation_error", f"{name} harus berupa angka.") from None
+        raise Invalid(f"{name} harus berupa angka.") from None
     if not math.isfinite(number):
-        raise ApiError(400, "validation_error", f"{name} harus berupa angka.")
+        raise Invalid(f"{name} harus berupa angka.")
     return number

@@ -23,8 +23,8 @@ from typing import Any
 from chalicelib.config import settings
 from chalicelib.data import rate_limits
 from chalicelib.domain import ratelimit
+from chalicelib.domain.errors import RateLimited
 from chalicelib.domain.ratelimit import Policy, Window
-from chalicelib.errors import ApiError
 
 REPORTS = "reports"
 ATTACHMENTS = "attachments"
@@ -73,17 +73,16 @@ def window(scope: str, client: str | None, now: float | None = None) -> Window |
     return ratelimit.window(p, client, clock() if now is None else now)
 
 
-def limited(win: Window, now: float | None = None) -> ApiError:
+def limited(win: Window, now: float | None = None) -> RateLimited:
     """The 429 in the contract's shape, and remember the client until the window ends."""
     _blocked[win.key] = win.end
     _blocked.move_to_end(win.key)
     while len(_blocked) > _MEMO_SIZE:
         _blocked.popitem(last=False)
     seconds = win.retry_after(clock() if now is None else now)
-    return ApiError(429, "rate_limited",
-                    f"Terlalu banyak permintaan dari perangkat ini; coba lagi dalam {seconds} detik.",
-                    [{"limit": win.policy.limit, "window_seconds": win.policy.window, "retry_after": seconds}],
-                    headers={"Retry-After": str(seconds)})
+    return RateLimited(f"Terlalu banyak permintaan dari perangkat ini; coba lagi dalam {seconds} detik.",
+                       [{"limit": win.policy.limit, "window_seconds": win.policy.window, "retry_after": seconds}],
+                       retry_after=seconds)
 
 
 def refuse_if_known(win: Window | None, now: float | None = None) -> None:

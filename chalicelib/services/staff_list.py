@@ -36,7 +36,7 @@ from chalicelib.data import reference, report_queries
 from chalicelib.data.models import Report
 from chalicelib.domain import clock, cursor, privacy
 from chalicelib.domain import workflow as wf
-from chalicelib.errors import validation_error
+from chalicelib.domain.errors import validation_error
 from chalicelib.observability import access
 from chalicelib.services import sla_state
 

@@ -24,7 +24,7 @@ from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
 from chalicelib.domain import workflow as wf
-from chalicelib.errors import ApiError, forbidden, validation_error
+from chalicelib.domain.errors import forbidden, validation_error, version_conflict
 from chalicelib.observability import access as access_log
 from chalicelib.services import sla_state, views
 from chalicelib.services import workflow as workflow_service
@@ -178,7 +178,7 @@ def _record_reveal(report: Report, principal: Principal, audited: tuple[str, ...
             if fresh is None:
                 break
             report = fresh
-    raise ApiError(409, "version_conflict", "Laporan sedang berubah; silakan coba lagi.")
+    raise version_conflict("Laporan sedang berubah; silakan coba lagi.")
 
 
 def _shown(view_reporter: dict[str, Any] | None) -> tuple[str, ...]:

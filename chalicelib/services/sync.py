@@ -585,14 +585,14 @@ def _reporter_move(c: sp4n.Sp4nComplaint, action: str, fields: dict[str, Any], f
     """Their reporter's reply or feedback, as our workflow's own reporter action; where our
     workflow does not take it (a reply while the OPD is at work, a rating after the close), it is
     kept as an internal event for staff."""
-    from chalicelib.errors import ApiError
+    from chalicelib.domain.errors import DomainError
     from chalicelib.services import workflow
 
     def build(report: Report, seq: int) -> list[ReportEvent]:
         data = {"complaint_id": c.complaint_id, **extra}
         try:
             return [workflow.apply_sp4n_move(report, action, fields, clock.now(), seq, data)]
-        except (wf.WorkflowError, ApiError):
+        except (wf.WorkflowError, DomainError):
             return [_note(report, seq, fallback, fallback_text, {**data, "not_applied": action})]
 
     return build
@@ -638,7 +638,7 @@ def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], li
     """LAPOR!'s current status against ours: agreeing, nothing; a change of its admins that our
     workflow allows (mapping `pull_status`), that move by role `sp4n`; anything else a conflict
     for an admin to settle (sp4n.problem, listed by GET /staff/sync/problems)."""
-    from chalicelib.errors import ApiError
+    from chalicelib.domain.errors import DomainError
     from chalicelib.services import workflow
 
     last = c.logs[-1].at.isoformat() if c.logs else (c.updated_at.isoformat() if c.updated_at else "")
@@ -654,7 +654,7 @@ def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], li
         if action:
             try:
                 return [workflow.apply_sp4n_move(report, action, {}, clock.now(), seq, data)]
-            except (wf.WorkflowError, ApiError):
+            except (wf.WorkflowError, DomainError):
                 pass
         s.problem = f"SP4N-LAPOR! berstatus {c.status_name} ({c.status_code}), laporan di sini {report.status}"
         consumer.count("Sp4nDiverged")

@@ -6,8 +6,8 @@ from typing import Any
 from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock
+from chalicelib.domain.errors import not_found
 from chalicelib.domain.tracking import normalise_tracking_id, token_matches
-from chalicelib.errors import not_found
 
 
 def _iso(value: str | None) -> str | None:

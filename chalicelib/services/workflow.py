@@ -43,7 +43,15 @@ from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
 from chalicelib.domain import workflow as wf
-from chalicelib.errors import ApiError, forbidden, invalid_transition, not_found, validation_error, version_conflict
+from chalicelib.domain.errors import (
+    DomainError,
+    VersionConflict,
+    forbidden,
+    invalid_transition,
+    not_found,
+    validation_error,
+    version_conflict,
+)
 from chalicelib.services import attachments_check, sla_state, views
 
 CLASSIFICATIONS = ("berkadar_pengawasan", "tidak_berkadar_pengawasan")
@@ -245,7 +253,7 @@ def _save(report: Report, expected_version: int, events: list[ReportEvent], atta
         raise _Stale() from None
 
 
-def _conflict() -> ApiError:
+def _conflict() -> VersionConflict:
     return version_conflict("Laporan telah berubah sejak dibuka; muat ulang lalu coba lagi.")
 
 
@@ -284,7 +292,7 @@ def _unseen_only_bookkeeping(tracking_id: str, seen_version: int, current: int) 
     return stamped == set(range(seen_version + 1, current + 1))
 
 
-def _refusal(exc: wf.WorkflowError) -> ApiError:
+def _refusal(exc: wf.WorkflowError) -> DomainError:
     if isinstance(exc, wf.UnknownAction):
         return validation_error([{"field": "action", "type": "enum",
                                   "message": f"salah satu dari {', '.join(wf.STAFF_ACTIONS)}"}])
@@ -383,7 +391,7 @@ def apply_sp4n_move(report: Report, action: str, fields: Mapping[str, Any], now:
     the version check): its reporter's `reply`/`feedback` exactly as the reporter's own (same
     fields, same edges, actor `pelapor`), or its admins' status change (`sp4n_archive`,
     `sp4n_close`, role `sp4n`, shown as `sistem`). Raises the domain's WorkflowError when our table does not allow
-    it, and ApiError when the fields are not what the action takes."""
+    it, and Invalid when the fields are not what the action takes."""
     if action in wf.REPORTER_ACTIONS:
         who, clean = REPORTER, _check_fields(action, fields, report)
     elif action in wf.SP4N_ACTIONS:
@@ -415,8 +423,8 @@ def apply_system(tracking_id: str, action: str, now: datetime | None = None,
     """Apply a system move (`auto_close`, `archive`) and save it.
 
     Returns None when the report no longer exists or the move no longer applies (a reporter
-    replied in time, an admin closed it): the system never fights a human. Raises ApiError 409
-    version_conflict when the report changed between reading and writing; retry on the next run.
+    replied in time, an admin closed it): the system never fights a human. Raises
+    VersionConflict when the report changed between reading and writing; retry on the next run.
     """
     report = reports.get(tracking_id)
     if report is None:

@@ -378,7 +378,7 @@ def test_a_retried_submission_with_attachments_gets_its_first_answer(
 def test_a_response_claims_its_attachments(aws: dict[str, str], valid_report: dict[str, Any]) -> None:
     """Staff answers claim their files too (services/workflow.py), with the same refusal."""
     from chalicelib.auth import Principal
-    from chalicelib.errors import ApiError
+    from chalicelib.domain.errors import DomainError
     from chalicelib.schemas import ReportIn
     from chalicelib.services import intake, workflow
     from tests.attachment_support import clean_attachment
@@ -390,9 +390,9 @@ def test_a_response_claims_its_attachments(aws: dict[str, str], valid_report: di
     workflow.act(other, "verify", admin, {"opd_code": "DPUPR"})
     opd = Principal(sub="opd-1", role="opd", opd_code="DPUPR")
     workflow.act(other, "accept", opd, {})
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(DomainError) as refused:
         workflow.act(other, "respond", opd, {"message": "Sudah ditangani.", "attachments": [photo]})
-    assert refused.value.status == 400 and refused.value.details[0]["type"] == "attachment_in_use"
+    assert refused.value.code == "validation_error" and refused.value.details[0]["type"] == "attachment_in_use"
     answer = clean_attachment(pdf=True)
     workflow.act(other, "respond", opd, {"message": "Sudah ditangani.", "attachments": [answer]})
     assert record(answer).report_id == other and record(photo).report_id == mine
@@ -522,7 +522,7 @@ def test_pdfs_are_served_as_downloads_and_images_inline(client: Any, aws: dict[s
 
 
 def test_download_url_for_staff_serves_clean_only(client: Any, aws: dict[str, str]) -> None:
-    from chalicelib.errors import ApiError
+    from chalicelib.domain.errors import DomainError
     from chalicelib.services import attachments
 
     clean = submit(client, "application/pdf", PDF_BYTES, "a.pdf", aws)
@@ -530,9 +530,9 @@ def test_download_url_for_staff_serves_clean_only(client: Any, aws: dict[str, st
     pending = create(client, "image/png", 100).json_body["attachment_id"]
     assert attachments.download_url(clean)["expires_in"] == 300
     for attachment_id in (rejected, pending, "att_" + "0" * 32, "nonsense"):
-        with pytest.raises(ApiError) as err:
+        with pytest.raises(DomainError) as err:
             attachments.download_url(attachment_id)
-        assert err.value.status == 404
+        assert err.value.code == "not_found"
 
 
 def test_openapi_documents_the_routes(client: Any) -> None:

@@ -10,7 +10,7 @@ import pytest
 from defusedxml import ElementTree as SafeET
 
 from chalicelib.api import open311 as api
-from chalicelib.errors import ApiError
+from chalicelib.domain.errors import DomainError
 from chalicelib.services import open311
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "open311"
@@ -52,9 +52,9 @@ def test_a_file_name_splits_into_id_and_format(file: str, expected: tuple[str, s
 
 @pytest.mark.parametrize("file", ["KBB-7K3M-Q9XD", "x.csv", ".json", "x.JSON.txt"])
 def test_other_file_names_are_a_404(file: str) -> None:
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(DomainError) as err:
         api._split(file)
-    assert err.value.status == 404
+    assert err.value.code == "not_found"
 
 
 def test_the_format_comes_from_the_extension() -> None:
@@ -72,9 +72,9 @@ def test_the_format_comes_from_the_extension() -> None:
     {"updated_after": "2026-11-01T00:00:00Z", "start_date": "2026-11-01T00:00:00Z"},
 ])
 def test_bad_parameters_are_refused(params: dict[str, str]) -> None:
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(DomainError) as err:
         api.parse_query(params)
-    assert err.value.status == 400 and err.value.message
+    assert err.value.code == "validation_error" and err.value.message
 
 
 def test_good_parameters_are_parsed() -> None:

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from chalicelib.errors import ApiError
+from chalicelib.domain.errors import DomainError
 from chalicelib.schemas import ReportIn, parse
 from tests.conftest import VALID_REPORT
 
 
 def details(raw: Any) -> list[dict[str, Any]]:
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(DomainError) as caught:
         parse(ReportIn, raw)
-    assert caught.value.status == 400
+    assert caught.value.code == "validation_error"
     body = caught.value.body()
     assert body["error"]["code"] == "validation_error"
     return list(body["error"]["details"])
