@@ -10,11 +10,9 @@ For colleagues:
   of every following line of the invocation (the middleware resets it per invocation).
 - `count("ReportsSubmitted")`: one EMF metric (names in METRICS), flushed by the middleware at the
   end of every handler, HTTP or not. `open_reports({"diajukan": 3, ...})` for the gauge.
-- Tracer: not imported here. Its import (aws_xray_sdk, wrapt, patching) costs ~300 ms of cold
-  start, paid by every function that imports this module. Lambda's own active tracing (on for
-  every function, see infra/package.py) already shows each invocation and its AWS calls' time
-  at no import cost; import Tracer only in a handler whose external calls need their own
-  subsegments (the SP4N-LAPOR! sync).
+- Tracer: not used. Its import (aws_xray_sdk, wrapt, patching) would be the largest part of
+  every function's cold start (`make bench`, cold_import_ratio), and Lambda's own active tracing
+  (on for every function, see infra/) already shows each invocation and its AWS calls.
 """
 from __future__ import annotations
 

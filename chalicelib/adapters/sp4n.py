@@ -8,9 +8,9 @@ Errors: ``Sp4nUnavailable`` is transient (retry later), ``Sp4nRejected`` permane
 itself is wrong: do not resend it unchanged), ``Sp4nProtocolError`` an answer we cannot read.
 Each carries ``attempts``; ``client.last_attempts`` gives the same after a successful call.
 
-Duplicate risk: LAPOR! offers no idempotency key that we know of, so a create whose answer was
-lost (read timeout, 5xx after processing) is retried and may file the complaint twice. A lost
-national registration is worse than a duplicate that a LAPOR! admin can archive.
+Duplicate risk: LAPOR! offers no idempotency key that we know of. Reads are retried here; the
+sync service sends writes as one attempt per SQS delivery and, after a lost answer, looks on
+LAPOR! for what it sent before sending again (chalicelib/services/sync.py, docs/SP4N.md).
 
 Environment (``Sp4nClient.from_env``): SP4N_BASE_URL, SP4N_API_KEY, SP4N_API_TOKEN; in AWS
 SP4N_SECRET_ID (Secrets Manager JSON) and/or SP4N_PARAMETER_PREFIX (SSM, SecureString) override
