@@ -15,9 +15,9 @@ from chalicelib.domain.errors import validation_error
 
 ATTACHMENT_ID = re.compile(r"^att_[0-9a-f]{32}$")
 _NOT_CLEAN = {
-    "pending": "the file is still being checked; try again in a moment",
-    "rejected": "the file was refused",
-    "purging": "the upload expired: it was not attached to a report within 7 days",
+    "pending": "berkas masih diperiksa; coba lagi sebentar lagi",
+    "rejected": "berkas ditolak",
+    "purging": "masa unggah habis: berkas tidak dilampirkan ke laporan dalam 7 hari",
 }
 
 
@@ -45,7 +45,7 @@ def problems(ids: list[str], tracking_id: str | None = None) -> list[dict[str, A
             out.append({"field": f"attachments.{i}", "type": "unknown",
                         "message": "lampiran tidak ada (belum dibuat, atau masa unggahnya habis)"})
         elif state != "clean":
-            message = _NOT_CLEAN.get(state, "the file is not usable")
+            message = _NOT_CLEAN.get(state, "berkas tidak dapat dipakai")
             out.append({"field": f"attachments.{i}", "type": f"attachment_{state}",
                         "message": message + (f" ({reason})" if reason else "")})
         elif owner is not None and owner != tracking_id:

@@ -44,6 +44,24 @@ export class ApiError extends Error {
  *   idempotencyKey, accept ('json' | 'text' | 'blob').
  */
 export async function api(path, opts = {}) {
+  // A file is usable once the server has checked it (seconds after its upload). A request naming
+  // files still being checked is refused whole, nothing stored: the same request is sent again.
+  for (const wait of PENDING_FILE_WAITS_MS) {
+    try {
+      return await call(path, opts);
+    } catch (err) {
+      const pending = err instanceof ApiError && err.status === 400 && err.details.length > 0
+        && err.details.every((d) => d && d.type === 'attachment_pending');
+      if (!pending || wait === null) throw err;
+      await new Promise((resolve) => { setTimeout(resolve, wait); });
+    }
+  }
+  throw new ApiError(0, 'server', ERROR_TEXT.server);
+}
+
+const PENDING_FILE_WAITS_MS = [500, 1000, 2000, 3000, 5000, 8000, 10000, 15000, null];
+
+async function call(path, opts) {
   const { method = 'GET', body, query, staff = false, accessToken, ifMatch, idempotencyKey, accept = 'json' } = opts;
   let url = apiBase() + path;
   if (query) {

@@ -1,4 +1,4 @@
-// The web client's scenarios, written once and run against the mock API or the real local stack.
+// The web client's scenarios (steps a person takes), run against the local stack.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { axe, horizontalOverflow, keyboardReach, pngPhoto, todayWib, until } from './lib.mjs';

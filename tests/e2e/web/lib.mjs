@@ -1,5 +1,6 @@
 // Shared helpers of the browser tests: processes, Chromium, screenshots, axe, layout checks.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -317,10 +318,109 @@ export async function until(fn, { timeout = 15000, what = 'condition' } = {}) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A staff token from the mock API (`/_mock/token`). */
-export async function mockToken(api, role, opd) {
-  const q = new URLSearchParams({ role, ...(opd ? { opd } : {}) });
-  return (await fetch(`${api}/_mock/token?${q}`)).text();
+// ---- the local stack under test -----------------------------------------------------------
+
+const VENV_PY = path.join(ROOT, '.venv', 'bin', 'python');
+export const PY = process.env.PYTHON || (fs.existsSync(VENV_PY) ? VENV_PY : 'python3');
+
+/**
+ * The local stack these tests run against (`python -m chalicelib.local.stack run`, as `make run`):
+ * API_BASE/WEB_BASE, else LAPOR_API_PORT/LAPOR_WEB_PORT (run.sh starts one on free ports), else
+ * `make run`'s 8000/8080. START_STACK=1 starts one when none answers.
+ */
+export async function localStack() {
+  const api = (process.env.API_BASE || `http://127.0.0.1:${process.env.LAPOR_API_PORT || 8000}`).replace(/\/+$/, '');
+  const web = process.env.WEB_BASE || `http://127.0.0.1:${process.env.LAPOR_WEB_PORT || 8080}/`;
+  if (!(await isUp(`${api}/health`))) {
+    if (process.env.START_STACK !== '1') {
+      throw new Error(`no local stack answers at ${api}/health: run \`make run\`, or tests/e2e/web/run.sh (starts one)`);
+    }
+    start(PY, ['-m', 'chalicelib.local.stack', 'run'], { name: 'local-stack' });
+    await waitForHttp(`${api}/health`, 180000);
+  }
+  await waitForHttp(`${web.endsWith('/') ? web : `${web}/`}index.html`, 30000);
+  return { api, web: web.endsWith('/') ? web : `${web}/` };
+}
+
+/** A staff token the local stack accepts: `python -m chalicelib.cli token`. */
+export async function staffToken(role, opd) {
+  const args = ['-m', 'chalicelib.cli', 'token', '--role', role, ...(opd ? ['--opd', opd] : [])];
+  const out = await new Promise((resolve, reject) => {
+    execFile(PY, args, { cwd: ROOT, timeout: 60000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+  });
+  const line = out.trim().split('\n').map((l) => l.trim()).filter((l) => l.split('.').length === 3).pop();
+  if (!line) throw new Error(`the CLI printed no JWT: ${out}`);
+  return line;
+}
+
+/**
+ * Cognito's hosted UI, answered in the browser (Playwright routing) for `domain`: authorize signs
+ * in an admin at once (code with PKCE, or implicit), the token endpoint checks the verifier, and
+ * /logout goes back. The tokens are the local stack's, so the API accepts them.
+ */
+export async function hostedUi(context, domain) {
+  const codes = new Map();
+  const b64url = (buf) => Buffer.from(buf).toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  await context.route(`${domain}/oauth2/authorize**`, async (route) => {
+    const q = new URL(route.request().url()).searchParams;
+    const target = q.get('redirect_uri');
+    const sep = target.includes('?') ? '&' : '?';
+    let location;
+    if (q.get('response_type') === 'code') {
+      const code = crypto.randomUUID();
+      codes.set(code, { challenge: q.get('code_challenge'), redirect: target, client: q.get('client_id') });
+      location = `${target}${sep}code=${code}&state=${q.get('state') || ''}`;
+    } else {
+      const tok = await staffToken('admin');
+      location = `${target}#id_token=${tok}&access_token=${tok}&token_type=Bearer&expires_in=3600&state=${q.get('state') || ''}`;
+    }
+    await route.fulfill({ status: 302, headers: { Location: location } });
+  });
+  await context.route(`${domain}/oauth2/token`, async (route) => {
+    const form = new URLSearchParams(route.request().postData() || '');
+    const grant = codes.get(form.get('code'));
+    codes.delete(form.get('code'));
+    const challenge = b64url(crypto.createHash('sha256').update(form.get('code_verifier') || '').digest());
+    const cors = { 'Access-Control-Allow-Origin': '*' };
+    if (!grant || grant.challenge !== challenge || grant.redirect !== form.get('redirect_uri') || grant.client !== form.get('client_id')) {
+      await route.fulfill({ status: 400, headers: cors, contentType: 'application/json', body: '{"error":"invalid_grant"}' });
+      return;
+    }
+    const tok = await staffToken('admin');
+    await route.fulfill({ status: 200, headers: cors, contentType: 'application/json',
+      body: JSON.stringify({ id_token: tok, access_token: tok, token_type: 'Bearer', expires_in: 3600 }) });
+  });
+  await context.route(`${domain}/logout**`, (route) => route.fulfill({
+    status: 302, headers: { Location: new URL(route.request().url()).searchParams.get('logout_uri') || '/' },
+  }));
+}
+
+/** The staff list's reports with exactly this title (admin; the list holds every status). */
+let listToken = null;
+export async function reportsTitled(api, title) {
+  listToken = listToken || staffToken('admin');
+  const tok = await listToken;
+  const r = await fetch(`${api}/staff/reports?limit=100`, { headers: { Authorization: `Bearer ${tok}` } });
+  const body = await r.json();
+  if (r.status !== 200) throw new Error(`staff list: ${r.status} ${JSON.stringify(body)}`);
+  return body.items.filter((i) => i.title === title);
+}
+
+/** Width and height of a JPEG or PNG, read from its header. */
+export function imageSize(buf) {
+  if (buf[0] === 0x89 && buf[1] === 0x50) return { type: 'image/png', width: buf.readUInt32BE(16), height: buf.readUInt32BE(20) };
+  if (buf[0] !== 0xff || buf[1] !== 0xd8) return { type: 'unknown' };
+  let i = 2;
+  while (i < buf.length) {
+    if (buf[i] !== 0xff) { i += 1; continue; }
+    const marker = buf[i + 1];
+    const len = buf.readUInt16BE(i + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      return { type: 'image/jpeg', height: buf.readUInt16BE(i + 5), width: buf.readUInt16BE(i + 7) };
+    }
+    i += 2 + len;
+  }
+  return { type: 'image/jpeg' };
 }
 
 /** POST a JSON body; the status and the parsed answer. */

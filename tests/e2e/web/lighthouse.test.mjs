@@ -1,6 +1,6 @@
 // Lighthouse 12 (the npm package) against Debian's Chromium, with its default mobile emulation
 // and simulated slow-4G throttling, on the citizen pages served as `make run` serves them
-// (chalicelib/local/web_server.py: gzip, the Content-Security-Policy) with mock_api.py behind.
+// (chalicelib/local/web_server.py: gzip, the Content-Security-Policy) with the local stack behind.
 // Targets: performance, accessibility, best practices >= 0.95 on home, form, tracking and
 // statistics; SEO >= 0.95 on home, form and statistics; the form's first load <= 150 KB
 // transferred (compressed; map tiles are not loaded before the map is opened). The figures are
@@ -12,9 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import lighthouse from 'lighthouse';
-import { ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, freePort, PYTHON, serveWeb, start, stopAll, waitForHttp } from './lib.mjs';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, freePort, localStack, start, stopAll, waitForHttp } from './lib.mjs';
 
-const here = path.dirname(new URL(import.meta.url).pathname);
 const PAGES = [
   ['beranda', '#/', ['performance', 'accessibility', 'best-practices', 'seo']],
   ['lapor', '#/lapor', ['performance', 'accessibility', 'best-practices', 'seo']],
@@ -27,11 +26,8 @@ const env = {};
 
 describe('Lighthouse 12, mobile', { timeout: 600000 }, () => {
   before(async () => {
-    const [webPort, apiPort, cdpPort] = [await freePort(), await freePort(), await freePort()];
-    env.api = `http://127.0.0.1:${apiPort}`;
-    start(PYTHON, [path.join(here, 'mock_api.py'), '--port', String(apiPort)], { name: 'mock-api-lighthouse' });
-    await waitForHttp(`${env.api}/health`);
-    env.web = await serveWeb(webPort, { api: env.api });
+    const cdpPort = await freePort();
+    Object.assign(env, await localStack());
     env.profile = fs.mkdtempSync(path.join(os.tmpdir(), 'laporkbb-lighthouse-'));
     start(CHROMIUM, [...CHROMIUM_FLAGS, '--headless=new', `--remote-debugging-port=${cdpPort}`,
       `--user-data-dir=${env.profile}`, 'about:blank'], { name: 'chromium-lighthouse' });

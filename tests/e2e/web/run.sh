@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the browser tests need (Debian's Chromium, the npm packages of package-lock.json)
-# and runs them. Usage: tests/e2e/web/run.sh [mock|stack|lighthouse|all]   (default: all)
-#   mock   web/ against mock_api.py (no backend needed): the flows, then the phone/offline suite
-#   lighthouse  Lighthouse 12 scores and the form's transfer size (also part of all)
-#   stack  web/ against the local stack; starts it when none answers (START_STACK=1 is implied)
+# and runs them against the real local stack. Usage: tests/e2e/web/run.sh [client|device|lighthouse|all]
+#   client      the staff and citizen flows, axe, 360 px, Cognito sign-in    (client.test.mjs)
+#   device      a cheap phone: photos, offline drafts, the installable app   (device.test.mjs)
+#   lighthouse  Lighthouse 12 scores and the form's transfer size           (lighthouse.test.mjs)
+#   all         the three (default)
 # Screenshots, axe reports and logs go to test-artifacts/web/.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -33,41 +34,61 @@ fi
 # web/vendor/ (Leaflet) is committed; it must be the pinned npm package's files.
 node vendor.mjs --check
 
-# The stack suite starts a stack of its own on free ports with its own state dir, so it never
-# collides with a developer's `make run` (8000/8080, .local/). API_BASE or LAPOR_API_PORT set:
-# use that stack instead (started if it does not answer).
+# One local stack for every suite, on free ports with its own state dir, so it never collides with
+# a developer's `make run` (8000/8080, .local/). API_BASE or LAPOR_API_PORT set: use that stack.
+stack_pid=""
 own_stack() {
-  if [ -z "${API_BASE:-}" ] && [ -z "${LAPOR_API_PORT:-}" ]; then
-    read -r LAPOR_MOTO_PORT LAPOR_API_PORT LAPOR_SP4N_PORT LAPOR_WEB_PORT < <(python3 -c '
+  if [ -n "${API_BASE:-}" ] || [ -n "${LAPOR_API_PORT:-}" ]; then
+    return
+  fi
+  read -r LAPOR_MOTO_PORT LAPOR_API_PORT LAPOR_SP4N_PORT LAPOR_WEB_PORT < <(python3 -c '
 import socket
 socks = [socket.socket() for _ in range(4)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
-    export LAPOR_MOTO_PORT LAPOR_API_PORT LAPOR_SP4N_PORT LAPOR_WEB_PORT
-    LAPOR_STATE_DIR="${LAPOR_STATE_DIR:-$(cd ../../.. && pwd)/test-artifacts/web/stack-state}"
-    rm -rf "$LAPOR_STATE_DIR"
-    mkdir -p "$LAPOR_STATE_DIR"
-    export LAPOR_STATE_DIR
-    echo "stack suite: API :$LAPOR_API_PORT, web :$LAPOR_WEB_PORT, state $LAPOR_STATE_DIR" >&2
+  export LAPOR_MOTO_PORT LAPOR_API_PORT LAPOR_SP4N_PORT LAPOR_WEB_PORT
+  root="$(cd ../../.. && pwd)"
+  LAPOR_STATE_DIR="${LAPOR_STATE_DIR:-$root/test-artifacts/web/stack-state}"
+  rm -rf "$LAPOR_STATE_DIR"
+  mkdir -p "$LAPOR_STATE_DIR" "$root/test-artifacts/web"
+  export LAPOR_STATE_DIR
+  py="$root/.venv/bin/python"
+  [ -x "$py" ] || py=python3
+  echo "local stack: API :$LAPOR_API_PORT, web :$LAPOR_WEB_PORT, state $LAPOR_STATE_DIR" >&2
+  (cd "$root" && exec setsid "$py" -m chalicelib.local.stack run) >"$root/test-artifacts/web/local-stack.log" 2>&1 &
+  stack_pid=$!
+  trap 'kill -TERM -- "-$stack_pid" 2>/dev/null; wait "$stack_pid" 2>/dev/null' EXIT
+  if ! python3 - "$LAPOR_API_PORT" "$LAPOR_WEB_PORT" <<'PY'
+import sys, time, urllib.request
+api, web = sys.argv[1:3]
+end = time.time() + 240
+for url in (f"http://127.0.0.1:{api}/health", f"http://127.0.0.1:{web}/index.html"):
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            break
+        except Exception:
+            if time.time() > end:
+                sys.exit(f"the local stack did not answer {url}")
+            time.sleep(0.5)
+PY
+  then
+    tail -30 "$root/test-artifacts/web/local-stack.log" >&2
+    exit 1
   fi
 }
 
 status=0
+suites=()
 case "$what" in
-  mock)
-    node --test mock.test.mjs || status=$?
-    node --test device.test.mjs || status=$?
-    ;;
-  lighthouse) node --test lighthouse.test.mjs || status=$? ;;
-  stack) own_stack; START_STACK=1 REQUIRE_STACK=1 node --test stack.test.mjs || status=$? ;;
-  all)
-    node --test mock.test.mjs || status=$?
-    node --test device.test.mjs || status=$?
-    node --test lighthouse.test.mjs || status=$?
-    own_stack
-    START_STACK=1 REQUIRE_STACK=1 node --test stack.test.mjs || status=$?
-    ;;
-  *) echo "usage: $0 [mock|stack|lighthouse|all]" >&2; exit 2 ;;
+  client|device|lighthouse) suites=("$what") ;;
+  all) suites=(client device lighthouse) ;;
+  *) echo "usage: $0 [client|device|lighthouse|all]" >&2; exit 2 ;;
 esac
+own_stack
+# The suites wait for the stack (START_STACK=1 would start one of their own if none answered).
+for suite in "${suites[@]}"; do
+  node --test "$suite.test.mjs" || status=$?
+done
 exit "$status"

@@ -1,27 +1,27 @@
-// Browser tests of web/ against mock_api.py: no backend needed. Run: node --test mock.test.mjs
+// The web client's flows in Chromium against the real local stack (the API, its workflow and
+// working days, S3 uploads, the fan-out). run.sh starts a stack on free ports; `make run` works too:
+//   node --test client.test.mjs                 uses the stack at LAPOR_API_PORT/LAPOR_WEB_PORT or 8000/8080
+//   START_STACK=1 node --test client.test.mjs   starts one when none answers
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { artifacts, freePort, launch, PYTHON, serveWeb, start, stopAll, waitForHttp, mockToken, postJson } from './lib.mjs';
+import { artifacts, hostedUi, launch, localStack, postJson, staffToken, stopAll } from './lib.mjs';
+import { roleOf } from '../../../web/js/auth.js';
 import {
   act, adminVerifies, confirmResolved, evidence, fileReport, mobileChecks, opdAnswers, scoreboard, signIn, track,
 } from './flow.mjs';
 
-const here = path.dirname(new URL(import.meta.url).pathname);
 const env = { axeFailures: [] };
 let browser;
 
-const token = (role, opd) => mockToken(env.api, role, opd);
+const token = staffToken;
 const apiPost = (p, body, headers) => postJson(env.api, p, body, headers);
 
-describe('web client against the mock API', { timeout: 300000 }, () => {
+describe('web client against the local stack', { timeout: 600000 }, () => {
   before(async () => {
-    const [webPort, apiPort] = [await freePort(), await freePort()];
-    env.api = `http://127.0.0.1:${apiPort}`;
-    env.web = await serveWeb(webPort, { api: env.api });
-    start(PYTHON, [path.join(here, 'mock_api.py'), '--port', String(apiPort)], { name: 'mock-api' });
-    await waitForHttp(`${env.api}/health`);
-    browser = await launch({ apiBase: env.api });
+    Object.assign(env, await localStack());
+    // No config override: the page reads web/config.js and the stack's config.local.js, as a
+    // person's browser does.
+    browser = await launch();
   });
 
   after(async () => {
@@ -30,9 +30,9 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
   });
 
   it('citizen files with a photo, admin verifies, OPD accepts and answers, citizen confirms, scoreboard counts it', async () => {
-    env.art = artifacts('mock-flow');
+    env.art = artifacts('client-flow');
     const citizen = await browser.context.newPage();
-    const title = `Jalan berlubang di Cikole ${Date.now() % 100000}`;
+    const title = `Jalan berlubang di Cikole ${Date.now() % 1000000}`;
     const creds = await fileReport(env, citizen, { title });
 
     const admin = await browser.context.newPage();
@@ -53,7 +53,7 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
   });
 
   it('shows a version conflict and an invalid transition as plain Indonesian messages', async () => {
-    env.art = artifacts('mock-konflik');
+    env.art = artifacts('client-konflik');
     const created = await apiPost('/reports', {
       type: 'aspirasi', title: 'Usul lampu jalan di Ngamprah', description: 'Mohon dipasang lampu jalan di gang menuju pasar Ngamprah.',
       location: { kecamatan: 'ngamprah' }, privacy: 'anonim', reporter: {},
@@ -64,7 +64,7 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
     await signIn(env, page, await token('admin'));
     await page.goto(`${env.web}#/staf/laporan/${id}`);
     await page.getByRole('heading', { level: 1, name: 'Usul lampu jalan di Ngamprah' }).waitFor();
-    await page.getByText('Identitas pelapor disembunyikan (anonim).').waitFor();
+    await page.getByText('Pelapor memilih Anonim: identitasnya disembunyikan.').waitFor();
 
     // Someone else changes the report meanwhile: the page still holds version 1.
     const admin = await token('admin');
@@ -145,7 +145,7 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
   });
 
   it('every other page passes axe (statistics, sign-in, inboxes, pimpinan)', async () => {
-    env.art = artifacts('mock-halaman');
+    env.art = artifacts('client-halaman');
     const page = await browser.context.newPage();
     for (const [route, name] of [['#/', 'beranda'], ['#/statistik', 'statistik'], ['#/staf/masuk', 'masuk'], ['#/lacak', 'lacak-kosong']]) {
       await page.goto(`${env.web}${route}`);
@@ -167,7 +167,7 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
   });
 
   it('360 px wide: no horizontal scroll on any page; every form control reachable by keyboard', async () => {
-    env.art = artifacts('mock-360');
+    env.art = artifacts('client-360');
     const page = await browser.context.newPage();
     const problems = await mobileChecks(env, page, ['#/', '#/lapor', '#/lacak', '#/statistik', '#/staf/masuk']);
     await signIn(env, page, await token('admin'));
@@ -184,9 +184,18 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
     assert.deepEqual(problems, []);
   });
 
-  it('Cognito sign-in: hosted UI with PKCE, role from cognito:groups, sign-out through /logout', async () => {
-    env.art = artifacts('mock-cognito');
+  it('Cognito\'s groups and custom OPD attribute give the role the pages offer', () => {
+    // The stack signs local tokens (a `role` claim); Cognito's ID tokens carry groups instead.
+    assert.deepEqual(roleOf({ 'cognito:groups': ['staf-lama', 'opd'], 'custom:opd_code': 'DPUPR' }), { role: 'opd', opd: 'DPUPR' });
+    assert.deepEqual(roleOf({ 'cognito:groups': ['admin'] }), { role: 'admin', opd: null });
+    assert.deepEqual(roleOf({ 'cognito:groups': ['Admin'] }), { role: null, opd: null });
+  });
+
+  it('Cognito sign-in: hosted UI with PKCE or implicit, sign-out through /logout', async () => {
+    env.art = artifacts('client-cognito');
+    // The hosted UI is answered in the browser on the API's origin, which the CSP already allows.
     const pkce = await launch({ apiBase: env.api, auth: { mode: 'cognito', domain: env.api, clientId: 'web-client', flow: 'pkce' } });
+    await hostedUi(pkce.context, env.api);
     try {
       const page = await pkce.context.newPage();
       await page.goto(`${env.web}#/staf`);
@@ -210,6 +219,7 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
       await pkce.close();
     }
     const implicit = await launch({ apiBase: env.api, auth: { mode: 'cognito', domain: env.api, clientId: 'web-client', flow: 'implicit' } });
+    await hostedUi(implicit.context, env.api);
     try {
       const page = await implicit.context.newPage();
       await page.goto(`${env.web}#/staf/masuk`);
