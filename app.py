@@ -61,6 +61,15 @@ def sp4n_reconcile(event):  # type: ignore[no-untyped-def]
     return sync_reconcile.run()
 
 
+# Inbound SMS: the gateway's callback, queued by the API -> LAPOR#... files a report, CEK#...
+# answers its status (chalicelib/services/sms_inbound.py).
+@app.on_sqs_message(queue="SmsInboundQueue", batch_size=10, name="sms_inbound")
+def sms_inbound_consumer(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import sms_inbound
+
+    return sms_inbound.handle(event.to_dict(), event.context)
+
+
 # Uploads: S3 ObjectCreated in quarantine -> UploadsQueue -> type check, EXIF strip, move.
 @app.on_sqs_message(queue="UploadsQueue", batch_size=5, name="scan_upload")
 def scan_upload(event):  # type: ignore[no-untyped-def]

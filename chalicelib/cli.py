@@ -69,7 +69,7 @@ def _outbox(args: argparse.Namespace) -> int:
 
 @command("dlq", "list or redrive a dead-letter queue", [
     (["operation"], {"choices": ["list", "redrive"]}),
-    (["--queue"], {"default": "sync", "choices": ["notify", "sync", "uploads", "performance"],
+    (["--queue"], {"default": "sync", "choices": ["notify", "sync", "uploads", "performance", "sms_inbound"],
                    "help": "which consumer's DLQ (default: sync)"}),
     (["--limit"], {"type": int, "default": 1000}),
     (["--json"], {"action": "store_true"}),
@@ -171,6 +171,22 @@ def _performance(args: argparse.Namespace) -> int:
     from chalicelib import cli_performance
 
     return cli_performance.run(args)
+
+
+# -- channels -----------------------------------------------------------------------------
+
+def _channel_arguments(name: str) -> list[tuple[list[str], dict[str, Any]]]:
+    from chalicelib.local import sms_in
+
+    return list(getattr(sms_in, name))
+
+
+@command("sms-in", "deliver one inbound SMS to the local stack, signed as the SMS gateway would",
+         _channel_arguments("SMS_IN_ARGUMENTS"))
+def _sms_in(args: argparse.Namespace) -> int:
+    from chalicelib.local import sms_in
+
+    return sms_in.sms_in(args)
 
 
 # -- personal data (UU PDP) ------------------------------------------------------------------

@@ -45,6 +45,7 @@ class Settings:
     rate_limit_attachments: str = "30/600"
     rate_limit_lookups: str = "120/600"  # every X-Access-Token route: GET, replies, feedback, files
     rate_limit_stats: str = "60/60"  # the public /stats (answered from a per-container cache)
+    rate_limit_sms: str = "20/3600"  # inbound SMS per sending number; past it nothing is answered
     # The first month (WIB) the service took reports: /stats answers this month to the current one.
     service_start: str = "2025-01"
     # Who the client is: API Gateway's requestContext.identity.sourceIp by default. Behind
@@ -84,6 +85,7 @@ def settings() -> Settings:
         rate_limit_attachments=_env("RATE_LIMIT_ATTACHMENTS", d.rate_limit_attachments),
         rate_limit_lookups=_env("RATE_LIMIT_LOOKUPS", d.rate_limit_lookups),
         rate_limit_stats=_env("RATE_LIMIT_STATS", d.rate_limit_stats),
+        rate_limit_sms=_env("RATE_LIMIT_SMS", d.rate_limit_sms),
         service_start=_env("SERVICE_START_MONTH", _env("LIST_FIRST_MONTH", d.service_start)),
         client_ip_header=_env("CLIENT_IP_HEADER", d.client_ip_header).lower(),
     )

@@ -58,6 +58,9 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("app", "sp4n_reconcile"): "sp4n_reconcile",
     ("chalicelib.services.sync_reconcile", "run"): "sp4n_reconcile",
     ("chalicelib.services.performance", "monthly_digest"): "performance_digest",
+    ("app", "sms_inbound_consumer"): "sms_inbound",
+    ("chalicelib.services.sms_inbound", "handle"): "sms_inbound",
+    ("chalicelib.services.sms_inbound", "handle_message"): "sms_inbound",
 }
 _API_DIR = str(ROOT / "chalicelib" / "api") + os.sep
 _seen: set[str] = set()

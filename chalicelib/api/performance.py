@@ -85,6 +85,7 @@ class ReportCounts(BaseModel):
     by_status: dict[str, int]
     by_category: dict[str, int]
     by_kecamatan: dict[str, int]
+    by_channel: dict[str, int] = Field(description="how the reports came in (web, sms, whatsapp, ...): every report")
     not_broken_down: int = Field(description="`rahasia` reports: in the total and by status only")
 
 

@@ -38,6 +38,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chal
     ("/open311/v2/requests/{request_file}", "GET", "open311"),
     ("/staff/sync/problems", "GET", "sp4n_sync"),
     ("/staff/sync/{tracking_id}/retry", "POST", "sp4n_sync"),
+    ("/channels/sms", "POST", "sms"),
 )
 
 OPEN311_PREFIX = "/open311/"  # answered in the GeoReport v2 shapes (chalicelib/api/http.py middleware)
@@ -47,6 +48,7 @@ _FORM = "application/x-www-form-urlencoded"
 CONTENT_TYPES: dict[tuple[str, str], tuple[str, ...]] = {
     ("/open311/v2/requests.json", "POST"): (_FORM, "application/json"),
     ("/open311/v2/requests.xml", "POST"): (_FORM, "application/json"),
+    ("/channels/sms", "POST"): (_FORM,),
 }
 
 MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for _, _, module in ROUTES))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.api.http import current_request, header, json_response, query, route
 from chalicelib.auth import principal_of
+from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
 from chalicelib.schemas import ReportView, Strict, parse
 from chalicelib.services import staff_list, staff_views, workflow
@@ -71,6 +72,7 @@ class StaffListItem(BaseModel):
     privacy: str
     opd_code: str | None
     kecamatan: str
+    channel: str = Field(description="how the report came in: " + ", ".join(CHANNELS))
     created_at: str
     updated_at: str
     due_at: str | None
@@ -90,7 +92,9 @@ def _q(name: str, description: str, schema: dict[str, Any] | None = None) -> dic
 
 _LIST_PARAMS = [
     _q("status", "one status"), _q("opd_code", "an OPD code (an opd user always sees only its own)"),
-    _q("kecamatan", "code or name"), _q("limit", "1-100, default 20", {"type": "integer"}),
+    _q("kecamatan", "code or name"),
+    _q("channel", "how the report came in", {"enum": list(CHANNELS)}),
+    _q("limit", "1-100, default 20", {"type": "integer"}),
     _q("cursor", "next_cursor of the previous page (opaque, signed)"),
     _q("format", "json (default) or csv (every page, same scope)", {"enum": ["json", "csv"]}),
 ]

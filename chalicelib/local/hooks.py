@@ -22,4 +22,10 @@ def make_cursor_secret(stack: Any) -> dict[str, str]:
     return {"CURSOR_SECRET": secrets.token_hex(32)}
 
 
-PREPARE: list[Callable[[Any], dict[str, str]]] = [make_local_jwt_key, make_cursor_secret]
+def make_sms_gateway(stack: Any) -> dict[str, str]:
+    """The SMS gateway's signing secret and callback URL, as an operator sets them at the gateway:
+    `python -m chalicelib.cli sms-in` signs with them like the gateway would."""
+    return {"SMS_GATEWAY_SECRET": secrets.token_hex(20), "SMS_WEBHOOK_URL": f"{stack.api_url}/channels/sms"}
+
+
+PREPARE: list[Callable[[Any], dict[str, str]]] = [make_local_jwt_key, make_cursor_secret, make_sms_gateway]

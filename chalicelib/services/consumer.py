@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.adapters import queue
 from chalicelib.data.claims import Busy
-from chalicelib.domain.events import DomainEvent, MalformedEvent, from_sns_envelope
+from chalicelib.domain.events import MalformedEvent, from_sns_envelope
 from chalicelib.observability import logger, mask_text, metrics
 
 # The queues' maxReceiveCount (infra/resources.yaml): the attempt that knows it is the last.
@@ -44,7 +44,6 @@ class Delivery:
         return self.receive_count >= MAX_RECEIVES
 
 
-Handler = Callable[[DomainEvent, Delivery], Any]
 
 
 def _seconds(name: str, default: float) -> float:
@@ -64,15 +63,16 @@ def _retry_delay(exc: Exception, receive_count: int, consumer: str) -> int:
     return queue.backoff_seconds(receive_count, base, cap)
 
 
-def process(event: dict[str, Any], context: Any, handler: Handler, consumer: str) -> dict[str, Any]:
-    """Run `handler` on each record of an SQS Lambda event; return {"batchItemFailures": [...]}."""
+def process(event: dict[str, Any], context: Any, handler: Callable[[Any, Delivery], Any], consumer: str,
+            parse: Callable[[str], Any] = from_sns_envelope) -> dict[str, Any]:
+    """Run `handler` on each record of an SQS Lambda event; return {"batchItemFailures": [...]}.
+    `parse` reads a record's body: the events topic's SNS envelope, unless the queue says otherwise."""
     shared: dict[str, Any] = {}
 
     def record_handler(record: SQSRecord) -> Any:
         count = int(record.attributes.approximate_receive_count or 1)
         try:
-            domain_event = from_sns_envelope(record.body)
-            return handler(domain_event, Delivery(count, record.message_id, shared))
+            return handler(parse(record.body), Delivery(count, record.message_id, shared))
         except Exception as exc:
             _log_failure(consumer, record, count, exc)
             try:

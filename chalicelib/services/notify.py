@@ -98,7 +98,9 @@ def plan(event: DomainEvent, report: Report | None) -> list[Notice]:
     if not event.public:
         pass
     elif action == "submit":
-        out.append(Notice("pelapor", "pelapor_diterima"))
+        # A report filed by SMS was answered in the chat it came from, with its code.
+        if event.data.get("source") != "sms":
+            out.append(Notice("pelapor", "pelapor_diterima"))
     elif event.changes_status and event.actor != "pelapor":
         # The reporter's own reply or feedback is not sent back to them: they just wrote it.
         out.append(Notice("pelapor", "pelapor_status"))

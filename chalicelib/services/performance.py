@@ -241,11 +241,14 @@ def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
     by_status: dict[str, int] = {}
     by_category: dict[str, int] = {}
     by_kecamatan: dict[str, int] = {}
+    by_channel: dict[str, int] = {}
     hidden = total = 0
-    pages = Report.by_month.query(period, attributes_to_get=["status", "category", "kecamatan", "privacy"])
+    pages = Report.by_month.query(period, attributes_to_get=["status", "category", "kecamatan", "privacy", "source"])
     for r in pages:
         total += 1
         by_status[r.status] = by_status.get(r.status, 0) + 1
+        channel = r.source or "web"  # how it came in says nothing of who: every report counts
+        by_channel[channel] = by_channel.get(channel, 0) + 1
         if r.privacy == "rahasia":
             hidden += 1
             continue
@@ -262,6 +265,7 @@ def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
             "by_status": dict(sorted(by_status.items())),
             "by_category": dict(sorted(by_category.items())),
             "by_kecamatan": dict(sorted(by_kecamatan.items())),
+            "by_channel": dict(sorted(by_channel.items())),
             "not_broken_down": hidden,
         },
         "opd_response": [

@@ -30,6 +30,7 @@ REPORTS = "reports"
 ATTACHMENTS = "attachments"
 LOOKUPS = "lookups"
 STATS = "stats"
+SMS = "sms"  # inbound SMS per sending number (chalicelib/services/sms_inbound.py)
 
 _MEMO_SIZE = 10_000  # clients remembered as blocked per container (LRU); ~1 MB at most
 _blocked: OrderedDict[str, int] = OrderedDict()  # window key -> window end (epoch seconds)
@@ -40,7 +41,7 @@ clock = time.time  # tests move time through this, not through the time module e
 def policy(scope: str) -> Policy:
     s = settings()
     text = {REPORTS: s.rate_limit_reports, ATTACHMENTS: s.rate_limit_attachments, LOOKUPS: s.rate_limit_lookups,
-            STATS: s.rate_limit_stats}[scope]
+            STATS: s.rate_limit_stats, SMS: s.rate_limit_sms}[scope]
     cached = _policies.get((scope, text))
     if cached is None:
         cached = _policies[(scope, text)] = ratelimit.parse_policy(scope, text)

@@ -36,6 +36,7 @@ from chalicelib.data import reference, report_queries
 from chalicelib.data.models import Report
 from chalicelib.domain import clock, cursor, privacy
 from chalicelib.domain import workflow as wf
+from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
 from chalicelib.observability import access
 from chalicelib.services import sla_state
@@ -45,7 +46,7 @@ MAX_LIMIT = 100
 EXPORT_MAX = 5000
 # Months the `by_month` walk may query in one request (empty months cost one small query each).
 MONTHS_PER_REQUEST = 24
-LIST_FIELDS = ("tracking_id", "type", "title", "category", "status", "privacy", "opd_code", "kecamatan",
+LIST_FIELDS = ("tracking_id", "type", "title", "category", "status", "privacy", "opd_code", "kecamatan", "channel",
                "created_at", "updated_at", "due_at", "sla_stage", "sla_breached")
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -62,12 +63,13 @@ class Filters:
     kecamatan: str | None = None
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+    channel: str | None = None
 
 
 def parse_filters(query: dict[str, str]) -> Filters:
     """The query string, checked: a 400 names each bad parameter."""
     problems: list[dict[str, Any]] = []
-    allowed = {"status", "opd_code", "kecamatan", "limit", "cursor", "format"}
+    allowed = {"status", "opd_code", "kecamatan", "channel", "limit", "cursor", "format"}
     for name in sorted(set(query) - allowed):
         problems.append({"field": name, "type": "extra_forbidden", "message": "parameter tidak dikenal"})
     status = (query.get("status") or "").strip() or None
@@ -83,6 +85,9 @@ def parse_filters(query: dict[str, str]) -> Filters:
         if kecamatan is None:
             problems.append({"field": "kecamatan", "type": "unknown",
                              "message": "kecamatan tidak dikenal (lihat GET /kecamatan)"})
+    channel = (query.get("channel") or "").strip().lower() or None
+    if channel is not None and channel not in CHANNELS:
+        problems.append({"field": "channel", "type": "enum", "message": "salah satu dari " + ", ".join(CHANNELS)})
     limit = DEFAULT_LIMIT
     raw_limit = (query.get("limit") or "").strip()
     if raw_limit:
@@ -95,7 +100,7 @@ def parse_filters(query: dict[str, str]) -> Filters:
         problems.append({"field": "format", "type": "enum", "message": "json atau csv"})
     if problems:
         raise validation_error(problems)
-    return Filters(status, opd_code, kecamatan, limit, (query.get("cursor") or "").strip() or None)
+    return Filters(status, opd_code, kecamatan, limit, (query.get("cursor") or "").strip() or None, channel)
 
 
 def _months_back(now: datetime, first: str) -> list[str]:
@@ -125,7 +130,7 @@ def list_reports(principal: Principal, filters: Filters, now: datetime | None = 
     limit = limit or filters.limit
     scope_opd = principal.opd_code if principal.role == "opd" else None
     query = {"role": principal.role, "scope": scope_opd, "status": filters.status, "opd": filters.opd_code,
-             "kec": filters.kecamatan}
+             "kec": filters.kecamatan, "ch": filters.channel}
     position: dict[str, Any] = {}
     if filters.cursor:
         try:
@@ -136,6 +141,9 @@ def list_reports(principal: Principal, filters: Filters, now: datetime | None = 
     if start is not None and not isinstance(start, dict):
         raise _bad_cursor()
     condition = Report.kecamatan == filters.kecamatan if filters.kecamatan else None
+    if filters.channel:
+        by_channel = Report.source == filters.channel
+        condition = by_channel if condition is None else condition & by_channel
     for hidden in sorted(privacy.unreadable_privacies(principal.role)):
         # Filtered in the query, so a page is not emptied by rows the caller may not read.
         unless = Report.privacy != hidden
@@ -190,6 +198,7 @@ def list_item(report: Report, principal: Principal) -> dict[str, Any]:
         "privacy": report.privacy,
         "opd_code": report.opd_code,
         "kecamatan": report.kecamatan,
+        "channel": report.source or "web",
         "created_at": clock.iso(clock.parse(report.created_at)),
         "updated_at": clock.iso(clock.parse(report.updated_at)),
         "due_at": sla["due_at"],
@@ -229,9 +238,10 @@ def export_csv(principal: Principal, filters: Filters) -> str:
             rows += 1
         if not nxt or rows >= EXPORT_MAX:
             break
-        current = Filters(filters.status, filters.opd_code, filters.kecamatan, filters.limit, nxt)
+        current = Filters(filters.status, filters.opd_code, filters.kecamatan, filters.limit, nxt, filters.channel)
     access("export_csv", sub=principal.sub, role=principal.role, rows=rows,
            filters={"status": filters.status, "opd_code": filters.opd_code, "kecamatan": filters.kecamatan,
+                    "channel": filters.channel,
                     "cursor": filters.cursor})
     return out.getvalue()
 
