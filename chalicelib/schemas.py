@@ -115,6 +115,14 @@ class ReportIn(Strict):
         return problems
 
 
+StaffChannel = Literal["walk_in", "phone", "letter", "social_media", "whatsapp", "sms"]
+
+
+class StaffReportIn(ReportIn):
+    """A complaint that reached Diskominfotik's desk another way, entered for the citizen."""
+    channel: StaffChannel = Field(description="how it reached the desk (chalicelib/domain/channels.py STAFF_CHANNELS)")
+
+
 class ReportCreated(Out):
     tracking_id: str
     access_token: str = Field(description="Shown once; keep it to follow the report")

@@ -9,7 +9,7 @@ const SHELL = [
   'js/app.js', 'js/api.js', 'js/auth.js', 'js/chart.js', 'js/device.js', 'js/dom.js', 'js/forms.js',
   'js/geo.js', 'js/labels.js', 'js/map.js', 'js/outbox.js', 'js/photos.js', 'js/settings.js', 'js/store.js',
   'js/pages/home.js', 'js/pages/inbox.js', 'js/pages/kinerja.js', 'js/pages/lacak.js', 'js/pages/lapor.js',
-  'js/pages/masuk.js', 'js/pages/sinkron.js', 'js/pages/staff-report.js', 'js/pages/statistik.js',
+  'js/pages/catat.js', 'js/pages/masuk.js', 'js/pages/sinkron.js', 'js/pages/staff-report.js', 'js/pages/statistik.js',
 ];
 // Leaflet (web/vendor) is not fetched ahead: without a signal there are no map tiles either. Once
 // a map was opened, its files are in the cache like every other file fetched.

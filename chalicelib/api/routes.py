@@ -18,6 +18,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chal
     ("/attachments", "POST", "attachments"),
     ("/reports/{tracking_id}/attachments/{attachment_id}", "GET", "attachments"),
     ("/staff/reports", "GET", "staff"),
+    ("/staff/reports", "POST", "staff"),
     ("/staff/reports/{tracking_id}", "GET", "staff"),
     ("/staff/reports/{tracking_id}/actions", "POST", "staff"),
     ("/staff/reports/{tracking_id}/reveal", "POST", "staff"),

@@ -11,8 +11,14 @@ from chalicelib.api.http import current_request, header, json_response, query, r
 from chalicelib.auth import principal_of
 from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
-from chalicelib.schemas import ReportView, Strict, parse
-from chalicelib.services import staff_list, staff_views, workflow
+from chalicelib.schemas import ReportCreated, ReportIn, ReportView, StaffReportIn, Strict, parse
+from chalicelib.services import intake, staff_list, staff_views, workflow
+
+_IDEMPOTENCY_HEADER = [{
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 8, "maxLength": 128},
+    "description": "A retry with the same key and body returns the first answer and creates nothing",
+}]
 
 READERS = ("admin", "opd", "pimpinan")
 ACTORS = ("admin", "opd")
@@ -49,6 +55,7 @@ class StaffReportView(ReportView):
     """The reporter's view plus what staff need (identity per the privacy rules)."""
 
     version: int
+    channel: str = Field(description="how the report came in: " + ", ".join(CHANNELS))
     opd_code: str | None
     suggested_opd: str | None
     classification: str | None
@@ -98,6 +105,20 @@ _LIST_PARAMS = [
     _q("cursor", "next_cursor of the previous page (opaque, signed)"),
     _q("format", "json (default) or csv (every page, same scope)", {"enum": ["json", "csv"]}),
 ]
+
+
+@route("/staff/reports", "POST", summary="Enter a report for a citizen (walk-in, phone, letter, social media)",
+       tags=["staff"], auth="staff", roles=("admin",), request=StaffReportIn, responses={201: ReportCreated},
+       errors=(400, 409), parameters=_IDEMPOTENCY_HEADER)
+def enter_report() -> Any:
+    # Not under the citizens' per-address limit: the desk enters many a day from one office.
+    request = current_request()
+    key = intake.check_idempotency_key(header(request, "idempotency-key"))
+    body = parse(StaffReportIn, request.raw_body)
+    principal = principal_of(request)
+    report = ReportIn.model_validate(body.model_dump(exclude={"channel"}))
+    created = intake.submit(report, key, source=body.channel, client=None, entered_by=(principal.role, principal.sub))
+    return json_response(created, 201)
 
 
 @route("/staff/reports", "GET", summary="List reports (staff)", tags=["staff"], auth="staff",

@@ -99,7 +99,10 @@ def check_idempotency_key(value: str | None) -> str | None:
 
 
 def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "web",
-           client: str | None = None) -> dict[str, Any]:
+           client: str | None = None, entered_by: tuple[str, str] | None = None) -> dict[str, Any]:
+    """Store a new report. `source`: the channel it came by. `client`: who the per-client limit
+    counts (None: no limit, e.g. staff entering a walk-in complaint). `entered_by`: (role, sub) of
+    the officer who entered it for the citizen, recorded as the submission's actor."""
     limit = rate_limits.window(rate_limits.REPORTS, client)
     rate_limits.refuse_if_known(limit)  # before any work: a known flood costs no call
     kecamatan, category = _check_reference(report)
@@ -117,6 +120,9 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
             "message": "Laporan diterima dan menunggu verifikasi.",
             "data": {"type": report.type, "privacy": privacy, "source": source},
         }
+        if entered_by is not None:
+            event.update({"actor": entered_by[0], "role": entered_by[0], "actor_id": entered_by[1]})
+            event["data"] = {**event["data"], "entered_by": entered_by[1]}
         answer = {
             "tracking_id": tracking_id,
             "status": "diajukan",

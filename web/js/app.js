@@ -13,6 +13,7 @@ import * as kinerja from './pages/kinerja.js';
 import { memory } from './store.js';
 import { onOutbox, startOutbox } from './outbox.js';
 import * as sinkron from './pages/sinkron.js';
+import * as catat from './pages/catat.js';
 
 // [pattern, page module, needs staff sign-in]
 const ROUTES = [
@@ -25,6 +26,7 @@ const ROUTES = [
   [/^\/staf\/laporan\/([^/]+)$/, staffReport, true],
   [/^\/staf\/kinerja$/, kinerja, true],
   [/^\/staf\/sinkron$/, sinkron, true],
+  [/^\/staf\/catat$/, catat, true],
 ];
 
 function parseHash() {
@@ -48,7 +50,7 @@ function navItems() {
   if (s) {
     items.push(['#/staf', 'Kotak masuk']);
     if (s.role === 'admin' || s.role === 'pimpinan') items.push(['#/staf/kinerja', 'Kinerja OPD']);
-    if (s.role === 'admin') items.push(['#/staf/sinkron', 'Sinkron LAPOR!']);
+    if (s.role === 'admin') items.push(['#/staf/catat', 'Catat laporan'], ['#/staf/sinkron', 'Sinkron LAPOR!']);
   } else {
     items.push(['#/staf/masuk', 'Masuk staf']);
   }

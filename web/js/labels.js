@@ -119,6 +119,15 @@ export function statusBadge(s) {
   return h('span', { class: `badge badge-${String(s || '').replace(/[^a-z_]/g, '')}` }, statusLabel(s));
 }
 
+// How a report came in (the API's `channel`).
+export const CHANNELS = {
+  web: 'Situs web', whatsapp: 'WhatsApp', sms: 'SMS', walk_in: 'Datang langsung', phone: 'Telepon',
+  letter: 'Surat', social_media: 'Media sosial', sp4n: 'SP4N-LAPOR!', open311: 'Aplikasi mitra (Open311)',
+};
+// What the desk can enter for a citizen (POST /staff/reports).
+export const STAFF_CHANNELS = ['walk_in', 'phone', 'letter', 'social_media', 'whatsapp', 'sms'];
+export function channelLabel(c) { return CHANNELS[c] || c || '–'; }
+
 export function typeLabel(t) { return (TYPES[t] && TYPES[t].label) || t || '–'; }
 export function privacyLabel(p) { return (PRIVACY[p] && PRIVACY[p].label) || p || '–'; }
 export function actorLabel(a) { return ACTORS[a] || a || '–'; }

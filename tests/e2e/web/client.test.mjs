@@ -144,6 +144,49 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     await Promise.all([page.close(), citizen.close()]);
   });
 
+  it('the desk enters a walk-in complaint; the citizen follows it with the code; the inbox filters by channel', async () => {
+    env.art = artifacts('client-catat');
+    const page = await browser.context.newPage();
+    await signIn(env, page, await token('admin'));
+    await page.getByRole('link', { name: 'Catat laporan' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Catat laporan' }).waitFor();
+    await page.getByLabel('Kecamatan').locator('option', { hasText: 'Cililin' }).waitFor({ state: 'attached' });
+    // Nothing chosen: the form says what is missing, in place.
+    await page.getByRole('button', { name: 'Simpan laporan' }).click();
+    await page.locator('[data-field="channel"] .field-error', { hasText: 'Pilih saluran' }).waitFor();
+    const title = `Warga datang: jembatan retak di Cililin ${Date.now() % 1000000}`;
+    await page.getByLabel('Saluran').selectOption('walk_in');
+    await page.getByLabel('Judul').fill(title);
+    await page.getByLabel('Uraian').fill('Pak Ujang datang ke kantor: jembatan gantung di kampung Cibitung retak dan bergoyang.');
+    await page.getByLabel('Kecamatan').selectOption('cililin');
+    await page.getByLabel('Nama').fill('Ujang Suryana');
+    await page.getByLabel('Nomor HP').fill('0812-3456-1122');
+    await page.getByRole('button', { name: 'Simpan laporan' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Laporan tersimpan' }).waitFor();
+    const creds = {
+      tracking_id: (await page.locator('#catat-tracking').textContent()).trim(),
+      access_token: (await page.locator('#catat-token').textContent()).trim(),
+    };
+    await evidence(env, page, 'catat-tersimpan');
+
+    const citizen = await browser.context.newPage();
+    await track(env, citizen, creds, { expectStatus: 'Diajukan', name: 'catat-lacak' });
+
+    await page.goto(`${env.web}#/staf?tab=verifikasi&channel=walk_in`);
+    await page.getByRole('link', { name: title }).waitFor();
+    assert.equal(await page.getByLabel('Saluran').inputValue(), 'walk_in');
+    assert.ok(await page.locator('.cards li').count() >= 1);
+    for (const item of await page.locator('.cards li').allInnerTexts()) assert.match(item, /Datang langsung/);
+    await evidence(env, page, 'kotak-masuk-saluran');
+    await page.getByLabel('Saluran').selectOption('sms');
+    await page.waitForURL(/channel=sms/);
+    await page.locator('#view [role="status"]').filter({ hasText: /laporan|Tidak ada/ }).first().waitFor();
+    assert.equal(await page.getByRole('link', { name: title }).count(), 0, 'a walk-in report is not an SMS one');
+    await page.goto(`${env.web}#/staf/laporan/${creds.tracking_id}`);
+    await page.locator('dl', { hasText: 'Datang langsung' }).first().waitFor();
+    await Promise.all([page.close(), citizen.close()]);
+  });
+
   it('every other page passes axe (statistics, sign-in, inboxes, pimpinan)', async () => {
     env.art = artifacts('client-halaman');
     const page = await browser.context.newPage();
@@ -173,7 +216,7 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     await signIn(env, page, await token('admin'));
     await page.setViewportSize({ width: 360, height: 740 });
     const { horizontalOverflow } = await import('./lib.mjs');
-    for (const r of ['#/staf?tab=verifikasi', '#/staf?tab=terlambat', '#/staf/kinerja']) {
+    for (const r of ['#/staf?tab=verifikasi', '#/staf?tab=terlambat', '#/staf/kinerja', '#/staf/catat']) {
       await page.goto(`${env.web}${r}`);
       await page.waitForLoadState('networkidle');
       const over = await horizontalOverflow(page);

@@ -3,8 +3,8 @@
 import { h, clear, fmtDateTime } from '../dom.js';
 import { api, refName, ApiError } from '../api.js';
 import { session } from '../auth.js';
-import { field, val, showErrors } from '../forms.js';
-import { statusBadge, typeLabel, ROLE_LABEL } from '../labels.js';
+import { field, val, options, showErrors } from '../forms.js';
+import { CHANNELS, channelLabel, statusBadge, typeLabel, ROLE_LABEL } from '../labels.js';
 
 export const title = 'Kotak masuk';
 
@@ -48,12 +48,12 @@ const PAGE = 50;
 const MAX_PAGES_FILTERED = 10;
 
 /** One status list, following cursors. For filtered tabs, all pages (bounded). */
-async function fetchStatus(status, cursor, all) {
+async function fetchStatus(status, cursor, all, channel) {
   const items = [];
   let next = cursor;
   let pages = 0;
   do {
-    const res = await api('/staff/reports', { staff: true, query: { status, limit: PAGE, cursor: next } });
+    const res = await api('/staff/reports', { staff: true, query: { status, channel, limit: PAGE, cursor: next } });
     items.push(...(res && Array.isArray(res.items) ? res.items : []));
     next = res ? res.next_cursor : null;
     pages += 1;
@@ -72,7 +72,8 @@ async function card(it) {
       statusBadge(it.status),
       late ? h('span', { class: 'badge badge-late' }, 'Lewat tenggat') : null,
       h('span', { class: 'mono' }, it.tracking_id),
-      it.type ? h('span', {}, typeLabel(it.type)) : null),
+      it.type ? h('span', {}, typeLabel(it.type)) : null,
+      it.channel && it.channel !== 'web' ? h('span', {}, channelLabel(it.channel)) : null),
     h('p', { class: 'meta' },
       kec ? h('span', {}, `Kec. ${await refName('kecamatan', kec)}`) : null,
       opd ? h('span', {}, `OPD: ${opd}`) : null,
@@ -84,6 +85,7 @@ export async function render(view, { query, navigate }) {
   const s = session();
   const tabs = TABS[s.role] || [];
   const tab = tabs.find((t) => t.id === query.get('tab')) || tabs[0];
+  const channel = CHANNELS[query.get('channel')] ? query.get('channel') : '';
 
   const openForm = h('form', { novalidate: true, class: 'card', role: 'search', 'aria-label': 'Buka laporan' },
     field({ label: 'Buka laporan berdasarkan nomor', name: 'tracking_id', attrs: { autocomplete: 'off', spellcheck: 'false' } }),
@@ -102,6 +104,15 @@ export async function render(view, { query, navigate }) {
     view.append(h('div', { class: 'msg msg-warn' }, h('p', {}, 'Peran ini tidak memiliki kotak masuk.')));
     return;
   }
+  const channelSelect = h('select', {});
+  options(channelSelect, Object.entries(CHANNELS).map(([value, label]) => ({ value, label })),
+    { placeholder: 'Semua saluran', value: channel });
+  channelSelect.addEventListener('change', () => {
+    const q = new URLSearchParams({ tab: tab.id, ...(channelSelect.value ? { channel: channelSelect.value } : {}) });
+    navigate(`#/staf?${q}`);
+  });
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Saring daftar' },
+    field({ label: 'Saluran', name: 'channel', control: channelSelect }));
   const list = h('ul', { class: 'cards', 'aria-labelledby': 'inbox-h' });
   const status = h('div', { role: 'status', 'aria-live': 'polite' });
   const more = h('div', { class: 'actions' });
@@ -110,7 +121,7 @@ export async function render(view, { query, navigate }) {
       h('ul', { class: 'tabs' }, tabs.map((t) => h('li', {},
         h('a', { href: `#/staf?tab=${t.id}`, 'aria-current': t === tab ? 'page' : null }, t.label))))),
     h('h2', { id: 'inbox-h' }, tab.label),
-    status, list, more, openForm);
+    filters, status, list, more, openForm);
 
   status.textContent = 'Memuat…';
   const cursors = Object.fromEntries(tab.statuses.map((st) => [st, undefined]));
@@ -121,7 +132,7 @@ export async function render(view, { query, navigate }) {
     try {
       const results = await Promise.all(Object.entries(cursors)
         .filter(([, c]) => c !== null)
-        .map(async ([st, c]) => [st, await fetchStatus(st, c, Boolean(tab.filter))]));
+        .map(async ([st, c]) => [st, await fetchStatus(st, c, Boolean(tab.filter), channel || undefined)]));
       let items = [];
       for (const [st, r] of results) {
         items.push(...r.items);

@@ -6,6 +6,7 @@ import { session } from '../auth.js';
 import { pointMap } from '../map.js';
 import { field, val, options, showErrors, showApiError, clearErrors, attachmentPicker } from '../forms.js';
 import {
+  channelLabel,
   ACTIONS, ACTION_DONE, CLASSIFICATIONS, EVENT_ACTION, SLA_STAGE, allowedActions, statusBadge, statusLabel,
   typeLabel, privacyLabel, actorLabel, sp4nState,
 } from '../labels.js';
@@ -334,6 +335,7 @@ async function draw(view, report, s, focusSel) {
         ['OPD', report.opd_code ? `${opdName} (${report.opd_code})` : 'Belum diteruskan'],
         ['Kerahasiaan', privacyLabel(report.privacy)],
         ['Masuk', fmtDateTime(report.created_at)],
+        ['Saluran', channelLabel(report.channel || report.source)],
         ['Tanggal kejadian', report.incident_date ? fmtDate(report.incident_date) : null],
         ['Kecamatan', kecName || null],
         ['Desa/kelurahan', loc.desa || null],
