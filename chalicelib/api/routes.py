@@ -40,6 +40,9 @@ ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chal
     ("/staff/sync/problems", "GET", "sp4n_sync"),
     ("/staff/sync/{tracking_id}/retry", "POST", "sp4n_sync"),
     ("/channels/sms", "POST", "sms"),
+    ("/staff/templates", "GET", "templates"),
+    ("/staff/templates/{template_id}", "PUT", "templates"),
+    ("/staff/templates/{template_id}", "DELETE", "templates"),
 )
 
 OPEN311_PREFIX = "/open311/"  # answered in the GeoReport v2 shapes (chalicelib/api/http.py middleware)

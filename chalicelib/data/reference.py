@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.data.models import ReferenceItem
 
-KINDS = ("opd", "category", "kecamatan", "holiday", "contacts")
+KINDS = ("opd", "category", "kecamatan", "holiday", "contacts", "reply_template")
 _TTL_SECONDS = 300.0
 _cache: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
 
@@ -39,6 +39,11 @@ def opds() -> dict[str, dict[str, Any]]:
 
 def categories() -> dict[str, dict[str, Any]]:
     return _kind("category")
+
+
+def reply_templates() -> dict[str, dict[str, Any]]:
+    """Canned answers (chalicelib/services/reply_templates.py), by id."""
+    return _kind("reply_template")
 
 
 def kecamatan() -> dict[str, dict[str, Any]]:
@@ -73,6 +78,9 @@ def load(seed: dict[str, Any]) -> None:
             batch.save(ReferenceItem("kecamatan", kec["code"], data=kec))
         for day in seed.get("holiday_overrides", []):
             batch.save(ReferenceItem("holiday", day["date"], data=day))
+        for template in seed.get("reply_templates", []):
+            batch.save(ReferenceItem("reply_template", template["id"],
+                                     data={k: v for k, v in template.items() if k != "id"}))
         for group in ("admin", "pimpinan"):
             if f"{group}_contacts" in seed:
                 batch.save(ReferenceItem("contacts", group, data=seed[f"{group}_contacts"]))

@@ -187,6 +187,35 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     await Promise.all([page.close(), citizen.close()]);
   });
 
+  it('a canned answer fills the request for information, which the officer edits before sending', async () => {
+    env.art = artifacts('client-templat');
+    const created = await apiPost('/reports', {
+      type: 'pengaduan', title: 'Jalan berlubang dekat pasar', description: 'Lubang besar di jalan dekat pasar, sudah dua minggu dan membahayakan.',
+      location: { kecamatan: 'lembang' }, category: 'jalan_rusak', privacy: 'anonim', reporter: {},
+    });
+    assert.equal(created.status, 201);
+    const page = await browser.context.newPage();
+    await signIn(env, page, await token('admin'));
+    await page.goto(`${env.web}#/staf/laporan/${created.body.tracking_id}`);
+    await page.getByRole('heading', { level: 1, name: 'Jalan berlubang dekat pasar' }).waitFor();
+    await act(page, 'request_info', async (box) => {
+      const picker = box.getByLabel('Jawaban siap pakai');
+      const offered = await picker.locator('option').allTextContents();
+      assert.equal(offered[1], 'Minta nama ruas jalan', `the category's own first: ${offered}`);
+      assert.ok(offered.includes('Minta lokasi yang lebih jelas'), 'and the general ones');
+      await picker.selectOption({ label: 'Minta nama ruas jalan' });
+      const message = box.getByLabel('Pesan ke pelapor');
+      assert.match(await message.inputValue(), /^Mohon sebutkan nama ruas jalan/);
+      await message.fill(`${await message.inputValue()} Terima kasih.`);
+      await evidence(env, page, 'templat-dipilih');
+    }, 'Permintaan kelengkapan dikirim');
+    const citizen = await browser.context.newPage();
+    await track(env, citizen, created.body, { expectStatus: 'Perlu kelengkapan' });
+    await citizen.locator('.timeline', { hasText: 'nama ruas jalan' }).waitFor();
+    await citizen.locator('.timeline', { hasText: 'Terima kasih.' }).waitFor();
+    await Promise.all([page.close(), citizen.close()]);
+  });
+
   it('every other page passes axe (statistics, sign-in, inboxes, pimpinan)', async () => {
     env.art = artifacts('client-halaman');
     const page = await browser.context.newPage();

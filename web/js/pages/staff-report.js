@@ -131,6 +131,29 @@ async function buildControl(f, report) {
   return h('input', { type: 'text', autocomplete: 'off' });
 }
 
+// Canned answers (GET /staff/templates): picking one fills the message, which stays editable.
+const CANNED_ACTIONS = ['request_info', 'reject', 'respond'];
+
+async function cannedAnswers(action, report, form) {
+  let items = [];
+  try {
+    const res = await api('/staff/templates', { staff: true, query: { action, category: report.category || undefined } });
+    items = Array.isArray(res && res.items) ? res.items : [];
+  } catch {
+    return; // the form works without them
+  }
+  const message = form.elements.namedItem('message');
+  if (!items.length || !message) return;
+  const sel = h('select', {});
+  options(sel, items.map((t) => ({ value: t.id, label: t.title })), { placeholder: 'Tulis sendiri' });
+  sel.addEventListener('change', () => {
+    const chosen = items.find((t) => t.id === sel.value);
+    if (chosen) { message.value = chosen.text; message.dispatchEvent(new Event('input')); }
+  });
+  form.prepend(field({ label: 'Jawaban siap pakai', name: 'template', optional: true, control: sel,
+    hint: 'Mengisi pesan di bawah; sesuaikan sebelum dikirim.' }));
+}
+
 async function actionForm(action, report, onDone) {
   const spec = FORMS[action] || [];
   const submit = h('button', { type: 'submit', class: action === 'reject' ? 'btn btn-danger' : 'btn' }, ACTIONS[action].label);
@@ -145,6 +168,7 @@ async function actionForm(action, report, onDone) {
     const control = await buildControl(f, report);
     form.append(field({ label: f.label, name: f.name, required: f.required, optional: !f.required, hint: f.hint, control }));
   }
+  if (CANNED_ACTIONS.includes(action)) await cannedAnswers(action, report, form);
   if (action === 'accept') form.append(h('p', {}, 'Laporan akan berstatus "Sedang diproses" dan pelapor diberi tahu.'));
   form.append(h('div', { class: 'actions' }, submit));
 
