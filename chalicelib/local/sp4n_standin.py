@@ -1,53 +1,16 @@
 """A local stand-in for the national SP4N-LAPOR! integration API (never deployed).
 
-The real API is documented only to agency developer accounts, so this server reproduces what a
-public integrator showed (docs/DOMAIN.md, "SP4N-LAPOR!") and fills the gaps
-with documented assumptions. It is a real HTTP server so the adapter is exercised over the wire.
+A Flask app served by werkzeug's threaded WSGI server, so the adapter (chalicelib/adapters/sp4n.py)
+is exercised over real HTTP. It answers only what the adapter calls, plus control routes that let
+tests and `make run` users play LAPOR!'s side and make it fail. Endpoints, envelope, fault modes
+and the assumptions behind them: docs/SP4N.md.
 
-Run it:  python -m chalicelib.local.sp4n_standin --port 8100
+Run it:  python -m chalicelib.local.sp4n_standin --port 8100 [--state-file PATH]
 In tests: handle = start_standin(port=0); handle.url; handle.state; handle.stop()
 
-API (every request: ``Authorization: Bearer <SP4N_API_KEY>`` and ``token: <SP4N_API_TOKEN>``,
-else 401; answers ``{"results": {"data": ...}}``; errors ``{"results": {"data": null,
-"message": ..., "errors": {field: [text]}}}``):
-
-  POST /complaints/complaint/file           multipart, one or more parts -> [{"id", ...}]
-  POST /complaints/complaint                create -> {"complaint_id": 1234567, ...}
-  GET  /complaints/{id}/complaint           status_code, status_name, disposition_name, logs
-  GET  /complaints/{id}/followups           [{"id", "complaint_id", "content", "author", "created_at"}]
-  POST /complaints/followup/add             {"complaint_id", "content", "attachments"?, "status_code"?}
-  POST /complaints/process/{id}/reject      {"reason"}: not our authority
-  GET  /masters/institutions/external
-  GET  /masters/templates
-  GET  /complaints?institution=KBB&updated_since=ISO&page=1&per_page=50
-       ASSUMPTION (not seen in the public integrator): a list of complaints of an institution
-       changed at or after ``updated_since`` (inclusive: callers must be idempotent), oldest
-       change first, paginated with ``results.meta.next_page``. Items have the complaint shape.
-
-Control endpoints (no auth, no faults, plain JSON; for tests and ``make run`` users):
-
-  GET  /_standin/received[?path=substring]  every API request received, in order
-  POST /_standin/reset                      forget complaints, files, requests and faults
-  GET  /_standin/faults                     the current fault
-  POST /_standin/faults                     {"mode": "5xx"|"429"|"timeout"|"slow"|"drop"|
-                                             "malformed"|"html"|"none", "count": N|null,
-                                             "delay": s, "status": 5xx code, "retry_after": s,
-                                             "path": substring of the paths to affect}
-  GET  /_standin/complaints                 everything stored
-  POST /_standin/complaints                 a complaint filed directly on LAPOR! for KBB
-  POST /_standin/complaints/{id}/status     {"status_code", "status_name"?, "disposition_name"?,
-                                             "message"?}: a change made on LAPOR! itself
-  POST /_standin/complaints/{id}/followups  {"content", "author"?}: a follow-up given on LAPOR!
-                                            (author "reporter": the citizen; default "lapor": its admins)
-  POST /_standin/complaints/{id}/rating     {"rating": 1-5, "resolved"?, "comment"?}: the reporter rates
-  GET  /_standin/complaints/{id}            one complaint with its follow-ups and ratings
-
-Fault modes: ``5xx`` answers ``status`` (503); ``429`` answers 429 with ``Retry-After``;
-``timeout`` holds the request ``delay`` seconds (15) and drops it unprocessed; ``slow`` waits
-``delay`` seconds (1) and then processes it; ``drop`` closes the connection unanswered;
-``malformed`` answers 200 with JSON that lacks the envelope; ``html`` answers 200 with a proxy
-error page. ``count`` requests are affected, then the mode returns to ``none`` (null: until reset).
-Faults are applied before authentication, like a failing gateway in front of the API.
+With a state file (the local stack gives `.local/data/sp4n-standin.json`), complaints, follow-ups,
+ratings, documents and the request log are loaded on start and written back while running and on
+stop, so a restart of `make run` keeps them (FRESH=1 removes the file with the rest of the data).
 """
 from __future__ import annotations
 
@@ -57,15 +20,19 @@ import json
 import logging
 import os
 import re
+import signal
+import socket
 import sys
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Self
-from urllib.parse import parse_qs, urlsplit
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +46,8 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_BODY_BYTES = 25 * 1024 * 1024
 FILE_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf"})
 FAULT_MODES = frozenset({"none", "5xx", "429", "timeout", "slow", "drop", "malformed", "html"})
+STATE_VERSION = 1
+FLUSH_SECONDS = 1.0
 
 # ASSUMPTION: LAPOR!'s status codes are not public; these follow its public statistics labels.
 STATUSES: dict[str, str] = {
@@ -105,10 +74,6 @@ TEMPLATES: list[dict[str, Any]] = [
     {"id": 2, "title": "Selesai", "content": "Laporan Anda telah selesai ditindaklanjuti."},
     {"id": 3, "title": "Bukan wewenang", "content": "Laporan ini bukan kewenangan kami."},
 ]
-_ID_PATH = re.compile(r"^/complaints/(\d{7})/(complaint|followups)$")
-_REJECT_PATH = re.compile(r"^/complaints/process/(\d{7})/reject$")
-_CTRL_COMPLAINT = re.compile(r"^/_standin/complaints/(\d{7})/(status|followups|rating)$")
-_CTRL_ONE = re.compile(r"^/_standin/complaints/(\d{7})$")
 
 
 def _now() -> datetime:
@@ -125,6 +90,10 @@ class ApiFailure(Exception):
         self.errors = errors or {}
 
 
+def _invalid(name: str, text: str) -> ApiFailure:
+    return ApiFailure(422, "Validation failed", {name: [text]})
+
+
 @dataclass
 class Fault:
     mode: str = "none"
@@ -135,8 +104,7 @@ class Fault:
     path: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "count": self.count, "delay": self.delay, "status": self.status,
-                "retry_after": self.retry_after, "path": self.path}
+        return asdict(self)
 
     @classmethod
     def parse(cls, body: Any) -> Fault:
@@ -148,27 +116,28 @@ class Fault:
         mode = body.get("mode", "none")
         if mode not in FAULT_MODES:
             raise ValueError(f"mode must be one of {sorted(FAULT_MODES)}")
-        count = body.get("count")
-        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+        count, delay = body.get("count"), body.get("delay")
+        status, retry_after, path = body.get("status", 503), body.get("retry_after", 1), body.get("path")
+        if count is not None and (not _is_int(count) or count < 1):
             raise ValueError("count must be a positive integer or null")
-        delay = body.get("delay")
-        if delay is not None and (not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0):
+        if delay is not None and (not _is_number(delay) or delay < 0):
             raise ValueError("delay must be a non-negative number")
-        status = body.get("status", 503)
-        if not isinstance(status, int) or not 500 <= status <= 599:
+        if not _is_int(status) or not 500 <= status <= 599:
             raise ValueError("status must be a 5xx code")
-        retry_after = body.get("retry_after", 1)
-        if not isinstance(retry_after, (int, float)) or isinstance(retry_after, bool) or retry_after < 0:
+        if not _is_number(retry_after) or retry_after < 0:
             raise ValueError("retry_after must be a non-negative number")
-        path = body.get("path")
         if path is not None and not isinstance(path, str):
             raise ValueError("path must be a string")
         return cls(mode, count, None if delay is None else float(delay), status, float(retry_after), path)
 
 
+def _copy(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
 @dataclass
 class StandinState:
-    """Everything the stand-in knows. All access goes through the lock: handlers run in threads."""
+    """Everything the stand-in knows. All access goes through the lock: requests run in threads."""
 
     api_key: str = DEFAULT_API_KEY
     token: str = DEFAULT_TOKEN
@@ -176,6 +145,8 @@ class StandinState:
     lock: threading.RLock = field(default_factory=threading.RLock)
     # Set on reset/stop so requests held by a "timeout" fault end at once instead of lingering.
     wake: threading.Event = field(default_factory=threading.Event)
+    # Counts changes, so the state file is written only when something changed.
+    revision: int = 0
     _complaints: dict[str, dict[str, Any]] = field(default_factory=dict)
     _followups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _files: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -186,17 +157,38 @@ class StandinState:
     _next_followup: int = 1
     _last_change: datetime | None = None
 
-    # -- control -----------------------------------------------------------------------------
+    # -- control and persistence -------------------------------------------------------------
     def reset(self) -> None:
         with self.lock:
             self.wake.set()
-            self._complaints.clear()
-            self._followups.clear()
-            self._files.clear()
-            self._received.clear()
-            self._fault = Fault()
-            self._next_complaint, self._next_file, self._next_followup = 1000001, 1, 1
             self.wake = threading.Event()
+            self.load({})
+            self._fault = Fault()
+
+    def dump(self) -> dict[str, Any]:
+        """What survives a restart (faults do not: a restarted gateway is a healthy one)."""
+        with self.lock:
+            return _copy({
+                "version": STATE_VERSION, "complaints": self._complaints, "followups": self._followups,
+                "files": self._files, "received": self._received, "next_complaint": self._next_complaint,
+                "next_file": self._next_file, "next_followup": self._next_followup,
+                "last_change": self._last_change.isoformat() if self._last_change else None,
+            })
+
+    def load(self, data: dict[str, Any]) -> None:
+        with self.lock:
+            if data and data.get("version") != STATE_VERSION:
+                raise ValueError(f"unknown stand-in state version {data.get('version')!r}")
+            self._complaints = data.get("complaints", {})
+            self._followups = data.get("followups", {})
+            self._files = data.get("files", {})
+            self._received = data.get("received", [])
+            self._next_complaint = data.get("next_complaint", 1000001)
+            self._next_file = data.get("next_file", 1)
+            self._next_followup = data.get("next_followup", 1)
+            last = data.get("last_change")
+            self._last_change = datetime.fromisoformat(last) if last else None
+            self.revision += 1
 
     def set_fault(self, fault: Fault) -> None:
         with self.lock:
@@ -227,15 +219,17 @@ class StandinState:
         with self.lock:
             entry["seq"] = len(self._received) + 1
             self._received.append(entry)
+            self.revision += 1
             return entry
 
     def update(self, entry: dict[str, Any], **values: Any) -> None:
         with self.lock:
             entry.update(values)
+            self.revision += 1
 
     def received(self, path: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
-            return [json.loads(json.dumps(e)) for e in self._received if path is None or path in e["path"]]
+            return [_copy(e) for e in self._received if path is None or path in e["path"]]
 
     def complaints(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -243,29 +237,23 @@ class StandinState:
 
     def complaint(self, complaint_id: str) -> dict[str, Any]:
         with self.lock:
-            if complaint_id not in self._complaints:
-                raise ApiFailure(404, f"complaint {complaint_id} not found")
+            self._get(complaint_id)
             return self._view(complaint_id)
 
+    def followups(self, complaint_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            self._get(complaint_id)
+            return list(_copy(self._followups[complaint_id]))
+
+    def changes(self, institution: str, since: datetime | None) -> list[dict[str, Any]]:
+        with self.lock:
+            items = [self._view(cid) for cid, c in self._complaints.items()
+                     if c["institution"] == institution
+                     and (since is None or datetime.fromisoformat(c["updated_at"]) >= since)]
+        items.sort(key=lambda c: datetime.fromisoformat(c["updated_at"]))
+        return items
+
     # -- behaviour ---------------------------------------------------------------------------
-    def _tick(self) -> datetime:
-        # Strictly increasing change times, so "updated_since" never ties two changes by accident.
-        at = _now()
-        if self._last_change is not None and at <= self._last_change:
-            at = self._last_change + timedelta(microseconds=1)
-        self._last_change = at
-        return at
-
-    def _view(self, complaint_id: str) -> dict[str, Any]:
-        out: dict[str, Any] = json.loads(json.dumps({"complaint_id": int(complaint_id),
-                                                     **self._complaints[complaint_id]}))
-        return out
-
-    def _log(self, c: dict[str, Any], at: datetime, message: str) -> None:
-        c["updated_at"] = at.isoformat()
-        c["logs"].append({"at": at.isoformat(), "status_code": c["status_code"],
-                          "status_name": c["status_name"], "message": message})
-
     def store_files(self, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with self.lock:
             out = []
@@ -274,13 +262,12 @@ class StandinState:
                 self._next_file += 1
                 self._files[doc["id"]] = doc
                 out.append(doc)
+            self.revision += 1
             return out
 
     def create_complaint(self, fields: dict[str, Any], source: str) -> dict[str, Any]:
         with self.lock:
-            for doc in fields.get("attachments", []):
-                if doc not in self._files:
-                    raise ApiFailure(422, "Validation failed", {"attachments": [f"unknown document {doc}"]})
+            self._check_documents(fields.get("attachments"))
             if self._next_complaint > 9999999:
                 raise ApiFailure(500, "complaint id space exhausted")
             cid = f"{self._next_complaint:07d}"
@@ -312,11 +299,9 @@ class StandinState:
                      attachments: list[str] | None = None, status_code: str | None = None) -> dict[str, Any]:
         with self.lock:
             c = self._get(complaint_id)
-            for doc in attachments or []:
-                if doc not in self._files:
-                    raise ApiFailure(422, "Validation failed", {"attachments": [f"unknown document {doc}"]})
+            self._check_documents(attachments)
             if status_code is not None and status_code not in STATUSES:
-                raise ApiFailure(422, "Validation failed", {"status_code": [f"one of {sorted(STATUSES)}"]})
+                raise _invalid("status_code", f"one of {sorted(STATUSES)}")
             at = self._tick()
             if status_code is not None:
                 c["status_code"], c["status_name"] = status_code, STATUSES[status_code]
@@ -341,12 +326,6 @@ class StandinState:
             self._log(c, at, f"Penilaian pelapor: {rating}" + (" (selesai)" if resolved else ""))
             return dict(entry)
 
-    def followups(self, complaint_id: str) -> list[dict[str, Any]]:
-        with self.lock:
-            self._get(complaint_id)
-            out: list[dict[str, Any]] = json.loads(json.dumps(self._followups[complaint_id]))
-            return out
-
     def reject(self, complaint_id: str, reason: str) -> dict[str, Any]:
         with self.lock:
             c = self._get(complaint_id)
@@ -357,13 +336,27 @@ class StandinState:
             self._log(c, self._tick(), "Bukan wewenang: " + reason)
             return self._view(complaint_id)
 
-    def changes(self, institution: str, since: datetime | None) -> list[dict[str, Any]]:
-        with self.lock:
-            items = [self._view(cid) for cid, c in self._complaints.items()
-                     if c["institution"] == institution
-                     and (since is None or datetime.fromisoformat(c["updated_at"]) >= since)]
-        items.sort(key=lambda c: datetime.fromisoformat(c["updated_at"]))
-        return items
+    def _check_documents(self, ids: list[str] | None) -> None:
+        for doc in ids or []:
+            if doc not in self._files:
+                raise _invalid("attachments", f"unknown document {doc}")
+
+    def _tick(self) -> datetime:
+        # Strictly increasing change times, so "updated_since" never ties two changes by accident.
+        at = _now()
+        if self._last_change is not None and at <= self._last_change:
+            at = self._last_change + timedelta(microseconds=1)
+        self._last_change = at
+        self.revision += 1
+        return at
+
+    def _view(self, complaint_id: str) -> dict[str, Any]:
+        return dict(_copy({"complaint_id": int(complaint_id), **self._complaints[complaint_id]}))
+
+    def _log(self, c: dict[str, Any], at: datetime, message: str) -> None:
+        c["updated_at"] = at.isoformat()
+        c["logs"].append({"at": at.isoformat(), "status_code": c["status_code"],
+                          "status_name": c["status_name"], "message": message})
 
     def _get(self, complaint_id: str) -> dict[str, Any]:
         if complaint_id not in self._complaints:
@@ -371,20 +364,67 @@ class StandinState:
         return self._complaints[complaint_id]
 
 
+class StateFile:
+    """Keeps a state in a JSON file: loaded once, rewritten (whole, atomically) when it changed."""
+
+    def __init__(self, path: Path, state: StandinState) -> None:
+        self.path, self.state = path, state
+        self._saved = -1
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sp4n-standin-state", daemon=True)
+
+    def load(self) -> None:
+        if self.path.exists():
+            self.state.load(json.loads(self.path.read_text(encoding="utf-8")))
+            log.info("sp4n-standin state loaded from %s", self.path)
+        self._saved = self.state.revision
+
+    def save(self) -> None:
+        revision = self.state.revision
+        if revision == self._saved:
+            return
+        data = self.state.dump()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(self.path)
+        self._saved = revision
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.save()
+
+    def _run(self) -> None:
+        # Written behind the requests, not in them: a crash loses at most a second.
+        while not self._stop.wait(FLUSH_SECONDS):
+            try:
+                self.save()
+            except OSError:
+                log.exception("sp4n-standin could not write %s", self.path)
+
+
 # -- request validation ----------------------------------------------------------------------
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def validate_create(body: Any, *, require_all: bool = True) -> dict[str, Any]:
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def validate_create(body: Any) -> dict[str, Any]:
     """The create fields, or a 422 naming every bad one (missing, unknown or mistyped)."""
     if not isinstance(body, dict):
-        raise ApiFailure(422, "Validation failed", {"body": ["a JSON object is required"]})
+        raise _invalid("body", "a JSON object is required")
     errors: dict[str, list[str]] = {}
     for name in set(body) - set(CREATE_FIELDS):
         errors[name] = ["unknown field"]
     for name in CREATE_FIELDS:
-        if name not in body and require_all:
+        if name not in body:
             errors.setdefault(name, []).append("required")
     checks: dict[str, tuple[Any, str]] = {
         "title": (lambda v: isinstance(v, str) and 0 < len(v.strip()) <= 255, "non-empty string, at most 255"),
@@ -401,324 +441,21 @@ def validate_create(body: Any, *, require_all: bool = True) -> dict[str, Any]:
             errors.setdefault(name, []).append(f"must be {what}")
     if "date_of_incident" in body:
         try:
-            d = date.fromisoformat(body["date_of_incident"])
-            if d > _now().date():
+            if date.fromisoformat(body["date_of_incident"]) > _now().date():
                 errors.setdefault("date_of_incident", []).append("must not be in the future")
         except (TypeError, ValueError):
             errors.setdefault("date_of_incident", []).append("must be YYYY-MM-DD")
     if errors:
         raise ApiFailure(422, "Validation failed", errors)
-    return {k: body[k] for k in CREATE_FIELDS if k in body}
-
-
-def _parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Form fields and files of a multipart body (stdlib email parser: cgi is gone in 3.13)."""
-    msg = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + body)
-    if not msg.is_multipart():
-        raise ApiFailure(422, "Validation failed", {"file": ["multipart/form-data is required"]})
-    fields: dict[str, str] = {}
-    files: list[dict[str, Any]] = []
-    errors: dict[str, list[str]] = {}
-    for part in msg.iter_parts():
-        name = part.get_param("name", header="content-disposition") or ""
-        filename = part.get_filename()
-        raw = part.get_payload(decode=True)
-        payload = raw if isinstance(raw, bytes) else b""
-        if filename is None:
-            fields[str(name)] = payload.decode("utf-8", "replace")
-            continue
-        ctype = part.get_content_type()
-        if ctype not in FILE_TYPES:
-            errors.setdefault(str(name), []).append(f"type {ctype} not allowed")
-        elif len(payload) > MAX_FILE_BYTES:
-            errors.setdefault(str(name), []).append("larger than 10 MB")
-        # Only a digest is kept: the stand-in must not become a second store of citizens' files.
-        files.append({"field": str(name), "filename": filename, "content_type": ctype,
-                      "size": len(payload), "sha256": hashlib.sha256(payload).hexdigest()})
-    if not files:
-        errors.setdefault("file", []).append("at least one file is required")
-    if errors:
-        raise ApiFailure(422, "Validation failed", errors)
-    return fields, files
-
-
-# -- HTTP ------------------------------------------------------------------------------------
-class Handler(BaseHTTPRequestHandler):
-    server: StandinServer
-    protocol_version = "HTTP/1.1"
-    # One buffered write per answer and no Nagle: otherwise headers and body leave in two
-    # packets and the client's delayed ACK adds ~40 ms to every request.
-    wbufsize = 64 * 1024
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("sp4n-standin %s", format % args)
-
-    @property
-    def state(self) -> StandinState:
-        return self.server.state
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    # The whole body is read before anything else so a kept-alive connection stays in sync.
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY_BYTES:
-            raise ApiFailure(413, "request too large")
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _handle(self, method: str) -> None:
-        url = urlsplit(self.path)
-        path, query = url.path.rstrip("/") or "/", parse_qs(url.query)
-        try:
-            raw = self._read_body()
-        except ApiFailure as exc:
-            self.close_connection = True
-            self._send_error(exc)
-            return
-        if path.startswith("/_standin"):
-            self._control(method, path, query, raw)
-            return
-        entry: dict[str, Any] = {
-            "at": _now().isoformat(), "method": method, "path": path,
-            "query": {k: v if len(v) > 1 else v[0] for k, v in query.items()},
-            "content_type": self.headers.get_content_type() if raw else None,
-            # Credentials are never kept: only whether they matched.
-            "auth": self._auth(), "fault": None, "status": None, "body": None,
-        }
-        body_error: ApiFailure | None = None
-        try:
-            entry["body"] = self._decode_body(raw)
-        except ApiFailure as exc:
-            body_error = exc
-            entry["body"] = {"undecodable_bytes": len(raw)}
-        fault = self.state.take_fault(path)
-        entry["fault"] = fault.mode if fault is not None else None
-        self.state.record(entry)
-        if fault is not None:
-            status = self._apply_fault(fault)
-            if status is not False:
-                self.state.update(entry, status=status)
-                return
-        try:
-            # Authentication is judged before the body, as a real API gateway would.
-            if entry["auth"] != "ok":
-                raise ApiFailure(401, "Unauthenticated: a valid bearer key and token are required")
-            if body_error is not None:
-                raise body_error
-            status, data, meta = self._route(method, path, query, entry["body"])
-            self.state.update(entry, status=status)
-            results: dict[str, Any] = {"data": data}
-            if meta is not None:
-                results["meta"] = meta
-            self._send_json(status, {"results": results})
-        except ApiFailure as exc:
-            self.state.update(entry, status=exc.status)
-            self._send_error(exc)
-        except Exception:  # the stand-in must answer like a server, not die with the thread
-            log.exception("sp4n-standin handler failed")
-            self.state.update(entry, status=500)
-            self._send_error(ApiFailure(500, "internal error"))
-
-    def _auth(self) -> str:
-        bearer = self.headers.get("Authorization")
-        token = self.headers.get("token")
-        if bearer is None or token is None:
-            return "missing"
-        return "ok" if bearer == f"Bearer {self.state.api_key}" and token == self.state.token else "invalid"
-
-    def _apply_fault(self, fault: Fault) -> int | bool | None:
-        """Act out a fault. False: go on and process the request; otherwise the request ends
-        here unprocessed, and the value is the status answered (None: no answer at all)."""
-        wake = self.state.wake
-        if fault.mode == "slow":
-            wake.wait(1.0 if fault.delay is None else fault.delay)
-            return False
-        if fault.mode == "timeout":
-            wake.wait(15.0 if fault.delay is None else fault.delay)
-            self.close_connection = True
-            return None
-        if fault.mode == "drop":
-            self.close_connection = True
-            return None
-        if fault.mode == "5xx":
-            self._send_error(ApiFailure(fault.status, "Service temporarily unavailable (stand-in fault)"))
-            return fault.status
-        if fault.mode == "429":
-            ra = fault.retry_after
-            self._send_error(ApiFailure(429, "Too many requests (stand-in fault)"),
-                             {"Retry-After": str(int(ra)) if ra == int(ra) else str(ra)})
-            return 429
-        if fault.mode == "malformed":
-            self._send_json(200, {"data": {"complaint": "ok"}, "status": "success"})
-            return 200
-        if fault.mode == "html":
-            self._send_raw(200, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
-            return 200
-        return False
-
-    def _decode_body(self, raw: bytes) -> Any:
-        if not raw:
-            return None
-        ctype = self.headers.get_content_type()
-        if ctype == "multipart/form-data":
-            fields, files = _parse_multipart(self.headers.get("Content-Type", ""), raw)
-            return {"fields": fields, "files": files}
-        try:
-            return json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise ApiFailure(400, "request body is not valid JSON") from None
-
-    def _route(self, method: str, path: str, query: dict[str, list[str]],
-               body: Any) -> tuple[int, Any, dict[str, Any] | None]:
-        st = self.state
-        if method == "POST" and path == "/complaints/complaint/file":
-            if not isinstance(body, dict) or "files" not in body:
-                raise ApiFailure(422, "Validation failed", {"file": ["multipart/form-data is required"]})
-            return 201, [{k: d[k] for k in ("id", "filename", "content_type", "size")}
-                         for d in st.store_files(body["files"])], None
-        if method == "POST" and path == "/complaints/complaint":
-            c = st.create_complaint(validate_create(body), "integration")
-            return 201, {"complaint_id": c["complaint_id"], "status_code": c["status_code"],
-                         "status_name": c["status_name"], "created_at": c["created_at"]}, None
-        if method == "POST" and path == "/complaints/followup/add":
-            fields = _require(body, {"complaint_id": (int, str), "content": str},
-                              optional={"attachments": list, "status_code": str})
-            cid = _complaint_id(fields["complaint_id"])
-            fu = st.add_followup(cid, fields["content"], "institution", fields.get("attachments"),
-                                 fields.get("status_code"))
-            return 201, fu, None
-        if method == "GET" and path == "/complaints":
-            return self._list(query)
-        if method == "GET" and path == "/masters/institutions/external":
-            return 200, INSTITUTIONS, None
-        if method == "GET" and path == "/masters/templates":
-            return 200, TEMPLATES, None
-        m = _ID_PATH.match(path)
-        if method == "GET" and m:
-            if m.group(2) == "complaint":
-                return 200, st.complaint(m.group(1)), None
-            return 200, st.followups(m.group(1)), None
-        m = _REJECT_PATH.match(path)
-        if method == "POST" and m:
-            fields = _require(body, {"reason": str})
-            c = st.reject(m.group(1), fields["reason"])
-            return 200, {k: c[k] for k in ("complaint_id", "status_code", "status_name")}, None
-        if path.startswith(("/complaints", "/masters")):
-            raise ApiFailure(404 if method in ("GET", "POST") else 405, f"no route {method} {path}")
-        raise ApiFailure(404, f"no route {method} {path}")
-
-    def _list(self, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, Any]]:
-        institution = (query.get("institution") or [self.state.institution])[0]
-        since: datetime | None = None
-        errors: dict[str, list[str]] = {}
-        if "updated_since" in query:
-            try:
-                since = datetime.fromisoformat(query["updated_since"][0])
-                if since.tzinfo is None:
-                    errors["updated_since"] = ["must carry a UTC offset"]
-            except ValueError:
-                errors["updated_since"] = ["must be ISO 8601"]
-        try:
-            page = int((query.get("page") or ["1"])[0])
-            per_page = int((query.get("per_page") or ["50"])[0])
-            if page < 1 or not 1 <= per_page <= 100:
-                raise ValueError
-        except ValueError:
-            errors["page"] = ["page >= 1 and 1 <= per_page <= 100 are required"]
-        if errors:
-            raise ApiFailure(422, "Validation failed", errors)
-        items = self.state.changes(institution, since)
-        chunk = items[(page - 1) * per_page: page * per_page]
-        next_page = page + 1 if page * per_page < len(items) else None
-        return 200, chunk, {"page": page, "per_page": per_page, "total": len(items), "next_page": next_page}
-
-    def _control(self, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> None:
-        st = self.state
-        try:
-            body = json.loads(raw.decode("utf-8")) if raw else {}
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            self._send_json(400, {"error": "body is not valid JSON"})
-            return
-        try:
-            if method == "GET" and path == "/_standin/received":
-                self._send_json(200, {"items": st.received(query["path"][0] if "path" in query else None)})
-            elif method == "POST" and path == "/_standin/reset":
-                st.reset()
-                self._send_json(200, {"ok": True})
-            elif method == "GET" and path == "/_standin/faults":
-                self._send_json(200, st.fault().as_dict())
-            elif method == "POST" and path == "/_standin/faults":
-                try:
-                    fault = Fault.parse(body)
-                except ValueError as exc:
-                    self._send_json(400, {"error": str(exc)})
-                    return
-                st.set_fault(fault)
-                self._send_json(200, fault.as_dict())
-            elif method == "GET" and path == "/_standin/complaints":
-                self._send_json(200, {"items": st.complaints()})
-            elif method == "POST" and path == "/_standin/complaints":
-                self._send_json(201, st.create_complaint(_lapor_complaint(body), "lapor"))
-            elif method == "GET" and (m := _CTRL_ONE.match(path)):
-                self._send_json(200, {**st.complaint(m.group(1)), "followups": st.followups(m.group(1))})
-            elif method == "POST" and (m := _CTRL_COMPLAINT.match(path)):
-                if m.group(2) == "rating":
-                    f = _require(body, {"rating": int}, optional={"resolved": bool, "comment": str})
-                    if not 1 <= f["rating"] <= 5:
-                        raise ApiFailure(422, "Validation failed", {"rating": ["1 to 5"]})
-                    self._send_json(201, st.rate(m.group(1), f["rating"], bool(f.get("resolved", False)),
-                                                 f.get("comment")))
-                elif m.group(2) == "status":
-                    f = _require(body, {"status_code": str}, optional={
-                        "status_name": str, "disposition_name": str, "message": str})
-                    self._send_json(200, st.set_status(m.group(1), f["status_code"], f.get("status_name"),
-                                                       f.get("disposition_name"), f.get("message")))
-                else:
-                    f = _require(body, {"content": str}, optional={"author": str})
-                    self._send_json(201, st.add_followup(m.group(1), f["content"], f.get("author", "lapor")))
-            else:
-                self._send_json(404, {"error": f"no control route {method} {path}"})
-        except ApiFailure as exc:
-            self._send_json(exc.status, {"error": exc.message, "errors": exc.errors})
-
-    def _send_error(self, exc: ApiFailure, headers: dict[str, str] | None = None) -> None:
-        self._send_json(exc.status, {"results": {"data": None, "message": exc.message, "errors": exc.errors}},
-                        headers)
-
-    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        self._send_raw(status, json.dumps(body).encode("utf-8"), "application/json", headers)
-
-    def _send_raw(self, status: int, data: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        charset = "; charset=utf-8" if ctype.startswith(("text/", "application/json")) else ""
-        self.send_header("Content-Type", ctype + charset)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+    return {k: body[k] for k in CREATE_FIELDS}
 
 
 def _require(body: Any, required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
     """Check a small JSON object: required/optional fields with types; anything else is a 422."""
     if not isinstance(body, dict):
-        raise ApiFailure(422, "Validation failed", {"body": ["a JSON object is required"]})
+        raise _invalid("body", "a JSON object is required")
     optional = optional or {}
-    errors: dict[str, list[str]] = {}
-    for name in set(body) - set(required) - set(optional):
-        errors[name] = ["unknown field"]
+    errors: dict[str, list[str]] = {name: ["unknown field"] for name in set(body) - set(required) - set(optional)}
     for name, typ in {**required, **optional}.items():
         if name not in body:
             if name in required:
@@ -734,14 +471,14 @@ def _require(body: Any, required: dict[str, Any], optional: dict[str, Any] | Non
 def _complaint_id(value: int | str) -> str:
     text = str(value)
     if not re.fullmatch(r"\d{7}", text):
-        raise ApiFailure(422, "Validation failed", {"complaint_id": ["must be a 7-digit number"]})
+        raise _invalid("complaint_id", "must be a 7-digit number")
     return text
 
 
 def _lapor_complaint(body: Any) -> dict[str, Any]:
     """A complaint as a citizen would file it on LAPOR!: defaults for whatever the test omits."""
     if not isinstance(body, dict):
-        raise ApiFailure(422, "Validation failed", {"body": ["a JSON object is required"]})
+        raise _invalid("body", "a JSON object is required")
     defaults: dict[str, Any] = {
         "title": "Laporan langsung di LAPOR!", "content": "Isi laporan yang diajukan langsung di LAPOR!",
         "classification_id": 1, "category_id": 1, "location_id": 3217,
@@ -751,25 +488,313 @@ def _lapor_complaint(body: Any) -> dict[str, Any]:
     return validate_create({**defaults, **body})
 
 
-class StandinServer(ThreadingHTTPServer):
-    daemon_threads = True
-    # Tests start and stop many servers; a lingering TIME_WAIT socket must not block a restart.
-    allow_reuse_address = True
-    # The default backlog of 5 drops connections under a burst; a dropped SYN costs 1 s.
-    request_queue_size = 128
+# -- HTTP ------------------------------------------------------------------------------------
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status, headers, mimetype="application/json")
 
-    def __init__(self, address: tuple[str, int], state: StandinState) -> None:
-        self.state = state
-        super().__init__(address, Handler)
+
+def _results(status: int, data: Any, meta: dict[str, Any] | None = None) -> Response:
+    results: dict[str, Any] = {"data": data}
+    if meta is not None:
+        results["meta"] = meta
+    return _json(status, {"results": results})
+
+
+def _envelope_error(status: int, message: str, errors: dict[str, list[str]] | None = None,
+                    headers: dict[str, str] | None = None) -> Response:
+    return _json(status, {"results": {"data": None, "message": message, "errors": errors or {}}}, headers)
+
+
+def _no_answer() -> Response:
+    """Close the connection without a byte of answer: the request dies like a dropped TCP link."""
+    sock = request.environ.get("werkzeug.socket")
+    g.no_answer = True
+
+    def body() -> Iterator[bytes]:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        # werkzeug's server treats a ConnectionError as the client gone and answers nothing.
+        raise ConnectionAbortedError("sp4n-standin fault: connection dropped")
+        yield b""  # pragma: no cover (makes this a generator: nothing runs before iteration)
+
+    return Response(body())
+
+
+def _decode_body() -> Any:
+    """The request body as recorded and routed: JSON, or form fields and file digests."""
+    if request.mimetype == "multipart/form-data":
+        files = []
+        for name, f in request.files.items(multi=True):
+            data = f.read()
+            # Only a digest is kept: the stand-in must not become a second store of citizens' files.
+            files.append({"field": name, "filename": f.filename, "content_type": f.mimetype,
+                          "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+        return {"fields": request.form.to_dict(), "files": files}
+    raw = request.get_data()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ApiFailure(400, "request body is not valid JSON") from None
+
+
+def _control_body() -> Any:
+    raw = request.get_data()
+    try:
+        return json.loads(raw.decode("utf-8")) if raw else {}
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ApiFailure(400, "body is not valid JSON") from None
+
+
+def create_app(state: StandinState) -> Flask:  # noqa: C901 (one route table, read top to bottom)
+    app = Flask(__name__)
+    app.url_map.strict_slashes = False
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+    def is_control() -> bool:
+        return request.path.startswith("/_standin")
+
+    @app.before_request
+    def arrive() -> Response | None:
+        """Record, act out a fault, then authenticate; only then does the route run."""
+        if is_control():
+            return None
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            raise ApiFailure(413, "request too large")
+        bearer, token = request.headers.get("Authorization"), request.headers.get("token")
+        auth = "missing" if bearer is None or token is None else (
+            "ok" if bearer == f"Bearer {state.api_key}" and token == state.token else "invalid")
+        entry: dict[str, Any] = {
+            "at": _now().isoformat(), "method": request.method, "path": request.path.rstrip("/") or "/",
+            "query": {k: v if len(v) > 1 else v[0] for k, v in request.args.lists()},
+            "content_type": request.mimetype if request.content_length else None,
+            # Credentials are never kept: only whether they matched.
+            "auth": auth, "fault": None, "status": None, "body": None,
+        }
+        body_error: ApiFailure | None = None
+        try:
+            entry["body"] = _decode_body()
+        except ApiFailure as exc:
+            body_error, entry["body"] = exc, {"undecodable_bytes": request.content_length or 0}
+        fault = state.take_fault(entry["path"])
+        entry["fault"] = fault.mode if fault is not None else None
+        g.entry = state.record(entry)
+        if fault is not None:
+            answer = act_out(fault)
+            if answer is not None:
+                return answer
+        # Authentication is judged before the body, as a real API gateway would.
+        if auth != "ok":
+            raise ApiFailure(401, "Unauthenticated: a valid bearer key and token are required")
+        if body_error is not None:
+            raise body_error
+        g.body = entry["body"]
+        return None
+
+    def act_out(fault: Fault) -> Response | None:
+        """A fault's answer, or None to go on (after a `slow` wait). Faults come before auth,
+        like a failing gateway in front of the API."""
+        wake = state.wake
+        if fault.mode == "slow":
+            wake.wait(1.0 if fault.delay is None else fault.delay)
+            return None
+        if fault.mode == "timeout":
+            wake.wait(15.0 if fault.delay is None else fault.delay)
+            return _no_answer()
+        if fault.mode == "drop":
+            return _no_answer()
+        if fault.mode == "5xx":
+            return _envelope_error(fault.status, "Service temporarily unavailable (stand-in fault)")
+        if fault.mode == "429":
+            ra = fault.retry_after
+            return _envelope_error(429, "Too many requests (stand-in fault)",
+                                   headers={"Retry-After": str(int(ra)) if ra == int(ra) else str(ra)})
+        if fault.mode == "malformed":
+            return _json(200, {"data": {"complaint": "ok"}, "status": "success"})
+        return Response(b"<html><body><h1>502 Bad Gateway</h1></body></html>", 200, mimetype="text/html")
+
+    @app.after_request
+    def answered(response: Response) -> Response:
+        entry = g.get("entry")
+        if entry is not None:
+            state.update(entry, status=None if g.get("no_answer") else response.status_code)
+        return response
+
+    @app.errorhandler(ApiFailure)
+    def failure(exc: ApiFailure) -> Response:
+        if is_control():
+            return _json(exc.status, {"error": exc.message, "errors": exc.errors})
+        return _envelope_error(exc.status, exc.message, exc.errors)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        status = exc.code or 500
+        if is_control():
+            return _json(status, {"error": f"no control route {request.method} {request.path}"})
+        return _envelope_error(status, f"{exc.name}: {request.method} {request.path}")
+
+    @app.errorhandler(Exception)
+    def crash(exc: Exception) -> Response:  # the stand-in must answer like a server, not die
+        log.exception("sp4n-standin handler failed")
+        return _envelope_error(500, "internal error")
+
+    # -- the API ------------------------------------------------------------------------------
+    @app.post("/complaints/complaint/file")
+    def upload() -> Response:
+        body = g.body
+        if not isinstance(body, dict) or "files" not in body:
+            raise _invalid("file", "multipart/form-data is required")
+        errors: dict[str, list[str]] = {}
+        for f in body["files"]:
+            if f["content_type"] not in FILE_TYPES:
+                errors.setdefault(f["field"], []).append(f"type {f['content_type']} not allowed")
+            elif f["size"] > MAX_FILE_BYTES:
+                errors.setdefault(f["field"], []).append("larger than 10 MB")
+        if not body["files"]:
+            errors["file"] = ["at least one file is required"]
+        if errors:
+            raise ApiFailure(422, "Validation failed", errors)
+        docs = state.store_files(body["files"])
+        return _results(201, [{k: d[k] for k in ("id", "filename", "content_type", "size")} for d in docs])
+
+    @app.post("/complaints/complaint")
+    def create() -> Response:
+        c = state.create_complaint(validate_create(g.body), "integration")
+        return _results(201, {k: c[k] for k in ("complaint_id", "status_code", "status_name", "created_at")})
+
+    @app.post("/complaints/followup/add")
+    def followup() -> Response:
+        f = _require(g.body, {"complaint_id": (int, str), "content": str},
+                     optional={"attachments": list, "status_code": str})
+        return _results(201, state.add_followup(_complaint_id(f["complaint_id"]), f["content"], "institution",
+                                                f.get("attachments"), f.get("status_code")))
+
+    @app.get("/complaints/<cid>/complaint")
+    def complaint(cid: str) -> Response:
+        return _results(200, state.complaint(_path_id(cid)))
+
+    @app.get("/complaints/<cid>/followups")
+    def followups(cid: str) -> Response:
+        return _results(200, state.followups(_path_id(cid)))
+
+    @app.post("/complaints/process/<cid>/reject")
+    def reject(cid: str) -> Response:
+        c = state.reject(_path_id(cid), _require(g.body, {"reason": str})["reason"])
+        return _results(200, {k: c[k] for k in ("complaint_id", "status_code", "status_name")})
+
+    @app.get("/complaints")
+    def changes() -> Response:
+        # ASSUMPTION (not seen in the public integrator): see docs/SP4N.md, "The list of changes".
+        args = request.args
+        errors: dict[str, list[str]] = {}
+        since: datetime | None = None
+        if "updated_since" in args:
+            try:
+                since = datetime.fromisoformat(args["updated_since"])
+                if since.tzinfo is None:
+                    errors["updated_since"] = ["must carry a UTC offset"]
+            except ValueError:
+                errors["updated_since"] = ["must be ISO 8601"]
+        try:
+            page, per_page = int(args.get("page", "1")), int(args.get("per_page", "50"))
+            if page < 1 or not 1 <= per_page <= 100:
+                raise ValueError
+        except ValueError:
+            errors["page"] = ["page >= 1 and 1 <= per_page <= 100 are required"]
+        if errors:
+            raise ApiFailure(422, "Validation failed", errors)
+        items = state.changes(args.get("institution", state.institution), since)
+        next_page = page + 1 if page * per_page < len(items) else None
+        return _results(200, items[(page - 1) * per_page: page * per_page],
+                        {"page": page, "per_page": per_page, "total": len(items), "next_page": next_page})
+
+    @app.get("/masters/institutions/external")
+    def institutions() -> Response:
+        return _results(200, INSTITUTIONS)
+
+    @app.get("/masters/templates")
+    def templates() -> Response:
+        return _results(200, TEMPLATES)
+
+    # -- control routes: no auth, no faults, plain JSON --------------------------------------
+    @app.get("/_standin/received")
+    def received() -> Response:
+        return _json(200, {"items": state.received(request.args.get("path"))})
+
+    @app.post("/_standin/reset")
+    def reset() -> Response:
+        state.reset()
+        return _json(200, {"ok": True})
+
+    @app.route("/_standin/faults", methods=["GET", "POST"])
+    def faults() -> Response:
+        if request.method == "GET":
+            return _json(200, state.fault().as_dict())
+        try:
+            fault = Fault.parse(_control_body())
+        except ValueError as exc:
+            return _json(400, {"error": str(exc)})
+        state.set_fault(fault)
+        return _json(200, fault.as_dict())
+
+    @app.route("/_standin/complaints", methods=["GET", "POST"])
+    def lapor_complaints() -> Response:
+        if request.method == "GET":
+            return _json(200, {"items": state.complaints()})
+        return _json(201, state.create_complaint(_lapor_complaint(_control_body()), "lapor"))
+
+    @app.get("/_standin/complaints/<cid>")
+    def lapor_complaint(cid: str) -> Response:
+        cid = _path_id(cid)
+        return _json(200, {**state.complaint(cid), "followups": state.followups(cid)})
+
+    @app.post("/_standin/complaints/<cid>/status")
+    def lapor_status(cid: str) -> Response:
+        f = _require(_control_body(), {"status_code": str},
+                     optional={"status_name": str, "disposition_name": str, "message": str})
+        return _json(200, state.set_status(_path_id(cid), f["status_code"], f.get("status_name"),
+                                           f.get("disposition_name"), f.get("message")))
+
+    @app.post("/_standin/complaints/<cid>/followups")
+    def lapor_followup(cid: str) -> Response:
+        f = _require(_control_body(), {"content": str}, optional={"author": str})
+        return _json(201, state.add_followup(_path_id(cid), f["content"], f.get("author", "lapor")))
+
+    @app.post("/_standin/complaints/<cid>/rating")
+    def lapor_rating(cid: str) -> Response:
+        f = _require(_control_body(), {"rating": int}, optional={"resolved": bool, "comment": str})
+        if not 1 <= f["rating"] <= 5:
+            raise _invalid("rating", "1 to 5")
+        return _json(201, state.rate(_path_id(cid), f["rating"], bool(f.get("resolved", False)), f.get("comment")))
+
+    return app
+
+
+def _path_id(cid: str) -> str:
+    if not re.fullmatch(r"\d{7}", cid):
+        raise ApiFailure(404, f"complaint {cid} not found")
+    return cid
+
+
+class _Handler(WSGIRequestHandler):
+    # One buffered write per answer and no Nagle: otherwise headers and body leave in two
+    # packets and the client's delayed ACK adds ~40 ms to every request.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("sp4n-standin %s %s", self.requestline, code)
 
 
 @dataclass
 class StandinHandle:
     """A running stand-in: its base URL, its state, and a way to stop it."""
 
-    server: StandinServer
+    server: BaseWSGIServer
     thread: threading.Thread
     state: StandinState
+    state_file: StateFile | None = None
 
     @property
     def port(self) -> int:
@@ -784,6 +809,8 @@ class StandinHandle:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+        if self.state_file is not None:
+            self.state_file.stop()
 
     def __enter__(self) -> Self:
         return self
@@ -793,31 +820,43 @@ class StandinHandle:
 
 
 def start_standin(port: int = 0, host: str = "127.0.0.1", api_key: str | None = None,
-                  token: str | None = None, institution: str = INSTITUTION) -> StandinHandle:
-    """Start the stand-in in a background thread; port 0 picks a free port (see ``.url``)."""
+                  token: str | None = None, institution: str = INSTITUTION,
+                  state_file: Path | None = None) -> StandinHandle:
+    """Start the stand-in in a background thread; port 0 picks a free port (see ``.url``).
+    With `state_file`, what it knew at its last stop is loaded and kept there."""
     state = StandinState(api_key=api_key or os.environ.get("SP4N_API_KEY") or DEFAULT_API_KEY,
                          token=token or os.environ.get("SP4N_API_TOKEN") or DEFAULT_TOKEN,
                          institution=institution)
-    server = StandinServer((host, port), state)
+    keeper = StateFile(state_file, state) if state_file is not None else None
+    if keeper is not None:
+        keeper.load()
+    server = make_server(host, port, create_app(state), threaded=True, request_handler=_Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               name=f"sp4n-standin-{server.server_address[1]}", daemon=True)
     thread.start()
-    return StandinHandle(server, thread, state)
+    if keeper is not None:
+        keeper.start()
+    return StandinHandle(server, thread, state, keeper)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Local stand-in for the SP4N-LAPOR! API.")
     parser.add_argument("--host", default=os.environ.get("SP4N_STANDIN_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("SP4N_STANDIN_PORT", DEFAULT_PORT)))
+    parser.add_argument("--state-file", type=Path, default=None,
+                        help="keep complaints and the request log in this JSON file across restarts")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    handle = start_standin(port=args.port, host=args.host)
+    handle = start_standin(port=args.port, host=args.host, state_file=args.state_file)
+    stopping = threading.Event()
+    # The local stack stops its processes with SIGTERM: the state is written before exiting.
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
     # The first line is machine-readable for whoever started us with --port 0.
     print(f"SP4N-LAPOR! stand-in listening on {handle.url}", flush=True)
     try:
-        handle.thread.join()
-    except KeyboardInterrupt:
-        pass
+        while not stopping.wait(0.5):
+            pass
     finally:
         handle.stop()
     return 0
