@@ -25,12 +25,22 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 from flask import Flask, Response, g, request
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveInt,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -45,8 +55,6 @@ INSTITUTION_NAME = "Pemerintah Kabupaten Bandung Barat"
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_BODY_BYTES = 25 * 1024 * 1024
 FILE_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf"})
-FAULT_MODES = frozenset({"none", "5xx", "429", "timeout", "slow", "drop", "malformed", "html"})
-STATE_VERSION = 1
 FLUSH_SECONDS = 1.0
 
 # ASSUMPTION: LAPOR!'s status codes are not public; these follow its public statistics labels.
@@ -59,9 +67,6 @@ STATUSES: dict[str, str] = {
     "archive": "Laporan Arsip",
     "rejected": "Bukan Wewenang",
 }
-CLASSIFICATIONS = {1: "Pengaduan", 2: "Aspirasi", 3: "Permintaan Informasi"}
-CREATE_FIELDS = ("title", "content", "classification_id", "category_id", "location_id",
-                 "date_of_incident", "is_anonymous", "is_secret", "attachments")
 INSTITUTIONS: list[dict[str, Any]] = [
     {"id": 3217, "code": INSTITUTION, "name": INSTITUTION_NAME},
     {"id": 32, "code": "JABAR", "name": "Pemerintah Provinsi Jawa Barat"},
@@ -94,45 +99,110 @@ def _invalid(name: str, text: str) -> ApiFailure:
     return ApiFailure(422, "Validation failed", {name: [text]})
 
 
-@dataclass
-class Fault:
-    mode: str = "none"
-    count: int | None = None
-    delay: float | None = None
-    status: int = 503
-    retry_after: float = 1.0
-    path: str | None = None
+class _In(BaseModel):
+    """A request body: no unknown field, no coercion (a "5" is not a 5)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+Text = Annotated[str, StringConstraints(pattern=r"\S")]
+
+
+class Fault(_In):
+    """How the API misbehaves (docs/SP4N.md, "The local stand-in")."""
+
+    mode: Literal["none", "5xx", "429", "timeout", "slow", "drop", "malformed", "html"] = "none"
+    count: PositiveInt | None = None  # requests affected, then back to "none"; None: until reset
+    delay: NonNegativeFloat | None = None
+    status: Annotated[int, Field(ge=500, le=599)] = 503
+    retry_after: NonNegativeFloat = 1.0
+    path: str | None = None  # only requests whose path contains this
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump()
 
+
+class ComplaintIn(_In):
+    title: Annotated[str, StringConstraints(max_length=255, pattern=r"\S")]
+    content: Annotated[str, StringConstraints(max_length=10000, pattern=r"\S")]
+    classification_id: Literal[1, 2, 3]  # Pengaduan, Aspirasi, Permintaan Informasi
+    category_id: PositiveInt
+    location_id: PositiveInt
+    date_of_incident: str
+    is_anonymous: bool
+    is_secret: bool
+    attachments: list[str]
+
+    @field_validator("date_of_incident")
     @classmethod
-    def parse(cls, body: Any) -> Fault:
-        if not isinstance(body, dict):
-            raise ValueError("a JSON object is required")  # noqa: TRY004 (answered as a 400)
-        unknown = set(body) - {"mode", "count", "delay", "status", "retry_after", "path"}
-        if unknown:
-            raise ValueError(f"unknown fields: {sorted(unknown)}")
-        mode = body.get("mode", "none")
-        if mode not in FAULT_MODES:
-            raise ValueError(f"mode must be one of {sorted(FAULT_MODES)}")
-        count, delay = body.get("count"), body.get("delay")
-        status, retry_after, path = body.get("status", 503), body.get("retry_after", 1), body.get("path")
-        if count is not None and (not _is_int(count) or count < 1):
-            raise ValueError("count must be a positive integer or null")
-        if delay is not None and (not _is_number(delay) or delay < 0):
-            raise ValueError("delay must be a non-negative number")
-        if not _is_int(status) or not 500 <= status <= 599:
-            raise ValueError("status must be a 5xx code")
-        if not _is_number(retry_after) or retry_after < 0:
-            raise ValueError("retry_after must be a non-negative number")
-        if path is not None and not isinstance(path, str):
-            raise ValueError("path must be a string")
-        return cls(mode, count, None if delay is None else float(delay), status, float(retry_after), path)
+    def _past(cls, value: str) -> str:
+        if date.fromisoformat(value) > _now().date():  # not YYYY-MM-DD: a ValueError, a 422 too
+            raise ValueError("must not be in the future")
+        return value
+
+
+class FollowupIn(_In):
+    complaint_id: Annotated[int | str, Field(union_mode="left_to_right")]
+    content: Text
+    attachments: list[str] | None = None
+    status_code: Text | None = None
+
+
+class RejectIn(_In):
+    reason: Text
+
+
+class StatusIn(_In):
+    status_code: Text
+    status_name: Text | None = None
+    disposition_name: Text | None = None
+    message: Text | None = None
+
+
+class LaporFollowupIn(_In):
+    content: Text
+    author: Text = "lapor"  # "reporter": the citizen; anything else: LAPOR!'s admins
+
+
+class RatingIn(_In):
+    rating: Annotated[int, Field(ge=1, le=5)]
+    resolved: bool = False
+    comment: Text | None = None
+
+
+M = TypeVar("M", bound=_In)
+
+
+def _valid(model: type[M], body: Any) -> M:
+    """The body as `model`, or a 422 naming every bad field (missing, unknown or mistyped)."""
+    if not isinstance(body, dict):
+        raise _invalid("body", "a JSON object is required")
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for e in exc.errors():
+            errors.setdefault(".".join(str(p) for p in e["loc"]) or "body", []).append(e["msg"])
+        raise ApiFailure(422, "Validation failed", errors) from None
 
 
 def _copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
+
+
+class Records(BaseModel):
+    """What LAPOR! holds, and what survives a restart (a fault does not: a restarted gateway is
+    a healthy one). Complaints, follow-ups and files are keyed by their ids."""
+
+    version: Literal[1] = 1
+    complaints: dict[str, dict[str, Any]] = {}
+    followups: dict[str, list[dict[str, Any]]] = {}
+    files: dict[str, dict[str, Any]] = {}
+    received: list[dict[str, Any]] = []
+    next_complaint: int = 1000001
+    next_file: int = 1
+    next_followup: int = 1
+    last_change: datetime | None = None
 
 
 @dataclass
@@ -147,47 +217,24 @@ class StandinState:
     wake: threading.Event = field(default_factory=threading.Event)
     # Counts changes, so the state file is written only when something changed.
     revision: int = 0
-    _complaints: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _followups: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    _files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _received: list[dict[str, Any]] = field(default_factory=list)
+    records: Records = field(default_factory=Records)
     _fault: Fault = field(default_factory=Fault)
-    _next_complaint: int = 1000001
-    _next_file: int = 1
-    _next_followup: int = 1
-    _last_change: datetime | None = None
 
     # -- control and persistence -------------------------------------------------------------
     def reset(self) -> None:
         with self.lock:
             self.wake.set()
             self.wake = threading.Event()
-            self.load({})
+            self.load(Records())
             self._fault = Fault()
 
-    def dump(self) -> dict[str, Any]:
-        """What survives a restart (faults do not: a restarted gateway is a healthy one)."""
+    def dump(self) -> str:
         with self.lock:
-            return _copy({
-                "version": STATE_VERSION, "complaints": self._complaints, "followups": self._followups,
-                "files": self._files, "received": self._received, "next_complaint": self._next_complaint,
-                "next_file": self._next_file, "next_followup": self._next_followup,
-                "last_change": self._last_change.isoformat() if self._last_change else None,
-            })
+            return self.records.model_dump_json()
 
-    def load(self, data: dict[str, Any]) -> None:
+    def load(self, records: Records) -> None:
         with self.lock:
-            if data and data.get("version") != STATE_VERSION:
-                raise ValueError(f"unknown stand-in state version {data.get('version')!r}")
-            self._complaints = data.get("complaints", {})
-            self._followups = data.get("followups", {})
-            self._files = data.get("files", {})
-            self._received = data.get("received", [])
-            self._next_complaint = data.get("next_complaint", 1000001)
-            self._next_file = data.get("next_file", 1)
-            self._next_followup = data.get("next_followup", 1)
-            last = data.get("last_change")
-            self._last_change = datetime.fromisoformat(last) if last else None
+            self.records = records
             self.revision += 1
 
     def set_fault(self, fault: Fault) -> None:
@@ -199,7 +246,7 @@ class StandinState:
 
     def fault(self) -> Fault:
         with self.lock:
-            return Fault(**self._fault.as_dict())
+            return self._fault.model_copy()
 
     def take_fault(self, path: str) -> Fault | None:
         """The fault this request suffers, counting it down."""
@@ -207,7 +254,7 @@ class StandinState:
             f = self._fault
             if f.mode == "none" or (f.path is not None and f.path not in path):
                 return None
-            taken = Fault(**f.as_dict())
+            taken = f.model_copy()
             if f.count is not None:
                 f.count -= 1
                 if f.count <= 0:
@@ -217,8 +264,8 @@ class StandinState:
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Keep a request on arrival, so one held by a fault is already visible."""
         with self.lock:
-            entry["seq"] = len(self._received) + 1
-            self._received.append(entry)
+            entry["seq"] = len(self.records.received) + 1
+            self.records.received.append(entry)
             self.revision += 1
             return entry
 
@@ -229,11 +276,11 @@ class StandinState:
 
     def received(self, path: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
-            return [_copy(e) for e in self._received if path is None or path in e["path"]]
+            return [_copy(e) for e in self.records.received if path is None or path in e["path"]]
 
     def complaints(self) -> list[dict[str, Any]]:
         with self.lock:
-            return [self._view(cid) for cid in self._complaints]
+            return [self._view(cid) for cid in self.records.complaints]
 
     def complaint(self, complaint_id: str) -> dict[str, Any]:
         with self.lock:
@@ -243,11 +290,11 @@ class StandinState:
     def followups(self, complaint_id: str) -> list[dict[str, Any]]:
         with self.lock:
             self._get(complaint_id)
-            return list(_copy(self._followups[complaint_id]))
+            return list(_copy(self.records.followups[complaint_id]))
 
     def changes(self, institution: str, since: datetime | None) -> list[dict[str, Any]]:
         with self.lock:
-            items = [self._view(cid) for cid, c in self._complaints.items()
+            items = [self._view(cid) for cid, c in self.records.complaints.items()
                      if c["institution"] == institution
                      and (since is None or datetime.fromisoformat(c["updated_at"]) >= since)]
         items.sort(key=lambda c: datetime.fromisoformat(c["updated_at"]))
@@ -258,9 +305,9 @@ class StandinState:
         with self.lock:
             out = []
             for f in files:
-                doc = {"id": f"{self._next_file:08d}", **f, "created_at": _now().isoformat()}
-                self._next_file += 1
-                self._files[doc["id"]] = doc
+                doc = {"id": f"{self.records.next_file:08d}", **f, "created_at": _now().isoformat()}
+                self.records.next_file += 1
+                self.records.files[doc["id"]] = doc
                 out.append(doc)
             self.revision += 1
             return out
@@ -268,20 +315,20 @@ class StandinState:
     def create_complaint(self, fields: dict[str, Any], source: str) -> dict[str, Any]:
         with self.lock:
             self._check_documents(fields.get("attachments"))
-            if self._next_complaint > 9999999:
+            if self.records.next_complaint > 9999999:
                 raise ApiFailure(500, "complaint id space exhausted")
-            cid = f"{self._next_complaint:07d}"
-            self._next_complaint += 1
+            cid = f"{self.records.next_complaint:07d}"
+            self.records.next_complaint += 1
             at = self._tick()
             status = "verification" if source == "integration" else "disposed"
-            self._complaints[cid] = {
+            self.records.complaints[cid] = {
                 **fields, "institution": self.institution, "source": source,
                 "status_code": status, "status_name": STATUSES[status],
                 "disposition_name": INSTITUTION_NAME if status == "disposed" else None,
                 "created_at": at.isoformat(), "updated_at": at.isoformat(), "logs": [], "ratings": [],
             }
-            self._followups[cid] = []
-            self._log(self._complaints[cid], at, "Laporan diterima")
+            self.records.followups[cid] = []
+            self._log(self.records.complaints[cid], at, "Laporan diterima")
             return self._view(cid)
 
     def set_status(self, complaint_id: str, status_code: str, status_name: str | None = None,
@@ -305,10 +352,10 @@ class StandinState:
             at = self._tick()
             if status_code is not None:
                 c["status_code"], c["status_name"] = status_code, STATUSES[status_code]
-            fu = {"id": self._next_followup, "complaint_id": int(complaint_id), "content": content,
+            fu = {"id": self.records.next_followup, "complaint_id": int(complaint_id), "content": content,
                   "author": author, "attachments": list(attachments or []), "created_at": at.isoformat()}
-            self._next_followup += 1
-            self._followups[complaint_id].append(fu)
+            self.records.next_followup += 1
+            self.records.followups[complaint_id].append(fu)
             self._log(c, at, f"Tindak lanjut oleh {author}")
             return dict(fu)
 
@@ -317,9 +364,9 @@ class StandinState:
         with self.lock:
             c = self._get(complaint_id)
             at = self._tick()
-            entry = {"id": self._next_followup, "rating": rating, "resolved": resolved, "comment": comment,
+            entry = {"id": self.records.next_followup, "rating": rating, "resolved": resolved, "comment": comment,
                      "created_at": at.isoformat()}
-            self._next_followup += 1  # one id space with follow-ups, as refs never clash anyway
+            self.records.next_followup += 1  # one id space with follow-ups, as refs never clash anyway
             c["ratings"].append(entry)
             if resolved:
                 c["status_code"], c["status_name"] = "done", STATUSES["done"]
@@ -338,20 +385,20 @@ class StandinState:
 
     def _check_documents(self, ids: list[str] | None) -> None:
         for doc in ids or []:
-            if doc not in self._files:
+            if doc not in self.records.files:
                 raise _invalid("attachments", f"unknown document {doc}")
 
     def _tick(self) -> datetime:
         # Strictly increasing change times, so "updated_since" never ties two changes by accident.
         at = _now()
-        if self._last_change is not None and at <= self._last_change:
-            at = self._last_change + timedelta(microseconds=1)
-        self._last_change = at
+        if self.records.last_change is not None and at <= self.records.last_change:
+            at = self.records.last_change + timedelta(microseconds=1)
+        self.records.last_change = at
         self.revision += 1
         return at
 
     def _view(self, complaint_id: str) -> dict[str, Any]:
-        return dict(_copy({"complaint_id": int(complaint_id), **self._complaints[complaint_id]}))
+        return dict(_copy({"complaint_id": int(complaint_id), **self.records.complaints[complaint_id]}))
 
     def _log(self, c: dict[str, Any], at: datetime, message: str) -> None:
         c["updated_at"] = at.isoformat()
@@ -359,9 +406,9 @@ class StandinState:
                           "status_name": c["status_name"], "message": message})
 
     def _get(self, complaint_id: str) -> dict[str, Any]:
-        if complaint_id not in self._complaints:
+        if complaint_id not in self.records.complaints:
             raise ApiFailure(404, f"complaint {complaint_id} not found")
-        return self._complaints[complaint_id]
+        return self.records.complaints[complaint_id]
 
 
 class StateFile:
@@ -375,7 +422,7 @@ class StateFile:
 
     def load(self) -> None:
         if self.path.exists():
-            self.state.load(json.loads(self.path.read_text(encoding="utf-8")))
+            self.state.load(Records.model_validate_json(self.path.read_text(encoding="utf-8")))
             log.info("sp4n-standin state loaded from %s", self.path)
         self._saved = self.state.revision
 
@@ -386,7 +433,7 @@ class StateFile:
         data = self.state.dump()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.write_text(data, encoding="utf-8")
         tmp.replace(self.path)
         self._saved = revision
 
@@ -407,67 +454,6 @@ class StateFile:
                 log.exception("sp4n-standin could not write %s", self.path)
 
 
-# -- request validation ----------------------------------------------------------------------
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def validate_create(body: Any) -> dict[str, Any]:
-    """The create fields, or a 422 naming every bad one (missing, unknown or mistyped)."""
-    if not isinstance(body, dict):
-        raise _invalid("body", "a JSON object is required")
-    errors: dict[str, list[str]] = {}
-    for name in set(body) - set(CREATE_FIELDS):
-        errors[name] = ["unknown field"]
-    for name in CREATE_FIELDS:
-        if name not in body:
-            errors.setdefault(name, []).append("required")
-    checks: dict[str, tuple[Any, str]] = {
-        "title": (lambda v: isinstance(v, str) and 0 < len(v.strip()) <= 255, "non-empty string, at most 255"),
-        "content": (lambda v: isinstance(v, str) and 0 < len(v.strip()) <= 10000, "non-empty string, at most 10000"),
-        "classification_id": (lambda v: v in CLASSIFICATIONS and _is_int(v), f"one of {sorted(CLASSIFICATIONS)}"),
-        "category_id": (lambda v: _is_int(v) and v > 0, "positive integer"),
-        "location_id": (lambda v: _is_int(v) and v > 0, "positive integer"),
-        "is_anonymous": (lambda v: isinstance(v, bool), "boolean"),
-        "is_secret": (lambda v: isinstance(v, bool), "boolean"),
-        "attachments": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "list of document ids"),
-    }
-    for name, (ok, what) in checks.items():
-        if name in body and not ok(body[name]):
-            errors.setdefault(name, []).append(f"must be {what}")
-    if "date_of_incident" in body:
-        try:
-            if date.fromisoformat(body["date_of_incident"]) > _now().date():
-                errors.setdefault("date_of_incident", []).append("must not be in the future")
-        except (TypeError, ValueError):
-            errors.setdefault("date_of_incident", []).append("must be YYYY-MM-DD")
-    if errors:
-        raise ApiFailure(422, "Validation failed", errors)
-    return {k: body[k] for k in CREATE_FIELDS}
-
-
-def _require(body: Any, required: dict[str, Any], optional: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Check a small JSON object: required/optional fields with types; anything else is a 422."""
-    if not isinstance(body, dict):
-        raise _invalid("body", "a JSON object is required")
-    optional = optional or {}
-    errors: dict[str, list[str]] = {name: ["unknown field"] for name in set(body) - set(required) - set(optional)}
-    for name, typ in {**required, **optional}.items():
-        if name not in body:
-            if name in required:
-                errors[name] = ["required"]
-        elif not isinstance(body[name], typ) or (isinstance(body[name], bool) and typ is not bool) or (
-                isinstance(body[name], str) and not body[name].strip()):
-            errors[name] = ["wrong type or empty"]
-    if errors:
-        raise ApiFailure(422, "Validation failed", errors)
-    return body
-
-
 def _complaint_id(value: int | str) -> str:
     text = str(value)
     if not re.fullmatch(r"\d{7}", text):
@@ -485,7 +471,7 @@ def _lapor_complaint(body: Any) -> dict[str, Any]:
         "date_of_incident": _now().date().isoformat(), "is_anonymous": False, "is_secret": False,
         "attachments": [],
     }
-    return validate_create({**defaults, **body})
+    return _valid(ComplaintIn, {**defaults, **body}).model_dump()
 
 
 # -- HTTP ------------------------------------------------------------------------------------
@@ -547,7 +533,7 @@ def _control_body() -> Any:
         raise ApiFailure(400, "body is not valid JSON") from None
 
 
-def create_app(state: StandinState) -> Flask:  # noqa: C901 (one route table, read top to bottom)
+def create_app(state: StandinState) -> Flask:
     app = Flask(__name__)
     app.url_map.strict_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -660,15 +646,14 @@ def create_app(state: StandinState) -> Flask:  # noqa: C901 (one route table, re
 
     @app.post("/complaints/complaint")
     def create() -> Response:
-        c = state.create_complaint(validate_create(g.body), "integration")
+        c = state.create_complaint(_valid(ComplaintIn, g.body).model_dump(), "integration")
         return _results(201, {k: c[k] for k in ("complaint_id", "status_code", "status_name", "created_at")})
 
     @app.post("/complaints/followup/add")
     def followup() -> Response:
-        f = _require(g.body, {"complaint_id": (int, str), "content": str},
-                     optional={"attachments": list, "status_code": str})
-        return _results(201, state.add_followup(_complaint_id(f["complaint_id"]), f["content"], "institution",
-                                                f.get("attachments"), f.get("status_code")))
+        f = _valid(FollowupIn, g.body)
+        return _results(201, state.add_followup(_complaint_id(f.complaint_id), f.content, "institution",
+                                                f.attachments, f.status_code))
 
     @app.get("/complaints/<cid>/complaint")
     def complaint(cid: str) -> Response:
@@ -680,7 +665,7 @@ def create_app(state: StandinState) -> Flask:  # noqa: C901 (one route table, re
 
     @app.post("/complaints/process/<cid>/reject")
     def reject(cid: str) -> Response:
-        c = state.reject(_path_id(cid), _require(g.body, {"reason": str})["reason"])
+        c = state.reject(_path_id(cid), _valid(RejectIn, g.body).reason)
         return _results(200, {k: c[k] for k in ("complaint_id", "status_code", "status_name")})
 
     @app.get("/complaints")
@@ -732,8 +717,8 @@ def create_app(state: StandinState) -> Flask:  # noqa: C901 (one route table, re
         if request.method == "GET":
             return _json(200, state.fault().as_dict())
         try:
-            fault = Fault.parse(_control_body())
-        except ValueError as exc:
+            fault = Fault.model_validate(_control_body())
+        except ValidationError as exc:
             return _json(400, {"error": str(exc)})
         state.set_fault(fault)
         return _json(200, fault.as_dict())
@@ -751,22 +736,19 @@ def create_app(state: StandinState) -> Flask:  # noqa: C901 (one route table, re
 
     @app.post("/_standin/complaints/<cid>/status")
     def lapor_status(cid: str) -> Response:
-        f = _require(_control_body(), {"status_code": str},
-                     optional={"status_name": str, "disposition_name": str, "message": str})
-        return _json(200, state.set_status(_path_id(cid), f["status_code"], f.get("status_name"),
-                                           f.get("disposition_name"), f.get("message")))
+        f = _valid(StatusIn, _control_body())
+        return _json(200, state.set_status(_path_id(cid), f.status_code, f.status_name, f.disposition_name,
+                                           f.message))
 
     @app.post("/_standin/complaints/<cid>/followups")
     def lapor_followup(cid: str) -> Response:
-        f = _require(_control_body(), {"content": str}, optional={"author": str})
-        return _json(201, state.add_followup(_path_id(cid), f["content"], f.get("author", "lapor")))
+        f = _valid(LaporFollowupIn, _control_body())
+        return _json(201, state.add_followup(_path_id(cid), f.content, f.author))
 
     @app.post("/_standin/complaints/<cid>/rating")
     def lapor_rating(cid: str) -> Response:
-        f = _require(_control_body(), {"rating": int}, optional={"resolved": bool, "comment": str})
-        if not 1 <= f["rating"] <= 5:
-            raise _invalid("rating", "1 to 5")
-        return _json(201, state.rate(_path_id(cid), f["rating"], bool(f.get("resolved", False)), f.get("comment")))
+        f = _valid(RatingIn, _control_body())
+        return _json(201, state.rate(_path_id(cid), f.rating, f.resolved, f.comment))
 
     return app
 
