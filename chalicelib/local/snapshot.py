@@ -10,7 +10,8 @@ counters, reference data, attachments, performance facts) and every object of bo
 events written back also reach the new stream, so the pump's checkpoint is set past them: nothing
 is dispatched again. NIKs still decrypt because the local KMS keys are derived, not random (see
 `chalicelib/local/moto_server.py`). What does not come back: messages still in a queue at stop
-(the pump drains them within seconds) and the SP4N-LAPOR! stand-in's own records.
+(the pump drains them within seconds). The SP4N-LAPOR! stand-in keeps its own file in the same
+directory (`sp4n-standin.json`, written by the stand-in on stop); `save` leaves it as it is.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 BATCH = 25  # BatchWriteItem's limit
+OWN = ("dynamodb", "s3")  # what `save` writes into the data dir; anything else there is not its own
 
 
 def _tables(env: dict[str, str]) -> dict[str, str]:
@@ -78,6 +80,11 @@ def save(session: Any, env: dict[str, str], directory: Path) -> dict[str, int]:
         root.mkdir(parents=True, exist_ok=True)
         (root / "manifest.json").write_text(json.dumps(manifest))
         counts[key] = len(manifest)
+    # What others keep in the data dir (the SP4N-LAPOR! stand-in's own file) moves over as is.
+    if directory.is_dir():
+        for entry in directory.iterdir():
+            if entry.name not in OWN:
+                entry.replace(tmp / entry.name)
     # Swapped in only once complete: a crash while saving keeps the previous copy.
     shutil.rmtree(directory, ignore_errors=True)
     tmp.replace(directory)

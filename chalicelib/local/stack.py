@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STATE_DIR = Path(os.environ.get("LAPOR_STATE_DIR") or ROOT / ".local")  # tests run a stack of their own
 ENV_FILE = STATE_DIR / "stack.env.json"
 REGION = "ap-southeast-3"
+SP4N_STATE_FILE = "sp4n-standin.json"  # in the data dir; written by the stand-in itself
 
 
 def free_port() -> int:
@@ -153,7 +154,10 @@ class LocalStack:
 
         standin = ROOT / "chalicelib" / "local" / "sp4n_standin.py"
         if standin.exists():
-            proc = self._spawn("sp4n", [py, "-m", "chalicelib.local.sp4n_standin", "--port", str(self.ports.sp4n)])
+            args = [py, "-m", "chalicelib.local.sp4n_standin", "--port", str(self.ports.sp4n)]
+            if self.data_dir is not None:  # LAPOR!'s side is kept with the rest of the data
+                args += ["--state-file", str(self.data_dir / SP4N_STATE_FILE)]
+            proc = self._spawn("sp4n", args)
             wait_http(f"{self.sp4n_url}/_standin/received", proc=proc)
         # chalice local with a backlog for concurrent clients (see chalicelib/local/api_server.py).
         api = self._spawn("api", [py, "-m", "chalicelib.local.api_server", "local", "--host", "127.0.0.1",

@@ -1,5 +1,6 @@
 """`make run` keeps its data across a restart: the reporter's code still opens the report, the NIK
-still decrypts, and nothing that was sent before the stop is sent again after it."""
+still decrypts, the SP4N-LAPOR! stand-in still holds the complaint filed before, and nothing that
+was sent before the stop is sent again after it."""
 from __future__ import annotations
 
 import copy
@@ -8,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,12 @@ print(kms.decrypt_nik(bytes(report.nik_ciphertext), report.tracking_id))
     return out.stdout.strip()
 
 
+def _lapor(stack: LocalStack) -> list[dict[str, Any]]:
+    """The complaints the SP4N-LAPOR! stand-in holds."""
+    with urllib.request.urlopen(stack.sp4n_url + "/_standin/complaints", timeout=10) as resp:
+        return list(json.loads(resp.read())["items"])
+
+
 def test_a_restart_keeps_reports_codes_niks_and_sends_nothing_twice(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     body = copy.deepcopy(EXAMPLE)
@@ -72,6 +80,8 @@ def test_a_restart_keeps_reports_codes_niks_and_sends_nothing_twice(tmp_path: Pa
         wait_for(lambda: [m for m in _outbox(first) if tid in (m["subject"] or "") and any("dpupr" in t for t in m["to"])],
                  timeout=60, what="the OPD's disposition email")
         assert _stored_nik(first, tid) == NIK
+        filed = wait_for(lambda: [c for c in _lapor(first) if c["title"] == body["title"]], timeout=60,
+                         what="the SP4N-LAPOR! complaint")
     finally:
         first.stop()
     saved = json.loads((data_dir / "dynamodb" / "REPORTS_TABLE.json").read_text())
@@ -89,11 +99,17 @@ def test_a_restart_keeps_reports_codes_niks_and_sends_nothing_twice(tmp_path: Pa
         # The restored events were dispatched before the stop: the pump passes over them.
         time.sleep(5)
         assert _outbox(second) == []
+        # LAPOR!'s side is kept too: the complaint filed before the stop, under the same number.
+        assert [c["complaint_id"] for c in _lapor(second)] == [filed[0]["complaint_id"]]
         # The new run works on: a new report is still told to its reporter.
         status, again, _ = http.call("POST", "/reports", EXAMPLE)
         assert status == 201 and again["tracking_id"] != tid
         wait_for(lambda: [m for m in _outbox(second) if again["tracking_id"] in (m["subject"] or "") + (m["body"] or "")],
                  timeout=60, what="the new report's receipt")
+        # Numbers go on from the kept ones: the restored complaint map never meets a reused number.
+        refiled = wait_for(lambda: [c["complaint_id"] for c in _lapor(second)][1:], timeout=60,
+                           what="the new report's SP4N-LAPOR! complaint")
+        assert refiled == [filed[0]["complaint_id"] + 1]
     finally:
         second.stop()
 
@@ -101,6 +117,6 @@ def test_a_restart_keeps_reports_codes_niks_and_sends_nothing_twice(tmp_path: Pa
     try:
         fresh.start()
         status, _, _ = Http(fresh.api_url).call("GET", f"/reports/{tid}", headers={"X-Access-Token": code})
-        assert status == 404 and fresh.restored == {}
+        assert status == 404 and fresh.restored == {} and _lapor(fresh) == []
     finally:
         fresh.stop()

@@ -1,6 +1,7 @@
 """The SP4N-LAPOR! stand-in over real HTTP: auth, endpoints, fault modes, inspection, simulation."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -390,3 +391,45 @@ def test_reporter_rating_and_the_control_view(standin: StandinHandle) -> None:
     assert shown["followups"][0]["author"] == "reporter"
     detail = requests.get(f"{standin.url}/complaints/{cid}/complaint", headers=AUTH, timeout=5).json()
     assert len(detail["results"]["data"]["ratings"]) == 2  # what the pull reads
+
+
+# -- kept across restarts --------------------------------------------------------------------
+def test_a_restart_with_a_state_file_keeps_complaints_documents_ratings_and_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "sp4n-standin.json"
+    with start_standin(port=0, state_file=path) as first:
+        doc = requests.post(f"{first.url}/complaints/complaint/file", files={"file": ("a.pdf", b"%PDF", "application/pdf")},
+                            headers=AUTH, timeout=5).json()["results"]["data"][0]["id"]
+        cid = create(first, attachments=[doc])
+        requests.post(f"{first.url}/complaints/followup/add", json={"complaint_id": cid, "content": "Diperbaiki."},
+                      headers=AUTH, timeout=5)
+        requests.post(f"{first.url}/_standin/complaints/{cid}/rating", json={"rating": 4}, timeout=5)
+        set_fault(first, mode="5xx")  # a fault is not kept: a restarted gateway is a healthy one
+        before = first.state.complaint(cid)
+    assert path.exists()
+    with start_standin(port=0, state_file=path) as second:
+        assert second.state.complaint(cid) == before and before["ratings"][0]["rating"] == 4
+        assert [f["content"] for f in second.state.followups(cid)] == ["Diperbaiki."]
+        assert [e["path"] for e in second.state.received()][:2] == ["/complaints/complaint/file", "/complaints/complaint"]
+        again = create(second, attachments=[doc])  # the document is still known, ids go on
+        assert int(again) == int(cid) + 1
+        assert second.state.received()[-1]["seq"] == len(second.state.received())
+    with start_standin(port=0) as fresh:  # no state file: empty, as in the tests' stacks
+        assert fresh.state.complaints() == []
+
+
+def test_the_module_writes_its_state_file_when_stopped_by_sigterm(tmp_path: Path) -> None:
+    path = tmp_path / "sp4n-standin.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "chalicelib.local.sp4n_standin", "--port", "0",
+                             "--state-file", str(path)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip().rsplit(" ", 1)[-1]
+        r = requests.post(f"{url}/_standin/complaints", json={"title": "Langsung di LAPOR!"}, timeout=5)
+        assert r.status_code == 201
+    finally:
+        proc.terminate()  # what the local stack does on stop
+        assert proc.wait(10) == 0
+    kept = json.loads(path.read_text())
+    assert [c["title"] for c in kept["complaints"].values()] == ["Langsung di LAPOR!"]
