@@ -4,7 +4,7 @@
 //   START_STACK=1 node --test client.test.mjs   starts one when none answers
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { artifacts, hostedUi, launch, localStack, postJson, staffToken, stopAll } from './lib.mjs';
+import { artifacts, hostedUi, launch, localStack, postJson, staffToken, stopAll, until } from './lib.mjs';
 import { roleOf } from '../../../web/js/auth.js';
 import {
   act, adminVerifies, confirmResolved, evidence, fileReport, mobileChecks, opdAnswers, scoreboard, signIn, track,
@@ -184,6 +184,14 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     assert.equal(await page.getByRole('link', { name: title }).count(), 0, 'a walk-in report is not an SMS one');
     await page.goto(`${env.web}#/staf/laporan/${creds.tracking_id}`);
     await page.locator('dl', { hasText: 'Datang langsung' }).first().waitFor();
+    // The monthly review counts reports per channel (public counts, cached for a minute).
+    await until(async () => {
+      await page.goto(`${env.web}#/staf/kinerja?r=${Date.now()}`);
+      const section = page.locator('section[aria-labelledby="saluran-h"]');
+      await section.or(page.getByText('Belum ada laporan masuk')).first().waitFor();
+      return (await section.count()) && /Datang langsung/.test(await section.innerText());
+    }, { timeout: 90000, what: 'the walk-in report counted per channel' });
+    await evidence(env, page, 'kinerja-saluran');
     await Promise.all([page.close(), citizen.close()]);
   });
 

@@ -5,8 +5,24 @@ import { api, ApiError } from '../api.js';
 import { field, val, showErrors } from '../forms.js';
 import { barChart, table } from '../chart.js';
 import { session } from '../auth.js';
+import { channelLabel } from '../labels.js';
 
 export const title = 'Kinerja OPD';
+
+/** Reports of the month per channel (GET /stats: counts only, rahasia included). */
+async function channelTable(period) {
+  try {
+    const stats = await api('/stats', { query: { period } });
+    const rows = Object.entries((stats && stats.reports && stats.reports.by_channel) || {})
+      .map(([code, count]) => ({ channel: channelLabel(code), count })).sort((a, b) => b.count - a.count);
+    if (!rows.length) return h('p', {}, 'Belum ada laporan masuk pada periode ini.');
+    return h('section', { 'aria-labelledby': 'saluran-h' }, h('h3', { id: 'saluran-h' }, 'Laporan menurut saluran'),
+      table({ caption: `Laporan masuk ${fmtMonth(period)} menurut saluran`, rows,
+        columns: [{ key: 'channel', label: 'Saluran' }, { key: 'count', label: 'Jumlah', num: true }] }));
+  } catch {
+    return h('p', { class: 'hint' }, 'Rekap per saluran belum dapat dimuat.');
+  }
+}
 
 /** on_time_pct as a percentage: the contract gives 0..100; a 0..1 fraction is recognised by the counts. */
 export function pct(r) {
@@ -85,6 +101,7 @@ export async function render(view, { query }) {
       table({ caption: `Kinerja OPD ${fmtMonth(period)}`, columns, rows: items, rowAttrs: (r) => ({ 'data-opd': r.opd_code }) }),
       h('p', { class: 'hint' }, 'Tepat waktu: tanggapan pertama dalam batas hari kerja yang berlaku. '
         + 'Terbuka lewat tenggat: laporan yang masih terbuka dan sudah melewati batas waktu.'));
+    result.append(await channelTable(period));
   } catch (err) {
     clear(result);
     result.append(h('div', { class: 'msg msg-error', role: 'alert' }, h('p', {},
