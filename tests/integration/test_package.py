@@ -162,6 +162,16 @@ def test_every_table_has_point_in_time_recovery_and_kms(template: Json) -> None:
         assert sse["KMSMasterKeyId"]["Ref"] in resources(template, "AWS::KMS::Key"), name
 
 
+def test_every_table_bucket_and_log_group_outlives_its_stack_and_a_replacement(template: Json) -> None:
+    """Deleting the stack, or a change that makes CloudFormation replace the resource, keeps the data."""
+    kept = {**resources(template, "AWS::DynamoDB::Table"), **resources(template, "AWS::S3::Bucket"),
+            **resources(template, "AWS::Logs::LogGroup")}
+    assert {"ReportsTable", "IdempotencyTable", "AttachmentsBucket", "QuarantineBucket", "APIHandlerLogGroup"} <= set(kept)
+    for name, res in kept.items():
+        assert res.get("DeletionPolicy") == "Retain", name
+        assert res.get("UpdateReplacePolicy") == "Retain", name
+
+
 def test_buckets_private_tls_only_with_lifecycle(template: Json) -> None:
     buckets = resources(template, "AWS::S3::Bucket")
     policies = {p["Properties"]["Bucket"]["Ref"]: p["Properties"]["PolicyDocument"]
