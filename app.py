@@ -19,7 +19,7 @@ for _path, _methods in list(app.routes.items()):
 
 # Fan-out: events stream -> dispatcher -> SNS -> one SQS queue per consumer. Services are
 # imported inside the handlers so the API function's cold start does not load them.
-# The stream is named by the template output: packaging (infra/package.py) rewrites it to
+# The stream is named by the template output: packaging (infra/triggers.py) rewrites it to
 # the events table's StreamArn and adds ReportBatchItemFailures; the local pump reads
 # EVENTS_TABLE_STREAM_ARN. Function names match infra/permissions.yaml and .chalice/config.json.
 @app.on_dynamodb_record(stream_arn="EventsTableStreamArn", batch_size=100, starting_position="TRIM_HORIZON",
@@ -30,7 +30,7 @@ def dispatch_events(event):  # type: ignore[no-untyped-def]
     return dispatch.handle(event.to_dict(), event.context)
 
 
-@app.on_sqs_message(queue="NotifyQueue", batch_size=10, name="notify")
+@app.on_sqs_message(queue="NotifyQueue", batch_size=10, maximum_batching_window_in_seconds=5, name="notify")
 def notify_consumer(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import notify
 
@@ -38,7 +38,8 @@ def notify_consumer(event):  # type: ignore[no-untyped-def]
 
 
 # At most 2 concurrent batches: SP4N-LAPOR! is a shared national service, not ours to flood.
-@app.on_sqs_message(queue="SyncQueue", batch_size=10, maximum_concurrency=2, name="sync")
+@app.on_sqs_message(queue="SyncQueue", batch_size=10, maximum_batching_window_in_seconds=5,
+                    maximum_concurrency=2, name="sync")
 def sync_consumer(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import sync
 
@@ -71,7 +72,7 @@ def sms_inbound_consumer(event):  # type: ignore[no-untyped-def]
 
 
 # Uploads: S3 ObjectCreated in quarantine -> UploadsQueue -> type check, EXIF strip, move.
-@app.on_sqs_message(queue="UploadsQueue", batch_size=5, name="scan_upload")
+@app.on_sqs_message(queue="UploadsQueue", batch_size=5, maximum_batching_window_in_seconds=5, name="scan_upload")
 def scan_upload(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import attachments
 
@@ -121,7 +122,7 @@ def sla_weekly_digest(event):  # type: ignore[no-untyped-def]
 
 # Performance record: every event re-folds its report's disposition facts (idempotent,
 # order-free), so a month's scoreboard is one Query of that month's facts.
-@app.on_sqs_message(queue="PerformanceQueue", batch_size=10, name="performance")
+@app.on_sqs_message(queue="PerformanceQueue", batch_size=10, maximum_batching_window_in_seconds=5, name="performance")
 def performance_consumer(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import performance
 

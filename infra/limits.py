@@ -76,7 +76,7 @@ def apply(overlay: Any, limits: Json) -> None:
         return
     api_fn = resources.setdefault("APIHandler", {"Properties": {}})
     api_fn["Properties"]["ReservedConcurrentExecutions"] = {"Ref": "ApiReservedConcurrency"}
-    retention = int(overlay.permissions.get("defaults", {}).get("log_retention_days", 90))
+    retention = overlay.log_retention_days
     resources["ApiAccessLogGroup"] = {
         "Type": "AWS::Logs::LogGroup",
         "DeletionPolicy": "Retain",

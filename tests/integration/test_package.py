@@ -22,7 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra"))
-import package as packaging  # noqa: E402 (found through the sys.path entry above)
+import bundle  # noqa: E402 (found through the sys.path entry above)
+import package as packaging  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("package")
 Json = dict[str, Any]
@@ -160,6 +161,16 @@ def test_every_table_has_point_in_time_recovery_and_kms(template: Json) -> None:
         sse = props["SSESpecification"]
         assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS", name
         assert sse["KMSMasterKeyId"]["Ref"] in resources(template, "AWS::KMS::Key"), name
+
+
+def test_every_table_bucket_and_log_group_outlives_its_stack_and_a_replacement(template: Json) -> None:
+    """Deleting the stack, or a change that makes CloudFormation replace the resource, keeps the data."""
+    kept = {**resources(template, "AWS::DynamoDB::Table"), **resources(template, "AWS::S3::Bucket"),
+            **resources(template, "AWS::Logs::LogGroup")}
+    assert {"ReportsTable", "IdempotencyTable", "AttachmentsBucket", "QuarantineBucket", "APIHandlerLogGroup"} <= set(kept)
+    for name, res in kept.items():
+        assert res.get("DeletionPolicy") == "Retain", name
+        assert res.get("UpdateReplacePolicy") == "Retain", name
 
 
 def test_buckets_private_tls_only_with_lifecycle(template: Json) -> None:
@@ -397,8 +408,8 @@ def test_zip_at_most_20_mb_and_compiled_with_unchecked_hash(built: Path) -> None
 def test_native_code_loads_on_lambda_and_nothing_installed_is_missing(built: Path) -> None:
     archives = [(built / "deployment.zip", "")] + [(p, "python/") for p in built.glob("layer-*.zip")]
     for archive, prefix in archives:
-        assert packaging.incompatible_binaries(archive, prefix) == [], archive.name
-        assert packaging.missing_files(archive, prefix) == [], archive.name
+        assert bundle.incompatible_binaries(archive, prefix) == [], archive.name
+        assert bundle.missing_files(archive, prefix) == [], archive.name
 
 
 def test_layers_hold_compiled_packages_and_serve_only_declared_functions(template: Json, built: Path) -> None:
