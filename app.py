@@ -64,7 +64,7 @@ def sp4n_reconcile(event):  # type: ignore[no-untyped-def]
 
 # Inbound SMS: the gateway's callback, queued by the API -> LAPOR#... files a report, CEK#...
 # answers its status (chalicelib/services/sms_inbound.py).
-@app.on_sqs_message(queue="SmsInboundQueue", batch_size=10, name="sms_inbound")
+@app.on_sqs_message(queue="SmsInboundQueue", batch_size=10, maximum_batching_window_in_seconds=5, name="sms_inbound")
 def sms_inbound_consumer(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import sms_inbound
 

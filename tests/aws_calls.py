@@ -64,7 +64,6 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("chalicelib.services.erasure", "run_retention"): "retention",
     ("chalicelib.services.sync_reconcile", "run"): "sp4n_reconcile",
     ("chalicelib.services.performance", "monthly_digest"): "performance_digest",
-    ("app", "sms_inbound_consumer"): "sms_inbound",
     ("chalicelib.services.sms_inbound", "handle"): "sms_inbound",
     ("chalicelib.services.sms_inbound", "handle_message"): "sms_inbound",
 }

@@ -26,7 +26,7 @@ def test_a_category_gets_its_own_templates_and_the_general_ones(client: Any) -> 
     answer = listing(client, "?category=jalan_rusak&action=request_info", "opd", "DPUPR")
     assert answer.status_code == 200
     items = answer.json_body["items"]
-    assert [i["id"] for i in items][0] == "jalan-minta-ruas"  # the category's own first
+    assert items[0]["id"] == "jalan-minta-ruas"  # the category's own first
     assert {i["category"] for i in items} == {"jalan_rusak", None} and {i["action"] for i in items} == {"request_info"}
     other = listing(client, "?category=drainase&action=request_info").json_body["items"]
     assert "jalan-minta-ruas" not in [i["id"] for i in other] and other  # another category: the general ones only
