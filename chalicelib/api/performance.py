@@ -85,6 +85,7 @@ class ReportCounts(BaseModel):
     by_status: dict[str, int]
     by_category: dict[str, int]
     by_kecamatan: dict[str, int]
+    by_desa: dict[str, int]
     not_broken_down: int = Field(description="`rahasia` reports: in the total and by status only")
 
 

@@ -38,7 +38,7 @@ from chalicelib.domain import clock, cursor, privacy
 from chalicelib.domain import workflow as wf
 from chalicelib.errors import validation_error
 from chalicelib.observability import access
-from chalicelib.services import sla_state
+from chalicelib.services import sla_state, views
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -46,7 +46,7 @@ EXPORT_MAX = 5000
 # Months the `by_month` walk may query in one request (empty months cost one small query each).
 MONTHS_PER_REQUEST = 24
 LIST_FIELDS = ("tracking_id", "type", "title", "category", "status", "privacy", "opd_code", "kecamatan",
-               "created_at", "updated_at", "due_at", "sla_stage", "sla_breached")
+               "desa", "desa_name", "created_at", "updated_at", "due_at", "sla_stage", "sla_breached")
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -190,6 +190,7 @@ def list_item(report: Report, principal: Principal) -> dict[str, Any]:
         "privacy": report.privacy,
         "opd_code": report.opd_code,
         "kecamatan": report.kecamatan,
+        **views.desa_fields(report),
         "created_at": clock.iso(clock.parse(report.created_at)),
         "updated_at": clock.iso(clock.parse(report.updated_at)),
         "due_at": sla["due_at"],

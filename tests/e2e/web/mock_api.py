@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 WIB = timezone(timedelta(hours=7))
@@ -51,10 +52,11 @@ CATEGORIES = [
     ("angkutan", "Angkutan umum", "DISHUB"),
     ("lainnya", "Lainnya", None),
 ]
-KECAMATAN = ["Lembang", "Parongpong", "Cisarua", "Cikalongwetan", "Cipeundeuy", "Ngamprah", "Cipatat",
-             "Padalarang", "Batujajar", "Cihampelas", "Cililin", "Cipongkor", "Rongga", "Sindangkerta",
-             "Gununghalu", "Saguling"]
-KEC = [{"code": k.lower(), "name": k} for k in KECAMATAN]
+# The kecamatan and their desa as GET /kecamatan gives them: from the project's seed.
+_SEED = Path(__file__).resolve().parents[3] / "chalicelib" / "seed" / "reference.json"
+KEC = sorted(({"code": k["code"], "name": k["name"], "kemendagri_code": k.get("kemendagri_code"),
+               "desa": [{"code": d["code"], "name": d["name"]} for d in k.get("desa", [])]}
+              for k in json.loads(_SEED.read_text(encoding="utf-8"))["kecamatan"]), key=lambda k: k["name"])
 
 OPEN = {"diajukan", "perlu_kelengkapan", "didisposisikan", "diproses", "ditindaklanjuti", "dikembalikan"}
 ACTIONS = {
@@ -349,6 +351,13 @@ def validate_report(body: dict, store: Store) -> dict:
             bad("location.kecamatan", "Kecamatan tidak dikenal.")
         else:
             loc = {**loc, "kecamatan": match["code"]}
+            desa = loc.get("desa")
+            if desa is not None:
+                found = next((d for d in match["desa"] if desa in (d["code"], d["name"])), None)
+                if found is None:
+                    bad("location.desa", "bukan desa/kelurahan di kecamatan ini (lihat daftar desa di GET /kecamatan)")
+                else:
+                    loc = {**loc, "desa": found["code"]}
         for k, lo, hi in (("lat", -90, 90), ("lon", -180, 180)):
             if k in loc and not (isinstance(loc[k], (int, float)) and lo <= loc[k] <= hi):
                 bad(f"location.{k}", f"Harus angka antara {lo} dan {hi}.")
