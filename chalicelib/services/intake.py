@@ -118,7 +118,7 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
         now = clock.now()
         tracking_id = tracking.new_tracking_id()
         token = tracking.new_access_token()
-        item = _build(report, tracking_id, token, privacy, kecamatan, desa, now, source)
+        item = _build(report, tracking_id, token, privacy, kecamatan, now, source, desa)
         event = {  # a ReportEvent's values (reports.create builds its item without the model)
             "tracking_id": tracking_id, "seq": 1, "at": item["created_at"], "actor": "pelapor", "role": "pelapor",
             "action": "submit", "to_status": "diajukan", "public": True,
@@ -165,7 +165,7 @@ def _replay(idempotency_key: str, fingerprint: str) -> dict[str, Any]:
 
 
 def _build(report: ReportIn, tracking_id: str, token: str, privacy: str, kecamatan: str,
-           desa: str | None, now: Any, source: str) -> dict[str, Any]:
+           now: Any, source: str, desa: str | None = None) -> dict[str, Any]:
     """The new Report's values: reports.create turns them into its item without building the
     model (items.item_of): building it first cost as much again as serialising it."""
     nik = report.reporter.nik

@@ -640,7 +640,8 @@ class Handler(BaseHTTPRequestHandler):
             answer = s.create_report(self.json_body(), self.headers.get("Idempotency-Key"))
             return self.send(201, answer)
         if method == "GET" and path == "/_mock/reports":
-            return self.send(200, {"count": sum(1 for r in s.reports.values() if r.get("title") == q.get("title"))})
+            same = [r for r in s.reports.values() if r.get("title") == q.get("title")]
+            return self.send(200, {"count": len(same), "desa": [r["location"].get("desa") for r in same]})
         m = re.fullmatch(r"/_mock/attachments/([^/]+)", path)
         if method == "GET" and m:
             att = s.attachments.get(m.group(1)) or {}
