@@ -42,10 +42,16 @@ class Out(BaseModel):
 
 class LocationIn(Strict):
     kecamatan: str = Field(min_length=1, max_length=60, description="Code or name from GET /kecamatan")
-    desa: str | None = Field(default=None, max_length=100)
+    desa: str | None = Field(default=None, max_length=100,
+                             description="Kemendagri code (or name) of a desa of that kecamatan, from GET /kecamatan")
     address: str | None = Field(default=None, max_length=300)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @field_validator("desa", mode="before")
+    @classmethod
+    def _blank_desa_is_none(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
 
 
 class ReporterIn(Strict):

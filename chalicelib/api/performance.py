@@ -86,6 +86,7 @@ class ReportCounts(BaseModel):
     by_category: dict[str, int]
     by_kecamatan: dict[str, int]
     by_channel: dict[str, int] = Field(description="how the reports came in (web, sms, whatsapp, ...): every report")
+    by_desa: dict[str, int]
     not_broken_down: int = Field(description="`rahasia` reports: in the total and by status only")
 
 

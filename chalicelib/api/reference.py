@@ -1,9 +1,9 @@
-"""Public reference data: OPDs, categories (with their default OPD) and the 16 kecamatan."""
+"""Public reference data: OPDs, categories (with their default OPD), the 16 kecamatan and their desa."""
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chalicelib.api.http import json_response, route
 from chalicelib.data import reference
@@ -28,9 +28,16 @@ class CategoryList(BaseModel):
     items: list[CategoryItem]
 
 
+class DesaItem(BaseModel):
+    code: str = Field(description="Kemendagri code, e.g. 32.17.01.2008")
+    name: str
+
+
 class KecamatanItem(BaseModel):
     code: str
     name: str
+    kemendagri_code: str | None = Field(default=None, description="e.g. 32.17.01")
+    desa: list[DesaItem] = Field(default_factory=list, description="desa/kelurahan, by code")
 
 
 class KecamatanList(BaseModel):
@@ -55,8 +62,10 @@ def categories() -> Any:
     return json_response({"items": items})
 
 
-@route("/kecamatan", "GET", summary="The 16 kecamatan of Kabupaten Bandung Barat", tags=["reference"],
-       responses={200: KecamatanList})
+@route("/kecamatan", "GET", summary="The 16 kecamatan of Kabupaten Bandung Barat and their desa/kelurahan",
+       tags=["reference"], responses={200: KecamatanList})
 def kecamatan() -> Any:
-    items = sorted(({"code": c, "name": k["name"]} for c, k in reference.kecamatan().items()), key=lambda k: k["name"])
+    items = sorted(({"code": c, "name": k["name"], "kemendagri_code": k.get("kemendagri_code"),
+                     "desa": [{"code": d["code"], "name": d["name"]} for d in k.get("desa", ())]}
+                    for c, k in reference.kecamatan().items()), key=lambda k: k["name"])
     return json_response({"items": items})

@@ -68,6 +68,21 @@ def find_kecamatan(value: str) -> str | None:
     return None
 
 
+def find_desa(kecamatan_code: str, value: str) -> dict[str, str] | None:
+    """A desa/kelurahan of that kecamatan by its Kemendagri code or its name, in any case:
+    {"code", "name"}; None when the kecamatan has no such desa."""
+    wanted = value.strip().casefold()
+    for desa in kecamatan().get(kecamatan_code, {}).get("desa", ()):
+        if wanted in (str(desa["code"]).casefold(), str(desa["name"]).casefold()):
+            return {"code": str(desa["code"]), "name": str(desa["name"])}
+    return None
+
+
+def desa_names() -> dict[str, str]:
+    """Kemendagri code -> name, over the whole regency (views that show a stored code)."""
+    return {str(d["code"]): str(d["name"]) for k in kecamatan().values() for d in k.get("desa", ())}
+
+
 def load(seed: dict[str, Any]) -> None:
     with ReferenceItem.batch_write() as batch:
         for opd in seed["opds"]:

@@ -69,12 +69,20 @@ def _unseal(sealed: str, idempotency_key: str, fingerprint: str) -> str:
     return _aead(idempotency_key, fingerprint).decrypt(raw[:12], raw[12:], None).decode()
 
 
-def _check_reference(report: ReportIn) -> tuple[str, dict[str, Any] | None]:
+def _check_reference(report: ReportIn) -> tuple[str, str | None, dict[str, Any] | None]:
     problems = report.contact_problems()
     kec = reference.find_kecamatan(report.location.kecamatan)
     if kec is None:
         problems.append({"field": "location.kecamatan", "type": "unknown",
                          "message": "bukan kecamatan di Kabupaten Bandung Barat (lihat GET /kecamatan)"})
+    desa = None
+    if kec is not None and report.location.desa is not None:
+        found = reference.find_desa(kec, report.location.desa)
+        if found is None:
+            problems.append({"field": "location.desa", "type": "unknown",
+                             "message": "bukan desa/kelurahan di kecamatan ini (lihat daftar desa di GET /kecamatan)"})
+        else:
+            desa = found["code"]
     category = None
     if report.category is not None:
         category = reference.categories().get(report.category)
@@ -86,7 +94,7 @@ def _check_reference(report: ReportIn) -> tuple[str, dict[str, Any] | None]:
     problems.extend(attachments_check.shape_problems(report.attachments))  # the rest: claimed in the write
     if problems:
         raise validation_error(problems)
-    return str(kec), category
+    return str(kec), desa, category
 
 
 def check_idempotency_key(value: str | None) -> str | None:
@@ -105,7 +113,7 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
     the officer who entered it for the citizen, recorded as the submission's actor."""
     limit = rate_limits.window(rate_limits.REPORTS, client)
     rate_limits.refuse_if_known(limit)  # before any work: a known flood costs no call
-    kecamatan, category = _check_reference(report)
+    kecamatan, desa, category = _check_reference(report)
     privacy = report.privacy or ("rahasia" if category and category.get("sensitive") else "publik")
     fingerprint = _fingerprint(report) if idempotency_key else ""  # only a retry compares it
 
@@ -113,7 +121,7 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
         now = clock.now()
         tracking_id = tracking.new_tracking_id()
         token = tracking.new_access_token()
-        item = _build(report, tracking_id, token, privacy, kecamatan, now, source)
+        item = _build(report, tracking_id, token, privacy, kecamatan, now, source, desa)
         event = {  # a ReportEvent's values (reports.create builds its item without the model)
             "tracking_id": tracking_id, "seq": 1, "at": item["created_at"], "actor": "pelapor", "role": "pelapor",
             "action": "submit", "to_status": "diajukan", "public": True,
@@ -163,7 +171,7 @@ def _replay(idempotency_key: str, fingerprint: str) -> dict[str, Any]:
 
 
 def _build(report: ReportIn, tracking_id: str, token: str, privacy: str, kecamatan: str,
-           now: Any, source: str) -> dict[str, Any]:
+           now: Any, source: str, desa: str | None = None) -> dict[str, Any]:
     """The new Report's values: reports.create turns them into its item without building the
     model (items.item_of): building it first cost as much again as serialising it."""
     nik = report.reporter.nik
@@ -182,7 +190,7 @@ def _build(report: ReportIn, tracking_id: str, token: str, privacy: str, kecamat
         "category": report.category,
         "suggested_opd": report.opd_code,
         "kecamatan": kecamatan,
-        "location": {"kecamatan": kecamatan, "desa": location.desa, "address": location.address,
+        "location": {"kecamatan": kecamatan, "desa": desa, "address": location.address,
                      "lat": location.lat, "lon": location.lon},
         "incident_date": report.incident_date.isoformat() if report.incident_date else None,
         "privacy": privacy,

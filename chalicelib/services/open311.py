@@ -90,16 +90,19 @@ def service_definition(code: str) -> dict[str, Any]:
     if code not in reference.categories():
         raise NotFound(f"Layanan '{code}' tidak dikenal.")
     kecamatan = sorted(reference.kecamatan().items(), key=lambda kv: str(kv[1]["name"]))
-    desa = sorted({(str(d), f"{d} ({k['name']})") for _, k in kecamatan for d in k.get("desa", ())})
+    # GeoReport v2 has no list that depends on another attribute: the desa are one list of the
+    # regency's 165, keyed by Kemendagri code, each named with its kecamatan; a desa outside the
+    # chosen kecamatan is refused on POST like on the web form.
+    desa = sorted((str(d["code"]), f"{d['name']} (Kec. {k['name']})") for _, k in kecamatan for d in k.get("desa", ()))
     attributes = [{
         "variable": True, "code": "kecamatan", "datatype": "singlevaluelist", "required": True,
         "datatype_description": "Kode kecamatan (lihat GET /kecamatan)", "order": 1,
         "description": "Kecamatan lokasi laporan",
         "values": [{"key": c, "name": str(k["name"])} for c, k in kecamatan],
     }, {
-        # A list when the reference data names the desa; free text (as the web form has it) otherwise.
-        "variable": True, "code": "desa", "datatype": "singlevaluelist" if desa else "string", "required": False,
-        "datatype_description": "Nama desa/kelurahan", "order": 2, "description": "Desa lokasi laporan",
+        "variable": True, "code": "desa", "datatype": "singlevaluelist", "required": False,
+        "datatype_description": "Kode Kemendagri desa/kelurahan di kecamatan yang dipilih (32.17.xx.xxxx)",
+        "order": 2, "description": "Desa/kelurahan lokasi laporan",
         "values": [{"key": key, "name": name} for key, name in desa],
     }]
     return {"service_code": code, "attributes": attributes}
@@ -131,7 +134,8 @@ def request_view(report: Report, media_url: str | None = None) -> dict[str, Any]
     reporter = _reporter(report)
     text = f"{report.title}\n\n{report.description}"
     loc = report.location
-    address = ", ".join(p for p in (loc.address, f"Desa {loc.desa}" if loc.desa else None,
+    desa = reference.desa_names().get(loc.desa, loc.desa) if loc.desa else None
+    address = ", ".join(p for p in (loc.address, f"Desa {desa}" if desa else None,
                                     f"Kec. {_kecamatan_name(report.kecamatan)}") if p)
     return {
         "service_request_id": report.tracking_id,
@@ -146,7 +150,7 @@ def request_view(report: Report, media_url: str | None = None) -> dict[str, Any]
         "updated_datetime": _iso(report.updated_at),
         "expected_datetime": _iso(report.due_at) if status == "open" else None,
         "address": redact_text(address, reporter),
-        "address_id": None,
+        "address_id": loc.desa,  # the desa's Kemendagri code: the regency's own area id
         "zipcode": None,
         "lat": _float(loc.lat),
         "long": _float(loc.lon),

@@ -228,10 +228,11 @@ def clear_cache() -> None:
 
 def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
     """Counts without personal data: reports submitted in the month (WIB) by current status,
-    category and kecamatan, and the OPDs' response figures for the month's dispositions.
+    category, kecamatan and desa (Kemendagri code, for reports that name one), and the OPDs'
+    response figures for the month's dispositions.
 
     A `rahasia` report is hidden from the public as a whole: it counts in the total and by
-    status, but not by category or kecamatan (a rare category in a small kecamatan can point at
+    status, but not by category, kecamatan or desa (a rare category in a small kecamatan can point at
     a person); those are counted in `not_broken_down`. Cached per period per container for a
     minute: the endpoint is public and each miss reads the whole month.
     """
@@ -242,8 +243,10 @@ def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
     by_category: dict[str, int] = {}
     by_kecamatan: dict[str, int] = {}
     by_channel: dict[str, int] = {}
+    by_desa: dict[str, int] = {}
     hidden = total = 0
-    pages = Report.by_month.query(period, attributes_to_get=["status", "category", "kecamatan", "privacy", "source"])
+    pages = Report.by_month.query(period, attributes_to_get=["status", "category", "kecamatan", "privacy", "source",
+                                                             "location.desa"])
     for r in pages:
         total += 1
         by_status[r.status] = by_status.get(r.status, 0) + 1
@@ -255,6 +258,9 @@ def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
         cat = r.category or "tanpa_kategori"
         by_category[cat] = by_category.get(cat, 0) + 1
         by_kecamatan[r.kecamatan] = by_kecamatan.get(r.kecamatan, 0) + 1
+        desa = r.location.desa if r.location else None
+        if desa:
+            by_desa[desa] = by_desa.get(desa, 0) + 1
     sb, facts_read = board(period, now)
     names = _names()
     body = {
@@ -266,6 +272,7 @@ def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
             "by_category": dict(sorted(by_category.items())),
             "by_kecamatan": dict(sorted(by_kecamatan.items())),
             "by_channel": dict(sorted(by_channel.items())),
+            "by_desa": dict(sorted(by_desa.items())),
             "not_broken_down": hidden,
         },
         "opd_response": [

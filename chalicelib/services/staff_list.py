@@ -39,15 +39,15 @@ from chalicelib.domain import workflow as wf
 from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
 from chalicelib.observability import access
-from chalicelib.services import sla_state
+from chalicelib.services import sla_state, views
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 EXPORT_MAX = 5000
 # Months the `by_month` walk may query in one request (empty months cost one small query each).
 MONTHS_PER_REQUEST = 24
-LIST_FIELDS = ("tracking_id", "type", "title", "category", "status", "privacy", "opd_code", "kecamatan", "channel",
-               "created_at", "updated_at", "due_at", "sla_stage", "sla_breached")
+LIST_FIELDS = ("tracking_id", "type", "title", "category", "status", "privacy", "opd_code", "kecamatan",
+               "desa", "desa_name", "channel", "created_at", "updated_at", "due_at", "sla_stage", "sla_breached")
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -199,6 +199,7 @@ def list_item(report: Report, principal: Principal) -> dict[str, Any]:
         "opd_code": report.opd_code,
         "kecamatan": report.kecamatan,
         "channel": report.source or "web",
+        **views.desa_fields(report),
         "created_at": clock.iso(clock.parse(report.created_at)),
         "updated_at": clock.iso(clock.parse(report.updated_at)),
         "due_at": sla["due_at"],

@@ -128,7 +128,7 @@ def staff_view(report: Report, events: list[ReportEvent], principal: Principal,
         "suggested_opd": suggested_opd(report),
         "classification": report.classification,
         "location": {
-            "kecamatan": report.location.kecamatan, "desa": report.location.desa,
+            "kecamatan": report.location.kecamatan, **views.desa_fields(report),
             "address": text(report.location.address),
             "lat": float(report.location.lat) if report.location.lat is not None else None,
             "lon": float(report.location.lon) if report.location.lon is not None else None,

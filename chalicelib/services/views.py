@@ -29,6 +29,13 @@ def timeline(events: list[ReportEvent]) -> list[dict[str, Any]]:
     ]
 
 
+def desa_fields(report: Report) -> dict[str, str | None]:
+    """The stored Kemendagri code and its name from the reference data (None for reports without
+    one, and the code alone for a code the reference no longer lists)."""
+    code = report.location.desa if report.location else None
+    return {"desa": code, "desa_name": reference.desa_names().get(code) if code else None}
+
+
 def reporter_view(report: Report, events: list[ReportEvent]) -> dict[str, Any]:
     return {
         "tracking_id": report.tracking_id,
@@ -39,6 +46,7 @@ def reporter_view(report: Report, events: list[ReportEvent]) -> dict[str, Any]:
         "status": report.status,
         "privacy": report.privacy,
         "kecamatan": report.kecamatan,
+        **desa_fields(report),
         "opd": opd_ref(report.opd_code),
         "created_at": _iso(report.created_at),
         "due_at": _iso(report.due_at),

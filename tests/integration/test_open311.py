@@ -127,12 +127,15 @@ def test_service_definition_lists_kecamatan_and_desa(client: Any) -> None:
     kecamatan = ours["attributes"][0]
     assert kecamatan["code"] == "kecamatan" and kecamatan["datatype"] == "singlevaluelist" and kecamatan["required"]
     assert len(kecamatan["values"]) == 16 and {"key", "name"} == set(kecamatan["values"][0])
-    assert ours["attributes"][1]["code"] == "desa"
+    desa = ours["attributes"][1]
+    assert desa["code"] == "desa" and desa["datatype"] == "singlevaluelist" and not desa["required"]
+    assert len(desa["values"]) == 165 and len({v["key"] for v in desa["values"]}) == 165
+    assert {"key": "32.17.01.2008", "name": "Jayagiri (Kec. Lembang)"} in desa["values"]
     root, spec = as_xml(get(client, "services/jalan_rusak.xml")), spec_xml("service_definition.xml")
     assert root.tag == spec.tag and tags(root) == tags(spec)
     ours_attr, spec_attr = root.find("attributes/attribute"), spec.find("attributes/attribute")
     assert ours_attr is not None and spec_attr is not None and set(tags(ours_attr)) == set(tags(spec_attr))
-    assert len(root.findall("attributes/attribute/values/value")) == 16
+    assert len(root.findall("attributes/attribute/values/value")) == 16 + 165
     assert set(tags(root.find("attributes/attribute/values/value"))) == {"key", "name"}  # type: ignore[arg-type]
 
 
@@ -153,10 +156,12 @@ def test_requests_have_the_spec_shape_and_our_mapping(client: Any, api: Api) -> 
         assert row[field].endswith("+07:00") and at.utcoffset() == timedelta(hours=7)
     assert row["requested_datetime"] == created["created_at"]
     assert row["lat"] == -6.81 and row["long"] == 107.62
-    assert row["address"].startswith("Jl. Raya Lembang 12") and "Lembang" in row["address"]
+    assert row["address"] == "Jl. Raya Lembang 12, Desa Jayagiri, Kec. Lembang"
+    assert row["address_id"] == "32.17.01.2008"  # the desa's Kemendagri code
     root, spec = as_xml(get(client, "requests.xml")), spec_xml("requests.xml")
     assert root.tag == spec.tag == "service_requests" and {c.tag for c in root} == {"request"}
     assert tags(root[0]) == tags(spec[0])
+    assert root[0].findtext("address_id") == "32.17.01.2008"
     single = as_xml(get(client, f"requests/{created['tracking_id']}.xml"))
     assert single.tag == "service_requests" and single[0].findtext("service_request_id") == created["tracking_id"]
     assert as_json(get(client, f"requests/{created['tracking_id']}.json")) == ours
@@ -367,7 +372,7 @@ def test_a_partner_submits_into_the_intake(client: Any, partner_key: str) -> Non
     report = reports.get(tid)
     assert report is not None and report.source == "open311" and report.status == "diajukan"
     assert report.privacy == "publik" and report.reporter is not None and report.reporter.name == "Budi Santoso"
-    assert report.location.kecamatan == "lembang" and report.location.desa == "Jayagiri"
+    assert report.location.kecamatan == "lembang" and report.location.desa == "32.17.01.2008"  # Jayagiri
     first = reports.events(tid)[0]
     assert first.action == "submit" and first.data["source"] == "open311"
     row = as_json(get(client, f"requests/{tid}.json"))[0]
@@ -395,6 +400,8 @@ def test_the_api_key_is_stored_hashed_and_checked(client: Any, partner_key: str)
 
 
 @pytest.mark.parametrize("over", [{"service_code": "tidak_ada"}, {"attribute[kecamatan]": "Atlantis"},
+                                  # a desa of Cipatat in Lembang; a code of no desa
+                                  {"attribute[desa]": "32.17.07.2003"}, {"attribute[desa]": "32.17.01.9999"},
                                   {"attribute[kecamatan]": ""}, {"description": "pendek"}, {"lat": "utara"},
                                   {"email": "bukan-email"},
                                   # rahasia (a sensitive category) needs a reachable reporter

@@ -66,7 +66,8 @@ def report_body(valid_report: dict[str, Any], key: str) -> dict[str, Any]:
     body = dict(valid_report)
     body["category"] = "lainnya"  # the default SLA case: tindak_lanjut 5 HK, as the fixture assumes
     body["title"] = f"Laporan uji {key}"
-    body["location"] = {**body["location"], "kecamatan": KECAMATAN[sum(map(ord, key)) % len(KECAMATAN)]}
+    body["location"] = {**body["location"], "kecamatan": KECAMATAN[sum(map(ord, key)) % len(KECAMATAN)],
+                        "desa": None}  # the fixture's desa is Lembang's
     body["privacy"] = "rahasia" if key.startswith("K") else "publik"  # health: sensitive
     body["reporter"] = {k: v for k, v in body["reporter"].items() if k != "nik"}
     return body

@@ -46,7 +46,7 @@ def test_pages_filters_and_no_scan(client: Any, valid_report: dict[str, Any], aw
         made["DINSOS"].append(c["tracking_id"])
     for _ in range(2):
         made["new"].append(api.submit(valid_report)["tracking_id"])
-    c = api.submit({**valid_report, "location": {**valid_report["location"], "kecamatan": "Cipatat"}})
+    c = api.submit({**valid_report, "location": {**valid_report["location"], "kecamatan": "Cipatat", "desa": "Citatah"}})
     made["cipatat"].append(c["tracking_id"])
     everything = [t for group in made.values() for t in group]
     aws_calls.clear()

@@ -304,6 +304,45 @@ describe('the web client on a phone (local stack)', { timeout: 600000 }, () => {
     await page.close();
   });
 
+  it('the desa picker follows the kecamatan, works without a signal, and sends the Kemendagri code', async () => {
+    env.art = artifacts('device-desa');
+    const page = await browser.context.newPage();
+    await page.goto(`${env.web}#/lapor`);
+    const desa = page.getByLabel('Desa/kelurahan');
+    await page.getByLabel('Kecamatan').locator('option', { hasText: 'Lembang' }).waitFor({ state: 'attached' });
+    assert.ok(await desa.isDisabled(), 'no desa before a kecamatan');
+    assert.equal((await desa.locator('option').allTextContents())[0], 'Pilih kecamatan dahulu');
+
+    await page.getByLabel('Kecamatan').selectOption('lembang');
+    const lembang = await desa.locator('option').allTextContents();
+    assert.equal(lembang[0], 'Tidak tahu / tidak dipilih', 'optional');
+    assert.equal(lembang.length, 1 + 16, `Lembang has 16 desa: ${lembang}`);
+    assert.ok(lembang.includes('Jayagiri') && !lembang.includes('Citatah'));
+    await desa.selectOption({ label: 'Jayagiri' });
+    assert.equal(await desa.inputValue(), '32.17.01.2008');
+
+    // Without a signal the list still follows the kecamatan: it comes from the loaded reference.
+    await browser.context.setOffline(true);
+    await page.getByLabel('Kecamatan').selectOption('cipatat');
+    assert.equal(await desa.inputValue(), '', 'a desa of another kecamatan is not kept');
+    const cipatat = await desa.locator('option').allTextContents();
+    assert.ok(cipatat.includes('Citatah') && !cipatat.includes('Jayagiri'), `${cipatat}`);
+    await browser.context.setOffline(false);
+    await desa.selectOption({ label: 'Citatah' });
+    const box = await desa.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 360, 'the picker fits 360 px');
+    await env.art.shot(page, 'desa-picker');
+
+    const title = `Desa terpilih ${Date.now() % 100000}`;
+    await page.getByLabel('Judul').fill(title);
+    await page.getByLabel('Uraian').fill('Jalan desa di dekat balai desa berlubang besar dan tergenang air.');
+    await page.getByRole('radio', { name: /^Anonim/ }).check();
+    await page.getByRole('button', { name: 'Kirim laporan' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Laporan terkirim' }).waitFor();
+    assert.deepEqual((await reportsTitled(env.api, title)).map((r) => r.desa), ['32.17.07.2003']);
+    await page.close();
+  });
+
   it('offline: the app reloads, a draft waits for a signal without the NIK, and is filed exactly once', async () => {
     env.art = artifacts('device-offline');
     const page = await browser.context.newPage();

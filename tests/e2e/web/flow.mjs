@@ -48,7 +48,7 @@ export async function fileReport(env, page, { title, privacy = 'publik', badPhon
     + 'Sudah dua pengendara motor jatuh. Mohon segera diperbaiki.');
   await page.getByLabel('Tanggal kejadian').fill(todayWib());
   await page.getByLabel('Kecamatan').selectOption({ label: 'Lembang' });
-  await page.getByLabel('Desa/kelurahan').fill('Cikole');
+  await page.getByLabel('Desa/kelurahan').selectOption({ label: 'Cikole' });
   await page.getByLabel('Alamat atau patokan').fill('Jl. Raya Tangkuban Parahu, depan SDN 1 Cikole');
   await page.getByRole('button', { name: 'Gunakan lokasi saya' }).click();
   await until(async () => (await page.getByLabel('Lintang (latitude)').inputValue()) !== '', { what: 'geolocation' });

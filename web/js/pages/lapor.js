@@ -63,6 +63,21 @@ export function sortCategories(items) {
 function locationPart() {
   const kecSelect = h('select', { autocomplete: 'off' });
   options(kecSelect, [], { placeholder: 'Memuat daftar kecamatan…' });
+  // The desa of the chosen kecamatan, from the kecamatan list already loaded (no request of its own).
+  const desaSelect = h('select', { autocomplete: 'off', disabled: true });
+  options(desaSelect, [], { placeholder: 'Pilih kecamatan dahulu' });
+  let kecItems = [];
+  function syncDesa() {
+    const kec = kecItems.find((k) => k.code === kecSelect.value);
+    const keep = desaSelect.value;
+    const desa = kec && Array.isArray(kec.desa) ? kec.desa : [];
+    options(desaSelect, desa.map((d) => ({ value: d.code, label: d.name })),
+      { placeholder: kec ? 'Tidak tahu / tidak dipilih' : 'Pilih kecamatan dahulu' });
+    desaSelect.value = desa.some((d) => d.code === keep) ? keep : '';
+    desaSelect.disabled = !desa.length;
+  }
+  function setKecamatanItems(items) { kecItems = items; syncDesa(); }
+  kecSelect.addEventListener('change', syncDesa);
   const latInput = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', placeholder: '-6.8123' });
   const lonInput = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', placeholder: '107.4987' });
   const status = h('p', { class: 'hint', role: 'status', 'aria-live': 'polite' });
@@ -169,12 +184,12 @@ function locationPart() {
     h('legend', {}, 'Lokasi'),
     h('div', { class: 'row row-2' },
       field({ label: 'Kecamatan', name: 'location.kecamatan', required: true, control: kecSelect }),
-      field({ label: 'Desa/kelurahan', name: 'location.desa', optional: true, attrs: { autocomplete: 'off' } })),
+      field({ label: 'Desa/kelurahan', name: 'location.desa', optional: true, control: desaSelect })),
     field({ label: 'Alamat atau patokan', name: 'location.address', optional: true, hint: 'Contoh: Jl. Raya Lembang km 5, dekat masjid.', attrs: { autocomplete: 'off' } }),
     h('p', { class: 'label' }, 'Titik di peta ', h('span', { class: 'opt' }, '(opsional)')),
     h('div', { class: 'actions actions-tight' }, geoButton, mapButton, clearButton),
     status, warning, mapBox, coords);
-  return { element, kecSelect, latInput, lonInput, setPoint, coordsOpen: () => { coords.open = true; } };
+  return { element, kecSelect, setKecamatanItems, syncDesa, latInput, lonInput, setPoint, coordsOpen: () => { coords.open = true; } };
 }
 
 function draftList(container, { onSend }) {
@@ -238,6 +253,7 @@ export async function render(view) {
   const drafts = h('div', { id: 'drafts' });
   const form = h('form', { novalidate: true, 'aria-labelledby': 'lapor-h1' });
   const place = locationPart();
+  form.addEventListener('reset', () => setTimeout(place.syncDesa)); // a reset form offers no stale desa
 
   form.append(
     h('fieldset', {},
@@ -302,6 +318,7 @@ export async function render(view) {
   reference('kecamatan').then((items) => {
     const chosen = place.kecSelect.value;
     options(place.kecSelect, items.map((k) => ({ value: k.code, label: k.name })), { placeholder: 'Pilih kecamatan', value: chosen });
+    place.setKecamatanItems(items);
   }).catch((err) => {
     options(place.kecSelect, [], { placeholder: 'Daftar kecamatan gagal dimuat' });
     showErrors(form, [{ field: 'location.kecamatan', message: `Daftar kecamatan gagal dimuat: ${err.text || err.message}. Muat ulang halaman.` }]);

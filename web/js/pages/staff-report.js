@@ -362,7 +362,7 @@ async function draw(view, report, s, focusSel) {
         ['Saluran', channelLabel(report.channel || report.source)],
         ['Tanggal kejadian', report.incident_date ? fmtDate(report.incident_date) : null],
         ['Kecamatan', kecName || null],
-        ['Desa/kelurahan', loc.desa || null],
+        ['Desa/kelurahan', loc.desa_name ? `${loc.desa_name} (${loc.desa})` : loc.desa || null],
         ['Alamat', loc.address || null],
         ['Posisi', loc.lat !== undefined && loc.lat !== null ? `${loc.lat}, ${loc.lon}` : null],
       ]),
