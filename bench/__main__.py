@@ -109,8 +109,8 @@ def _e2e() -> dict[str, float]:
 
 
 SECTIONS: dict[str, Callable[[], dict[str, float]]] = {
-    "cold": _cold, "first": _first, "submit": _submit, "reads": _reads, "consumer": _consumer, "package": _package, "e2e": _e2e,
-    "open311": _open311,
+    "cold": _cold, "first": _first, "submit": _submit, "reads": _reads, "consumer": _consumer, "package": _package,
+    "e2e": _e2e, "open311": _open311,
 }
 
 
