@@ -1,6 +1,4 @@
 """Lapor KBB: events in, calls out. Everything else lives in chalicelib/."""
-import gc
-
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import observability  # logging with personal data masked, metrics
@@ -128,8 +126,3 @@ def performance_monthly_digest(event):  # type: ignore[no-untyped-def]
 
     performance.monthly_digest()
 
-
-# What the import built lives as long as the container: out of the collector's sight, the first
-# full collection of a cold start (the handler's imports, the AWS clients) does not walk it all
-# again. Garbage made by requests is collected as before. docs/DESIGN.md, "Cold starts".
-gc.freeze()
