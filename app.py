@@ -135,3 +135,4 @@ def performance_monthly_digest(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import performance
 
     performance.monthly_digest()
+

@@ -64,7 +64,8 @@ def _operation(request: Any) -> tuple[str, Mapping[str, Any]]:
         service = {"email": "ses", "sns": "sns"}.get(host.split(".")[0], host.split(".")[0])
         return f"{service}.{form.get('Action')}", form
     service = {"DynamoDB_20120810": "dynamodb", "TrentService": "kms", "AmazonSQS": "sqs",
-               "AmazonSimpleEmailServiceV2": "sesv2"}.get(str(target).split(".")[0], "?")
+               "AmazonSimpleEmailServiceV2": "sesv2", "secretsmanager": "secretsmanager"}.get(
+        str(target).split(".")[0], "?")
     return f"{service}.{str(target).split('.')[-1]}", _Payload(body)
 
 
@@ -104,7 +105,8 @@ def canned(answers: dict[str, Answer]) -> Iterator[Calls]:
         status, body = answers[name](payload)
         if isinstance(body, str):  # an XML answer of a query-protocol service
             return AWSResponse(request.url, status, {"Content-Type": "text/xml"}, _Raw(body.encode()))
-        content_type = "application/x-amz-json-1.1" if name.startswith(("kms", "sqs")) else "application/x-amz-json-1.0"
+        content_type = ("application/x-amz-json-1.1" if name.startswith(("kms", "sqs", "secretsmanager"))
+                        else "application/x-amz-json-1.0")
         return AWSResponse(request.url, status, {"Content-Type": content_type}, _Raw(json.dumps(body).encode()))
 
     Endpoint._send = send

@@ -76,6 +76,7 @@ def consumer_cpu() -> tuple[float, float, Counter[str]]:
         "dynamodb.GetItem": get_item,
         "dynamodb.PutItem": canned.ok(),
         "dynamodb.UpdateItem": lambda payload: (200, {"Attributes": payload["Key"]}),
+        "dynamodb.TransactWriteItems": canned.ok(),
         "ses.SendEmail": canned.SES_SEND,
         "sns.Publish": canned.SNS_PUBLISH,
     }

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import requests
 from pydantic import (
@@ -115,7 +115,7 @@ class Sp4nConfigError(Sp4nError):
 class Sp4nComplaintIn(BaseModel):
     """What ``POST /complaints/complaint`` receives. Closed: no field can carry the reporter."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
     title: str = Field(min_length=1, max_length=255)
     content: str = Field(min_length=1, max_length=10000)
@@ -257,7 +257,9 @@ class _Response(BaseModel):
     # Unknown fields are ignored, not forbidden: the real API is undocumented to us and may grow
     # fields. Everything we rely on is required and typed, so its absence is a protocol error,
     # and whatever we do not model (a reporter's identity, say) is never taken in.
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # Validators are built on first use (defer_build, _Lazy): a sync run reads few kinds of
+    # answer, and building them all at import was most of this module's cold start.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class Sp4nDocument(_Response):
@@ -335,15 +337,28 @@ class _Meta(_Response):
     next_page: int | None = None
 
 
-_DOCS = TypeAdapter(list[Sp4nDocument])
-_CREATED = TypeAdapter(Sp4nCreated)
-_COMPLAINT = TypeAdapter(Sp4nComplaint)
-_COMPLAINTS = TypeAdapter(list[Sp4nComplaint])
-_FOLLOWUP = TypeAdapter(Sp4nFollowup)
-_FOLLOWUPS = TypeAdapter(list[Sp4nFollowup])
-_INSTITUTIONS = TypeAdapter(list[Sp4nInstitution])
-_TEMPLATES = TypeAdapter(list[Sp4nTemplate])
-_META = TypeAdapter(_Meta)
+class _Lazy(Generic[T]):
+    """A TypeAdapter made on its first validation."""
+
+    def __init__(self, kind: Any) -> None:
+        self._kind = kind
+        self._adapter: TypeAdapter[T] | None = None
+
+    def validate_python(self, value: Any) -> T:
+        if self._adapter is None:
+            self._adapter = TypeAdapter(self._kind)
+        return self._adapter.validate_python(value)
+
+
+_DOCS: _Lazy[list[Sp4nDocument]] = _Lazy(list[Sp4nDocument])
+_CREATED: _Lazy[Sp4nCreated] = _Lazy(Sp4nCreated)
+_COMPLAINT: _Lazy[Sp4nComplaint] = _Lazy(Sp4nComplaint)
+_COMPLAINTS: _Lazy[list[Sp4nComplaint]] = _Lazy(list[Sp4nComplaint])
+_FOLLOWUP: _Lazy[Sp4nFollowup] = _Lazy(Sp4nFollowup)
+_FOLLOWUPS: _Lazy[list[Sp4nFollowup]] = _Lazy(list[Sp4nFollowup])
+_INSTITUTIONS: _Lazy[list[Sp4nInstitution]] = _Lazy(list[Sp4nInstitution])
+_TEMPLATES: _Lazy[list[Sp4nTemplate]] = _Lazy(list[Sp4nTemplate])
+_META: _Lazy[_Meta] = _Lazy(_Meta)
 
 
 def _check_id(complaint_id: str) -> str:
@@ -618,7 +633,7 @@ class Sp4nClient:
                                     attempts=self.last_attempts, status=resp.status_code)
         return results
 
-    def _parse(self, adapter: TypeAdapter[T], value: Any, op: str) -> T:
+    def _parse(self, adapter: _Lazy[T], value: Any, op: str) -> T:
         try:
             return adapter.validate_python(value)
         except ValidationError as exc:

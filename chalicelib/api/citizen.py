@@ -5,7 +5,10 @@ from typing import Any
 
 from chalicelib.api.http import client_ip, current_request, header, json_response, route
 from chalicelib.schemas import FeedbackIn, ReplyIn, ReportCreated, ReportIn, ReportView, parse
-from chalicelib.services import intake, views, workflow
+from chalicelib.services import intake
+
+# The reporter's view and moves (services views, workflow) are imported by the routes that use
+# them: a cold container's first submission need not load the workflow's graph.
 
 _IDEMPOTENCY_HEADER = [{
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -28,6 +31,8 @@ def submit_report() -> Any:
        auth="token", responses={200: ReportView}, errors=(404, 429))
 def get_report(tracking_id: str) -> Any:
     token = header(current_request(), "x-access-token")
+    from chalicelib.services import views
+
     return json_response(views.reporter_report(tracking_id, token))
 
 
@@ -37,6 +42,8 @@ def reply(tracking_id: str) -> Any:
     request = current_request()
     token = header(request, "x-access-token")
     body = parse(ReplyIn, request.raw_body)
+    from chalicelib.services import views, workflow
+
     report = workflow.reporter_act(tracking_id, token, "reply", body.model_dump())
     return json_response(views.reporter_report(report.tracking_id, token))
 
@@ -47,5 +54,7 @@ def feedback(tracking_id: str) -> Any:
     request = current_request()
     token = header(request, "x-access-token")
     body = parse(FeedbackIn, request.raw_body)
+    from chalicelib.services import views, workflow
+
     report = workflow.reporter_act(tracking_id, token, "feedback", body.model_dump())
     return json_response(views.reporter_report(report.tracking_id, token))

@@ -20,6 +20,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
+from chalicelib.data import items
 from chalicelib.data.models import IdempotencyRecord
 
 IN_PROGRESS, RETRY, DONE = "in_progress", "retry", "done"
@@ -95,6 +96,55 @@ def acquire(key: str, lease_seconds: float) -> Claim | None:
         raise Busy(key) from None
     data.pop("lease_until", None)
     return Claim(key, token, data, taken_over=True, lease_seconds=lease_seconds)
+
+
+def acquire_new(keys: list[str], lease_seconds: float) -> list[Claim] | None:
+    """Claims on several keys that nobody has claimed yet, in one write (a consumer's messages of
+    one event). None if any key exists, or the keys cannot share a transaction: the caller then
+    takes them one by one with `acquire`, which knows the other states."""
+    if not 1 < len(keys) <= 100 or len(set(keys)) != len(keys):
+        return None
+    now = _now()
+    claims = [Claim(key, secrets.token_hex(16), {}, taken_over=False, lease_seconds=lease_seconds) for key in keys]
+    writes = [items.put_new(IdempotencyRecord, {"key": c.key, "fingerprint": c.token, "state": IN_PROGRESS,
+                                                "response": {"lease_until": now + lease_seconds},
+                                                "expires_at": int(now + KEEP_SECONDS)}) for c in claims]
+    try:
+        items.transact_write(IdempotencyRecord, writes)
+    except items.Cancelled:
+        return None
+    return claims
+
+
+def complete_all(done: list[tuple[Claim, dict[str, Any]]]) -> None:
+    """`complete` for several claims in one write, each still on its own token. If one lease was
+    lost meanwhile, they are completed one by one (the lost one is left to its new holder)."""
+    if len(done) < 2:
+        for claim, data in done:
+            complete(claim, **data)
+        return
+    expires_at = int(_now() + KEEP_SECONDS)
+    attrs = IdempotencyRecord.get_attributes()
+    names = {"#s": attrs["state"].attr_name, "#r": attrs["response"].attr_name,
+             "#e": attrs["expires_at"].attr_name, "#f": attrs["fingerprint"].attr_name}
+    writes = []
+    for claim, data in done:
+        response = {**claim.data, **data}
+        writes.append({"Update": {
+            "TableName": IdempotencyRecord.Meta.table_name,
+            "Key": {attrs["key"].attr_name: {"S": claim.key}},
+            "UpdateExpression": "SET #s = :s, #r = :r, #e = :e", "ConditionExpression": "#f = :f",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {":s": {"S": DONE}, ":r": {"S": attrs["response"].serialize(response)},
+                                          ":e": {"N": str(expires_at)}, ":f": {"S": claim.token}}}})
+    try:
+        items.transact_write(IdempotencyRecord, writes)
+    except items.Cancelled:
+        for claim, data in done:
+            complete(claim, **data)
+        return
+    for claim, data in done:
+        claim.data.update(data)
 
 
 def _update(claim: Claim, state: str, data: dict[str, Any], expires_at: int) -> bool:

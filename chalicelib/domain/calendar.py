@@ -13,11 +13,13 @@ gets the same window, a Saturday included.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Literal
 
 from chalicelib.domain.clock import WIB, to_wib
@@ -35,10 +37,31 @@ OverrideKind = Literal["off", "on"]
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+# The package's answer for the years around now, written by tools/national_days_off.py: importing
+# `holidays` loads every country it knows, which was most of a cold API function's first
+# submission. tests/unit/test_calendar.py checks the file against the pinned package, so an
+# upgrade that moves a day fails the suite until the file is written again.
+DAYS_OFF_FILE = Path(__file__).resolve().parent.parent / "config" / "national_days_off.json"
+
+
+@cache
+def _recorded() -> Mapping[str, list[str]]:
+    with DAYS_OFF_FILE.open(encoding="utf-8") as fh:
+        return dict(json.load(fh)["years"])
+
+
 @cache
 def national_days_off(year: int) -> frozenset[date]:
     """Indonesian national holidays and cuti bersama of one year (cached: computed once per year)."""
-    import holidays  # here: ~11 ms of import that an API cold start need not pay before it is used
+    recorded = _recorded().get(str(year))
+    if recorded is not None:
+        return frozenset(date.fromisoformat(day) for day in recorded)
+    return national_days_off_from_package(year)
+
+
+def national_days_off_from_package(year: int) -> frozenset[date]:
+    """The `holidays` package's answer (categories PUBLIC + GOVERNMENT)."""
+    import holidays
 
     table = holidays.country_holidays("ID", categories=(holidays.PUBLIC, holidays.GOVERNMENT), years=year)
     return frozenset(d for d in table if d.year == year)

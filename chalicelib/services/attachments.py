@@ -23,16 +23,13 @@ import json
 import secrets
 import time
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote_plus
 
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from chalicelib.adapters import aws
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.config import settings
 from chalicelib.data.models import Attachment
 from chalicelib.domain import clock, uploads
@@ -104,17 +101,13 @@ def scan_records(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     Only a record that failed for a passing reason (S3 or DynamoDB unavailable) is retried; a bad
     file is not a failure, it is a decision (rejected) and the message is done.
     """
-    # Imported here, not at the top: the API function imports this module for POST /attachments,
-    # and Powertools' batch utility (with its parser models) cost ~50 ms of its cold start.
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+    from chalicelib.services import batch
 
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=_handle_message, processor=processor,
-                                         context=context))
+    return batch.process(event, _handle_message)
 
 
-def _handle_message(record: SQSRecord) -> list[str]:
-    body = json.loads(record.body)  # not JSON: fails, retries, ends in the DLQ for a person to see
+def _handle_message(record: dict[str, Any]) -> list[str]:
+    body = json.loads(record["body"])  # not JSON: fails, retries, ends in the DLQ for a person to see
     if body.get("Event") == "s3:TestEvent":
         return []  # S3 posts this once when the notification is configured
     done = []

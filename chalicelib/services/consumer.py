@@ -1,5 +1,5 @@
 """What every SQS consumer of the events topic shares: unwrap the SNS envelope, handle each
-record on its own, answer with Powertools' partial batch response, and schedule the retry of a
+record on its own, answer with a partial batch response (services/batch.py), and schedule the retry of a
 failed record.
 
 Only failed records are retried. A failed record comes back after a backoff that the handler
@@ -15,17 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.adapters import queue
 from chalicelib.data.claims import Busy
 from chalicelib.domain.events import MalformedEvent, from_sns_envelope
 from chalicelib.observability import logger, mask_text, metrics
+from chalicelib.services import batch
 
 # The queues' maxReceiveCount (infra/resources.yaml): the attempt that knows it is the last.
 MAX_RECEIVES = int(os.environ.get("MAX_RECEIVES", "5"))
@@ -69,26 +64,22 @@ def process(event: dict[str, Any], context: Any, handler: Callable[[Any, Deliver
     `parse` reads a record's body: the events topic's SNS envelope, unless the queue says otherwise."""
     shared: dict[str, Any] = {}
 
-    def record_handler(record: SQSRecord) -> Any:
-        count = int(record.attributes.approximate_receive_count or 1)
+    def record_handler(record: dict[str, Any]) -> Any:
+        count = int((record.get("attributes") or {}).get("ApproximateReceiveCount") or 1)
         try:
-            return handler(parse(record.body), Delivery(count, record.message_id, shared))
+            return handler(parse(record["body"]), Delivery(count, record["messageId"], shared))
         except Exception as exc:
             _log_failure(consumer, record, count, exc)
             try:
-                queue.delay_redelivery(record.event_source_arn, record.receipt_handle,
+                queue.delay_redelivery(record["eventSourceARN"], record["receiptHandle"],
                                        _retry_delay(exc, count, consumer))
             except Exception as inner:  # noqa: BLE001 the queue's own visibility timeout still brings it back
                 logger.warning("could not set retry delay", extra={"consumer": consumer,
                                                                     "error": type(inner).__name__})
             raise
 
-    # Never raise for a batch that failed entirely: answering with every item failed is the same
-    # for SQS, and keeps one code path for the pump and the tests.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     try:
-        return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                             context=context))
+        return batch.process(event, record_handler)
     finally:
         flush_metrics()
 
@@ -105,10 +96,10 @@ def flush_metrics() -> None:
         logger.warning("metrics not flushed", extra={"error": type(exc).__name__})
 
 
-def _log_failure(consumer: str, record: SQSRecord, count: int, exc: Exception) -> None:
+def _log_failure(consumer: str, record: dict[str, Any], count: int, exc: Exception) -> None:
     level = "error" if count >= MAX_RECEIVES or isinstance(exc, MalformedEvent) else "warning"
     getattr(logger, level)(
         "record failed; SQS redelivers it" + (" and then dead-letters it" if count >= MAX_RECEIVES else ""),
-        extra={"consumer": consumer, "message_id": record.message_id, "receive_count": count,
+        extra={"consumer": consumer, "message_id": record.get("messageId"), "receive_count": count,
                "error": type(exc).__name__, "detail": mask_text(str(exc))[:300]},
     )

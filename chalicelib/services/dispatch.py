@@ -11,20 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-    DynamoDBRecord,
-)
-
 from chalicelib.adapters import aws
 from chalicelib.config import settings
 from chalicelib.domain.events import AUDIT_PREFIX, DomainEvent
 from chalicelib.observability import logger
-from chalicelib.services import consumer
+from chalicelib.services import batch, consumer
 
 
 def publish(event: DomainEvent) -> str:
@@ -39,15 +30,15 @@ def publish(event: DomainEvent) -> str:
     return str(out["MessageId"])
 
 
-def _record_handler(record: DynamoDBRecord) -> str | None:
+def _record_handler(record: dict[str, Any]) -> str | None:
     # Events are immutable: only an INSERT is a new event. A MODIFY or REMOVE (a repair by an
     # operator, a TTL) must not notify anyone again.
-    if record.event_name is None or record.event_name.name != "INSERT":
+    if record.get("eventName") != "INSERT":
         return None
-    image = record.dynamodb.new_image if record.dynamodb else None
+    image = (record.get("dynamodb") or {}).get("NewImage")
     if not image:
         raise ValueError("stream record without NEW_IMAGE: the events stream must be NEW_IMAGE")
-    event = DomainEvent.from_mapping(image)
+    event = DomainEvent.from_mapping(_deserialise(image))
     if event.tracking_id.startswith(AUDIT_PREFIX):
         return None  # an audit record (chalicelib/data/audit.py): no report, no one to tell
     message_id = publish(event)
@@ -58,12 +49,18 @@ def _record_handler(record: DynamoDBRecord) -> str | None:
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry for the events stream: {"batchItemFailures": [{"itemIdentifier": seq}]}."""
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    result = process_partial_response(event=event, record_handler=_record_handler, processor=processor,
-                                      context=context)
+    result = batch.process(event, _record_handler, batch.stream_id)
     failed = len(result.get("batchItemFailures", []))
     consumer.count("EventsDispatched", len(event.get("Records", [])) - failed)
     if failed:
         consumer.count("EventsDispatchFailed", failed)
     consumer.flush_metrics()
     return dict(result)
+
+
+def _deserialise(image: dict[str, Any]) -> dict[str, Any]:
+    """A stream image's typed attributes ({"S": ...}, {"N": ...}) as plain values (numbers Decimal)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserialiser = TypeDeserializer()
+    return {key: deserialiser.deserialize(value) for key, value in image.items()}

@@ -16,7 +16,8 @@ the report's title is cut of the reporter's name/phone/email and of ID-like numb
 
 Exactly once per (consumer, tracking_id, seq, channel, recipient): a claim in the idempotency
 table is taken before sending and marked done after; a duplicate delivery, sequential or
-concurrent, finds it done (skipped) or held (fails, retried later).
+concurrent, finds it done (skipped) or held (fails, retried later). An event's first delivery
+takes all its claims in one write and marks them done in one write after its sends.
 """
 from __future__ import annotations
 
@@ -276,13 +277,17 @@ def send_once(event: DomainEvent, message: Outgoing) -> bool:
     claim = claims.acquire(claim_key(event, message), LEASE_SECONDS)
     if claim is None:
         return False
+    claims.complete(claim, provider_id=_send_claimed(claim, message))
+    return True
+
+
+def _send_claimed(claim: claims.Claim, message: Outgoing) -> str:
+    """Send under a held claim; a failed send gives the claim back at once for the retry."""
     try:
-        provider_id = senders()[message.channel].send(message)
+        return senders()[message.channel].send(message)
     except Exception:
         claims.release(claim)
         raise
-    claims.complete(claim, provider_id=provider_id)
-    return True
 
 
 def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) -> dict[str, int]:
@@ -291,17 +296,28 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
         report = reports.get(event.tracking_id)
         if report is None:
             raise MalformedEvent(f"no report {event.tracking_id} for event seq {event.seq}")
+    outgoing = [message for notice in plan(event, report) for message in messages(notice, event, report)]
+    # The first delivery of an event (the usual case) claims all its messages in one write and
+    # marks the sent ones done in one more; a redelivery goes message by message (send_once).
+    fresh = claims.acquire_new([claim_key(event, m) for m in outgoing], LEASE_SECONDS)
     sent = skipped = 0
     failures: list[Exception] = []
-    for notice in plan(event, report):
-        for message in messages(notice, event, report):
+    done: list[tuple[claims.Claim, dict[str, Any]]] = []
+    try:
+        for i, message in enumerate(outgoing):
             try:
-                if send_once(event, message):
-                    sent += 1
-                else:
-                    skipped += 1
+                if fresh is None:
+                    if send_once(event, message):
+                        sent += 1
+                    else:
+                        skipped += 1
+                    continue
+                done.append((fresh[i], {"provider_id": _send_claimed(fresh[i], message)}))
+                sent += 1
             except Exception as exc:  # noqa: BLE001 the others still go out; this record is retried for the rest
                 failures.append(exc)
+    finally:
+        claims.complete_all(done)
     if sent or skipped or failures:
         logger.info("notifications", extra={"tracking_id": event.tracking_id, "seq": event.seq,
                                             "action": event.action, "sent": sent, "skipped": skipped,

@@ -49,3 +49,36 @@ def test_an_expired_lease_is_taken_over(claims: Any, monkeypatch: pytest.MonkeyP
     assert again is not None and again.taken_over
     with pytest.raises(claims.Busy):
         claims.note(claim, late=True)
+
+
+def test_an_events_fresh_keys_are_claimed_in_one_write_and_done_in_one(claims: Any, aws_calls: Any) -> None:
+    held = claims.acquire_new(["n1#a", "n1#b", "n1#c"], 60)
+    assert held is not None and [c.key for c in held] == ["n1#a", "n1#b", "n1#c"]
+    assert dict(aws_calls) == {"dynamodb.TransactWriteItems": 1}
+    with pytest.raises(claims.Busy):
+        claims.acquire("n1#b", 60)  # held, as after acquire
+    aws_calls.clear()
+    claims.complete_all([(c, {"provider_id": f"p-{i}"}) for i, c in enumerate(held)])
+    assert dict(aws_calls) == {"dynamodb.TransactWriteItems": 1}
+    for key in ("n1#a", "n1#b", "n1#c"):
+        assert claims.acquire(key, 60) is None  # done: a redelivery skips it
+    assert claims.get("n1#c").response["provider_id"] == "p-2"
+
+
+def test_one_existing_key_claims_none_of_an_events_keys(claims: Any) -> None:
+    assert claims.complete(claims.acquire("n2#b", 60))
+    assert claims.acquire_new(["n2#a", "n2#b"], 60) is None
+    assert claims.get("n2#a") is None  # nothing half-written: the caller goes key by key
+    assert claims.acquire_new(["n2#c", "n2#c"], 60) is None  # one item twice cannot share a transaction
+
+
+def test_a_lost_lease_in_a_batch_completion_leaves_that_claim_to_its_new_holder(
+        claims: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    held = claims.acquire_new(["n3#a", "n3#b"], 60)
+    now = claims._now()
+    monkeypatch.setattr(claims, "_now", lambda: now + 61)
+    successor = claims.acquire("n3#b", 60)  # the first holder's lease ran out
+    claims.complete_all([(c, {}) for c in held])
+    assert claims.acquire("n3#a", 60) is None  # done
+    assert claims.get("n3#b").state == claims.IN_PROGRESS  # still the successor's
+    assert claims.complete(successor)

@@ -1,6 +1,7 @@
 """WorkingCalendar against the official 2026 calendar (SKB 3 Menteri) and admin overrides."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from chalicelib.domain.calendar import (
     Override,
     WorkingCalendar,
     national_days_off,
+    national_days_off_from_package,
     parse_overrides,
 )
 from chalicelib.domain.clock import WIB
@@ -30,6 +32,25 @@ def test_2026_lebaran_week_national_holidays_and_cuti_bersama() -> None:
         assert date(2026, 3, day) in off
     assert date(2026, 3, 17) not in off
     assert date(2026, 3, 25) not in off
+
+
+def test_recorded_days_off_agree_with_the_pinned_holidays_package() -> None:
+    # config/national_days_off.json spares the API the package's import; it must say what the
+    # package says (after an upgrade: tools/national_days_off.py), year by year.
+    from importlib.metadata import version
+
+    from chalicelib.domain.calendar import DAYS_OFF_FILE
+
+    recorded = json.loads(DAYS_OFF_FILE.read_text(encoding="utf-8"))
+    assert recorded["holidays_version"] == version("holidays")
+    assert date.today().year in {int(y) for y in recorded["years"]}
+    for year, days in recorded["years"].items():
+        assert {date.fromisoformat(d) for d in days} == national_days_off_from_package(int(year)), year
+
+
+def test_a_year_outside_the_file_asks_the_package() -> None:
+    assert national_days_off(2040) == national_days_off_from_package(2040)
+    assert date(2040, 8, 17) in national_days_off(2040)
 
 
 def test_2026_has_17_national_holidays_and_8_cuti_bersama() -> None:
