@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.api.http import current_request, header, json_response, query, route
 from chalicelib.auth import principal_of
+from chalicelib.domain import workflow as wf
 from chalicelib.errors import validation_error
 from chalicelib.schemas import ReportView, Strict, parse
 from chalicelib.services import staff_list, staff_views, workflow
@@ -29,6 +30,9 @@ class StaffActionIn(Strict):
     message: str | None = Field(default=None, max_length=4000,
                                 description="what the reporter reads (internal for `note`)")
     reason: str | None = Field(default=None, max_length=500, description="internal")
+    reason_code: Literal[tuple(wf.RETURN_REASON_CODES)] | None = Field(  # type: ignore[valid-type]
+        default=None, description="return (required) and reject (optional): why, as a code; "
+        "it decides how SP4N-LAPOR! is told")
     attachments: list[str] | None = Field(default=None, max_length=5)
 
 

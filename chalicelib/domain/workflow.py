@@ -7,8 +7,10 @@ timeline. Services call `transition()`; UIs call `actions_for()`; tests iterate 
 Decisions (where CONTRACT.md is silent):
 - `note` is internal, changes nothing, and is allowed in every status, closed ones included:
   staff may annotate a finished case (an audit remark) without reopening it.
-- `return` (OPD: *bukan wewenang*): the reason stays internal to staff, but the status change is
-  public with a neutral message, so the reporter's timeline explains why the report went back.
+- `return` (OPD: *bukan wewenang*): a `reason_code` from `RETURN_REASON_CODES` plus a free-text
+  `reason`, both internal to staff; the status change is public with a neutral message, so the
+  reporter's timeline explains why the report went back. `reject` may carry the same code: the
+  code (never the free text) decides how SP4N-LAPOR! is told (sp4n_mapping.json `reason_codes`).
 - `verify`, `redispose`, `accept`: public with a neutral message; their `note` stays internal.
 - `request_info`, `reject`, `respond`, `close`: the staff's `message` is what the reporter reads
   (`reject`'s `reason` is an internal code).
@@ -67,6 +69,17 @@ STAFF_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.OPD, Role.PIMPINAN})
 
 def is_open(status: str) -> bool:
     return Status(status) in OPEN_STATUSES
+
+
+# Why an OPD hands a report back (and why an admin rejects one): codes, so the SP4N-LAPOR!
+# mapping and the Tukin record key on a stable value, never on what someone typed.
+RETURN_REASON_CODES: Mapping[str, str] = MappingProxyType({
+    "bukan_wewenang": "Bukan wewenang OPD ini",
+    "kewenangan_pusat_provinsi": "Kewenangan pemerintah pusat atau provinsi",
+    "data_kurang": "Data laporan kurang",
+    "duplikat": "Duplikat laporan lain",
+    "lainnya": "Lainnya",
+})
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -175,6 +188,7 @@ _TABLE: tuple[Action, ...] = (
         roles=frozenset({Role.ADMIN}),
         edges=_to(_S.DITOLAK, _S.DIAJUKAN, _S.PERLU_KELENGKAPAN),
         required=("reason", "message"),
+        optional=("reason_code",),
         public_text_field="message",
     ),
     Action(
@@ -202,7 +216,7 @@ _TABLE: tuple[Action, ...] = (
         name="return",
         roles=frozenset({Role.OPD}),
         edges=_to(_S.DIKEMBALIKAN, _S.DIDISPOSISIKAN, _S.DIPROSES),
-        required=("reason",),
+        required=("reason_code", "reason"),
         # The reason (why it is not this OPD's authority) is for staff only.
         neutral_message="Laporan sedang ditinjau ulang untuk diteruskan ke instansi yang berwenang.",
     ),

@@ -237,6 +237,11 @@ def mapping() -> dict[str, Any]:
             raise ValueError(f"sp4n mapping: {action} has call {rule.get('call')!r}, not one of {sorted(CALLS)}")
         if rule.get("status") not in (None, *sp4n.STATUS_CODES):
             raise ValueError(f"sp4n mapping: {action} sets unknown LAPOR! status {rule.get('status')!r}")
+    for action, calls in data["reason_codes"].items():
+        if action not in data["push"] or set(calls) != set(wf.RETURN_REASON_CODES):
+            raise ValueError(f"sp4n mapping: reason_codes.{action} must name an action and every reason code")
+        if not set(calls.values()) <= {"followup", "reject"}:
+            raise ValueError(f"sp4n mapping: reason_codes.{action} calls must be followup or reject")
     if set(data["expected"]) != {s.value for s in wf.Status}:
         raise ValueError("sp4n mapping: `expected` must name every status of ours")
     for lapor, action in data["pull_status"].items():
@@ -247,6 +252,14 @@ def mapping() -> dict[str, Any]:
 
 def push_rule(action: str) -> dict[str, Any]:
     return dict(mapping()["push"].get(action) or {"call": "none"})
+
+
+def call_for(event: DomainEvent) -> str:
+    """The LAPOR! call of this step: the push rule's, unless its reason code says otherwise."""
+    call = str(push_rule(event.action)["call"])
+    code = event.data.get("reason_code")
+    by_code = mapping()["reason_codes"].get(event.action) or {}
+    return str(by_code.get(code, call)) if call == "followup" else call
 
 
 def synced_actions() -> frozenset[str]:
@@ -403,8 +416,7 @@ def _push(report: Report, event: DomainEvent, claim: claims.Claim) -> tuple[str,
         return _create(report, event, claim)
     _after_earlier_steps(report, event)
     text = (event.message or "").strip()  # the timeline text: what LAPOR!'s reporter may read
-    reason = str(event.data.get("reason") or "").strip().lower()
-    if rule["call"] == "reject" or (event.action == "reject" and reason in mapping()["reject_when_reason"]):
+    if call_for(event) == "reject":
         return _reject(report, event, claim, text or "Bukan kewenangan Pemerintah Kabupaten Bandung Barat."), "reject"
     if not text:
         return _complaint_of(report), "nothing"

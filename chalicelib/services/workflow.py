@@ -29,7 +29,8 @@ Decisions (where CONTRACT.md is silent):
   `first_response_at` cleared: the first response is counted per holder). A reopen (reply or
   feedback "not resolved") goes back to the same OPD.
 - Internal texts (`note`, `reason`) go into the event's `data`, never into its public `message`.
-  `verify`'s and `redispose`'s `note`, `return`'s and `reject`'s `reason` are in `data`.
+  `verify`'s and `redispose`'s `note`, `return`'s and `reject`'s `reason` and `reason_code` are in
+  `data`.
 """
 from __future__ import annotations
 
@@ -118,6 +119,9 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
     for name, limit in _TEXT_LIMITS.items():
         if name in clean and (not isinstance(clean[name], str) or len(clean[name]) > limit):
             problems.append({"field": name, "type": "string_too_long", "message": f"maksimal {limit} karakter"})
+    if "reason_code" in clean and clean["reason_code"] not in wf.RETURN_REASON_CODES:
+        problems.append({"field": "reason_code", "type": "enum",
+                         "message": f"salah satu dari {', '.join(wf.RETURN_REASON_CODES)}"})
     if "opd_code" in clean and clean["opd_code"] not in reference.opds():
         problems.append({"field": "opd_code", "type": "unknown", "message": "OPD tidak dikenal (lihat GET /opds)"})
     if "category" in clean and clean["category"] not in reference.categories():
@@ -171,9 +175,9 @@ def _event_data(move: wf.Move, report: Report, who: Actor, fields: Mapping[str, 
     elif action == "redispose":
         data.update(opd_code=fields["opd_code"], from_opd=report.opd_code, note=fields.get("note"))
     elif action == "return":
-        data.update(opd_code=report.opd_code, reason=fields["reason"])
+        data.update(opd_code=report.opd_code, reason_code=fields["reason_code"], reason=fields["reason"])
     elif action == "reject":
-        data.update(reason=fields["reason"])
+        data.update(reason_code=fields.get("reason_code"), reason=fields["reason"])
     elif action == "note":
         data.update(opd_code=report.opd_code)
     elif action == "respond":

@@ -118,7 +118,7 @@ def test_request_info_reply_verify(http: Any, stack: Any) -> None:
 def test_return_redispose(http: Any, stack: Any) -> None:
     w = Walk(http, stack)
     w.staff("admin", None, "verify", "didisposisikan", opd_code="DINSOS")
-    view = w.staff("opd", "DINSOS", "return", "dikembalikan", reason="Bukan wewenang Dinas Sosial.")
+    view = w.staff("opd", "DINSOS", "return", "dikembalikan", reason_code="bukan_wewenang", reason="Bukan wewenang Dinas Sosial.")
     assert view["returned_by"] == ["DINSOS"] and view["opd_code"] is None
     view = w.staff("admin", None, "redispose", "didisposisikan", opd_code="DPUPR", note="ke DPUPR")
     assert view["opd_code"] == "DPUPR" and view["returned_by"] == ["DINSOS"]

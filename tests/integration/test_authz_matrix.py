@@ -73,7 +73,7 @@ ACTION_FROM = {"verify": ("diajukan",), "request_info": ("diajukan",), "reject":
                "note": ALL, "close": OPEN}
 FIELDS = {"verify": {"opd_code": "DISHUB"}, "request_info": {"message": "Mohon foto."},
           "reject": {"reason": "r", "message": "Ditolak."}, "redispose": {"opd_code": "DISHUB", "note": "n"},
-          "accept": {}, "respond": {"message": "Sudah."}, "return": {"reason": "Bukan wewenang."},
+          "accept": {}, "respond": {"message": "Sudah."}, "return": {"reason_code": "bukan_wewenang", "reason": "Bukan wewenang."},
           "note": {"message": "catatan"}, "close": {"message": "Selesai."}}
 # Statuses a report can be in under each scenario (an OPD holds it, or none does).
 HELD = ("didisposisikan", "diproses", "ditindaklanjuti")

@@ -185,7 +185,7 @@ def test_actions_for(status: str, role: str, expected: list[str]) -> None:
         ("redispose", ("opd_code", "note")),
         ("accept", ()),
         ("respond", ("message",)),
-        ("return", ("reason",)),
+        ("return", ("reason_code", "reason")),
         ("note", ("message",)),
         ("close", ("message",)),
         ("reply", ("message",)),

@@ -51,6 +51,15 @@ export const ROLE_LABEL = {
   pimpinan: 'Pimpinan (hanya baca)',
 };
 
+// Why an OPD hands a report back (the server's list; an unknown code is a 400).
+export const RETURN_REASONS = {
+  bukan_wewenang: 'Bukan wewenang OPD ini',
+  kewenangan_pusat_provinsi: 'Kewenangan pemerintah pusat atau provinsi',
+  data_kurang: 'Data laporan kurang',
+  duplikat: 'Duplikat laporan lain',
+  lainnya: 'Lainnya',
+};
+
 export const CLASSIFICATIONS = {
   berkadar_pengawasan: 'Berkadar pengawasan (penyalahgunaan wewenang, ke Inspektorat)',
   tidak_berkadar_pengawasan: 'Tidak berkadar pengawasan',

@@ -6,7 +6,7 @@ import { session } from '../auth.js';
 import { pointMap } from '../map.js';
 import { field, val, options, showErrors, showApiError, clearErrors, attachmentPicker } from '../forms.js';
 import {
-  ACTIONS, ACTION_DONE, CLASSIFICATIONS, EVENT_ACTION, SLA_STAGE, allowedActions, statusBadge, statusLabel,
+  ACTIONS, ACTION_DONE, CLASSIFICATIONS, EVENT_ACTION, RETURN_REASONS, SLA_STAGE, allowedActions, statusBadge, statusLabel,
   typeLabel, privacyLabel, actorLabel, sp4nState,
 } from '../labels.js';
 
@@ -39,7 +39,8 @@ const FORMS = {
     { name: 'attachments', type: 'attachments', label: 'Lampiran tanggapan' },
   ],
   return: [
-    { name: 'reason', type: 'textarea', label: 'Alasan bukan wewenang', required: true, hint: 'Bila tahu, sebutkan OPD yang berwenang.' },
+    { name: 'reason_code', type: 'reason_code', label: 'Jenis alasan', required: true },
+    { name: 'reason', type: 'textarea', label: 'Keterangan alasan', required: true, hint: 'Untuk petugas, tidak terlihat oleh pelapor. Bila tahu, sebutkan instansi yang berwenang.' },
   ],
   note: [
     { name: 'message', type: 'textarea', label: 'Catatan internal', required: true, hint: 'Hanya terlihat oleh petugas, tidak oleh pelapor.' },
@@ -80,6 +81,7 @@ const EVENT_DATA = {
   classification: (v) => `Klasifikasi: ${CLASSIFICATIONS[v] || v}`,
   complaint_id: (v) => `ID SP4N-LAPOR!: ${v}`,
   revealed: (v) => `Dibuka: ${[].concat(v).map((x) => (x === 'nik' ? 'NIK' : x === 'identity' ? 'identitas' : x)).join(', ')}`,
+  reason_code: (v) => `Jenis alasan: ${RETURN_REASONS[v] || v}`,
   reason: (v) => `Alasan: ${v}`,
   attachments: (v) => `${[].concat(v).length} lampiran`,
   rating: (v) => `Nilai: ${v}`,
@@ -124,6 +126,11 @@ async function buildControl(f, report) {
   if (f.type === 'classification') {
     const sel = h('select', {});
     options(sel, Object.entries(CLASSIFICATIONS).map(([value, label]) => ({ value, label })), { placeholder: 'Belum ditentukan', value: report.classification || '' });
+    return sel;
+  }
+  if (f.type === 'reason_code') {
+    const sel = h('select', {});
+    options(sel, Object.entries(RETURN_REASONS).map(([value, label]) => ({ value, label })), { placeholder: 'Pilih alasan' });
     return sel;
   }
   if (f.type === 'textarea') return h('textarea', { rows: 4, maxlength: 4000 });
