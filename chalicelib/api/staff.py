@@ -2,6 +2,7 @@
 decorator verifies the token and the role before the handler runs (chalicelib.api.http)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from chalice import Response
@@ -21,7 +22,8 @@ ACTORS = ("admin", "opd")
 class StaffActionIn(Strict):
     """One action of CONTRACT.md's table; which fields each action takes is checked per action."""
 
-    action: Literal["verify", "request_info", "reject", "redispose", "accept", "respond", "return", "note", "close"]
+    action: Literal["verify", "request_info", "reject", "redispose", "accept", "respond", "progress", "return",
+                    "note", "close"]
     opd_code: str | None = Field(default=None, max_length=40)
     classification: str | None = Field(default=None, max_length=40,
                                        description="berkadar_pengawasan | tidak_berkadar_pengawasan (pengaduan only)")
@@ -34,6 +36,9 @@ class StaffActionIn(Strict):
         default=None, description="return (required) and reject (optional): why, as a code; "
         "it decides how SP4N-LAPOR! is told")
     attachments: list[str] | None = Field(default=None, max_length=5)
+    planned_completion: date | None = Field(
+        default=None, description="progress: the date (YYYY-MM-DD, today to a year ahead) the OPD plans to "
+        "finish; shown to the reporter")
 
 
 class SlaView(BaseModel):

@@ -14,8 +14,16 @@ Decisions (where CONTRACT.md is silent):
 - `verify`, `redispose`, `accept`: public with a neutral message; their `note` stays internal.
 - `request_info`, `reject`, `respond`, `close`: the staff's `message` is what the reporter reads
   (`reject`'s `reason` is an internal code).
-- `reply` from perlu_kelengkapan -> diajukan (back to verification); from ditindaklanjuti ->
+- `request_info` by the admin from diajukan, by the OPD from diproses; both -> perlu_kelengkapan.
+  Who asked is recorded (the event's data and the report's `info_request`) because it decides
+  where the reply goes.
+- `reply` from perlu_kelengkapan -> diajukan (back to verification) when the admin asked, ->
+  diproses (back to the same OPD, its clock resumed) when the OPD asked; from ditindaklanjuti ->
   diproses (reopened to the same OPD). Replies in any other status are a 409.
+- `progress` (OPD): a public progress update with an optional planned completion date. It is not
+  an answer: from diproses the status stays (and the resolution deadline with it), from
+  didisposisikan it takes the report to diproses as `accept` would (posting progress is working
+  on it). It counts as the OPD's first response.
 - `feedback` only from ditindaklanjuti: resolved=true -> selesai, resolved=false -> diproses.
   A selesai report is final (closed by the reporter, an admin or the 10-HK auto-close); the
   reporter is reminded before the auto-close, and after it files a new report or goes to
@@ -125,6 +133,10 @@ class Edge:
     resolved: bool | None = None
     # Timeline text for this edge, when the action's own text is internal or absent.
     neutral_message: str | None = None
+    # Only these of the action's roles take this edge (None: every role of the action).
+    roles: frozenset[Role] | None = None
+    # Only for `reply` from perlu_kelengkapan: whose request for information it answers.
+    asked_by: Role | None = None
 
 
 @dataclass(frozen=True)
@@ -152,11 +164,17 @@ class Action:
     def changes_status(self) -> bool:
         return any(e.target is not None for e in self.edges)
 
-    def edge(self, status: Status, resolved: bool | None = None) -> Edge | None:
+    def edge(self, status: Status, resolved: bool | None = None, role: Role | None = None,
+             asked_by: Role | None = None) -> Edge | None:
         for e in self.edges:
-            if e.source == status and (e.resolved is None or e.resolved == resolved):
+            if (e.source == status and (e.resolved is None or e.resolved == resolved)
+                    and (e.roles is None or role in e.roles)
+                    and (e.asked_by is None or e.asked_by == (asked_by or Role.ADMIN))):
                 return e
         return None
+
+    def sources_for(self, role: Role) -> frozenset[Status]:
+        return frozenset(e.source for e in self.edges if e.roles is None or role in e.roles)
 
 
 def _to(target: Status, *sources: Status, message: str | None = None) -> tuple[Edge, ...]:
@@ -178,8 +196,11 @@ _TABLE: tuple[Action, ...] = (
     ),
     Action(
         name="request_info",
-        roles=frozenset({Role.ADMIN}),
-        edges=_to(_S.PERLU_KELENGKAPAN, _S.DIAJUKAN),
+        roles=frozenset({Role.ADMIN, Role.OPD}),
+        edges=(
+            Edge(_S.DIAJUKAN, _S.PERLU_KELENGKAPAN, roles=frozenset({Role.ADMIN})),
+            Edge(_S.DIPROSES, _S.PERLU_KELENGKAPAN, roles=frozenset({Role.OPD})),
+        ),
         required=("message",),
         public_text_field="message",
     ),
@@ -213,6 +234,17 @@ _TABLE: tuple[Action, ...] = (
         public_text_field="message",
     ),
     Action(
+        name="progress",
+        roles=frozenset({Role.OPD}),
+        edges=(
+            Edge(_S.DIDISPOSISIKAN, _S.DIPROSES),
+            Edge(_S.DIPROSES, None),
+        ),
+        required=("message",),
+        optional=("attachments", "planned_completion"),
+        public_text_field="message",
+    ),
+    Action(
         name="return",
         roles=frozenset({Role.OPD}),
         edges=_to(_S.DIKEMBALIKAN, _S.DIDISPOSISIKAN, _S.DIPROSES),
@@ -240,7 +272,8 @@ _TABLE: tuple[Action, ...] = (
         name="reply",
         roles=frozenset({Role.PELAPOR}),
         edges=(
-            Edge(_S.PERLU_KELENGKAPAN, _S.DIAJUKAN),
+            Edge(_S.PERLU_KELENGKAPAN, _S.DIAJUKAN, asked_by=Role.ADMIN),
+            Edge(_S.PERLU_KELENGKAPAN, _S.DIPROSES, asked_by=Role.OPD),
             Edge(_S.DITINDAKLANJUTI, _S.DIPROSES),
         ),
         required=("message",),
@@ -340,12 +373,15 @@ def _role(role: str) -> Role | None:
         return None
 
 
-def transition(status: str, action: str, role: str, *, resolved: bool | None = None) -> Move:
+def transition(status: str, action: str, role: str, *, resolved: bool | None = None,
+               asked_by: str | None = None) -> Move:
     """The move `role` makes by doing `action` on a report in `status`.
 
     Raises UnknownAction, then NotPermitted, then InvalidTransition (in that order). `resolved`
-    is the feedback answer; it is required for feedback and ignored otherwise. An unknown
-    `status` is a ValueError: stored data is broken, not the request.
+    is the feedback answer; it is required for feedback and ignored otherwise. `asked_by` is the
+    role that asked for the information a reply in perlu_kelengkapan answers (None: the admin,
+    as for every request made before OPDs could ask). An unknown `status` is a ValueError:
+    stored data is broken, not the request.
     """
     spec = ACTIONS.get(action)
     if spec is None:
@@ -356,7 +392,8 @@ def transition(status: str, action: str, role: str, *, resolved: bool | None = N
     current = Status(status)
     if spec.branches_on_resolved and current in spec.from_statuses and resolved is None:
         raise ValueError(f"{action} needs resolved=true or false")
-    edge = spec.edge(current, resolved if spec.branches_on_resolved else None)
+    edge = spec.edge(current, resolved if spec.branches_on_resolved else None, who,
+                     Role(asked_by) if asked_by else None)
     if edge is None:
         raise InvalidTransition(
             f"aksi {action} tidak dapat dilakukan saat laporan berstatus {current.value}",
@@ -380,7 +417,7 @@ def actions_for(status: str, role: str) -> list[str]:
     who = _role(role)
     if who is None:
         return []
-    return [a.name for a in _TABLE if who in a.roles and current in a.from_statuses]
+    return [a.name for a in _TABLE if who in a.roles and current in a.sources_for(who)]
 
 
 def required_fields(action: str) -> tuple[str, ...]:
