@@ -222,6 +222,58 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
     }
   });
 
+  it('OPD posts progress with a planned date, asks the reporter, hands back with a reason code; the reporter sees it at 360 px', async () => {
+    env.art = artifacts('mock-perkembangan');
+    const { horizontalOverflow } = await import('./lib.mjs');
+    const created = await apiPost('/reports', {
+      type: 'pengaduan', title: 'Lampu jalan mati di Padalarang', description: 'Tiga lampu jalan mati di depan terminal Padalarang sejak seminggu.',
+      location: { kecamatan: 'padalarang' }, privacy: 'publik', reporter: { name: 'Dewi Lestari', phone: '081234567892' },
+    });
+    assert.equal(created.status, 201);
+    const id = created.body.tracking_id;
+    const admin = { Authorization: `Bearer ${await token('admin')}` };
+    assert.equal((await apiPost(`/staff/reports/${id}/actions`, { action: 'verify', opd_code: 'DPUPR' }, admin)).status, 200);
+
+    const officer = await browser.context.newPage();
+    await officer.setViewportSize({ width: 360, height: 740 });
+    await signIn(env, officer, await token('opd', 'DPUPR'));
+    await officer.goto(`${env.web}#/staf/laporan/${id}`);
+    await officer.getByRole('heading', { level: 1, name: 'Lampu jalan mati di Padalarang' }).waitFor();
+    const planned = new Date(Date.now() + 20 * 86400000).toISOString().slice(0, 10);
+    await act(officer, 'progress', async (box) => {
+      await box.getByLabel('Kabar perkembangan untuk pelapor').fill('Tim sudah survei; lampu pengganti sedang dipesan.');
+      await box.getByLabel('Rencana selesai').fill(planned);
+      await evidence(env, officer, 'opd-form-perkembangan');
+    }, 'Kabar perkembangan dikirim');
+    await officer.locator('.meta .badge', { hasText: 'Sedang diproses' }).waitFor();
+    assert.equal(await horizontalOverflow(officer), null);
+
+    // Hand-back offers the list of reasons (not typed free text alone).
+    const back = officer.locator('details[data-action="return"]');
+    await back.locator('summary').click();
+    const reasons = await back.getByLabel('Jenis alasan').locator('option').allTextContents();
+    assert.deepEqual(reasons.slice(1), ['Bukan wewenang OPD ini', 'Kewenangan pemerintah pusat atau provinsi',
+      'Data laporan kurang', 'Duplikat laporan lain', 'Lainnya']);
+    await back.locator('summary').click();
+
+    const citizen = await browser.context.newPage();
+    await citizen.setViewportSize({ width: 360, height: 740 });
+    await track(env, citizen, created.body, { expectStatus: 'Sedang diproses' });
+    await citizen.locator('.timeline li.progress-update', { hasText: 'lampu pengganti sedang dipesan' }).waitFor();
+    await citizen.getByTestId('rencana-selesai').waitFor();
+    assert.equal(await horizontalOverflow(citizen), null);
+    await evidence(env, citizen, 'lacak-perkembangan');
+
+    // The OPD asks the reporter; the reply goes back to the OPD, not to verification.
+    await act(officer, 'request_info', async (box) => { await box.getByLabel('Pesan ke pelapor').fill('Mohon sebutkan nomor tiang lampunya.'); }, 'Permintaan kelengkapan dikirim');
+    await track(env, citizen, created.body, { expectStatus: 'Perlu kelengkapan' });
+    await citizen.getByLabel('Keterangan tambahan').fill('Tiang nomor 17, 18 dan 19.');
+    await citizen.getByRole('button', { name: 'Kirim kelengkapan' }).click();
+    await citizen.getByText('Kelengkapan terkirim').waitFor();
+    await citizen.locator('#lacak-result .badge', { hasText: 'Sedang diproses' }).waitFor();
+    await Promise.all([officer.close(), citizen.close()]);
+  });
+
   it('axe found no serious or critical violation, and no page threw', () => {
     assert.deepEqual(env.axeFailures, []);
     assert.deepEqual(browser.problems, []);

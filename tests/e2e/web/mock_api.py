@@ -60,11 +60,12 @@ OPEN = {"diajukan", "perlu_kelengkapan", "didisposisikan", "diproses", "ditindak
 ACTIONS = {
     # action: (roles, from statuses (None = any), to status (None = unchanged))
     "verify": ({"admin"}, {"diajukan"}, "didisposisikan"),
-    "request_info": ({"admin"}, {"diajukan"}, "perlu_kelengkapan"),
+    "request_info": ({"admin", "opd"}, {"diajukan", "diproses"}, "perlu_kelengkapan"),
     "reject": ({"admin"}, {"diajukan", "perlu_kelengkapan"}, "ditolak"),
     "redispose": ({"admin"}, {"didisposisikan", "diproses", "dikembalikan"}, "didisposisikan"),
     "accept": ({"opd"}, {"didisposisikan"}, "diproses"),
     "respond": ({"opd"}, {"didisposisikan", "diproses"}, "ditindaklanjuti"),
+    "progress": ({"opd"}, {"didisposisikan", "diproses"}, "diproses"),
     "return": ({"opd"}, {"didisposisikan", "diproses"}, "dikembalikan"),
     "note": ({"admin", "opd"}, None, None),  # every status, closed ones too (as the backend's table)
     "close": ({"admin"}, OPEN, "selesai"),
@@ -72,11 +73,12 @@ ACTIONS = {
 ACTION_FIELDS = {
     "verify": ({"opd_code"}, {"classification", "category", "note"}),
     "request_info": ({"message"}, set()),
-    "reject": ({"reason", "message"}, set()),
+    "reject": ({"reason", "message"}, {"reason_code"}),
     "redispose": ({"opd_code", "note"}, set()),
     "accept": (set(), set()),
     "respond": ({"message"}, {"attachments"}),
-    "return": ({"reason"}, set()),
+    "progress": ({"message"}, {"attachments", "planned_completion"}),
+    "return": ({"reason_code", "reason"}, set()),
     "note": ({"message"}, set()),
     "close": ({"message"}, set()),
 }
@@ -88,6 +90,7 @@ PUBLIC_TEXT = {
     "return": "Laporan sedang ditinjau ulang oleh admin.",
 }
 CLASSIFICATIONS = {"berkadar_pengawasan", "tidak_berkadar_pengawasan"}
+REASON_CODES = {"bukan_wewenang", "kewenangan_pusat_provinsi", "data_kurang", "duplikat", "lainnya"}
 MAX_UPLOAD = 10 * 1024 * 1024
 
 
@@ -236,7 +239,8 @@ class Store:
         return r
 
     def reporter_view(self, r: dict) -> dict:
-        timeline = [{"at": e["at"], "status": e["to_status"], "actor": e["actor"], "message": e["message"]}
+        timeline = [{"at": e["at"], "status": e["to_status"], "actor": e["actor"], "message": e["message"],
+                     "action": e["action"], "planned_completion": e["data"].get("planned_completion")}
                     for e in self.events[r["tracking_id"]] if e["public"]]
         return {
             "tracking_id": r["tracking_id"], "type": r["type"], "title": r["title"], "description": r["description"],
@@ -244,6 +248,7 @@ class Store:
             "category": r.get("category"), "kecamatan": r["location"]["kecamatan"], "attachments": list(r.get("attachments", [])),
             "opd": ({"code": r["opd_code"], "name": dict(OPDS)[r["opd_code"]]} if r["opd_code"] else None),
             "due_at": r["sla"]["due_at"], "timeline": timeline,
+            "planned_completion": r.get("planned_completion") if r["status"] in {"diproses", "perlu_kelengkapan"} else None,
         }
 
     def move(self, r, to_status, actor, role, action, message, public, data=None, actor_id=None):
@@ -266,7 +271,7 @@ class Store:
     # ---- staff --------------------------------------------------------------------------
     def visible(self, r: dict, claims: dict) -> bool:
         if claims["role"] == "opd":
-            return r["opd_code"] == claims.get("opd_code") and r["status"] not in {"diajukan", "perlu_kelengkapan"}
+            return r["opd_code"] == claims.get("opd_code") and r["status"] != "diajukan"
         if claims["role"] == "pimpinan":  # rahasia only as counts
             return r["privacy"] != "rahasia"
         return True
@@ -288,7 +293,8 @@ class Store:
         view["reporter_hidden"] = role == "admin" and anonymous and has_contact and not reveal
         view["suggested_opd"] = r.get("opd_choice") or dict((c, o) for c, _, o in CATEGORIES).get(r.get("category") or "")
         view["actions"] = [a for a, (roles, frm, _) in ACTIONS.items()
-                           if role in roles and (frm is None or r["status"] in frm)]
+                           if role in roles and (frm is None or r["status"] in frm)
+                           and not (a == "request_info" and (role == "opd") != (r["status"] == "diproses"))]
         view["due_at"] = r["sla"]["due_at"]
         view["kecamatan"] = r["location"]["kecamatan"]
         view["attachments"] = [{"attachment_id": a, "content_type": self.attachments.get(a, {}).get("content_type"),
@@ -417,6 +423,10 @@ def apply_action(store: Store, r: dict, claims: dict, body: dict, if_match: str 
             details.append({"field": k, "message": "Wajib diisi."})
     if "opd_code" in body and body["opd_code"] not in dict(OPDS):
         details.append({"field": "opd_code", "message": "OPD tidak dikenal."})
+    if body.get("reason_code") and body["reason_code"] not in REASON_CODES:
+        details.append({"field": "reason_code", "message": "Jenis alasan tidak dikenal."})
+    if body.get("planned_completion") and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(body["planned_completion"])):
+        details.append({"field": "planned_completion", "message": "Harus tanggal YYYY-MM-DD."})
     if body.get("classification") and body["classification"] not in CLASSIFICATIONS:
         details.append({"field": "classification", "message": "Klasifikasi tidak dikenal."})
     for i, a in enumerate(body.get("attachments") or []):
@@ -426,12 +436,13 @@ def apply_action(store: Store, r: dict, claims: dict, body: dict, if_match: str 
         raise ApiError(400, "validation_error", "The request is not valid.", details)
     if if_match is not None and str(if_match).strip('"') != str(r["version"]):
         raise ApiError(409, "version_conflict", "The report changed since you read it.")
-    if from_statuses is not None and r["status"] not in from_statuses:
+    if from_statuses is not None and r["status"] not in from_statuses or (
+            action == "request_info" and (claims["role"] == "opd") != (r["status"] == "diproses")):
         raise ApiError(409, "invalid_transition", f"{action} is not allowed in status {r['status']}.")
     actor = claims["role"]
     data = {}
     message = body.get("message")
-    public = action in {"verify", "request_info", "reject", "redispose", "accept", "respond", "return", "close"}
+    public = action in {"verify", "request_info", "reject", "redispose", "accept", "respond", "progress", "return", "close"}
     if action in {"verify", "redispose"}:
         r["opd_code"] = body["opd_code"]
         data["opd_code"] = body["opd_code"]
@@ -444,10 +455,19 @@ def apply_action(store: Store, r: dict, claims: dict, body: dict, if_match: str 
         message = PUBLIC_TEXT["accept"]
     elif action == "return":
         r.setdefault("returned_by", []).append(r["opd_code"])
+        data["reason_code"] = body["reason_code"]
         data["reason"] = body["reason"]
         message = PUBLIC_TEXT["return"]
     elif action == "reject":
         data["reason"] = body["reason"]
+    elif action == "request_info":
+        data["asked_by"] = claims["role"]
+        r["asked_by"] = claims["role"]
+    elif action == "progress":
+        if body.get("planned_completion"):
+            r["planned_completion"] = data["planned_completion"] = body["planned_completion"]
+        if body.get("attachments"):
+            data["attachments"] = list(body["attachments"])
     elif action == "respond" and body.get("attachments"):
         r["attachments"] = r.get("attachments", []) + list(body["attachments"])
         data["attachments"] = list(body["attachments"])
@@ -664,7 +684,9 @@ class Handler(BaseHTTPRequestHandler):
                 if not isinstance(msg, str) or not msg.strip():
                     raise ApiError(400, "validation_error", "The request is not valid.", [{"field": "message", "message": "Wajib diisi."}])
                 if r["status"] == "perlu_kelengkapan":
-                    s.move(r, "diajukan", "pelapor", "pelapor", "reply", msg, True)
+                    # The answer goes back to whoever asked: the admin's desk or the OPD.
+                    s.move(r, "diproses" if r.get("asked_by") == "opd" else "diajukan", "pelapor", "pelapor", "reply",
+                           msg, True)
                 elif r["status"] == "ditindaklanjuti":
                     s.move(r, "diproses", "pelapor", "pelapor", "reply", msg, True)
                 else:

@@ -38,6 +38,11 @@ const FORMS = {
     { name: 'message', type: 'textarea', label: 'Tanggapan untuk pelapor', required: true, hint: 'Jelaskan tindak lanjut dan solusi. Terlihat oleh pelapor.' },
     { name: 'attachments', type: 'attachments', label: 'Lampiran tanggapan' },
   ],
+  progress: [
+    { name: 'message', type: 'textarea', label: 'Kabar perkembangan untuk pelapor', required: true, hint: 'Apa yang sudah dan akan dikerjakan. Terlihat oleh pelapor; laporan tetap berstatus diproses.' },
+    { name: 'planned_completion', type: 'date', label: 'Rencana selesai', hint: 'Tanggal perkiraan pekerjaan selesai, ditampilkan kepada pelapor.' },
+    { name: 'attachments', type: 'attachments', label: 'Lampiran (foto pekerjaan)' },
+  ],
   return: [
     { name: 'reason_code', type: 'reason_code', label: 'Jenis alasan', required: true },
     { name: 'reason', type: 'textarea', label: 'Keterangan alasan', required: true, hint: 'Untuk petugas, tidak terlihat oleh pelapor. Bila tahu, sebutkan instansi yang berwenang.' },
@@ -82,6 +87,8 @@ const EVENT_DATA = {
   complaint_id: (v) => `ID SP4N-LAPOR!: ${v}`,
   revealed: (v) => `Dibuka: ${[].concat(v).map((x) => (x === 'nik' ? 'NIK' : x === 'identity' ? 'identitas' : x)).join(', ')}`,
   reason_code: (v) => `Jenis alasan: ${RETURN_REASONS[v] || v}`,
+  planned_completion: (v) => `Rencana selesai: ${fmtDate(v)}`,
+  asked_by: (v) => `Diminta oleh: ${v === 'opd' ? 'OPD' : 'admin'}`,
   reason: (v) => `Alasan: ${v}`,
   attachments: (v) => `${[].concat(v).length} lampiran`,
   rating: (v) => `Nilai: ${v}`,
@@ -127,6 +134,11 @@ async function buildControl(f, report) {
     const sel = h('select', {});
     options(sel, Object.entries(CLASSIFICATIONS).map(([value, label]) => ({ value, label })), { placeholder: 'Belum ditentukan', value: report.classification || '' });
     return sel;
+  }
+  if (f.type === 'date') {
+    const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    const today = new Date();
+    return h('input', { type: 'date', min: iso(today), max: iso(new Date(today.getTime() + 366 * 86400000)) });
   }
   if (f.type === 'reason_code') {
     const sel = h('select', {});
