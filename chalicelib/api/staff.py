@@ -36,6 +36,9 @@ class StaffActionIn(Strict):
         default=None, description="return (required) and reject (optional): why, as a code; "
         "it decides how SP4N-LAPOR! is told")
     attachments: list[str] | None = Field(default=None, max_length=5)
+    privacy: Literal["publik", "anonim", "rahasia"] | None = Field(
+        default=None, description="verify: raise the report's privacy (publik -> anonim -> rahasia); "
+        "a lower one is a 400")
     planned_completion: date | None = Field(
         default=None, description="progress: the date (YYYY-MM-DD, today to a year ahead) the OPD plans to "
         "finish; shown to the reporter")

@@ -160,6 +160,9 @@ class Sp4nState(MapAttribute):  # type: ignore[type-arg]
     # a status change of LAPOR!'s that our workflow does not allow); None when in step.
     lapor_status = UnicodeAttribute(null=True)
     problem = UnicodeAttribute(null=True)
+    # An admin raised the privacy here and LAPOR!'s integration has no call to change it there:
+    # what to set by hand on LAPOR! ("rahasia"); cleared once LAPOR!'s flags agree.
+    privacy_divergence = UnicodeAttribute(null=True)
 
 
 class Report(Model):

@@ -12,6 +12,7 @@ Decisions (where CONTRACT.md is silent):
   reporter's timeline explains why the report went back. `reject` may carry the same code: the
   code (never the free text) decides how SP4N-LAPOR! is told (sp4n_mapping.json `reason_codes`).
 - `verify`, `redispose`, `accept`: public with a neutral message; their `note` stays internal.
+  `verify` may raise the report's privacy (publik -> anonim -> rahasia), never lower it.
 - `request_info`, `reject`, `respond`, `close`: the staff's `message` is what the reporter reads
   (`reject`'s `reason` is an internal code).
 - `request_info` by the admin from diajukan, by the OPD from diproses; both -> perlu_kelengkapan.
@@ -191,7 +192,7 @@ _TABLE: tuple[Action, ...] = (
         roles=frozenset({Role.ADMIN}),
         edges=_to(_S.DIDISPOSISIKAN, _S.DIAJUKAN),
         required=("opd_code",),
-        optional=("classification", "category", "note"),
+        optional=("classification", "category", "note", "privacy"),
         neutral_message="Laporan telah diverifikasi dan diteruskan ke instansi yang berwenang.",
     ),
     Action(

@@ -468,6 +468,8 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
     # Recorded even when nothing was sent: later steps wait for every earlier one (see above),
     # and this record outlives the claim.
     record_synced(event.tracking_id, event.seq, complaint_id, call)
+    if event.data.get("privacy_from") and event.data.get("privacy"):
+        record_privacy_raised(event.tracking_id, event.seq, str(event.data["privacy"]))
     if call != "nothing":
         consumer.count("Sp4nSynced")
     claims.complete(claim, outcome="synced", complaint_id=complaint_id, call=call)
@@ -741,6 +743,36 @@ def mark_diverged(tracking_id: str, lapor_status: str, status_name: str) -> int:
         return [_event(report, "sp4n_conflict", {"origin": "sync", "status_code": lapor_status},
                        f"Status di SP4N-LAPOR! ({status_name}) tidak sejalan dengan status laporan "
                        f"({report.status}); perlu diselesaikan admin.")]
+
+    return len(change_report(tracking_id, mutate))
+
+
+def record_privacy_raised(tracking_id: str, seq: int, raised_to: str) -> int:
+    """An admin raised the privacy here (verify). LAPOR!'s integration has no call to change a
+    complaint's is_anonymous/is_secret, so it is listed for an admin to set by hand there (GET
+    /staff/sync/problems, kind `privacy`) until reconciliation sees LAPOR!'s flags agree."""
+    def mutate(report: Report) -> list[ReportEvent]:
+        s = _sp4n(report)
+        if s.privacy_divergence == raised_to or report.privacy != raised_to:
+            return []
+        s.privacy_divergence = raised_to
+        return [_event(report, "sp4n_conflict", {"origin": "sync", "for_seq": seq, "privacy": raised_to},
+                       f"Kerahasiaan dinaikkan menjadi {raised_to} di sini, tetapi SP4N-LAPOR! tidak menyediakan "
+                       "panggilan untuk mengubahnya: ubah secara manual di SP4N-LAPOR!.")]
+
+    return len(change_report(tracking_id, mutate))
+
+
+def settle_privacy(tracking_id: str, complaint: sp4n.Sp4nComplaint) -> int:
+    """Clear a privacy divergence once LAPOR!'s flags say what ours says (set there by hand)."""
+    def mutate(report: Report) -> list[ReportEvent]:
+        s = _sp4n(report)
+        if not s.privacy_divergence or complaint.is_secret is None or not sp4n.privacy_agrees(
+                report.privacy, complaint.is_anonymous, complaint.is_secret):
+            return []
+        s.privacy_divergence = None
+        return [_event(report, "sp4n_settled", {"origin": "sync", "privacy": report.privacy},
+                       "Kerahasiaan di SP4N-LAPOR! kini sejalan dengan laporan.")]
 
     return len(change_report(tracking_id, mutate))
 

@@ -130,6 +130,10 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
     if "category" in clean and clean["category"] not in reference.categories():
         problems.append({"field": "category", "type": "unknown",
                          "message": "kategori tidak dikenal (lihat GET /categories)"})
+    if "privacy" in clean and not privacy.is_raise(report.privacy, str(clean["privacy"])):
+        problems.append({"field": "privacy", "type": "privacy_lowered",
+                         "message": "kerahasiaan hanya dapat dinaikkan (publik -> anonim -> rahasia); "
+                                    "menurunkannya hanya atas permintaan pelapor"})
     if "classification" in clean:
         if clean["classification"] not in CLASSIFICATIONS:
             problems.append({"field": "classification", "type": "enum",
@@ -202,6 +206,8 @@ def _event_data(move: wf.Move, report: Report, who: Actor, fields: Mapping[str, 
     if action == "verify":
         data.update(opd_code=fields["opd_code"], classification=fields.get("classification"),
                     category=fields.get("category"), note=fields.get("note"))
+        if fields.get("privacy") and fields["privacy"] != report.privacy:
+            data.update(privacy=fields["privacy"], privacy_from=report.privacy)
     elif action == "redispose":
         data.update(opd_code=fields["opd_code"], from_opd=report.opd_code, note=fields.get("note"))
     elif action == "return":
@@ -246,6 +252,8 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
                 report.classification = fields["classification"]
             if fields.get("category"):
                 report.category = fields["category"]
+            if fields.get("privacy"):
+                report.privacy = fields["privacy"]
     elif action == "return":
         returned: list[Any] = list(report.returned_by or [])
         if report.opd_code and report.opd_code not in returned:

@@ -274,6 +274,45 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
     await Promise.all([officer.close(), citizen.close()]);
   });
 
+  it('the form pre-selects Rahasia for a sensitive category and says why; an admin can only raise privacy', async () => {
+    env.art = artifacts('mock-rahasia');
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.goto(`${env.web}#/lapor`);
+    const category = page.getByLabel('Kategori');
+    await category.locator('option[value="bansos"]').waitFor({ state: 'attached' });
+    await category.selectOption('bansos');
+    assert.equal(await page.locator('input[name="privacy"][value="rahasia"]').isChecked(), true);
+    await page.getByText('Rahasia sudah dipilih').waitFor();
+    await evidence(env, page, 'lapor-kategori-sensitif');
+    // The reporter's own choice is kept: picking Publik then another sensitive category leaves it.
+    await page.locator('input[name="privacy"][value="publik"]').check();
+    await category.selectOption('layanan_kesehatan');
+    assert.equal(await page.locator('input[name="privacy"][value="publik"]').isChecked(), true);
+    await page.getByText('sebaiknya dikirim sebagai Rahasia').waitFor();
+    await category.selectOption('sampah');
+    assert.equal(await page.getByText('sebaiknya dikirim sebagai Rahasia').count(), 0);
+
+    const created = await apiPost('/reports', {
+      type: 'pengaduan', title: 'Bantuan sosial tidak sampai', description: 'Bantuan sosial bulan ini tidak diterima keluarga kami di Cililin.',
+      location: { kecamatan: 'cililin' }, privacy: 'anonim', reporter: {},
+    });
+    assert.equal(created.status, 201);
+    await signIn(env, page, await token('admin'));
+    await page.goto(`${env.web}#/staf/laporan/${created.body.tracking_id}`);
+    await page.getByRole('heading', { level: 1, name: 'Bantuan sosial tidak sampai' }).waitFor();
+    const box = page.locator('details[data-action="verify"]');
+    await box.locator('summary').click();
+    const offered = await box.getByLabel('Naikkan kerahasiaan').locator('option').allTextContents();
+    assert.equal(offered.length, 2); // "Tidak diubah" and Rahasia: never Publik for an anonim report
+    await box.getByLabel('OPD tujuan').selectOption('DINSOS');
+    await box.getByLabel('Naikkan kerahasiaan').selectOption('rahasia');
+    await box.locator('button[type="submit"]').click();
+    await page.locator('#flash', { hasText: 'Laporan diverifikasi' }).waitFor();
+    await page.locator('.props dd', { hasText: 'Rahasia' }).first().waitFor();
+    await page.close();
+  });
+
   it('axe found no serious or critical violation, and no page threw', () => {
     assert.deepEqual(env.axeFailures, []);
     assert.deepEqual(browser.problems, []);

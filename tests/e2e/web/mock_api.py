@@ -51,6 +51,8 @@ CATEGORIES = [
     ("angkutan", "Angkutan umum", "DISHUB"),
     ("lainnya", "Lainnya", None),
 ]
+# Flagged `sensitive` as in chalicelib/seed/reference.json: the form pre-selects rahasia for them.
+SENSITIVE = {"bansos", "layanan_kesehatan"}
 KECAMATAN = ["Lembang", "Parongpong", "Cisarua", "Cikalongwetan", "Cipeundeuy", "Ngamprah", "Cipatat",
              "Padalarang", "Batujajar", "Cihampelas", "Cililin", "Cipongkor", "Rongga", "Sindangkerta",
              "Gununghalu", "Saguling"]
@@ -71,7 +73,7 @@ ACTIONS = {
     "close": ({"admin"}, OPEN, "selesai"),
 }
 ACTION_FIELDS = {
-    "verify": ({"opd_code"}, {"classification", "category", "note"}),
+    "verify": ({"opd_code"}, {"classification", "category", "note", "privacy"}),
     "request_info": ({"message"}, set()),
     "reject": ({"reason", "message"}, {"reason_code"}),
     "redispose": ({"opd_code", "note"}, set()),
@@ -423,6 +425,9 @@ def apply_action(store: Store, r: dict, claims: dict, body: dict, if_match: str 
             details.append({"field": k, "message": "Wajib diisi."})
     if "opd_code" in body and body["opd_code"] not in dict(OPDS):
         details.append({"field": "opd_code", "message": "OPD tidak dikenal."})
+    order = ["publik", "anonim", "rahasia"]
+    if body.get("privacy") and (body["privacy"] not in order or order.index(body["privacy"]) < order.index(r["privacy"])):
+        details.append({"field": "privacy", "message": "Kerahasiaan hanya dapat dinaikkan."})
     if body.get("reason_code") and body["reason_code"] not in REASON_CODES:
         details.append({"field": "reason_code", "message": "Jenis alasan tidak dikenal."})
     if body.get("planned_completion") and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(body["planned_completion"])):
@@ -450,6 +455,8 @@ def apply_action(store: Store, r: dict, claims: dict, body: dict, if_match: str 
             r["classification"] = body["classification"]
         if body.get("category"):
             r["category"] = body["category"]
+        if body.get("privacy"):
+            r["privacy"] = body["privacy"]
         message = PUBLIC_TEXT[action]
     elif action == "accept":
         message = PUBLIC_TEXT["accept"]
@@ -634,7 +641,8 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET" and path == "/opds":
             return self.send(200, {"items": [{"code": c, "name": n} for c, n in OPDS]})
         if method == "GET" and path == "/categories":
-            return self.send(200, {"items": [{"code": c, "name": n, "opd_code": o} for c, n, o in CATEGORIES]})
+            return self.send(200, {"items": [{"code": c, "name": n, "opd_code": o, "sensitive": c in SENSITIVE}
+                                             for c, n, o in CATEGORIES]})
         if method == "GET" and path == "/kecamatan":
             return self.send(200, {"items": KEC})
         if method == "GET" and path == "/_mock/token":

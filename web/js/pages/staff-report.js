@@ -20,6 +20,7 @@ const FORMS = {
     { name: 'opd_code', type: 'opd', label: 'OPD tujuan', required: true },
     { name: 'classification', type: 'classification', label: 'Klasifikasi' },
     { name: 'category', type: 'category', label: 'Kategori' },
+    { name: 'privacy', type: 'privacy_raise', label: 'Naikkan kerahasiaan', hint: 'Hanya dapat dinaikkan (Publik → Anonim → Rahasia), misalnya untuk laporan kesehatan, anak, atau bantuan sosial. Menurunkan hanya atas permintaan pelapor.' },
     { name: 'note', type: 'textarea', label: 'Catatan untuk OPD' },
   ],
   request_info: [
@@ -133,6 +134,13 @@ async function buildControl(f, report) {
   if (f.type === 'classification') {
     const sel = h('select', {});
     options(sel, Object.entries(CLASSIFICATIONS).map(([value, label]) => ({ value, label })), { placeholder: 'Belum ditentukan', value: report.classification || '' });
+    return sel;
+  }
+  if (f.type === 'privacy_raise') {
+    const order = ['publik', 'anonim', 'rahasia'];
+    const higher = order.slice(order.indexOf(report.privacy) + 1);
+    const sel = h('select', {});
+    options(sel, higher.map((value) => ({ value, label: privacyLabel(value) })), { placeholder: 'Tidak diubah' });
     return sel;
   }
   if (f.type === 'date') {
