@@ -247,6 +247,7 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
         report.opd_code = fields["opd_code"]
         report.disposed_at = clock.iso_utc(now)
         report.first_response_at = None
+        report.planned_completion = None  # a new OPD plans for itself
         if action == "verify":
             if fields.get("classification"):
                 report.classification = fields["classification"]
