@@ -208,8 +208,10 @@ def test_required_fields(action: str, fields: tuple[str, ...]) -> None:
 
 
 def test_optional_fields_and_unknown() -> None:
-    assert wf.optional_fields("verify") == ("classification", "category", "note")
+    assert wf.optional_fields("verify") == ("classification", "category", "note", "privacy")
     assert wf.optional_fields("respond") == ("attachments",)
+    assert wf.optional_fields("progress") == ("attachments", "planned_completion")
+    assert wf.optional_fields("reject") == ("reason_code",)
     assert wf.optional_fields("feedback") == ("rating", "comment")
     with pytest.raises(UnknownAction):
         required_fields("delete")
