@@ -142,6 +142,9 @@ class TimelineEntry(Out):
     status: Status | None
     actor: Literal["pelapor", "admin", "opd", "sistem"]
     message: str | None
+    action: str = Field(description="what happened (verify, progress, respond, reply, ...)")
+    planned_completion: str | None = Field(default=None, description="progress: the OPD's planned "
+                                           "completion date, YYYY-MM-DD")
 
 
 class OpdRef(Out):
@@ -163,6 +166,8 @@ class ReportView(Out):
     opd: OpdRef | None
     created_at: str
     due_at: str | None
+    planned_completion: str | None = Field(description="the OPD's planned completion date (YYYY-MM-DD) "
+                                           "from its last progress update, while it works on the report")
     attachments: list[str]
     timeline: list[TimelineEntry]
 

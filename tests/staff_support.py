@@ -102,7 +102,7 @@ class Api:
             "didisposisikan": [("verify", None, {"opd_code": opd})],
             "diproses": [("verify", None, {"opd_code": opd}), ("accept", opd, {})],
             "ditindaklanjuti": [("verify", None, {"opd_code": opd}), ("respond", opd, {"message": "Sudah diperbaiki."})],
-            "dikembalikan": [("verify", None, {"opd_code": opd}), ("return", opd, {"reason": "Bukan wewenang kami."})],
+            "dikembalikan": [("verify", None, {"opd_code": opd}), ("return", opd, {"reason_code": "bukan_wewenang", "reason": "Bukan wewenang kami."})],
             "selesai": [("verify", None, {"opd_code": opd}), ("close", None, {"message": "Ditutup admin."})],
         }
         view: dict[str, Any] = {}

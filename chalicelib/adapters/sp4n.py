@@ -173,6 +173,11 @@ DEFAULT_MAPPINGS = Sp4nMappings()
 _FLAGS = {"publik": (False, False), "anonim": (True, False), "rahasia": (False, True)}
 
 
+def privacy_agrees(privacy: str, is_anonymous: bool | None, is_secret: bool | None) -> bool:
+    """Whether a complaint's flags on LAPOR! say what our privacy mode says."""
+    return _FLAGS.get(privacy) == (bool(is_anonymous), bool(is_secret))
+
+
 def payload_from_report(report: Mapping[str, Any], *, document_ids: Sequence[str] | None = None,
                         mappings: Sp4nMappings = DEFAULT_MAPPINGS, today: date | None = None) -> Sp4nComplaintIn:
     """The LAPOR! create payload for one of our reports.

@@ -22,6 +22,8 @@ class CategoryItem(BaseModel):
     code: str
     name: str
     opd_code: str | None
+    sensitive: bool = Field(description="health, children, social aid: the form suggests rahasia, and a "
+                            "report sent without a privacy choice is rahasia")
 
 
 class CategoryList(BaseModel):
@@ -57,7 +59,7 @@ def opds() -> Any:
 @route("/categories", "GET", summary="Report categories and their default OPD", tags=["reference"],
        responses={200: CategoryList})
 def categories() -> Any:
-    items = [{"code": c, "name": x["name"], "opd_code": x.get("opd_code")}
+    items = [{"code": c, "name": x["name"], "opd_code": x.get("opd_code"), "sensitive": bool(x.get("sensitive"))}
              for c, x in sorted(reference.categories().items())]
     return json_response({"items": items})
 

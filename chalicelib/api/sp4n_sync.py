@@ -20,7 +20,8 @@ class SyncProblem(BaseModel):
     status: str
     source: str
     updated_at: str
-    kind: str = Field(description="failed (a step never reached LAPOR!) | diverged (the statuses disagree)")
+    kind: str = Field(description="failed (a step never reached LAPOR!) | diverged (the statuses disagree) | "
+                      "privacy (raised here; LAPOR! has no call to change it: set it there by hand)")
     sp4n: dict[str, Any] = Field(description="state, complaint_id, attempts, last_error, problem, lapor_status")
 
 

@@ -2,6 +2,7 @@
 decorator verifies the token and the role before the handler runs (chalicelib.api.http)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from chalice import Response
@@ -9,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.api.http import current_request, header, json_response, query, route
 from chalicelib.auth import principal_of
+from chalicelib.domain import workflow as wf
 from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
 from chalicelib.schemas import ReportCreated, ReportIn, ReportView, StaffReportIn, Strict, parse
@@ -27,7 +29,8 @@ ACTORS = ("admin", "opd")
 class StaffActionIn(Strict):
     """One action of CONTRACT.md's table; which fields each action takes is checked per action."""
 
-    action: Literal["verify", "request_info", "reject", "redispose", "accept", "respond", "return", "note", "close"]
+    action: Literal["verify", "request_info", "reject", "redispose", "accept", "respond", "progress", "return",
+                    "note", "close"]
     opd_code: str | None = Field(default=None, max_length=40)
     classification: str | None = Field(default=None, max_length=40,
                                        description="berkadar_pengawasan | tidak_berkadar_pengawasan (pengaduan only)")
@@ -36,7 +39,16 @@ class StaffActionIn(Strict):
     message: str | None = Field(default=None, max_length=4000,
                                 description="what the reporter reads (internal for `note`)")
     reason: str | None = Field(default=None, max_length=500, description="internal")
+    reason_code: Literal[tuple(wf.RETURN_REASON_CODES)] | None = Field(  # type: ignore[valid-type]
+        default=None, description="return (required) and reject (optional): why, as a code; "
+        "it decides how SP4N-LAPOR! is told")
     attachments: list[str] | None = Field(default=None, max_length=5)
+    privacy: Literal["publik", "anonim", "rahasia"] | None = Field(
+        default=None, description="verify: raise the report's privacy (publik -> anonim -> rahasia); "
+        "a lower one is a 400")
+    planned_completion: date | None = Field(
+        default=None, description="progress: the date (YYYY-MM-DD, today to a year ahead) the OPD plans to "
+        "finish; shown to the reporter")
 
 
 class SlaView(BaseModel):

@@ -160,6 +160,9 @@ class Sp4nState(MapAttribute):  # type: ignore[type-arg]
     # a status change of LAPOR!'s that our workflow does not allow); None when in step.
     lapor_status = UnicodeAttribute(null=True)
     problem = UnicodeAttribute(null=True)
+    # An admin raised the privacy here and LAPOR!'s integration has no call to change it there:
+    # what to set by hand on LAPOR! ("rahasia"); cleared once LAPOR!'s flags agree.
+    privacy_divergence = UnicodeAttribute(null=True)
 
 
 class Report(Model):
@@ -203,6 +206,11 @@ class Report(Model):
     breached_by = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     disposed_at = UnicodeAttribute(null=True)
     first_response_at = UnicodeAttribute(null=True)
+    # While perlu_kelengkapan: who asked ({"asked_by": "admin"|"opd", "opd_code", "paused": the
+    # OPD's stopped clock and its sla_state}); cleared when the report leaves that status.
+    info_request = JSONAttribute(null=True)
+    # The OPD's planned completion date (YYYY-MM-DD) from its last progress update: public.
+    planned_completion = UnicodeAttribute(null=True)
     rating = NumberAttribute(null=True)
     source = UnicodeAttribute(default="web")
     # Personal-data retention (chalicelib/services/erasure.py, docs/PRIVACY.md): `closed_at` is

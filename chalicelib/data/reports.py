@@ -151,7 +151,7 @@ def _stamp_retention(report: Report) -> None:
 def sp4n_watch(report: Report) -> None:
     """Keep the sparse by_sp4n_watch keys in step with the report (every write passes here)."""
     s = report.sp4n
-    if s is not None and (s.problem or s.state == "failed"):
+    if s is not None and (s.problem or s.state == "failed" or s.privacy_divergence):
         report.sp4n_watch = "problem"
     elif s is not None and s.complaint_id and is_open(report.status):
         report.sp4n_watch = "open"

@@ -16,8 +16,9 @@ Definitions (the contract's fields; "the month" is the WIB calendar month):
   redisposed from X to Y counts for X and for Y; X's return or breach stays on X's fact. Totals are
   the sums of the rows (a report forwarded to two OPDs counts twice: once per OPD).
 - received: dispositions to the OPD in the month.
-- responded: the OPD answered (`respond`) after this disposition; the first such answer is the
-  *first response*. An `accept` is not an answer.
+- responded: the OPD answered the reporter in public after this disposition: an answer
+  (`respond`), a progress update (`progress`) or its own request for information
+  (`request_info`); the first of these is the *first response*. An `accept` is not an answer.
 - The first-response deadline (`response_due_at`) is the deadline of the OPD's SLA stage in force
   when it first answered, recomputed from the event log with the working calendar and
   config/sla.json exactly as the SLA engine computes it (so it agrees with the breaches the sweep
@@ -39,6 +40,8 @@ Definitions (the contract's fields; "the month" is the WIB calendar month):
 - median_first_response_hours: median of the WORKING hours (07:30-16:00 WIB on working days,
   `WorkingCalendar.working_hours_between`) from disposition to first response, over `responded`;
   two decimals.
+- The OPD's own request for information pauses its stage; the reporter's reply resumes it with
+  the time it had left (chalicelib.domain.sla.PausedClock), exactly as the SLA engine does.
 - overdue_open: now, the report is with the OPD, waiting on it (didisposisikan or diproses,
   including after the reporter reopened it), and the deadline of its current stage has passed.
 - returned: the OPD handed the report back as not its authority (`return`); returned_pct =
@@ -58,10 +61,12 @@ from typing import Any
 
 from chalicelib.domain import clock
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.sla import RESPON_OPD, TINDAK_LANJUT, SlaPolicy, deadline
+from chalicelib.domain.sla import RESPON_OPD, TINDAK_LANJUT, PausedClock, SlaPolicy, deadline
 from chalicelib.domain.workflow import Status
 
 DISPOSING_ACTIONS = frozenset({"verify", "redispose"})
+# The OPD's public words to the reporter that count as its first response (not `accept`).
+FIRST_RESPONSE_ACTIONS = frozenset({"respond", "progress", "request_info"})
 # Statuses in which the report waits on the OPD it was forwarded to.
 WAITING_ON_OPD = frozenset({Status.DIDISPOSISIKAN.value, Status.DIPROSES.value})
 CLOSED = frozenset({Status.SELESAI.value, Status.DITOLAK.value})
@@ -120,6 +125,10 @@ class Fact:
     holding: bool = True  # as of basis_seq: with this OPD and waiting on it
     stage: str | None = RESPON_OPD  # the OPD's stage while holding
     stage_due_at: str | None = None  # its deadline (overdue_open)
+    # The OPD's stage stopped by its own request for information (sla.PausedClock's fields).
+    paused_due_at: str | None = None
+    paused_remaining: int | None = None
+    paused_breached: bool = False
     basis_seq: int = 0  # the last event folded in
 
     @property
@@ -143,6 +152,8 @@ class Fact:
             values["first_response_seq"] = int(values["first_response_seq"])
         if values.get("rating") is not None:
             values["rating"] = int(values["rating"])
+        if values.get("paused_remaining") is not None:
+            values["paused_remaining"] = int(values["paused_remaining"])
         if values.get("first_response_hours") is not None:
             values["first_response_hours"] = float(values["first_response_hours"])
         return cls(**values)
@@ -230,11 +241,16 @@ def _apply(fact: Fact, step: Step, at: str, status: str | None, new_status: str 
         tl_due = due(TINDAK_LANJUT, step.at)
         fact = replace(fact, accepted_at=at, accepted_late=at > fact.response_due_at,
                        response_due_at=tl_due)
-    if step.action == "respond" and not answered:
+    if step.action in FIRST_RESPONSE_ACTIONS and not answered and step.data.get("asked_by") != "admin":
         hours = calendar.working_hours_between(clock.parse(fact.disposed_at), step.at)
         fact = replace(fact, first_response_at=at, first_response_seq=step.seq,
                        first_response_hours=round(hours, 4),
                        on_time=(not fact.accepted_late) and at <= fact.response_due_at)
+    if (step.action == "request_info" and status == Status.DIPROSES.value
+            and new_status == Status.PERLU_KELENGKAPAN.value and fact.stage_due_at):
+        stopped = PausedClock.stop(calendar, TINDAK_LANJUT, clock.parse(fact.stage_due_at), step.at)
+        fact = replace(fact, paused_due_at=_iso(stopped.due_at), paused_remaining=stopped.remaining,
+                       paused_breached=stopped.breached)
     if step.action == "return":
         fact = _leave(fact, at, "return", returned=True)
     if step.action == "sla_breach" and _breach_is_theirs(step, fact.opd_code):
@@ -245,9 +261,17 @@ def _apply(fact: Fact, step: Step, at: str, status: str | None, new_status: str 
             fact = replace(fact, rating=rating)
     if new_status in CLOSED and fact.ended_at is None:
         fact = _leave(fact, at, step.action)
-    # Entering an OPD stage (accept, or a reopen by the reporter) starts its clock afresh.
+    # Entering an OPD stage (accept, or a reopen by the reporter) starts its clock afresh; the
+    # reply to the OPD's own request resumes the stopped one.
     if new_status == Status.DIPROSES.value and new_status != status:
-        fact = replace(fact, stage=TINDAK_LANJUT, stage_due_at=due(TINDAK_LANJUT, step.at))
+        if status == Status.PERLU_KELENGKAPAN.value and fact.paused_due_at and fact.paused_remaining is not None:
+            stopped = PausedClock(TINDAK_LANJUT, clock.parse(fact.paused_due_at), fact.paused_remaining,
+                                  fact.paused_breached)
+            resumed = _iso(stopped.resumed_due(calendar, step.at))
+        else:
+            resumed = due(TINDAK_LANJUT, step.at)
+        fact = replace(fact, stage=TINDAK_LANJUT, stage_due_at=resumed, paused_due_at=None,
+                       paused_remaining=None, paused_breached=False)
     return fact
 
 

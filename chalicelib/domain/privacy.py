@@ -31,6 +31,18 @@ from chalicelib.domain.redaction import DIGIT_GAP, NIK_LIKE, normalise
 ANONIM = "anonim"
 RAHASIA = "rahasia"
 
+# From least to most protective. Staff may move a report only up this list (an admin at
+# verification); lowering it would publish what the reporter chose to hide, so only they may.
+PRIVACY_ORDER: tuple[str, ...] = ("publik", ANONIM, RAHASIA)
+
+
+def is_raise(current: str, wanted: str) -> bool:
+    """Whether `wanted` protects at least as much as `current` (unknown modes: False)."""
+    if current not in PRIVACY_ORDER or wanted not in PRIVACY_ORDER:
+        return False
+    return PRIVACY_ORDER.index(wanted) >= PRIVACY_ORDER.index(current)
+
+
 ADMIN = "admin"
 OPD = "opd"
 PIMPINAN = "pimpinan"

@@ -17,10 +17,13 @@ Rules of counting (stated once, used everywhere):
 - The deadline is 23:59:59 WIB of the last day (see WorkingCalendar.add_working_days).
 - Pause and resume: while the report waits on the reporter (perlu_kelengkapan, and
   ditindaklanjuti) no staff deadline runs; only the reporter's own stage does, whose expiry is a
-  system move, never a staff breach. When the reporter replies the staff clock does not continue
-  where it stopped: verification restarts fresh from the reply (a new 3 HK), because the reply
-  can change the report so much that it is a new verification. This is the simplest faithful
-  reading of LAPOR!'s "Tunda" and needs no stored remainder.
+  system move, never a staff breach. When the reporter answers the ADMIN's request, verification
+  restarts fresh from the reply (a new 3 HK): the reply can change the report so much that it is
+  a new verification (LAPOR!'s "Tunda"). When the reporter answers an OPD's request, the OPD's
+  clock resumes with the time it had left (`PausedClock`): the working days strictly after the
+  pause day up to the deadline's day, counted again from the reply's day. Asking never restarts
+  the clock, so it cannot wipe a breach: a stage already past its deadline when paused resumes
+  with that same deadline, and its recorded breach stays.
 - A reminder goes out at 07:30 WIB of the working day before the deadline's day, to the staff
   (staff stages) or to the reporter (konfirmasi: "the report will close"; kelengkapan: "it will be
   archived"). A reminder that would fall at or before the stage's start is dropped.
@@ -387,3 +390,44 @@ class SlaClock:
     def is_breached(self, now: datetime) -> bool:
         """A staff stage past its deadline (reporter stages never breach: they expire)."""
         return self.stage in STAFF_STAGES and self.due_at is not None and now > self.due_at
+
+
+# -- pausing an OPD's clock while the reporter owes information --------------------------------
+
+@dataclass(frozen=True)
+class PausedClock:
+    """An OPD stage stopped by its own request for information (see the module's rules)."""
+
+    stage: str
+    due_at: datetime          # the deadline in force when it stopped
+    remaining: int            # working days left after the pause day (0: the deadline's own day)
+    breached: bool            # already past the deadline when it stopped
+
+    @classmethod
+    def stop(cls, calendar: WorkingCalendar, stage: str, due_at: datetime, at: datetime) -> PausedClock:
+        if stage not in STAFF_STAGES:
+            raise ValueError(f"only a staff stage pauses, not {stage!r}")
+        if at > due_at:
+            return cls(stage, due_at, 0, True)
+        return cls(stage, due_at, max(calendar.working_days_between(at, due_at), 0), False)
+
+    def resumed_due(self, calendar: WorkingCalendar, at: datetime) -> datetime:
+        """The deadline of the stage resumed at `at`: the old one when it had already passed,
+        else the same number of working days counted from `at`'s day."""
+        if self.breached:
+            return self.due_at
+        if self.remaining >= 1:
+            return calendar.add_working_days(at, self.remaining)
+        day = to_wib(at).date()
+        if calendar.is_working_day(day):
+            return calendar.end_of_day(day)
+        return calendar.add_working_days(at, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "due_at": self.due_at.isoformat(), "remaining": self.remaining,
+                "breached": self.breached}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> PausedClock:
+        return cls(str(raw["stage"]), datetime.fromisoformat(str(raw["due_at"])), int(raw["remaining"]),
+                   bool(raw["breached"]))

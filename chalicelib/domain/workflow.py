@@ -7,13 +7,24 @@ timeline. Services call `transition()`; UIs call `actions_for()`; tests iterate 
 Decisions (where CONTRACT.md is silent):
 - `note` is internal, changes nothing, and is allowed in every status, closed ones included:
   staff may annotate a finished case (an audit remark) without reopening it.
-- `return` (OPD: *bukan wewenang*): the reason stays internal to staff, but the status change is
-  public with a neutral message, so the reporter's timeline explains why the report went back.
+- `return` (OPD: *bukan wewenang*): a `reason_code` from `RETURN_REASON_CODES` plus a free-text
+  `reason`, both internal to staff; the status change is public with a neutral message, so the
+  reporter's timeline explains why the report went back. `reject` may carry the same code: the
+  code (never the free text) decides how SP4N-LAPOR! is told (sp4n_mapping.json `reason_codes`).
 - `verify`, `redispose`, `accept`: public with a neutral message; their `note` stays internal.
+  `verify` may raise the report's privacy (publik -> anonim -> rahasia), never lower it.
 - `request_info`, `reject`, `respond`, `close`: the staff's `message` is what the reporter reads
   (`reject`'s `reason` is an internal code).
-- `reply` from perlu_kelengkapan -> diajukan (back to verification); from ditindaklanjuti ->
+- `request_info` by the admin from diajukan, by the OPD from diproses; both -> perlu_kelengkapan.
+  Who asked is recorded (the event's data and the report's `info_request`) because it decides
+  where the reply goes.
+- `reply` from perlu_kelengkapan -> diajukan (back to verification) when the admin asked, ->
+  diproses (back to the same OPD, its clock resumed) when the OPD asked; from ditindaklanjuti ->
   diproses (reopened to the same OPD). Replies in any other status are a 409.
+- `progress` (OPD): a public progress update with an optional planned completion date. It is not
+  an answer: from diproses the status stays (and the resolution deadline with it), from
+  didisposisikan it takes the report to diproses as `accept` would (posting progress is working
+  on it). It counts as the OPD's first response.
 - `feedback` only from ditindaklanjuti: resolved=true -> selesai, resolved=false -> diproses.
   A selesai report is final (closed by the reporter, an admin or the 10-HK auto-close); the
   reporter is reminded before the auto-close, and after it files a new report or goes to
@@ -69,6 +80,17 @@ def is_open(status: str) -> bool:
     return Status(status) in OPEN_STATUSES
 
 
+# Why an OPD hands a report back (and why an admin rejects one): codes, so the SP4N-LAPOR!
+# mapping and the Tukin record key on a stable value, never on what someone typed.
+RETURN_REASON_CODES: Mapping[str, str] = MappingProxyType({
+    "bukan_wewenang": "Bukan wewenang OPD ini",
+    "kewenangan_pusat_provinsi": "Kewenangan pemerintah pusat atau provinsi",
+    "data_kurang": "Data laporan kurang",
+    "duplikat": "Duplikat laporan lain",
+    "lainnya": "Lainnya",
+})
+
+
 # -- errors ---------------------------------------------------------------------------------
 
 class WorkflowError(Exception):
@@ -112,6 +134,10 @@ class Edge:
     resolved: bool | None = None
     # Timeline text for this edge, when the action's own text is internal or absent.
     neutral_message: str | None = None
+    # Only these of the action's roles take this edge (None: every role of the action).
+    roles: frozenset[Role] | None = None
+    # Only for `reply` from perlu_kelengkapan: whose request for information it answers.
+    asked_by: Role | None = None
 
 
 @dataclass(frozen=True)
@@ -139,11 +165,17 @@ class Action:
     def changes_status(self) -> bool:
         return any(e.target is not None for e in self.edges)
 
-    def edge(self, status: Status, resolved: bool | None = None) -> Edge | None:
+    def edge(self, status: Status, resolved: bool | None = None, role: Role | None = None,
+             asked_by: Role | None = None) -> Edge | None:
         for e in self.edges:
-            if e.source == status and (e.resolved is None or e.resolved == resolved):
+            if (e.source == status and (e.resolved is None or e.resolved == resolved)
+                    and (e.roles is None or role in e.roles)
+                    and (e.asked_by is None or e.asked_by == (asked_by or Role.ADMIN))):
                 return e
         return None
+
+    def sources_for(self, role: Role) -> frozenset[Status]:
+        return frozenset(e.source for e in self.edges if e.roles is None or role in e.roles)
 
 
 def _to(target: Status, *sources: Status, message: str | None = None) -> tuple[Edge, ...]:
@@ -160,13 +192,16 @@ _TABLE: tuple[Action, ...] = (
         roles=frozenset({Role.ADMIN}),
         edges=_to(_S.DIDISPOSISIKAN, _S.DIAJUKAN),
         required=("opd_code",),
-        optional=("classification", "category", "note"),
+        optional=("classification", "category", "note", "privacy"),
         neutral_message="Laporan telah diverifikasi dan diteruskan ke instansi yang berwenang.",
     ),
     Action(
         name="request_info",
-        roles=frozenset({Role.ADMIN}),
-        edges=_to(_S.PERLU_KELENGKAPAN, _S.DIAJUKAN),
+        roles=frozenset({Role.ADMIN, Role.OPD}),
+        edges=(
+            Edge(_S.DIAJUKAN, _S.PERLU_KELENGKAPAN, roles=frozenset({Role.ADMIN})),
+            Edge(_S.DIPROSES, _S.PERLU_KELENGKAPAN, roles=frozenset({Role.OPD})),
+        ),
         required=("message",),
         public_text_field="message",
     ),
@@ -175,6 +210,7 @@ _TABLE: tuple[Action, ...] = (
         roles=frozenset({Role.ADMIN}),
         edges=_to(_S.DITOLAK, _S.DIAJUKAN, _S.PERLU_KELENGKAPAN),
         required=("reason", "message"),
+        optional=("reason_code",),
         public_text_field="message",
     ),
     Action(
@@ -199,10 +235,21 @@ _TABLE: tuple[Action, ...] = (
         public_text_field="message",
     ),
     Action(
+        name="progress",
+        roles=frozenset({Role.OPD}),
+        edges=(
+            Edge(_S.DIDISPOSISIKAN, _S.DIPROSES),
+            Edge(_S.DIPROSES, None),
+        ),
+        required=("message",),
+        optional=("attachments", "planned_completion"),
+        public_text_field="message",
+    ),
+    Action(
         name="return",
         roles=frozenset({Role.OPD}),
         edges=_to(_S.DIKEMBALIKAN, _S.DIDISPOSISIKAN, _S.DIPROSES),
-        required=("reason",),
+        required=("reason_code", "reason"),
         # The reason (why it is not this OPD's authority) is for staff only.
         neutral_message="Laporan sedang ditinjau ulang untuk diteruskan ke instansi yang berwenang.",
     ),
@@ -226,7 +273,8 @@ _TABLE: tuple[Action, ...] = (
         name="reply",
         roles=frozenset({Role.PELAPOR}),
         edges=(
-            Edge(_S.PERLU_KELENGKAPAN, _S.DIAJUKAN),
+            Edge(_S.PERLU_KELENGKAPAN, _S.DIAJUKAN, asked_by=Role.ADMIN),
+            Edge(_S.PERLU_KELENGKAPAN, _S.DIPROSES, asked_by=Role.OPD),
             Edge(_S.DITINDAKLANJUTI, _S.DIPROSES),
         ),
         required=("message",),
@@ -326,12 +374,15 @@ def _role(role: str) -> Role | None:
         return None
 
 
-def transition(status: str, action: str, role: str, *, resolved: bool | None = None) -> Move:
+def transition(status: str, action: str, role: str, *, resolved: bool | None = None,
+               asked_by: str | None = None) -> Move:
     """The move `role` makes by doing `action` on a report in `status`.
 
     Raises UnknownAction, then NotPermitted, then InvalidTransition (in that order). `resolved`
-    is the feedback answer; it is required for feedback and ignored otherwise. An unknown
-    `status` is a ValueError: stored data is broken, not the request.
+    is the feedback answer; it is required for feedback and ignored otherwise. `asked_by` is the
+    role that asked for the information a reply in perlu_kelengkapan answers (None: the admin,
+    as for every request made before OPDs could ask). An unknown `status` is a ValueError:
+    stored data is broken, not the request.
     """
     spec = ACTIONS.get(action)
     if spec is None:
@@ -342,7 +393,8 @@ def transition(status: str, action: str, role: str, *, resolved: bool | None = N
     current = Status(status)
     if spec.branches_on_resolved and current in spec.from_statuses and resolved is None:
         raise ValueError(f"{action} needs resolved=true or false")
-    edge = spec.edge(current, resolved if spec.branches_on_resolved else None)
+    edge = spec.edge(current, resolved if spec.branches_on_resolved else None, who,
+                     Role(asked_by) if asked_by else None)
     if edge is None:
         raise InvalidTransition(
             f"aksi {action} tidak dapat dilakukan saat laporan berstatus {current.value}",
@@ -366,7 +418,7 @@ def actions_for(status: str, role: str) -> list[str]:
     who = _role(role)
     if who is None:
         return []
-    return [a.name for a in _TABLE if who in a.roles and current in a.from_statuses]
+    return [a.name for a in _TABLE if who in a.roles and current in a.sources_for(who)]
 
 
 def required_fields(action: str) -> tuple[str, ...]:

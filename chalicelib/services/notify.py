@@ -25,6 +25,7 @@ import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from chalicelib.adapters.mail import Outgoing, Sender
@@ -60,6 +61,7 @@ REOPENING_ACTIONS = frozenset({"reply", "feedback"})
 STAFF_AUDIENCES = frozenset({"opd", "opd_head", "admin", "pimpinan"})
 # The templates these rules fill themselves (the template tests check their placeholders).
 OWN_TEMPLATES = frozenset({"opd_disposisi", "admin_dikembalikan", "pelapor_diterima", "pelapor_status",
+                           "pelapor_perkembangan", "opd_kelengkapan_diterima",
                            "pimpinan_ringkasan", *_INFO_TEMPLATES.values(), *_REOPEN_TEMPLATES.values(),
                            *(t for m in _SLA_TEMPLATES.values() for t in m.values())})
 
@@ -80,6 +82,9 @@ def plan(event: DomainEvent, report: Report | None) -> list[Notice]:
         out.append(Notice("opd", "opd_disposisi"))
     elif action == "return":
         out.append(Notice("admin", "admin_dikembalikan"))
+    elif action == "reply" and event.from_status == "perlu_kelengkapan" and event.to_status == "diproses":
+        # The answer to the OPD's own request for information: back to it, its clock resumed.
+        out.append(Notice("opd", "opd_kelengkapan_diterima"))
     elif action in REOPENING_ACTIONS and event.to_status == "diproses":
         out.extend(Notice(a, t) for a, t in _REOPEN_TEMPLATES.items())
     elif action in _SLA_TEMPLATES:
@@ -102,6 +107,9 @@ def plan(event: DomainEvent, report: Report | None) -> list[Notice]:
         # A report filed by SMS was answered in the chat it came from, with its code.
         if event.data.get("source") != "sms":
             out.append(Notice("pelapor", "pelapor_diterima"))
+    elif action == "progress":
+        # A progress update changes no status, but it is what the reporter waits to hear.
+        out.append(Notice("pelapor", "pelapor_perkembangan"))
     elif event.changes_status and event.actor != "pelapor":
         # The reporter's own reply or feedback is not sent back to them: they just wrote it.
         out.append(Notice("pelapor", "pelapor_status"))
@@ -156,6 +164,9 @@ def recipients(audience: str, event: DomainEvent, report: Report | None) -> list
 
 # -- texts ----------------------------------------------------------------------------------
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
 def _when(value: Any) -> str:
     if not value:
         return "-"
@@ -163,8 +174,18 @@ def _when(value: Any) -> str:
         at = clock.to_wib(clock.parse(str(value)))
     except ValueError:
         return str(value)
-    months = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
-    return f"{at.day} {months[at.month - 1]} {at.year} {at:%H:%M} WIB"
+    return f"{at.day} {_MONTHS[at.month - 1]} {at.year} {at:%H:%M} WIB"
+
+
+def _day(value: Any) -> str:
+    """A YYYY-MM-DD date as "10 Des 2026"."""
+    if not value:
+        return "belum ditentukan"
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _reporter_fields(report: Report | None) -> dict[str, Any]:
@@ -199,6 +220,7 @@ def values(notice: Notice, event: DomainEvent, report: Report | None) -> dict[st
         # What the deadline of a stage that waits on the reporter brings: the reminder says it.
         "akibat": labels["outcome"].get(str(data.get("stage") or ""), labels["outcome"]["konfirmasi"]),
         "batas_waktu": _when(data.get("due_at") or (report.due_at if report is not None else None)),
+        "rencana_selesai": _day(data.get("planned_completion")),
         "tautan_staf": f"{base}/#/staf/laporan/{event.tracking_id}",
         "tautan_lacak": f"{base}/#/lacak",
         "tautan_kinerja": f"{base}/#/staf/kinerja",

@@ -69,14 +69,25 @@ def start_clock(report_type: str | None, category: str | None, status: str, star
                               classification=classification)
 
 
+# The key in `sla_state` of a stage resumed after the OPD's own request for information: its
+# deadline is the time left when paused, not the policy's amount from the stage start.
+RESUMED = "resumed_due_at"
+
+
 def clock_of(report: Any, cal: WorkingCalendar | None = None) -> sla.SlaClock:
     """Rebuild a stored report's clock for its current stage.
 
     Rebuilt from the stage's start (not the stored due_at), so a holiday declared after the stage
-    began moves the deadline, as SlaClock's docstring asks. A report stored before
-    `sla_stage_started_at` existed falls back to its stored deadline.
+    began moves the deadline, as SlaClock's docstring asks. A resumed stage keeps the deadline
+    fixed when it resumed. A report stored before `sla_stage_started_at` existed falls back to
+    its stored deadline.
     """
     cal = cal or calendar()
+    resumed = (report.sla_state or {}).get(RESUMED)
+    if resumed and report.sla_stage:
+        return sla.SlaClock.restore(cal, report.status, clock.parse(resumed),
+                                    clock.parse(report.sla_stage_started_at) if report.sla_stage_started_at else None,
+                                    reminder=policy().stage(report.sla_stage).reminder)
     if report.sla_stage_started_at:
         return start_clock(report.type, report.category, report.status,
                            clock.parse(report.sla_stage_started_at),
@@ -124,6 +135,43 @@ def stage_fields(tracking_id: str, report_type: str, category: str | None, statu
         "sweep_shard": shard_of(tracking_id) if sweep_at else None,
         "sla_state": {},
         "sla_breached": False,
+    }
+
+
+def pause(report: Any, now: datetime) -> dict[str, Any]:
+    """What `info_request.paused` keeps of the OPD stage its own request for information stops:
+    the time left (chalicelib.domain.sla.PausedClock) and what the sweep already did in it."""
+    cal = calendar()
+    clk = clock_of(report, cal)
+    if clk.stage is None or clk.due_at is None or clk.stage not in sla.STAFF_STAGES:
+        raise ValueError(f"no OPD clock runs in status {report.status}")
+    stopped = sla.PausedClock.stop(cal, clk.stage, clk.due_at, now)
+    return {**stopped.as_dict(), "breached": stopped.breached or bool(report.sla_breached),
+            "sla_state": dict(report.sla_state or {})}
+
+
+def resumed_fields(tracking_id: str, status: str, paused: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Fields of the OPD stage resumed at `now` with the time it had left when paused.
+
+    A breach recorded before the pause stays (sla_state keeps it, so it is never sent twice)."""
+    cal = calendar()
+    stopped = sla.PausedClock.from_dict(paused)
+    due = stopped.resumed_due(cal, now)
+    clk = sla.SlaClock.restore(cal, status, due, now, reminder=policy().stage(stopped.stage).reminder)
+    state = {k: v for k, v in dict(paused.get("sla_state") or {}).items() if k != RESUMED}
+    recorded = sla.CheckKind.BREACH.value in state
+    nxt = clk.next_check(after=now)
+    # Past its deadline and no breach recorded yet (paused between the deadline and the next
+    # sweep): the next sweep records it.
+    sweep_at = nxt.at if nxt is not None else (None if recorded else clk.due_at)
+    return {
+        "sla_stage": stopped.stage,
+        "due_at": clock.iso_utc(due),
+        "sla_stage_started_at": clock.iso_utc(now),
+        "sweep_at": clock.iso_utc(sweep_at) if sweep_at else None,
+        "sweep_shard": shard_of(tracking_id) if sweep_at else None,
+        "sla_state": {**state, RESUMED: clock.iso_utc(due)},
+        "sla_breached": recorded,
     }
 
 

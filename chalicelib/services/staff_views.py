@@ -112,6 +112,9 @@ def staff_view(report: Report, events: list[ReportEvent], principal: Principal,
         if e.action == "identity_viewed":
             continue  # its reason is in the audit trail, not an internal note about the case
         internal = [(k, data.get(k)) for k in ("note", "reason") if data.get(k)]
+        code = data.get("reason_code")
+        if code:
+            internal.insert(0, ("reason_code", f"{wf.RETURN_REASON_CODES.get(code, code)} ({code})"))
         if e.action == "note" and e.message:
             internal.insert(0, ("note", e.message))
         for kind, value in internal:

@@ -237,6 +237,11 @@ def mapping() -> dict[str, Any]:
             raise ValueError(f"sp4n mapping: {action} has call {rule.get('call')!r}, not one of {sorted(CALLS)}")
         if rule.get("status") not in (None, *sp4n.STATUS_CODES):
             raise ValueError(f"sp4n mapping: {action} sets unknown LAPOR! status {rule.get('status')!r}")
+    for action, calls in data["reason_codes"].items():
+        if action not in data["push"] or set(calls) != set(wf.RETURN_REASON_CODES):
+            raise ValueError(f"sp4n mapping: reason_codes.{action} must name an action and every reason code")
+        if not set(calls.values()) <= {"followup", "reject"}:
+            raise ValueError(f"sp4n mapping: reason_codes.{action} calls must be followup or reject")
     if set(data["expected"]) != {s.value for s in wf.Status}:
         raise ValueError("sp4n mapping: `expected` must name every status of ours")
     for lapor, action in data["pull_status"].items():
@@ -247,6 +252,14 @@ def mapping() -> dict[str, Any]:
 
 def push_rule(action: str) -> dict[str, Any]:
     return dict(mapping()["push"].get(action) or {"call": "none"})
+
+
+def call_for(event: DomainEvent) -> str:
+    """The LAPOR! call of this step: the push rule's, unless its reason code says otherwise."""
+    call = str(push_rule(event.action)["call"])
+    code = event.data.get("reason_code")
+    by_code = mapping()["reason_codes"].get(event.action) or {}
+    return str(by_code.get(code, call)) if call == "followup" else call
 
 
 def synced_actions() -> frozenset[str]:
@@ -403,8 +416,7 @@ def _push(report: Report, event: DomainEvent, claim: claims.Claim) -> tuple[str,
         return _create(report, event, claim)
     _after_earlier_steps(report, event)
     text = (event.message or "").strip()  # the timeline text: what LAPOR!'s reporter may read
-    reason = str(event.data.get("reason") or "").strip().lower()
-    if rule["call"] == "reject" or (event.action == "reject" and reason in mapping()["reject_when_reason"]):
+    if call_for(event) == "reject":
         return _reject(report, event, claim, text or "Bukan kewenangan Pemerintah Kabupaten Bandung Barat."), "reject"
     if not text:
         return _complaint_of(report), "nothing"
@@ -456,6 +468,8 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
     # Recorded even when nothing was sent: later steps wait for every earlier one (see above),
     # and this record outlives the claim.
     record_synced(event.tracking_id, event.seq, complaint_id, call)
+    if event.data.get("privacy_from") and event.data.get("privacy"):
+        record_privacy_raised(event.tracking_id, event.seq, str(event.data["privacy"]))
     if call != "nothing":
         consumer.count("Sp4nSynced")
     claims.complete(claim, outcome="synced", complaint_id=complaint_id, call=call)
@@ -729,6 +743,36 @@ def mark_diverged(tracking_id: str, lapor_status: str, status_name: str) -> int:
         return [_event(report, "sp4n_conflict", {"origin": "sync", "status_code": lapor_status},
                        f"Status di SP4N-LAPOR! ({status_name}) tidak sejalan dengan status laporan "
                        f"({report.status}); perlu diselesaikan admin.")]
+
+    return len(change_report(tracking_id, mutate))
+
+
+def record_privacy_raised(tracking_id: str, seq: int, raised_to: str) -> int:
+    """An admin raised the privacy here (verify). LAPOR!'s integration has no call to change a
+    complaint's is_anonymous/is_secret, so it is listed for an admin to set by hand there (GET
+    /staff/sync/problems, kind `privacy`) until reconciliation sees LAPOR!'s flags agree."""
+    def mutate(report: Report) -> list[ReportEvent]:
+        s = _sp4n(report)
+        if s.privacy_divergence == raised_to or report.privacy != raised_to:
+            return []
+        s.privacy_divergence = raised_to
+        return [_event(report, "sp4n_conflict", {"origin": "sync", "for_seq": seq, "privacy": raised_to},
+                       f"Kerahasiaan dinaikkan menjadi {raised_to} di sini, tetapi SP4N-LAPOR! tidak menyediakan "
+                       "panggilan untuk mengubahnya: ubah secara manual di SP4N-LAPOR!.")]
+
+    return len(change_report(tracking_id, mutate))
+
+
+def settle_privacy(tracking_id: str, complaint: sp4n.Sp4nComplaint) -> int:
+    """Clear a privacy divergence once LAPOR!'s flags say what ours says (set there by hand)."""
+    def mutate(report: Report) -> list[ReportEvent]:
+        s = _sp4n(report)
+        if not s.privacy_divergence or complaint.is_secret is None or not sp4n.privacy_agrees(
+                report.privacy, complaint.is_anonymous, complaint.is_secret):
+            return []
+        s.privacy_divergence = None
+        return [_event(report, "sp4n_settled", {"origin": "sync", "privacy": report.privacy},
+                       "Kerahasiaan di SP4N-LAPOR! kini sejalan dengan laporan.")]
 
     return len(change_report(tracking_id, mutate))
 

@@ -66,6 +66,7 @@ def reconcile_one(tracking_id: str, now: datetime | None = None, *, force: bool 
             if report is not None and not sync.pending_pushes(report, reports.events(tracking_id)):
                 outcome["events"] += sync.mark_diverged(tracking_id, c.status_code, c.status_name)
                 outcome["events"] += sync.settle(tracking_id, c.status_code)
+                outcome["events"] += sync.settle_privacy(tracking_id, c)
             reports.mark_checked(tracking_id, clock.iso_utc(now))
         except Exception as exc:  # noqa: BLE001 reported to the caller
             outcome["error"] = sync._error_text(exc)
@@ -78,11 +79,12 @@ def item(report: Report | None) -> dict[str, Any] | None:
     if report is None or report.sp4n is None or report.sp4n_watch != "problem":
         return None
     s = report.sp4n
+    kind = "diverged" if s.problem else "failed" if s.state == "failed" else "privacy"
     return {"tracking_id": report.tracking_id, "title": report.title, "status": report.status,
-            "source": report.source, "updated_at": report.updated_at,
-            "kind": "diverged" if s.problem else "failed",
+            "source": report.source, "updated_at": report.updated_at, "kind": kind,
             "sp4n": {"state": s.state, "complaint_id": s.complaint_id, "attempts": int(s.attempts or 0),
-                     "last_error": s.last_error, "problem": s.problem, "lapor_status": s.lapor_status}}
+                     "last_error": s.last_error, "problem": s.problem, "lapor_status": s.lapor_status,
+                     "privacy_divergence": s.privacy_divergence}}
 
 
 def problems(limit: int = 200) -> list[dict[str, Any]]:

@@ -21,12 +21,21 @@ def opd_ref(code: str | None) -> dict[str, str] | None:
     return {"code": code, "name": str(opd.get("name", code))}
 
 
+# Statuses in which an OPD's planned completion date still means something to the reporter.
+_PLANNING = frozenset({"diproses", "perlu_kelengkapan"})
+
+
 def timeline(events: list[ReportEvent]) -> list[dict[str, Any]]:
-    return [
-        {"at": _iso(e.at), "status": e.to_status, "actor": e.actor, "message": e.message}
-        for e in events
-        if e.public
-    ]
+    out = []
+    for e in events:
+        if not e.public:
+            continue
+        entry: dict[str, Any] = {"at": _iso(e.at), "status": e.to_status, "actor": e.actor, "message": e.message,
+                                 "action": e.action}
+        if e.action == "progress":
+            entry["planned_completion"] = (e.data or {}).get("planned_completion")
+        out.append(entry)
+    return out
 
 
 def desa_fields(report: Report) -> dict[str, str | None]:
@@ -50,6 +59,7 @@ def reporter_view(report: Report, events: list[ReportEvent]) -> dict[str, Any]:
         "opd": opd_ref(report.opd_code),
         "created_at": _iso(report.created_at),
         "due_at": _iso(report.due_at),
+        "planned_completion": report.planned_completion if report.status in _PLANNING else None,
         "attachments": list(report.attachments or []),
         "timeline": timeline(events),
     }

@@ -29,13 +29,14 @@ Decisions (where CONTRACT.md is silent):
   `first_response_at` cleared: the first response is counted per holder). A reopen (reply or
   feedback "not resolved") goes back to the same OPD.
 - Internal texts (`note`, `reason`) go into the event's `data`, never into its public `message`.
-  `verify`'s and `redispose`'s `note`, `return`'s and `reject`'s `reason` are in `data`.
+  `verify`'s and `redispose`'s `note`, `return`'s and `reject`'s `reason` and `reason_code` are in
+  `data`.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from chalicelib.auth import Principal
@@ -55,6 +56,9 @@ from chalicelib.domain.errors import (
 from chalicelib.services import attachments_check, sla_state, views
 
 CLASSIFICATIONS = ("berkadar_pengawasan", "tidak_berkadar_pengawasan")
+# What ends the OPD's wait for a first response: a public word to the reporter (an answer, a
+# progress update, or the OPD's own request for information), not an `accept`.
+FIRST_RESPONSES = frozenset({"respond", "progress", "request_info"})
 # Every field an action may carry, and its limits (the domain table says which action takes which).
 _TEXT_LIMITS = {"message": 4000, "note": 2000, "reason": 500, "comment": 2000}
 # Attempts of one move when only bookkeeping raced it (see `act`).
@@ -126,11 +130,18 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
     for name, limit in _TEXT_LIMITS.items():
         if name in clean and (not isinstance(clean[name], str) or len(clean[name]) > limit):
             problems.append({"field": name, "type": "string_too_long", "message": f"maksimal {limit} karakter"})
+    if "reason_code" in clean and clean["reason_code"] not in wf.RETURN_REASON_CODES:
+        problems.append({"field": "reason_code", "type": "enum",
+                         "message": f"salah satu dari {', '.join(wf.RETURN_REASON_CODES)}"})
     if "opd_code" in clean and clean["opd_code"] not in reference.opds():
         problems.append({"field": "opd_code", "type": "unknown", "message": "OPD tidak dikenal (lihat GET /opds)"})
     if "category" in clean and clean["category"] not in reference.categories():
         problems.append({"field": "category", "type": "unknown",
                          "message": "kategori tidak dikenal (lihat GET /categories)"})
+    if "privacy" in clean and not privacy.is_raise(report.privacy, str(clean["privacy"])):
+        problems.append({"field": "privacy", "type": "privacy_lowered",
+                         "message": "kerahasiaan hanya dapat dinaikkan (publik -> anonim -> rahasia); "
+                                    "menurunkannya hanya atas permintaan pelapor"})
     if "classification" in clean:
         if clean["classification"] not in CLASSIFICATIONS:
             problems.append({"field": "classification", "type": "enum",
@@ -144,6 +155,8 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
             problems.append({"field": "attachments", "type": "list", "message": "maksimal 5 lampiran"})
         else:
             problems.extend(attachments_check.shape_problems(atts))  # the rest: claimed in the write
+    if "planned_completion" in clean:
+        problems.extend(_planned_completion_problems(clean))
     if "rating" in clean and (isinstance(clean["rating"], bool) or clean["rating"] not in (1, 2, 3, 4, 5)):
         problems.append({"field": "rating", "type": "range", "message": "1 sampai 5"})
     if "resolved" in clean and not isinstance(clean["resolved"], bool):
@@ -153,6 +166,31 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
     if problems:
         raise validation_error(problems)
     return clean
+
+
+# How far ahead an OPD may plan: the longest case of config/sla.json is 60 HK (about three
+# months); a year leaves room for a field job that needs a budget cycle, and stops typos (2062).
+_PLANNED_MAX_DAYS = 366
+
+
+def _planned_completion_problems(clean: dict[str, Any]) -> list[dict[str, Any]]:
+    """`planned_completion` as a date from today (WIB) to a year ahead; stored as YYYY-MM-DD."""
+    value = clean["planned_completion"]
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, date) or isinstance(value, datetime):
+        return [{"field": "planned_completion", "type": "date_parsing", "message": "harus tanggal YYYY-MM-DD"}]
+    today = clock.to_wib(clock.now()).date()
+    if value < today:
+        return [{"field": "planned_completion", "type": "past", "message": "tanggal rencana selesai sudah lewat"}]
+    if (value - today).days > _PLANNED_MAX_DAYS:
+        return [{"field": "planned_completion", "type": "too_far",
+                 "message": "tanggal rencana selesai paling lambat satu tahun dari hari ini"}]
+    clean["planned_completion"] = value.isoformat()
+    return []
 
 
 # -- applying a move in memory ------------------------------------------------------------------
@@ -176,16 +214,23 @@ def _event_data(move: wf.Move, report: Report, who: Actor, fields: Mapping[str, 
     if action == "verify":
         data.update(opd_code=fields["opd_code"], classification=fields.get("classification"),
                     category=fields.get("category"), note=fields.get("note"))
+        if fields.get("privacy") and fields["privacy"] != report.privacy:
+            data.update(privacy=fields["privacy"], privacy_from=report.privacy)
     elif action == "redispose":
         data.update(opd_code=fields["opd_code"], from_opd=report.opd_code, note=fields.get("note"))
     elif action == "return":
-        data.update(opd_code=report.opd_code, reason=fields["reason"])
+        data.update(opd_code=report.opd_code, reason_code=fields["reason_code"], reason=fields["reason"])
     elif action == "reject":
-        data.update(reason=fields["reason"])
+        data.update(reason_code=fields.get("reason_code"), reason=fields["reason"])
     elif action == "note":
         data.update(opd_code=report.opd_code)
     elif action == "respond":
         data.update(opd_code=report.opd_code, attachments=fields.get("attachments"))
+    elif action == "progress":
+        data.update(opd_code=report.opd_code, attachments=fields.get("attachments"),
+                    planned_completion=fields.get("planned_completion"))
+    elif action == "request_info":
+        data.update(asked_by=who.role, opd_code=report.opd_code)
     elif action == "feedback":
         data.update(resolved=fields["resolved"], rating=fields.get("rating"), opd_code=report.opd_code)
     elif action in ("reply", "accept", "close", "auto_close", "archive"):
@@ -201,7 +246,8 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
     setting `report.version`/`event_seq` (see `_save`). Raises the domain's WorkflowError when
     the table does not allow the move. `fields` are already checked (`_check_fields`).
     """
-    move = wf.transition(report.status, action, who.role, resolved=fields.get("resolved"))
+    asked_by = (report.info_request or {}).get("asked_by") if report.status == wf.Status.PERLU_KELENGKAPAN else None
+    move = wf.transition(report.status, action, who.role, resolved=fields.get("resolved"), asked_by=asked_by)
     message = wf.timeline_message(move, fields) if move.public else fields.get("message")
     event = _event(report, seq, move, who, now, message, _event_data(move, report, who, fields))
 
@@ -209,26 +255,44 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
         report.opd_code = fields["opd_code"]
         report.disposed_at = clock.iso_utc(now)
         report.first_response_at = None
+        report.planned_completion = None  # a new OPD plans for itself
         if action == "verify":
             if fields.get("classification"):
                 report.classification = fields["classification"]
             if fields.get("category"):
                 report.category = fields["category"]
+            if fields.get("privacy"):
+                report.privacy = fields["privacy"]
     elif action == "return":
         returned: list[Any] = list(report.returned_by or [])
         if report.opd_code and report.opd_code not in returned:
             returned.append(report.opd_code)
         report.returned_by = returned
         report.opd_code = None
-    elif action == "respond":
+    elif action in FIRST_RESPONSES and (action != "request_info" or who.role == wf.Role.OPD):
         if not report.first_response_at:
             report.first_response_at = clock.iso_utc(now)
     elif action == "feedback" and fields.get("rating") is not None:
         report.rating = int(fields["rating"])
+    if action == "progress" and fields.get("planned_completion"):
+        report.planned_completion = fields["planned_completion"]
+
+    resumed: dict[str, Any] | None = None
+    if move.from_status == wf.Status.PERLU_KELENGKAPAN and move.changes_status:
+        if move.to_status == wf.Status.DIPROSES:
+            resumed = (report.info_request or {}).get("paused")
+        report.info_request = None
+    if action == "request_info":
+        report.info_request = {"asked_by": who.role, "opd_code": report.opd_code, "asked_at": clock.iso_utc(now)}
+        if who.role == wf.Role.OPD:
+            report.info_request["paused"] = sla_state.pause(report, now)
 
     report.status = move.to_status.value
     report.status_created = f"{report.status}#{report.created_at}" if report.opd_code else None
-    if move.restarts_sla and (move.changes_status or action == "redispose"):
+    if resumed:
+        for name, value in sla_state.resumed_fields(report.tracking_id, report.status, resumed, now).items():
+            setattr(report, name, value)
+    elif move.restarts_sla and (move.changes_status or action == "redispose"):
         for name, value in sla_state.stage_fields(report.tracking_id, report.type, report.category,
                                                   report.status, now, now,
                                                   classification=report.classification).items():

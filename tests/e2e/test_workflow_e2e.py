@@ -118,7 +118,7 @@ def test_request_info_reply_verify(http: Any, stack: Any) -> None:
 def test_return_redispose(http: Any, stack: Any) -> None:
     w = Walk(http, stack)
     w.staff("admin", None, "verify", "didisposisikan", opd_code="DINSOS")
-    view = w.staff("opd", "DINSOS", "return", "dikembalikan", reason="Bukan wewenang Dinas Sosial.")
+    view = w.staff("opd", "DINSOS", "return", "dikembalikan", reason_code="bukan_wewenang", reason="Bukan wewenang Dinas Sosial.")
     assert view["returned_by"] == ["DINSOS"] and view["opd_code"] is None
     view = w.staff("admin", None, "redispose", "didisposisikan", opd_code="DPUPR", note="ke DPUPR")
     assert view["opd_code"] == "DPUPR" and view["returned_by"] == ["DINSOS"]
@@ -162,3 +162,32 @@ def test_stale_if_match_and_anonim_privacy_over_http(http: Any, stack: Any) -> N
     assert status == 409 and body["error"]["code"] == "version_conflict"
     view = w.staff_view("opd", "DPUPR")
     assert view["reporter"] is None and view["privacy"] == "anonim"
+
+
+def test_progress_opd_request_info_and_a_raised_privacy_over_http(http: Any, stack: Any) -> None:
+    from datetime import date, timedelta
+
+    w = Walk(http, stack)
+    view = w.staff("admin", None, "verify", "didisposisikan", opd_code="DPUPR", privacy="rahasia")
+    assert view["privacy"] == "rahasia"
+    planned = (date.today() + timedelta(days=40)).isoformat()
+    w.staff("opd", "DPUPR", "progress", "diproses", message="Survei lokasi selesai.", planned_completion=planned)
+    due = w.staff_view()["sla"]["due_at"]
+    view = w.staff("opd", "DPUPR", "progress", "diproses", message="Material sudah dipesan.")
+    assert view["sla"]["due_at"] == due  # a progress update is not an answer: the deadline stays
+    status, mine, _ = http.call("GET", f"/reports/{w.tid}", headers={"X-Access-Token": w.token})
+    assert mine["planned_completion"] == planned
+    assert [t["action"] for t in mine["timeline"]][-2:] == ["progress", "progress"]
+
+    view = w.staff("opd", "DPUPR", "request_info", "perlu_kelengkapan", message="Mohon kirim foto lubangnya.")
+    assert view["audit_trail"][-1]["data"]["asked_by"] == "opd"
+    mine = w.reporter("replies", {"message": "Foto sudah saya unggah."}, "diproses")
+    assert mine["opd"]["code"] == "DPUPR"  # back to the OPD that asked, not to verification
+
+    status, body, _ = http.call("POST", f"/staff/reports/{w.tid}/actions",
+                                {"action": "return", "reason_code": "entah", "reason": "x"},
+                                headers=w.bearer("opd", "DPUPR"))
+    assert status == 400 and body["error"]["details"][0]["field"] == "reason_code"
+    view = w.staff("opd", "DPUPR", "return", "dikembalikan", reason_code="kewenangan_pusat_provinsi",
+                   reason="Jalan provinsi.")
+    assert view["audit_trail"][-1]["data"]["reason_code"] == "kewenangan_pusat_provinsi"

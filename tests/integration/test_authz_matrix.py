@@ -64,16 +64,19 @@ PUBLIC_ROUTES: dict[tuple[str, str], str | None] = {
 ALL = ("diajukan", "perlu_kelengkapan", "ditolak", "didisposisikan", "diproses", "dikembalikan",
        "ditindaklanjuti", "selesai")
 OPEN = ("diajukan", "perlu_kelengkapan", "didisposisikan", "diproses", "dikembalikan", "ditindaklanjuti")
-ACTION_ROLES = {"verify": {"admin"}, "request_info": {"admin"}, "reject": {"admin"}, "redispose": {"admin"},
-                "accept": {"opd"}, "respond": {"opd"}, "return": {"opd"}, "note": {"admin", "opd"},
-                "close": {"admin"}}
-ACTION_FROM = {"verify": ("diajukan",), "request_info": ("diajukan",), "reject": ("diajukan", "perlu_kelengkapan"),
+ACTION_ROLES = {"verify": {"admin"}, "request_info": {"admin", "opd"}, "reject": {"admin"}, "redispose": {"admin"},
+                "accept": {"opd"}, "respond": {"opd"}, "progress": {"opd"}, "return": {"opd"},
+                "note": {"admin", "opd"}, "close": {"admin"}}
+ACTION_FROM = {"verify": ("diajukan",), "request_info": ("diajukan", "diproses"),
+               "reject": ("diajukan", "perlu_kelengkapan"),
                "redispose": ("didisposisikan", "diproses", "dikembalikan"), "accept": ("didisposisikan",),
-               "respond": ("didisposisikan", "diproses"), "return": ("didisposisikan", "diproses"),
-               "note": ALL, "close": OPEN}
+               "respond": ("didisposisikan", "diproses"), "progress": ("didisposisikan", "diproses"),
+               "return": ("didisposisikan", "diproses"), "note": ALL, "close": OPEN}
+# Where one role of an action moves from fewer statuses than the action as a whole.
+ROLE_FROM = {("request_info", "admin"): ("diajukan",), ("request_info", "opd"): ("diproses",)}
 FIELDS = {"verify": {"opd_code": "DISHUB"}, "request_info": {"message": "Mohon foto."},
           "reject": {"reason": "r", "message": "Ditolak."}, "redispose": {"opd_code": "DISHUB", "note": "n"},
-          "accept": {}, "respond": {"message": "Sudah."}, "return": {"reason": "Bukan wewenang."},
+          "accept": {}, "respond": {"message": "Sudah."}, "progress": {"message": "Sedang dikerjakan."}, "return": {"reason_code": "bukan_wewenang", "reason": "Bukan wewenang."},
           "note": {"message": "catatan"}, "close": {"message": "Selesai."}}
 # Statuses a report can be in under each scenario (an OPD holds it, or none does).
 HELD = ("didisposisikan", "diproses", "ditindaklanjuti")
@@ -100,7 +103,7 @@ def expected(role: str, scenario: str, action: str, status: str) -> int:
         return 404
     if role not in ACTION_ROLES[action]:
         return 403
-    if status not in ACTION_FROM[action]:
+    if status not in ROLE_FROM.get((action, role), ACTION_FROM[action]):
         return 409
     return 200
 

@@ -114,5 +114,5 @@ def test_reference_routes(client: Any) -> None:
     assert {"code": "DINSOS", "name": "Dinas Sosial"} in opds
     assert all(set(o) == {"code", "name"} for o in opds)
     cats = client.http.get("/categories").json_body["items"]
-    assert {"code": "jalan_rusak", "name": "Jalan rusak", "opd_code": "DPUPR"} in cats
+    assert {"code": "jalan_rusak", "name": "Jalan rusak", "opd_code": "DPUPR", "sensitive": False} in cats
     assert client.http.get("/health").json_body == {"status": "ok"}

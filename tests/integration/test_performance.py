@@ -115,7 +115,7 @@ def play(valid_report: dict[str, Any], clock: Clock, scenario: dict[str, list[Ac
             workflow.act(tid, "close", staff("admin"), {"message": "Laporan ganda, ditutup."}, now=at)
         elif act.action in ("accept", "respond", "return"):
             fields = {"respond": {"message": "Sudah ditindaklanjuti di lapangan."},
-                      "return": {"reason": "Bukan wewenang kami."}}.get(act.action, {})
+                      "return": {"reason_code": "bukan_wewenang", "reason": "Bukan wewenang kami."}}.get(act.action, {})
             workflow.act(tid, act.action, staff("opd", holder[key]), fields, now=at)
         elif act.action == "reply":
             workflow.reporter_act(tid, created[key]["access_token"], "reply",

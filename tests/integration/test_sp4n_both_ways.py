@@ -78,7 +78,7 @@ def test_every_step_goes_to_lapor_with_the_status_of_the_mapping(fan: Any, valid
     cid = report(tid).sp4n.complaint_id
     assert lapor(fan, cid)["status_code"] == "verification"
     steps = [("verify", "admin", None, {"opd_code": "DPUPR"}), ("accept", "opd", "DPUPR", {}),
-             ("return", "opd", "DPUPR", {"reason": "Bukan wewenang kami."}),
+             ("return", "opd", "DPUPR", {"reason_code": "bukan_wewenang", "reason": "Bukan wewenang kami."}),
              ("redispose", "admin", None, {"opd_code": "DISHUB", "note": "ke Dishub"}),
              ("respond", "opd", "DISHUB", {"message": "Rambu sudah dipasang kembali."})]
     for action, role, opd, fields in steps:
@@ -127,7 +127,7 @@ def test_request_info_and_reject_reach_lapor(fan: Any, valid_report: dict[str, A
     fan.pump.drain(timeout=20)
     api.ok(first["tracking_id"], "admin", action="request_info", message="Mohon kirim foto lokasi.")
     api.ok(second["tracking_id"], "admin", action="reject", reason="duplikat", message="Laporan ganda.")
-    api.ok(first["tracking_id"], "admin", action="reject", reason="bukan_wewenang",
+    api.ok(first["tracking_id"], "admin", action="reject", reason_code="bukan_wewenang", reason="Jalan nasional.",
            message="Jalan nasional: kewenangan Kementerian PU.")
     fan.pump.drain(timeout=20)
     sent = {(b["content"], b.get("status_code")) for b in ours(fan)}

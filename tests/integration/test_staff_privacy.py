@@ -71,7 +71,7 @@ def test_anonim_canary_reaches_no_opd_response_list_or_export(client: Any, valid
     seen.append(("respond", api.act(tid, "opd", "DPUPR", action="respond", message="Sudah ditambal.")))
     assert api.reply(created, f"Belum, masih berlubang. Salam, {CANARY['name']} ({CANARY['phone']})").status_code == 200
     opd_sees()
-    seen.append(("return", api.act(tid, "opd", "DPUPR", action="return", reason="Ternyata jalan provinsi.")))
+    seen.append(("return", api.act(tid, "opd", "DPUPR", action="return", reason_code="kewenangan_pusat_provinsi", reason="Ternyata jalan provinsi.")))
     seen.append(("detail-after-return", api.get(tid, "opd", "DPUPR")))
     api.ok(tid, "admin", action="redispose", opd_code="DPUPR", note="tetap DPUPR")
     opd_sees()

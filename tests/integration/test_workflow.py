@@ -27,8 +27,8 @@ TABLE: list[tuple[str, str, dict[str, Any], str, str]] = [
     ("accept", "opd", {}, "didisposisikan", "diproses"),
     ("respond", "opd", {"message": "Sudah ditangani."}, "didisposisikan", "ditindaklanjuti"),
     ("respond", "opd", {"message": "Sudah ditangani."}, "diproses", "ditindaklanjuti"),
-    ("return", "opd", {"reason": "Bukan wewenang."}, "didisposisikan", "dikembalikan"),
-    ("return", "opd", {"reason": "Bukan wewenang."}, "diproses", "dikembalikan"),
+    ("return", "opd", {"reason_code": "bukan_wewenang", "reason": "Bukan wewenang."}, "didisposisikan", "dikembalikan"),
+    ("return", "opd", {"reason_code": "bukan_wewenang", "reason": "Bukan wewenang."}, "diproses", "dikembalikan"),
     *[("close", "admin", {"message": "Ditutup."}, s, "selesai") for s in OPEN],
     *[("note", "admin", {"message": "catatan"}, s, s) for s in [*OPEN, "ditolak", "selesai"]],
     *[("note", "opd", {"message": "catatan"}, s, s) for s in ["didisposisikan", "diproses", "ditindaklanjuti"]],
@@ -123,9 +123,10 @@ def test_return_then_redispose_keeps_the_record_and_starts_a_new_clock(client: A
     created = api.submit(valid_report)
     tid = created["tracking_id"]
     api.walk(created, "diproses", opd="DINSOS")
-    v = api.ok(tid, "opd", "DINSOS", action="return", reason="Jalan kabupaten: DPUPR.")
+    v = api.ok(tid, "opd", "DINSOS", action="return", reason_code="bukan_wewenang", reason="Jalan kabupaten: DPUPR.")
     assert v["status"] == "dikembalikan" and v["opd_code"] is None and v["returned_by"] == ["DINSOS"]
-    assert v["audit_trail"][-1]["data"] == {"actor_opd": "DINSOS", "opd_code": "DINSOS", "reason": "Jalan kabupaten: DPUPR."}
+    assert v["audit_trail"][-1]["data"] == {"actor_opd": "DINSOS", "opd_code": "DINSOS", "reason_code": "bukan_wewenang",
+                                           "reason": "Jalan kabupaten: DPUPR."}
     # handed back: no longer DINSOS's report
     assert api.get(tid, "opd", "DINSOS").status_code == 404
     assert api.get(tid, "admin").json_body["suggested_opd"] == "DPUPR"  # the category's OPD
@@ -167,7 +168,7 @@ def test_reopen_goes_back_to_the_same_opd(client: Any, valid_report: dict[str, A
     ("ditindaklanjuti", "redispose", "admin", {"opd_code": "DISHUB", "note": "n"}),
     ("diproses", "accept", "opd", {}),
     ("ditindaklanjuti", "respond", "opd", {"message": "m"}),
-    ("ditindaklanjuti", "return", "opd", {"reason": "r"}),
+    ("ditindaklanjuti", "return", "opd", {"reason_code": "lainnya", "reason": "r"}),
     ("selesai", "close", "admin", {"message": "m"}),
     ("ditolak", "close", "admin", {"message": "m"}),
 ])
@@ -460,3 +461,36 @@ def test_reporter_move_survives_a_note_but_not_a_status_change(client: Any, vali
     r = api.feedback(other, resolved=False)
     assert r.status_code == 409
     assert Report.get(other["tracking_id"]).status == "selesai"
+
+
+@pytest.mark.parametrize("fields,field", [
+    ({"reason": "Bukan wewenang."}, "reason_code"),
+    ({"reason_code": "bukan_kami", "reason": "Bukan wewenang."}, "reason_code"),
+    ({"reason_code": "bukan_wewenang"}, "reason"),
+])
+def test_return_needs_a_known_reason_code_and_changes_nothing_without(
+        client: Any, valid_report: dict[str, Any], fields: dict[str, Any], field: str) -> None:
+    api = Api(client)
+    created = api.submit(valid_report)
+    tid = created["tracking_id"]
+    api.walk(created, "diproses", opd="DINSOS")
+    before = Report.get(tid).version
+    r = api.act(tid, "opd", "DINSOS", action="return", **fields)
+    assert r.status_code == 400 and r.json_body["error"]["code"] == "validation_error", r.body
+    assert field in [d["field"] for d in r.json_body["error"]["details"]]
+    assert all(d["message"] and "must" not in d["message"] for d in r.json_body["error"]["details"])
+    assert Report.get(tid).version == before and Report.get(tid).status == "diproses"
+
+
+def test_return_reason_code_is_kept_for_staff_and_never_shown_to_the_reporter(
+        client: Any, valid_report: dict[str, Any]) -> None:
+    api = Api(client)
+    created = api.submit(valid_report)
+    tid = created["tracking_id"]
+    api.walk(created, "diproses", opd="DINSOS")
+    v = api.ok(tid, "opd", "DINSOS", action="return", reason_code="kewenangan_pusat_provinsi",
+               reason="Jalan provinsi, bukan jalan kabupaten.")
+    assert v["audit_trail"][-1]["data"]["reason_code"] == "kewenangan_pusat_provinsi"
+    assert any(n["kind"] == "reason_code" for n in v["notes"])
+    mine = client.http.get(f"/reports/{tid}", headers={"X-Access-Token": created["access_token"]}).body.decode()
+    assert "kewenangan_pusat_provinsi" not in mine and "Jalan provinsi" not in mine

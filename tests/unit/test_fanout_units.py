@@ -24,6 +24,7 @@ LONG = {
     "status": "Diteruskan ke instansi berwenang",
     "tahap": "kelengkapan data dari pelapor",
     "batas_waktu": "27 Mar 2026 23:59 WIB",
+    "rencana_selesai": "30 Des 2026",
     "tautan_staf": "https://lapor.bandungbaratkab.go.id/#/staf/laporan/KBB-7K3M-Q9XD",
     "tautan_lacak": "https://lapor.bandungbaratkab.go.id/#/lacak",
     "tautan_kinerja": "https://lapor.bandungbaratkab.go.id/#/staf/kinerja",
@@ -55,7 +56,7 @@ def test_every_sms_template_fits_two_gsm7_segments_with_long_values(name: str) -
         assert gsm7.segments(text) == 1, (name, gsm7.septets(text), text)
     if "{nomor}" in t["sms"]:
         assert LONG["nomor"] in text  # what the recipient acts on is never cut
-    for keep in ("batas_waktu", "tautan_lacak"):
+    for keep in ("batas_waktu", "tautan_lacak", "rencana_selesai"):
         if "{" + keep + "}" in t["sms"]:
             assert LONG[keep] in text
 

@@ -246,3 +246,42 @@ def test_first_working_day_follows_admin_overrides() -> None:
     cal = WorkingCalendar(overrides_off=[datetime(2026, 4, 1).date()])
     assert not perf.is_first_working_day_of_month(cal, datetime(2026, 4, 1, 7, 30, tzinfo=WIB))
     assert perf.is_first_working_day_of_month(cal, datetime(2026, 4, 2, 7, 30, tzinfo=WIB))
+
+
+# -- the OPD's progress updates and its own request for information ----------------------------
+
+def _wib(m: int, d: int, hh: int = 10) -> datetime:
+    return datetime(2026, m, d, hh, tzinfo=WIB)
+
+
+def test_a_progress_update_is_the_first_response() -> None:
+    steps = [
+        perf.Step(1, _wib(7, 1, 9), "submit", None, "diajukan"),
+        perf.Step(2, _wib(7, 1), "verify", "diajukan", "didisposisikan", {"opd_code": "DPUPR"}),
+        perf.Step(3, _wib(7, 2), "progress", "didisposisikan", "diproses", {"opd_code": "DPUPR"}),
+        perf.Step(4, _wib(7, 20), "respond", "diproses", "ditindaklanjuti", {"opd_code": "DPUPR"}),
+    ]
+    (fact,) = perf.disposition_facts("KBB-AAAA-AAAA", steps, policy=POLICY, calendar=CAL, case=CASE)
+    assert fact.first_response_seq == 3 and fact.on_time
+    assert perf.outcome(fact, _wib(7, 30)) == perf.ON_TIME
+
+
+def test_the_opds_request_pauses_its_stage_and_the_reply_resumes_it_as_the_sla_engine_does() -> None:
+    steps = [
+        perf.Step(1, _wib(7, 1, 9), "submit", None, "diajukan"),
+        perf.Step(2, _wib(7, 1), "verify", "diajukan", "didisposisikan", {"opd_code": "DPUPR"}),
+        perf.Step(3, _wib(7, 6), "accept", "didisposisikan", "diproses", {"opd_code": "DPUPR"}),
+        perf.Step(4, _wib(7, 8), "request_info", "diproses", "perlu_kelengkapan",
+                  {"opd_code": "DPUPR", "asked_by": "opd"}),
+    ]
+    (paused,) = perf.disposition_facts("KBB-AAAA-AAAA", steps, policy=POLICY, calendar=CAL, case=CASE)
+    assert paused.first_response_seq == 4 and paused.on_time  # asking in public is an answer
+    assert not paused.holding and not perf.is_overdue(paused, _wib(7, 17))  # the reporter owes the step
+    steps.append(perf.Step(5, _wib(7, 20), "reply", "perlu_kelengkapan", "diproses", {"opd_code": "DPUPR"}))
+    (resumed,) = perf.disposition_facts("KBB-AAAA-AAAA", steps, policy=POLICY, calendar=CAL, case=CASE)
+    stopped = sla.PausedClock.stop(CAL, sla.TINDAK_LANJUT, sla.deadline(
+        POLICY, CAL, sla.TINDAK_LANJUT, _wib(7, 6), "pengaduan", "lainnya"), _wib(7, 8))
+    assert resumed.stage_due_at == perf.clock.iso_utc(stopped.resumed_due(CAL, _wib(7, 20)))
+    assert resumed.stage_due_at == perf.clock.iso_utc(datetime(2026, 7, 23, 23, 59, 59, tzinfo=WIB))
+    assert resumed.holding and perf.is_overdue(resumed, _wib(7, 24)) and not perf.is_overdue(resumed, _wib(7, 23))
+    assert perf.Fact.from_dict(resumed.as_dict()) == resumed

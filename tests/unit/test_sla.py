@@ -371,3 +371,51 @@ def test_load_policy_from_another_path(tmp_path: Path) -> None:
     target.write_text(json.dumps(data))
     policy = sla.load_policy(target)
     assert sla.deadline(policy, CAL, "respon_opd", T0, "pengaduan", None) == eod(2026, 3, 26)
+
+
+# -- the OPD's clock stopped by its own request for information ------------------------------
+
+def test_a_paused_stage_resumes_with_the_working_days_it_had_left() -> None:
+    due = eod(2026, 7, 10)  # Friday
+    stopped = sla.PausedClock.stop(CAL, sla.TINDAK_LANJUT, due, wib(2026, 7, 7, 10))  # Tuesday
+    assert (stopped.remaining, stopped.breached) == (3, False)  # Wed, Thu, Fri
+    # Resumed the next Monday: three working days from there, not a fresh stage.
+    assert stopped.resumed_due(CAL, wib(2026, 7, 20, 9)) == eod(2026, 7, 23)
+    fresh = sla.deadline(POLICY, CAL, sla.TINDAK_LANJUT, wib(2026, 7, 20, 9))
+    assert stopped.resumed_due(CAL, wib(2026, 7, 20, 9)) < fresh
+    # The time left is counted in working days: 17 August (Independence Day) does not count.
+    assert not CAL.is_working_day(date(2026, 8, 17))
+    assert stopped.resumed_due(CAL, wib(2026, 8, 14, 15)) == eod(2026, 8, 20)
+    # Paused and answered the same day: the deadline does not move at all.
+    assert stopped.resumed_due(CAL, wib(2026, 7, 7, 16)) == due
+
+
+def test_a_stage_paused_on_its_last_day_resumes_with_the_rest_of_a_day() -> None:
+    due = eod(2026, 7, 10)
+    stopped = sla.PausedClock.stop(CAL, sla.TINDAK_LANJUT, due, wib(2026, 7, 10, 8))
+    assert (stopped.remaining, stopped.breached) == (0, False)
+    assert stopped.resumed_due(CAL, wib(2026, 7, 15, 9)) == eod(2026, 7, 15)
+    assert stopped.resumed_due(CAL, wib(2026, 7, 18, 9)) == eod(2026, 7, 20)  # Saturday: Monday's end
+
+
+def test_asking_never_wipes_a_breach_recorded_before_the_pause() -> None:
+    from chalicelib.domain import sla_plan
+
+    due = eod(2026, 7, 10)
+    stopped = sla.PausedClock.stop(CAL, sla.TINDAK_LANJUT, due, wib(2026, 7, 14, 10))
+    assert stopped.breached
+    resumed_at = wib(2026, 7, 20, 9)
+    assert stopped.resumed_due(CAL, resumed_at) == due  # the deadline stays where it was missed
+    clk = SlaClock.restore(CAL, "diproses", stopped.resumed_due(CAL, resumed_at), resumed_at)
+    assert clk.is_breached(resumed_at)
+    done = {"sla_breach": "2026-07-10T17:00:05Z", "sla_escalation": "2026-07-10T17:00:05Z"}
+    plan = sla_plan.plan(clk, wib(2026, 7, 21, 9), swept_at=None, stored_due=due, state=done,
+                         opd_code="DPUPR", breached=True)
+    assert plan.notices == () and plan.sla_breached and plan.sweep_at is None  # recorded once, kept
+    # Round trip through the report's stored form.
+    assert sla.PausedClock.from_dict(stopped.as_dict()) == stopped
+
+
+def test_only_a_staff_stage_pauses() -> None:
+    with pytest.raises(ValueError):
+        sla.PausedClock.stop(CAL, sla.KONFIRMASI, eod(2026, 7, 10), wib(2026, 7, 7))

@@ -53,6 +53,8 @@ def test_lapor_admin_moves_are_moves_of_the_sp4n_role() -> None:
     {"push": {"teleport": {"call": "followup"}}},
     {"pull_status": {"done": "close"}},
     {"expected": {"diajukan": ["verification"]}},
+    {"reason_codes": {"return": {"bukan_wewenang": "followup"}}},
+    {"reason_codes": {"reject": {c: "fax" for c in wf.RETURN_REASON_CODES}}},
 ])
 def test_a_wrong_table_fails_loudly(change: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     table = json.loads(sync.MAPPING_PATH.read_text())
@@ -68,3 +70,22 @@ def test_a_wrong_table_fails_loudly(change: dict[str, Any], tmp_path: Path, monk
     finally:
         monkeypatch.undo()
         sync.mapping.cache_clear()
+
+
+def _event(action: str, **data: Any) -> Any:
+    from chalicelib.domain.events import DomainEvent
+    return DomainEvent(tracking_id="KBB-AAAA-AAAA", seq=3, action=action, from_status="diajukan",
+                       to_status="ditolak", at="2026-01-05T02:00:00Z", actor="admin", public=True,
+                       message="m", data=data)
+
+
+def test_the_reason_code_decides_the_call_never_the_free_text() -> None:
+    assert sync.call_for(_event("reject", reason_code="bukan_wewenang", reason="x")) == "reject"
+    assert sync.call_for(_event("reject", reason_code="kewenangan_pusat_provinsi", reason="x")) == "reject"
+    assert sync.call_for(_event("reject", reason_code="duplikat", reason="bukan_wewenang")) == "followup"
+    # what someone typed no longer decides: only the code does
+    assert sync.call_for(_event("reject", reason="bukan_wewenang")) == "followup"
+    # an OPD's return stays a follow-up for every code: our admin decides what happens next
+    for code in wf.RETURN_REASON_CODES:
+        assert sync.call_for(_event("return", reason_code=code, reason="x")) == "followup"
+    assert "reject_when_reason" not in sync.mapping()

@@ -26,7 +26,7 @@ ROLES = ["admin", "opd", "pimpinan", "pelapor", "sistem"]
 # from the module: (action, role) -> {from_status: to_status}. A changed row fails the tests.
 EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
     "verify": ({"admin"}, {"diajukan": "didisposisikan"}),
-    "request_info": ({"admin"}, {"diajukan": "perlu_kelengkapan"}),
+    "request_info": ({"admin", "opd"}, {"diajukan": "perlu_kelengkapan", "diproses": "perlu_kelengkapan"}),
     "reject": ({"admin"}, {"diajukan": "ditolak", "perlu_kelengkapan": "ditolak"}),
     "redispose": (
         {"admin"},
@@ -34,6 +34,7 @@ EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
     ),
     "accept": ({"opd"}, {"didisposisikan": "diproses"}),
     "respond": ({"opd"}, {"didisposisikan": "ditindaklanjuti", "diproses": "ditindaklanjuti"}),
+    "progress": ({"opd"}, {"didisposisikan": "diproses", "diproses": "diproses"}),
     "return": ({"opd"}, {"didisposisikan": "dikembalikan", "diproses": "dikembalikan"}),
     "note": ({"admin", "opd"}, {s: s for s in STATUSES}),
     "close": ({"admin"}, {s: "selesai" for s in OPEN}),
@@ -46,6 +47,11 @@ EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
     "sp4n_close": ({"sp4n"}, {"ditindaklanjuti": "selesai"}),
 }
 FEEDBACK = {True: "selesai", False: "diproses"}  # only from ditindaklanjuti
+# Edges only some of an action's roles take: (action, role) -> the statuses that role moves from.
+ROLE_EDGES: dict[tuple[str, str], set[str]] = {
+    ("request_info", "admin"): {"diajukan"},
+    ("request_info", "opd"): {"diproses"},
+}
 
 
 def test_statuses_and_open_set() -> None:
@@ -62,7 +68,8 @@ def test_statuses_and_open_set() -> None:
 def test_the_table_has_exactly_the_expected_actions() -> None:
     assert set(ACTIONS) == set(EXPECTED) | {"feedback"}
     assert list(wf.STAFF_ACTIONS) == [
-        "verify", "request_info", "reject", "redispose", "accept", "respond", "return", "note", "close",
+        "verify", "request_info", "reject", "redispose", "accept", "respond", "progress", "return", "note",
+        "close",
     ]
     assert list(wf.REPORTER_ACTIONS) == ["reply", "feedback"]
     assert list(wf.SYSTEM_ACTIONS) == ["auto_close", "archive", "sla_reminder", "sla_breach"]
@@ -75,6 +82,8 @@ def test_the_table_has_exactly_the_expected_actions() -> None:
 )
 def test_every_action_role_status(action: str, role: str, status: str) -> None:
     roles, moves = EXPECTED[action]
+    if (action, role) in ROLE_EDGES:
+        moves = {k: v for k, v in moves.items() if k in ROLE_EDGES[(action, role)]}
     if role not in roles:
         with pytest.raises(NotPermitted) as exc:
             transition(status, action, role)
@@ -158,8 +167,8 @@ def test_unknown_status_is_a_data_error() -> None:
         ("selesai", "admin", ["note"]),
         ("ditolak", "admin", ["note"]),
         ("diajukan", "opd", ["note"]),
-        ("didisposisikan", "opd", ["accept", "respond", "return", "note"]),
-        ("diproses", "opd", ["respond", "return", "note"]),
+        ("didisposisikan", "opd", ["accept", "respond", "progress", "return", "note"]),
+        ("diproses", "opd", ["request_info", "respond", "progress", "return", "note"]),
         ("dikembalikan", "opd", ["note"]),
         ("perlu_kelengkapan", "pelapor", ["reply"]),
         ("ditindaklanjuti", "pelapor", ["reply", "feedback"]),
@@ -185,7 +194,7 @@ def test_actions_for(status: str, role: str, expected: list[str]) -> None:
         ("redispose", ("opd_code", "note")),
         ("accept", ()),
         ("respond", ("message",)),
-        ("return", ("reason",)),
+        ("return", ("reason_code", "reason")),
         ("note", ("message",)),
         ("close", ("message",)),
         ("reply", ("message",)),
@@ -199,8 +208,10 @@ def test_required_fields(action: str, fields: tuple[str, ...]) -> None:
 
 
 def test_optional_fields_and_unknown() -> None:
-    assert wf.optional_fields("verify") == ("classification", "category", "note")
+    assert wf.optional_fields("verify") == ("classification", "category", "note", "privacy")
     assert wf.optional_fields("respond") == ("attachments",)
+    assert wf.optional_fields("progress") == ("attachments", "planned_completion")
+    assert wf.optional_fields("reject") == ("reason_code",)
     assert wf.optional_fields("feedback") == ("rating", "comment")
     with pytest.raises(UnknownAction):
         required_fields("delete")

@@ -27,7 +27,7 @@ export const PRIVACY = {
 
 export const STATUS = {
   diajukan: { label: 'Diajukan', desc: 'Laporan diterima dan menunggu verifikasi oleh admin Diskominfotik.' },
-  perlu_kelengkapan: { label: 'Perlu kelengkapan', desc: 'Admin meminta keterangan tambahan dari Anda. Balas melalui formulir di bawah.' },
+  perlu_kelengkapan: { label: 'Perlu kelengkapan', desc: 'Petugas (admin atau OPD) meminta keterangan tambahan dari Anda. Balas melalui formulir di bawah.' },
   didisposisikan: { label: 'Diteruskan ke OPD', desc: 'Laporan sudah diverifikasi dan diteruskan ke perangkat daerah yang berwenang.' },
   diproses: { label: 'Sedang diproses', desc: 'Perangkat daerah sedang menindaklanjuti laporan.' },
   ditindaklanjuti: { label: 'Sudah ditanggapi', desc: 'Perangkat daerah sudah memberi tanggapan. Beri tahu kami apakah masalah Anda selesai.' },
@@ -49,6 +49,15 @@ export const ROLE_LABEL = {
   admin: 'Admin Diskominfotik',
   opd: 'Petugas OPD',
   pimpinan: 'Pimpinan (hanya baca)',
+};
+
+// Why an OPD hands a report back (the server's list; an unknown code is a 400).
+export const RETURN_REASONS = {
+  bukan_wewenang: 'Bukan wewenang OPD ini',
+  kewenangan_pusat_provinsi: 'Kewenangan pemerintah pusat atau provinsi',
+  data_kurang: 'Data laporan kurang',
+  duplikat: 'Duplikat laporan lain',
+  lainnya: 'Lainnya',
 };
 
 export const CLASSIFICATIONS = {
@@ -73,11 +82,12 @@ export function sp4nState(s) { return SP4N_STATE[s] || s || '–'; }
  */
 export const ACTIONS = {
   verify: { label: 'Verifikasi dan teruskan ke OPD', roles: ['admin'], from: ['diajukan'] },
-  request_info: { label: 'Minta kelengkapan ke pelapor', roles: ['admin'], from: ['diajukan'] },
+  request_info: { label: 'Minta kelengkapan ke pelapor', roles: ['admin', 'opd'], from: ['diajukan', 'diproses'] },
   reject: { label: 'Tolak laporan', roles: ['admin'], from: ['diajukan', 'perlu_kelengkapan'] },
   redispose: { label: 'Alihkan ke OPD lain', roles: ['admin'], from: ['didisposisikan', 'diproses', 'dikembalikan'] },
   accept: { label: 'Terima dan mulai proses', roles: ['opd'], from: ['didisposisikan'] },
   respond: { label: 'Kirim tanggapan (tindak lanjut)', roles: ['opd'], from: ['didisposisikan', 'diproses'] },
+  progress: { label: 'Kirim kabar perkembangan', roles: ['opd'], from: ['didisposisikan', 'diproses'] },
   return: { label: 'Kembalikan: bukan wewenang kami', roles: ['opd'], from: ['didisposisikan', 'diproses'] },
   note: { label: 'Tambah catatan internal', roles: ['admin', 'opd'], from: null },
   close: { label: 'Tutup laporan (selesai)', roles: ['admin'], from: OPEN_STATUSES },
@@ -90,6 +100,7 @@ export const ACTION_DONE = {
   redispose: 'Laporan dialihkan ke OPD lain.',
   accept: 'Laporan diterima dan sedang diproses.',
   respond: 'Tanggapan dikirim ke pelapor.',
+  progress: 'Kabar perkembangan dikirim ke pelapor; laporan tetap diproses.',
   return: 'Laporan dikembalikan ke admin.',
   note: 'Catatan internal disimpan.',
   close: 'Laporan ditutup.',
@@ -97,7 +108,7 @@ export const ACTION_DONE = {
 
 export const EVENT_ACTION = {
   submit: 'Laporan dikirim', verify: 'Verifikasi', request_info: 'Minta kelengkapan', reject: 'Tolak',
-  redispose: 'Alihkan', accept: 'Terima', respond: 'Tanggapan', return: 'Kembalikan', note: 'Catatan internal',
+  redispose: 'Alihkan', accept: 'Terima', respond: 'Tanggapan', progress: 'Perkembangan', return: 'Kembalikan', note: 'Catatan internal',
   close: 'Tutup', reply: 'Balasan pelapor', feedback: 'Umpan balik pelapor', auto_close: 'Tutup otomatis',
   archive: 'Arsip', sla_reminder: 'Pengingat tenggat', sla_breach: 'Lewat tenggat', sp4n_synced: 'Tersinkron ke SP4N-LAPOR!',
   identity_viewed: 'Identitas pelapor dibuka', sp4n_failed: 'Sinkron ke SP4N-LAPOR! gagal',

@@ -312,6 +312,97 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     }
   });
 
+  it('OPD posts progress with a planned date, asks the reporter, hands back with a reason code; the reporter sees it at 360 px', async () => {
+    env.art = artifacts('client-perkembangan');
+    const { horizontalOverflow } = await import('./lib.mjs');
+    const created = await apiPost('/reports', {
+      type: 'pengaduan', title: 'Lampu jalan mati di Padalarang', description: 'Tiga lampu jalan mati di depan terminal Padalarang sejak seminggu.',
+      location: { kecamatan: 'padalarang' }, privacy: 'publik', reporter: { name: 'Dewi Lestari', phone: '081234567892' },
+    });
+    assert.equal(created.status, 201);
+    const id = created.body.tracking_id;
+    const admin = { Authorization: `Bearer ${await token('admin')}` };
+    assert.equal((await apiPost(`/staff/reports/${id}/actions`, { action: 'verify', opd_code: 'DPUPR' }, admin)).status, 200);
+
+    const officer = await browser.context.newPage();
+    await officer.setViewportSize({ width: 360, height: 740 });
+    await signIn(env, officer, await token('opd', 'DPUPR'));
+    await officer.goto(`${env.web}#/staf/laporan/${id}`);
+    await officer.getByRole('heading', { level: 1, name: 'Lampu jalan mati di Padalarang' }).waitFor();
+    const planned = new Date(Date.now() + 20 * 86400000).toISOString().slice(0, 10);
+    await act(officer, 'progress', async (box) => {
+      await box.getByLabel('Kabar perkembangan untuk pelapor').fill('Tim sudah survei; lampu pengganti sedang dipesan.');
+      await box.getByLabel('Rencana selesai').fill(planned);
+      await evidence(env, officer, 'opd-form-perkembangan');
+    }, 'Kabar perkembangan dikirim');
+    await officer.locator('.meta .badge', { hasText: 'Sedang diproses' }).waitFor();
+    assert.equal(await horizontalOverflow(officer), null);
+
+    // Hand-back offers the list of reasons (not typed free text alone).
+    const back = officer.locator('details[data-action="return"]');
+    await back.locator('summary').click();
+    const reasons = await back.getByLabel('Jenis alasan').locator('option').allTextContents();
+    assert.deepEqual(reasons.slice(1), ['Bukan wewenang OPD ini', 'Kewenangan pemerintah pusat atau provinsi',
+      'Data laporan kurang', 'Duplikat laporan lain', 'Lainnya']);
+    await back.locator('summary').click();
+
+    const citizen = await browser.context.newPage();
+    await citizen.setViewportSize({ width: 360, height: 740 });
+    await track(env, citizen, created.body, { expectStatus: 'Sedang diproses' });
+    await citizen.locator('.timeline li.progress-update', { hasText: 'lampu pengganti sedang dipesan' }).waitFor();
+    await citizen.getByTestId('rencana-selesai').waitFor();
+    assert.equal(await horizontalOverflow(citizen), null);
+    await evidence(env, citizen, 'lacak-perkembangan');
+
+    // The OPD asks the reporter; the reply goes back to the OPD, not to verification.
+    await act(officer, 'request_info', async (box) => { await box.getByLabel('Pesan ke pelapor').fill('Mohon sebutkan nomor tiang lampunya.'); }, 'Permintaan kelengkapan dikirim');
+    await track(env, citizen, created.body, { expectStatus: 'Perlu kelengkapan' });
+    await citizen.getByLabel('Keterangan tambahan').fill('Tiang nomor 17, 18 dan 19.');
+    await citizen.getByRole('button', { name: 'Kirim kelengkapan' }).click();
+    await citizen.getByText('Kelengkapan terkirim').waitFor();
+    await citizen.locator('#lacak-result .badge', { hasText: 'Sedang diproses' }).waitFor();
+    await Promise.all([officer.close(), citizen.close()]);
+  });
+
+  it('the form pre-selects Rahasia for a sensitive category and says why; an admin can only raise privacy', async () => {
+    env.art = artifacts('client-rahasia');
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.goto(`${env.web}#/lapor`);
+    const category = page.getByLabel('Kategori');
+    await category.locator('option[value="bansos"]').waitFor({ state: 'attached' });
+    await category.selectOption('bansos');
+    assert.equal(await page.locator('input[name="privacy"][value="rahasia"]').isChecked(), true);
+    await page.getByText('Rahasia sudah dipilih').waitFor();
+    await evidence(env, page, 'lapor-kategori-sensitif');
+    // The reporter's own choice is kept: picking Publik then another sensitive category leaves it.
+    await page.locator('input[name="privacy"][value="publik"]').check();
+    await category.selectOption('layanan_kesehatan');
+    assert.equal(await page.locator('input[name="privacy"][value="publik"]').isChecked(), true);
+    await page.getByText('sebaiknya dikirim sebagai Rahasia').waitFor();
+    await category.selectOption('sampah');
+    assert.equal(await page.getByText('sebaiknya dikirim sebagai Rahasia').count(), 0);
+
+    const created = await apiPost('/reports', {
+      type: 'pengaduan', title: 'Bantuan sosial tidak sampai', description: 'Bantuan sosial bulan ini tidak diterima keluarga kami di Cililin.',
+      location: { kecamatan: 'cililin' }, privacy: 'anonim', reporter: {},
+    });
+    assert.equal(created.status, 201);
+    await signIn(env, page, await token('admin'));
+    await page.goto(`${env.web}#/staf/laporan/${created.body.tracking_id}`);
+    await page.getByRole('heading', { level: 1, name: 'Bantuan sosial tidak sampai' }).waitFor();
+    const box = page.locator('details[data-action="verify"]');
+    await box.locator('summary').click();
+    const offered = await box.getByLabel('Naikkan kerahasiaan').locator('option').allTextContents();
+    assert.equal(offered.length, 2); // "Tidak diubah" and Rahasia: never Publik for an anonim report
+    await box.getByLabel('OPD tujuan').selectOption('DINSOS');
+    await box.getByLabel('Naikkan kerahasiaan').selectOption('rahasia');
+    await box.locator('button[type="submit"]').click();
+    await page.locator('#flash', { hasText: 'Laporan diverifikasi' }).waitFor();
+    await page.locator('.props dd', { hasText: 'Rahasia' }).first().waitFor();
+    await page.close();
+  });
+
   it('axe found no serious or critical violation, and no page threw', () => {
     assert.deepEqual(env.axeFailures, []);
     assert.deepEqual(browser.problems, []);

@@ -135,16 +135,21 @@ async function showReport(container, r, creds, notice, reload) {
         r.created_at ? [h('dt', {}, 'Dikirim'), h('dd', {}, fmtDateTime(r.created_at))] : null,
         h('dt', {}, r.status === 'ditindaklanjuti' ? 'Ditutup otomatis (bila tak dibalas) pada' : 'Perkiraan batas waktu tahap ini'),
         h('dd', {}, ['selesai', 'ditolak'].includes(r.status) ? '–' : fmtDateTime(r.due_at)),
+        r.planned_completion ? [h('dt', {}, 'Rencana selesai (menurut OPD)'),
+          h('dd', { 'data-testid': 'rencana-selesai' }, fmtDate(r.planned_completion))] : null,
         r.incident_date ? [h('dt', {}, 'Tanggal kejadian'), h('dd', {}, fmtDate(r.incident_date))] : null),
       r.description ? [h('h3', {}, 'Uraian'), h('p', { class: 'pre' }, r.description)] : null),
     attachmentsSection(r, creds),
     h('section', { 'aria-labelledby': 'tl-h' },
       h('h2', { id: 'tl-h' }, 'Riwayat'),
       timeline.length
-        ? h('ol', { class: 'timeline' }, timeline.map((t) => h('li', {},
+        ? h('ol', { class: 'timeline' }, timeline.map((t) => h('li', t.action === 'progress' ? { class: 'progress-update' } : {},
           h('div', { class: 'when' }, fmtDateTime(t.at)),
-          h('div', {}, h('span', { class: 'who' }, actorLabel(t.actor)), t.status ? ` · ${statusLabel(t.status)}` : ''),
-          t.message ? h('p', { class: 'pre' }, t.message) : null)))
+          h('div', {}, h('span', { class: 'who' }, actorLabel(t.actor)),
+            // A progress update leaves the status as it was: say what it is instead.
+            t.action === 'progress' ? ' · Perkembangan' : (t.status ? ` · ${statusLabel(t.status)}` : '')),
+          t.message ? h('p', { class: 'pre' }, t.message) : null,
+          t.planned_completion ? h('p', { class: 'hint' }, `Rencana selesai: ${fmtDate(t.planned_completion)}`) : null)))
         : h('p', {}, 'Belum ada riwayat.')),
   ]);
 
@@ -159,7 +164,7 @@ function replyForm(status, creds, reload) {
     field({
       label: isInfo ? 'Keterangan tambahan' : 'Balasan Anda', name: 'message', type: 'textarea', required: true,
       hint: isInfo
-        ? 'Jawab permintaan admin. Setelah dikirim, laporan kembali diverifikasi.'
+        ? 'Jawab permintaan petugas. Setelah dikirim, laporan kembali kepada petugas yang meminta.'
         : 'Bila tanggapan OPD belum menyelesaikan masalah, jelaskan di sini. Laporan akan dibuka kembali.',
       attrs: { rows: 4, maxlength: 4000 },
     }),
@@ -171,7 +176,7 @@ function replyForm(status, creds, reload) {
     submit.disabled = true;
     try {
       await api(`/reports/${encodeURIComponent(creds.tracking_id)}/replies`, { method: 'POST', body: { message }, accessToken: creds.access_token });
-      await reload(creds, { notice: isInfo ? 'Kelengkapan terkirim. Laporan kembali diverifikasi.' : 'Balasan terkirim. Laporan dibuka kembali.' });
+      await reload(creds, { notice: isInfo ? 'Kelengkapan terkirim. Laporan kembali kepada petugas yang meminta.' : 'Balasan terkirim. Laporan dibuka kembali.' });
     } catch (err) {
       showApiError(form, err);
       submit.disabled = false;

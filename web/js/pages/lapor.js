@@ -12,7 +12,8 @@ import { sendDrafts, onOutbox, expired } from '../outbox.js';
 export const title = 'Buat laporan';
 
 const CATEGORY_UNKNOWN = 'Belum tahu';
-const SENSITIVE = /(kesehatan|sehat|rsud|puskesmas|anak|bansos|bantuan_sosial|bantuan sosial|sosial)/i;
+// Category codes flagged `sensitive` in the reference data (GET /categories): filled when it loads.
+const sensitiveCategories = new Set();
 
 /** Client-side checks that mirror the contract; the API remains the judge. */
 function validate(body) {
@@ -287,12 +288,20 @@ export async function render(view) {
     reporterNote.textContent = p === 'anonim'
       ? 'Anda memilih Anonim: nama dan kontak boleh dikosongkan. Bila diisi, hanya admin Diskominfotik yang melihatnya.'
       : 'Wajib: nama dan email atau nomor HP (untuk kabar perkembangan laporan). Tidak wajib bila Anda memilih Anonim.';
-    const cat = categorySelect.value;
-    const catName = categorySelect.selectedOptions[0] ? categorySelect.selectedOptions[0].textContent : '';
-    privacyAdvice.textContent = p !== 'rahasia' && cat && SENSITIVE.test(`${cat} ${catName}`)
-      ? 'Saran: laporan tentang kesehatan, anak, atau bantuan sosial sebaiknya dikirim sebagai Rahasia.'
-      : '';
+    const sensitive = sensitiveCategories.has(categorySelect.value);
+    privacyAdvice.textContent = !sensitive ? ''
+      : p === 'rahasia'
+        ? 'Kategori ini menyangkut kesehatan, anak, atau bantuan sosial, jadi Rahasia sudah dipilih: laporan tidak tampil untuk publik, hanya admin dan OPD yang menanganinya yang membacanya. Anda tetap boleh memilih yang lain.'
+        : 'Kategori ini menyangkut kesehatan, anak, atau bantuan sosial: sebaiknya dikirim sebagai Rahasia agar data Anda dan orang yang dilaporkan tidak tampil untuk publik.';
   }
+  // A sensitive category pre-selects Rahasia once, unless the reporter chose a privacy mode themselves.
+  let privacyChosen = false;
+  privacyGroup.addEventListener('change', () => { privacyChosen = true; });
+  categorySelect.addEventListener('change', () => {
+    if (privacyChosen || !sensitiveCategories.has(categorySelect.value)) return;
+    const secret = form.querySelector('input[name="privacy"][value="rahasia"]');
+    if (secret) secret.checked = true;
+  });
   form.addEventListener('change', updatePrivacy);
   updatePrivacy();
 
@@ -324,6 +333,7 @@ export async function render(view) {
     showErrors(form, [{ field: 'location.kecamatan', message: `Daftar kecamatan gagal dimuat: ${err.text || err.message}. Muat ulang halaman.` }]);
   });
   reference('categories').then((items) => {
+    for (const c of items) if (c.sensitive) sensitiveCategories.add(c.code);
     options(categorySelect, sortCategories(items).map((c) => ({ value: c.code, label: c.name })), { placeholder: CATEGORY_UNKNOWN });
   }).catch(() => { /* optional field: the form works without it */ });
 

@@ -7,7 +7,7 @@ import { session } from '../auth.js';
 
 export const title = 'Sinkronisasi SP4N-LAPOR!';
 
-const KIND = { failed: 'Gagal terkirim', diverged: 'Status tidak sejalan' };
+const KIND = { failed: 'Gagal terkirim', diverged: 'Status tidak sejalan', privacy: 'Kerahasiaan perlu diubah manual' };
 
 export async function render(view) {
   const s = session();
@@ -50,7 +50,8 @@ export async function render(view) {
         { key: 'kind', label: 'Masalah', get: (r) => KIND[r.kind] || r.kind },
         { key: 'status', label: 'Status di sini' },
         { key: 'lapor', label: 'SP4N-LAPOR!', get: (r) => `${r.sp4n.complaint_id || '–'} ${r.sp4n.lapor_status || ''}`.trim() },
-        { key: 'why', label: 'Keterangan', get: (r) => r.sp4n.problem || r.sp4n.last_error || '–' },
+        { key: 'why', label: 'Keterangan', get: (r) => r.sp4n.problem || r.sp4n.last_error
+          || (r.sp4n.privacy_divergence ? `Ubah kerahasiaan aduan di SP4N-LAPOR! menjadi ${r.sp4n.privacy_divergence}, lalu Coba lagi.` : '–') },
         { key: 'updated_at', label: 'Diperbarui', get: (r) => fmtDateTime(r.updated_at) },
         { key: 'retry', label: 'Tindakan', get: (r) => {
           const b = h('button', { type: 'button', class: 'btn btn-secondary' }, 'Coba lagi');

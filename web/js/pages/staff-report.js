@@ -7,7 +7,7 @@ import { pointMap } from '../map.js';
 import { field, val, options, showErrors, showApiError, clearErrors, attachmentPicker } from '../forms.js';
 import {
   channelLabel,
-  ACTIONS, ACTION_DONE, CLASSIFICATIONS, EVENT_ACTION, SLA_STAGE, allowedActions, statusBadge, statusLabel,
+  ACTIONS, ACTION_DONE, CLASSIFICATIONS, EVENT_ACTION, RETURN_REASONS, SLA_STAGE, allowedActions, statusBadge, statusLabel,
   typeLabel, privacyLabel, actorLabel, sp4nState,
 } from '../labels.js';
 
@@ -21,6 +21,7 @@ const FORMS = {
     { name: 'opd_code', type: 'opd', label: 'OPD tujuan', required: true },
     { name: 'classification', type: 'classification', label: 'Klasifikasi' },
     { name: 'category', type: 'category', label: 'Kategori' },
+    { name: 'privacy', type: 'privacy_raise', label: 'Naikkan kerahasiaan', hint: 'Hanya dapat dinaikkan (Publik → Anonim → Rahasia), misalnya untuk laporan kesehatan, anak, atau bantuan sosial. Menurunkan hanya atas permintaan pelapor.' },
     { name: 'note', type: 'textarea', label: 'Catatan untuk OPD' },
   ],
   request_info: [
@@ -39,8 +40,14 @@ const FORMS = {
     { name: 'message', type: 'textarea', label: 'Tanggapan untuk pelapor', required: true, hint: 'Jelaskan tindak lanjut dan solusi. Terlihat oleh pelapor.' },
     { name: 'attachments', type: 'attachments', label: 'Lampiran tanggapan' },
   ],
+  progress: [
+    { name: 'message', type: 'textarea', label: 'Kabar perkembangan untuk pelapor', required: true, hint: 'Apa yang sudah dan akan dikerjakan. Terlihat oleh pelapor; laporan tetap berstatus diproses.' },
+    { name: 'planned_completion', type: 'date', label: 'Rencana selesai', hint: 'Tanggal perkiraan pekerjaan selesai, ditampilkan kepada pelapor.' },
+    { name: 'attachments', type: 'attachments', label: 'Lampiran (foto pekerjaan)' },
+  ],
   return: [
-    { name: 'reason', type: 'textarea', label: 'Alasan bukan wewenang', required: true, hint: 'Bila tahu, sebutkan OPD yang berwenang.' },
+    { name: 'reason_code', type: 'reason_code', label: 'Jenis alasan', required: true },
+    { name: 'reason', type: 'textarea', label: 'Keterangan alasan', required: true, hint: 'Untuk petugas, tidak terlihat oleh pelapor. Bila tahu, sebutkan instansi yang berwenang.' },
   ],
   note: [
     { name: 'message', type: 'textarea', label: 'Catatan internal', required: true, hint: 'Hanya terlihat oleh petugas, tidak oleh pelapor.' },
@@ -81,6 +88,9 @@ const EVENT_DATA = {
   classification: (v) => `Klasifikasi: ${CLASSIFICATIONS[v] || v}`,
   complaint_id: (v) => `ID SP4N-LAPOR!: ${v}`,
   revealed: (v) => `Dibuka: ${[].concat(v).map((x) => (x === 'nik' ? 'NIK' : x === 'identity' ? 'identitas' : x)).join(', ')}`,
+  reason_code: (v) => `Jenis alasan: ${RETURN_REASONS[v] || v}`,
+  planned_completion: (v) => `Rencana selesai: ${fmtDate(v)}`,
+  asked_by: (v) => `Diminta oleh: ${v === 'opd' ? 'OPD' : 'admin'}`,
   reason: (v) => `Alasan: ${v}`,
   attachments: (v) => `${[].concat(v).length} lampiran`,
   rating: (v) => `Nilai: ${v}`,
@@ -125,6 +135,23 @@ async function buildControl(f, report) {
   if (f.type === 'classification') {
     const sel = h('select', {});
     options(sel, Object.entries(CLASSIFICATIONS).map(([value, label]) => ({ value, label })), { placeholder: 'Belum ditentukan', value: report.classification || '' });
+    return sel;
+  }
+  if (f.type === 'privacy_raise') {
+    const order = ['publik', 'anonim', 'rahasia'];
+    const higher = order.slice(order.indexOf(report.privacy) + 1);
+    const sel = h('select', {});
+    options(sel, higher.map((value) => ({ value, label: privacyLabel(value) })), { placeholder: 'Tidak diubah' });
+    return sel;
+  }
+  if (f.type === 'date') {
+    const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    const today = new Date();
+    return h('input', { type: 'date', min: iso(today), max: iso(new Date(today.getTime() + 366 * 86400000)) });
+  }
+  if (f.type === 'reason_code') {
+    const sel = h('select', {});
+    options(sel, Object.entries(RETURN_REASONS).map(([value, label]) => ({ value, label })), { placeholder: 'Pilih alasan' });
     return sel;
   }
   if (f.type === 'textarea') return h('textarea', { rows: 4, maxlength: 4000 });
