@@ -4,8 +4,19 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.api.http import client_ip, current_request, header, json_response, route
-from chalicelib.schemas import FeedbackIn, ReplyIn, ReportCreated, ReportIn, ReportView, parse
-from chalicelib.services import intake, views, workflow
+from chalicelib.schemas import (
+    AccessRecovered,
+    FeedbackIn,
+    RecoveryAccepted,
+    RecoveryConfirmIn,
+    RecoveryIn,
+    ReplyIn,
+    ReportCreated,
+    ReportIn,
+    ReportView,
+    parse,
+)
+from chalicelib.services import access_recovery, intake, views, workflow
 
 _IDEMPOTENCY_HEADER = [{
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -49,3 +60,20 @@ def feedback(tracking_id: str) -> Any:
     body = parse(FeedbackIn, request.raw_body)
     report = workflow.reporter_act(tracking_id, token, "feedback", body.model_dump())
     return json_response(views.reporter_report(report.tracking_id, token))
+
+
+@route("/reports/{tracking_id}/access-recovery", "POST", tags=["citizen"], request=RecoveryIn,
+       summary="Lupa kode akses: send a 6-digit code to the report's own phone or email",
+       responses={202: RecoveryAccepted}, errors=(429,), rate_limit="recovery")
+def access_recovery_request(tracking_id: str) -> Any:
+    # 202 whether or not the pair matches (and for an unknown tracking id): no enumeration.
+    body = parse(RecoveryIn, current_request().raw_body)
+    return json_response({"message": access_recovery.request(tracking_id, body.contact)}, 202)
+
+
+@route("/reports/{tracking_id}/access-recovery/confirm", "POST", tags=["citizen"], request=RecoveryConfirmIn,
+       summary="Lupa kode akses: the 6-digit code gives a new access code; the old one stops working",
+       responses={200: AccessRecovered}, errors=(429,), rate_limit="recovery")
+def access_recovery_confirm(tracking_id: str) -> Any:
+    body = parse(RecoveryConfirmIn, current_request().raw_body)
+    return json_response({"access_token": access_recovery.confirm(tracking_id, body.code)})
