@@ -26,7 +26,12 @@ _LOCAL_KEY = b"lapor-kbb-local-access-code-key"  # local stack and tests only
 
 def key() -> bytes:
     """The HMAC key of access-code and recovery-code digests."""
-    return hmac.new(_root(), b"digest", hashlib.sha256).digest()
+    return _derived(_root(), b"digest")
+
+
+@lru_cache(maxsize=8)
+def _derived(root: bytes, purpose: bytes) -> bytes:
+    return hmac.new(root, purpose, hashlib.sha256).digest()
 
 
 def _root() -> bytes:
@@ -38,7 +43,7 @@ def _aead(root: bytes) -> AESGCM:
     # Imported here: cryptography costs a cold start, and only a code's delivery needs it.
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    return AESGCM(hmac.new(root, b"seal", hashlib.sha256).digest())
+    return AESGCM(_derived(root, b"seal"))
 
 
 def seal(code: str, bound_to: str) -> str:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters import access_key
 from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
-from chalicelib.adapters import access_key
 from chalicelib.domain import access_code, clock
 from chalicelib.domain.tracking import normalise_tracking_id
 from chalicelib.errors import not_found

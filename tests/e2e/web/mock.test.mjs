@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { artifacts, freePort, launch, PYTHON, serveWeb, start, stopAll, waitForHttp, mockToken, postJson } from './lib.mjs';
+import {
+  artifacts, freePort, horizontalOverflow, launch, PYTHON, serveWeb, start, stopAll, waitForHttp, mockToken, postJson,
+} from './lib.mjs';
 import {
   act, adminVerifies, confirmResolved, evidence, fileReport, mobileChecks, opdAnswers, scoreboard, signIn, track,
 } from './flow.mjs';
@@ -142,6 +144,59 @@ describe('web client against the mock API', { timeout: 300000 }, () => {
     await citizen.locator('[data-field="access_token"] .field-error', { hasText: 'tidak cocok' }).waitFor();
     await evidence(env, citizen, 'lacak-kode-salah');
     await Promise.all([page.close(), citizen.close()]);
+  });
+
+  it('lupa kode akses: tracking number and phone, the 6-digit code, a new grouped code that opens the report', async () => {
+    env.art = artifacts('mock-pulih');
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 360, height: 780 });
+    const { body: created } = await apiPost('/reports', {
+      type: 'pengaduan', title: 'Lampu jalan mati di Cikole', privacy: 'publik',
+      description: 'Lampu penerangan jalan di depan pasar Cikole mati sejak sepekan, jalan gelap di malam hari.',
+      location: { kecamatan: 'lembang' }, reporter: { name: 'Asep Sunandar', phone: '0812-3456-7890' },
+    });
+    const tid = created.tracking_id;
+    assert.match(created.access_token, /^[2-9A-HJKMNP-TV-Z]{4}(-[2-9A-HJKMNP-TV-Z]{4}){3}$/);
+    await page.goto(`${env.web}#/lacak`);
+    await page.getByLabel('Nomor laporan').fill(tid);
+    await page.getByRole('button', { name: 'Lupa kode akses?' }).click();
+    const box = page.locator('#pulih');
+    assert.equal(await box.getByLabel('Nomor laporan').inputValue(), tid);  // carried over from the form above
+    await box.getByLabel('Nomor HP atau email di laporan').fill('0812 3456 7890');
+    await evidence(env, page, 'pulih-kontak');
+    await box.getByRole('button', { name: 'Kirim kode pemulihan' }).click();
+    await box.getByText('kode pemulihan 6 angka').waitFor();
+    const sent = await (await fetch(`${env.api}/_mock/outbox/${tid}`)).json();
+    const otp = sent.sent.at(-1).match(/\b(\d{6})\b/)[1];
+    await box.getByLabel('Kode pemulihan (6 angka)').fill(otp === '000000' ? '111111' : '000000');
+    await box.getByRole('button', { name: 'Buat kode akses baru' }).click();
+    await box.locator('.field-error', { hasText: 'Kode pemulihan salah' }).waitFor();
+    await evidence(env, page, 'pulih-kode-salah');
+    await box.getByLabel('Kode pemulihan (6 angka)').fill(otp);
+    await box.getByRole('button', { name: 'Buat kode akses baru' }).click();
+    const shown = (await box.locator('#kode-baru').textContent()).trim();
+    assert.match(shown, /^[2-9A-HJKMNP-TV-Z]{4}(-[2-9A-HJKMNP-TV-Z]{4}){3}$/);
+    assert.notEqual(shown, created.access_token);
+    await box.getByText('juga telah dikirim ke nomor HP/email Anda').waitFor();
+    await page.locator('#lacak-result .badge', { hasText: 'Diajukan' }).waitFor();  // the new code opened it
+    await evidence(env, page, 'pulih-kode-baru');
+    assert.equal(await horizontalOverflow(page), null);  // 360 px: the grouped code fits
+    // The old code no longer opens the report; the new one does, typed in lower case.
+    const again = await browser.context.newPage();
+    await track(env, again, { tracking_id: tid, access_token: created.access_token }, {});
+    await again.locator('[data-field="access_token"] .field-error', { hasText: 'tidak cocok' }).waitFor();
+    await track(env, again, { tracking_id: tid, access_token: shown.toLowerCase() }, { expectStatus: 'Diajukan' });
+    await Promise.all([page.close(), again.close()]);
+  });
+
+  it('a report without contact is told at submission that the code is the only key', async () => {
+    const { body: created } = await apiPost('/reports', {
+      type: 'pengaduan', title: 'Pungutan liar di pasar', privacy: 'anonim',
+      description: 'Ada pungutan tanpa karcis setiap pagi di pintu masuk pasar, mohon ditertibkan segera.',
+      location: { kecamatan: 'lembang' }, reporter: {},
+    });
+    assert.equal(created.access_code_recoverable, false);
+    assert.match(created.access_notice, /satu-satunya kunci/);
   });
 
   it('every other page passes axe (statistics, sign-in, inboxes, pimpinan)', async () => {

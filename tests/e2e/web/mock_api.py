@@ -176,6 +176,12 @@ def read_token(header: str | None) -> dict:
     return claims
 
 
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECOVERY_ACCEPTED = ("Jika nomor HP atau email tersebut sama dengan yang tercantum di laporan, kode pemulihan 6 angka "
+                     "telah kami kirim ke sana. Kode berlaku 15 menit.")
+RECOVERY_WRONG = "Kode pemulihan salah, sudah dipakai, atau kedaluwarsa. Minta kode baru bila perlu."
+
+
 class Store:
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -185,6 +191,8 @@ class Store:
         self.idempotency: dict[str, tuple[str, dict]] = {}
         self.seq = 1000000
         self.codes: dict[str, dict] = {}
+        self.recovery: dict[str, dict] = {}
+        self.sent: dict[str, list[str]] = {}  # what a reporter's phone/email received (recovery)
 
     # ---- citizens ----------------------------------------------------------------------
     def create_report(self, body: dict, idem_key: str | None) -> dict:
@@ -198,7 +206,7 @@ class Store:
             clean = validate_report(body, self)
             self.seq += 1
             tid = str(self.seq)
-            token = secrets.token_urlsafe(24)
+            token = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(4))
             created = now()
             report = {
                 **clean,
@@ -217,8 +225,15 @@ class Store:
             self.reports[tid] = report
             self.events[tid] = []
             self.add_event(report, "pelapor", "pelapor", "submit", None, "diajukan", PUBLIC_TEXT["submit"], True, {})
+            reporter = clean.get("reporter") or {}
+            recoverable = bool(reporter.get("email") or reporter.get("phone"))
             answer = {"tracking_id": tid, "access_token": token, "status": "diajukan",
-                      "created_at": report["created_at"], "due_at": report["sla"]["due_at"]}
+                      "created_at": report["created_at"], "due_at": report["sla"]["due_at"],
+                      "access_code_recoverable": recoverable,
+                      "access_notice": ("Simpan kode akses ini. Kode juga kami kirim ke nomor HP/email Anda; jika hilang, "
+                                        "gunakan \"Lupa kode akses?\" di halaman lacak.") if recoverable else
+                      ("Anda tidak mencantumkan nomor HP atau email: kode akses ini satu-satunya kunci laporan Anda "
+                       "dan tidak dapat dipulihkan. Catat atau simpan sekarang.")}
             if idem_key:
                 self.idempotency[idem_key] = (fingerprint, answer)
             return answer
@@ -231,7 +246,8 @@ class Store:
 
     def for_reporter(self, tid: str, token: str | None) -> dict:
         r = self.reports.get(tid)
-        if not r or not token or hashlib.sha256(token.encode()).hexdigest() != r["access_token_hash"]:
+        typed = "-".join(re.findall(".{4}", re.sub(r"[\s-]", "", token or "").upper())) if token else token
+        if not r or not token or hashlib.sha256((typed or "").encode()).hexdigest() != r["access_token_hash"]:
             raise ApiError(404, "not_found", "Not found.")
         return r
 
@@ -630,6 +646,12 @@ class Handler(BaseHTTPRequestHandler):
         if method == "POST" and path == "/reports":
             answer = s.create_report(self.json_body(), self.headers.get("Idempotency-Key"))
             return self.send(201, answer)
+        m = re.fullmatch(r"/reports/([^/]+)/access-recovery(/confirm)?", path)
+        if method == "POST" and m:
+            return self.recovery(s, m.group(1), bool(m.group(2)), self.json_body())
+        m = re.fullmatch(r"/_mock/outbox/([^/]+)", path)
+        if method == "GET" and m:
+            return self.send(200, {"sent": s.sent.get(m.group(1), [])})
         if method == "GET" and path == "/_mock/reports":
             return self.send(200, {"count": sum(1 for r in s.reports.values() if r.get("title") == q.get("title"))})
         m = re.fullmatch(r"/_mock/attachments/([^/]+)", path)
@@ -705,6 +727,31 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/staff/"):
             return self.staff(method, path, q)
         raise ApiError(404, "not_found", "Not found.")
+
+    def recovery(self, s: Store, tid: str, confirm: bool, body: dict) -> None:
+        """As the API: 202 with one body whatever the contact; a 6-digit code, 5 tries."""
+        with s.lock:
+            r = s.reports.get(tid)
+            if not confirm:
+                contact = str(body.get("contact") or "").strip()
+                reporter = (r or {}).get("reporter") or {}
+                phone = normalise_phone(contact) if "@" not in contact else None
+                if r and ((phone and phone == reporter.get("phone"))
+                          or ("@" in contact and contact.lower() == str(reporter.get("email") or "").lower())):
+                    otp = f"{secrets.randbelow(10**6):06d}"
+                    s.recovery[tid] = {"otp": otp, "tries": 0}
+                    s.sent.setdefault(tid, []).append(f"Lapor KBB: kode pemulihan laporan {tid}: {otp}.")
+                return self.send(202, {"message": RECOVERY_ACCEPTED})
+            pending = s.recovery.get(tid)
+            if not r or not pending or pending["tries"] >= 5 or str(body.get("code") or "").strip() != pending["otp"]:
+                if pending:
+                    pending["tries"] += 1
+                raise ApiError(400, "validation_error", RECOVERY_WRONG, [{"field": "code", "message": RECOVERY_WRONG}])
+            del s.recovery[tid]
+            token = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(4))
+            r["access_token_hash"] = hashlib.sha256(token.encode()).hexdigest()
+            s.sent.setdefault(tid, []).append(f"Lapor KBB: kode akses baru laporan {tid}: {token}.")
+            return self.send(200, {"access_token": token})
 
     def hosted_ui(self, method: str, path: str, q: dict) -> None:
         """A stand-in for Cognito's hosted UI: authorize signs in a fixed admin at once."""
