@@ -64,7 +64,7 @@ def feedback(tracking_id: str) -> Any:
 
 @route("/reports/{tracking_id}/access-recovery", "POST", tags=["citizen"], request=RecoveryIn,
        summary="Lupa kode akses: send a 6-digit code to the report's own phone or email",
-       responses={202: RecoveryAccepted}, errors=(429,), rate_limit="recovery")
+       responses={202: RecoveryAccepted}, errors=(404, 429), rate_limit="recovery")
 def access_recovery_request(tracking_id: str) -> Any:
     # 202 whether or not the pair matches (and for an unknown tracking id): no enumeration.
     body = parse(RecoveryIn, current_request().raw_body)
@@ -73,7 +73,7 @@ def access_recovery_request(tracking_id: str) -> Any:
 
 @route("/reports/{tracking_id}/access-recovery/confirm", "POST", tags=["citizen"], request=RecoveryConfirmIn,
        summary="Lupa kode akses: the 6-digit code gives a new access code; the old one stops working",
-       responses={200: AccessRecovered}, errors=(429,), rate_limit="recovery")
+       responses={200: AccessRecovered}, errors=(404, 429), rate_limit="recovery")
 def access_recovery_confirm(tracking_id: str) -> Any:
     body = parse(RecoveryConfirmIn, current_request().raw_body)
     return json_response({"access_token": access_recovery.confirm(tracking_id, body.code)})

@@ -16,7 +16,7 @@ let browser;
 const token = (role, opd) => mockToken(env.api, role, opd);
 const apiPost = (p, body, headers) => postJson(env.api, p, body, headers);
 
-describe('web client against the mock API', { timeout: 300000 }, () => {
+describe('web client against the mock API', { timeout: 420000 }, () => {
   before(async () => {
     const [webPort, apiPort] = [await freePort(), await freePort()];
     env.api = `http://127.0.0.1:${apiPort}`;
