@@ -62,7 +62,7 @@ def request(tracking_id: str, contact: str) -> str:
     report = reports.get(normalise_tracking_id(tracking_id))
     channel = _channel(report, contact) if report is not None else None
     if report is not None and channel is not None and _within_send_budget(report.tracking_id):
-        _issue(report.tracking_id, channel)
+        _issue(report, channel)
     return ACCEPTED
 
 
@@ -91,11 +91,12 @@ def _bump(report: Report, event: ReportEvent) -> int:
     return expected
 
 
-def _issue(tracking_id: str, channel: str) -> None:
+def _issue(first: Report, channel: str) -> None:
+    tracking_id = str(first.tracking_id)
     otp = access_code.new_otp()
     digest = access_code.otp_digest(access_key.key(), tracking_id, otp)
+    report: Report | None = first
     for _ in range(_RETRIES):
-        report = reports.get(tracking_id)
         if report is None:
             return
         now = clock()
@@ -112,6 +113,7 @@ def _issue(tracking_id: str, channel: str) -> None:
         except reports.Conflict as exc:
             if not exc.failed("report"):
                 raise
+            report = reports.get(tracking_id)  # changed meanwhile: once more on the current version
     raise RuntimeError(f"could not record a recovery code for {tracking_id}")
 
 
