@@ -259,3 +259,37 @@ def test_codes_sent_per_report_are_capped_without_saying_so(fan: Any, reported: 
     assert [r.status_code for r in answers] == [202, 202, 202]
     assert answers[2].json_body == answers[0].json_body
     assert len(sent_to(PHONE)) == sms_before + 2  # the budget: 2 per day in this test
+
+
+def test_a_failed_send_keeps_the_sealed_copy_for_the_retry(fan: Any, valid_report: dict[str, Any]) -> None:
+    from chalicelib.adapters.mail import Outgoing
+    from chalicelib.data.models import ReportEvent
+    from chalicelib.domain.events import DomainEvent
+    from chalicelib.services import notify
+
+    created = submit(fan, valid_report)
+    tid, code = created["tracking_id"], created["access_token"]
+    stored = ReportEvent.get(tid, 1)
+    event = DomainEvent(tid, 1, stored.action, stored.at, stored.actor, stored.from_status, stored.to_status,
+                        bool(stored.public), stored.message, dict(stored.data or {}))
+    got: list[Outgoing] = []
+
+    class Down:
+        def send(self, message: Outgoing) -> str:
+            raise ConnectionError("SMS gateway down")
+
+    class Up:
+        def send(self, message: Outgoing) -> str:
+            got.append(message)
+            return f"id-{len(got)}"
+
+    notify.set_senders({"email": Up(), "sms": Down()})
+    with pytest.raises(ConnectionError):
+        notify.handle_event(event)
+    assert "seal#" in all_items() and code in got[0].body  # the email went; the SMS will be retried
+    notify.set_senders({"email": Up(), "sms": Up()})
+    assert notify.handle_event(event) == {"sent": 1, "skipped": 1}
+    assert code in got[-1].body and got[-1].channel == "sms"
+    assert "seal#" not in all_items()
+    # A later redelivery finds both sent; without the copy the receipt would go without the code.
+    assert notify.handle_event(event) == {"sent": 0, "skipped": 2}
