@@ -71,7 +71,8 @@ def moto_stack() -> Iterator[dict[str, str]]:
     os.environ.update({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": "bench",
                        "AWS_SECRET_ACCESS_KEY": "bench", "RATE_LIMIT_REPORTS": "off",
                        # the stage `bench` is no local stage: its keys come from outside, as in AWS
-                       "CONTACT_INDEX_SECRET": "bench-contact-index-key"})
+                       "CONTACT_INDEX_SECRET": "bench-contact-index-key",
+                       "ACCESS_CODE_SECRET": "bench-access-code-key"})
     import warnings
 
     from moto import mock_aws

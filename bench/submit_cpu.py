@@ -71,7 +71,8 @@ def _env() -> None:
                        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "STAGE": "bench",
                        "POWERTOOLS_METRICS_NAMESPACE": "LaporKBB",
                        # A warm container holds the contact-index key (read once from Secrets Manager).
-                       "CONTACT_INDEX_SECRET": "bench-contact-index-key"})
+                       "CONTACT_INDEX_SECRET": "bench-contact-index-key",
+                       "ACCESS_CODE_SECRET": "bench-access-code-key"})
 
 
 def _reference_answer() -> canned.Answer:

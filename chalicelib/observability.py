@@ -53,7 +53,8 @@ _PATTERNS = [
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[EMAIL]"),
     (re.compile(r"(?<![\w])(?:\+?62|0)8[\d\s\-]{7,14}\d"), "[PHONE]"),
 ]
-_SENSITIVE_KEYS = {"nik", "phone", "email", "name", "reporter", "access_token", "authorization", "x-access-token"}
+_SENSITIVE_KEYS = {"nik", "phone", "email", "name", "reporter", "access_token", "authorization", "x-access-token",
+                   "contact"}
 
 
 def mask_text(text: str) -> str:

@@ -131,10 +131,14 @@ class StaffReportIn(ReportIn):
 
 class ReportCreated(Out):
     tracking_id: str
-    access_token: str = Field(description="Shown once; keep it to follow the report")
+    access_token: str = Field(description="The access code, XXXX-XXXX-XXXX-XXXX (typed in any case, with or "
+                              "without spaces and dashes); also sent to the reporter's own email/mobile")
     status: Status
     created_at: str
     due_at: str | None
+    access_code_recoverable: bool = Field(
+        description="False when the reporter left no email or mobile: the code is then the only key")
+    access_notice: str = Field(description="What to tell the reporter about keeping the code (Indonesian)")
 
 
 class TimelineEntry(Out):
@@ -196,6 +200,23 @@ class AttachmentLink(Out):
 
 class ReplyIn(Strict):
     message: str = Field(min_length=1, max_length=4000)
+
+
+class RecoveryIn(Strict):
+    contact: str = Field(min_length=3, max_length=254,
+                         description="The mobile number (08xx, 62xx, +62xx) or email given in the report")
+
+
+class RecoveryAccepted(Out):
+    message: str = Field(description="The same answer whether or not the contact matches the report")
+
+
+class RecoveryConfirmIn(Strict):
+    code: str = Field(min_length=1, max_length=32, description="The 6-digit code sent to the contact")
+
+
+class AccessRecovered(Out):
+    access_token: str = Field(description="The new access code; the old one no longer opens the report")
 
 
 class FeedbackIn(Strict):

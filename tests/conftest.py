@@ -43,6 +43,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     # chalice.test.Client runs requests as the `dev` stage of .chalice/config.json, where the
     # contact-index key must come from somewhere: here, as in a deployed function, from outside.
     monkeypatch.setenv("CONTACT_INDEX_SECRET", "test-contact-index-key-0123456789")
+    monkeypatch.setenv("ACCESS_CODE_SECRET", "test-access-code-key-0123456789")
+    monkeypatch.setenv("RATE_LIMIT_RECOVERY", "100000/600")
     from moto import mock_aws
 
     with mock_aws():

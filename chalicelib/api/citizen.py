@@ -4,11 +4,22 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.api.http import client_ip, current_request, header, json_response, route
-from chalicelib.schemas import FeedbackIn, ReplyIn, ReportCreated, ReportIn, ReportView, parse
+from chalicelib.schemas import (
+    AccessRecovered,
+    FeedbackIn,
+    RecoveryAccepted,
+    RecoveryConfirmIn,
+    RecoveryIn,
+    ReplyIn,
+    ReportCreated,
+    ReportIn,
+    ReportView,
+    parse,
+)
 from chalicelib.services import intake
 
-# The reporter's view and moves (services views, workflow) are imported by the routes that use
-# them: a cold container's first submission need not load the workflow's graph.
+# The reporter's view and moves (services views, workflow) and access recovery are imported by
+# the routes that use them: a cold container's first submission need not load their graphs.
 
 _IDEMPOTENCY_HEADER = [{
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -58,3 +69,24 @@ def feedback(tracking_id: str) -> Any:
 
     report = workflow.reporter_act(tracking_id, token, "feedback", body.model_dump())
     return json_response(views.reporter_report(report.tracking_id, token))
+
+
+@route("/reports/{tracking_id}/access-recovery", "POST", tags=["citizen"], request=RecoveryIn,
+       summary="Lupa kode akses: send a 6-digit code to the report's own phone or email",
+       responses={202: RecoveryAccepted}, errors=(404, 429), rate_limit="recovery")
+def access_recovery_request(tracking_id: str) -> Any:
+    # 202 whether or not the pair matches (and for an unknown tracking id): no enumeration.
+    body = parse(RecoveryIn, current_request().raw_body)
+    from chalicelib.services import access_recovery
+
+    return json_response({"message": access_recovery.request(tracking_id, body.contact)}, 202)
+
+
+@route("/reports/{tracking_id}/access-recovery/confirm", "POST", tags=["citizen"], request=RecoveryConfirmIn,
+       summary="Lupa kode akses: the 6-digit code gives a new access code; the old one stops working",
+       responses={200: AccessRecovered}, errors=(404, 429), rate_limit="recovery")
+def access_recovery_confirm(tracking_id: str) -> Any:
+    body = parse(RecoveryConfirmIn, current_request().raw_body)
+    from chalicelib.services import access_recovery
+
+    return json_response({"access_token": access_recovery.confirm(tracking_id, body.code)})

@@ -15,6 +15,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chal
     ("/reports/{tracking_id}", "GET", "citizen"),
     ("/reports/{tracking_id}/replies", "POST", "citizen"),
     ("/reports/{tracking_id}/feedback", "POST", "citizen"),
+    ("/reports/{tracking_id}/access-recovery", "POST", "citizen"),
+    ("/reports/{tracking_id}/access-recovery/confirm", "POST", "citizen"),
     ("/attachments", "POST", "attachments"),
     ("/reports/{tracking_id}/attachments/{attachment_id}", "GET", "attachments"),
     ("/staff/reports", "GET", "staff"),

@@ -66,7 +66,7 @@ def get(tracking_id: str, consistent: bool = True) -> Report | None:
 
 def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str, Any],
            idempotency: IdempotencyRecord | None = None, rate_limit: Window | None = None,
-           claims: Sequence[dict[str, Any]] = ()) -> None:
+           claims: Sequence[dict[str, Any]] = (), extra: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
     """Store a new report, its first event, (optionally) the idempotency record, the client's
     rate-limit hit and the claims on its attachments, all or nothing, in ONE TransactWriteItems.
     Conflict.failed(name) says which condition failed: "report" (tracking id taken), "event",
@@ -93,10 +93,18 @@ def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str,
         names.append("rate_limit")
     writes.extend(claims)
     names.extend(["attachment"] * len(claims))
+    _add_extra(writes, names, extra)
     try:
         items.transact_write(Report, writes)
     except items.Cancelled as exc:
         raise Conflict(exc.reasons, names) from exc
+
+
+def _add_extra(writes: list[dict[str, Any]], names: list[str], extra: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Other items that belong to the same change, each (name for Conflict.failed, write)."""
+    for name, write in extra:
+        names.append(name)
+        writes.append(write)
 
 
 def _put_new(cls: Any, given: Any) -> dict[str, Any]:
@@ -104,7 +112,7 @@ def _put_new(cls: Any, given: Any) -> dict[str, Any]:
 
 
 def save_change(report: Report, expected_version: int, events: Iterable[ReportEvent],
-                claims: Sequence[dict[str, Any]] = ()) -> None:
+                claims: Sequence[dict[str, Any]] = (), extra: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
     """Write the changed report (version already bumped by the caller), its new events (each
     stamped with the version this write produces) and the claims on attachments it newly
     references, all or nothing.
@@ -128,6 +136,7 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
         names.append("event")
     writes.extend(claims)
     names.extend(["attachment"] * len(claims))
+    _add_extra(writes, names, extra)
     try:
         items.transact_write(Report, writes)
     except items.Cancelled as exc:

@@ -40,6 +40,8 @@ def is_tracking_id(raw: str) -> bool:
 
 
 def new_access_token() -> str:
+    """The access tokens issued before the grouped access codes (chalicelib/domain/access_code.py):
+    still made for reports nobody follows here (those created from SP4N-LAPOR!)."""
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 

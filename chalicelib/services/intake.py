@@ -18,10 +18,10 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.adapters import contact_key, kms
-from chalicelib.data import reference, reports
+from chalicelib.adapters import access_key, contact_key, kms
+from chalicelib.data import access, reference, reports
 from chalicelib.data.models import IdempotencyRecord
-from chalicelib.domain import clock, identity, tracking
+from chalicelib.domain import access_code, clock, identity, tracking
 from chalicelib.domain.errors import Conflict, validation_error
 from chalicelib.schemas import ReportIn
 from chalicelib.services import attachments_check, rate_limits, sla_state
@@ -31,6 +31,19 @@ if TYPE_CHECKING:
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
+
+
+NOTICE_SENT = ("Simpan kode akses ini. Kode juga kami kirim ke nomor HP/email Anda; jika hilang, "
+               "gunakan \"Lupa kode akses?\" di halaman lacak.")
+NOTICE_ONLY_KEY = ("Anda tidak mencantumkan nomor HP atau email: kode akses ini satu-satunya kunci laporan Anda "
+                   "dan tidak dapat dipulihkan. Catat atau simpan sekarang.")
+
+
+def deliverable(report: ReportIn) -> bool:
+    """Whether the reporter left a contact a code can reach (an email, or a mobile for SMS): then
+    the code is sent there and can be recovered through it."""
+    phone = report.reporter.phone
+    return bool(report.reporter.email) or (bool(phone) and identity.is_mobile(phone))
 
 
 def _fingerprint(report: ReportIn) -> str:
@@ -120,13 +133,15 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
     for _ in range(3):  # a fresh tracking id on the (rare) collision
         now = clock.now()
         tracking_id = tracking.new_tracking_id()
-        token = tracking.new_access_token()
+        token = access_code.new_code()
         item = _build(report, tracking_id, token, privacy, kecamatan, now, source, desa)
+        recoverable = deliverable(report)
         event = {  # a ReportEvent's values (reports.create builds its item without the model)
             "tracking_id": tracking_id, "seq": 1, "at": item["created_at"], "actor": "pelapor", "role": "pelapor",
             "action": "submit", "to_status": "diajukan", "public": True,
             "message": "Laporan diterima dan menunggu verifikasi.",
-            "data": {"type": report.type, "privacy": privacy, "source": source},
+            "data": {"type": report.type, "privacy": privacy, "source": source,
+                     **({"sealed": True} if recoverable else {})},
         }
         if entered_by is not None:
             event.update({"actor": entered_by[0], "role": entered_by[0], "actor_id": entered_by[1]})
@@ -136,7 +151,13 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
             "status": "diajukan",
             "created_at": clock.iso(now),
             "due_at": clock.iso(clock.parse(item["due_at"])) if item["due_at"] else None,
+            "access_code_recoverable": recoverable,
+            "access_notice": NOTICE_SENT if recoverable else NOTICE_ONLY_KEY,
         }
+        # The confirmation to the reporter's own contact carries the code: the notify consumer
+        # reads this sealed copy (never the event) and deletes it once sent.
+        extra = [("sealed", access.put_seal(tracking_id, 1, access_key.seal(token, f"{tracking_id}#1"),
+                                            now.timestamp()))] if recoverable else []
         record = None
         if idempotency_key:
             record = IdempotencyRecord(
@@ -146,7 +167,7 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
             )
         claims = attachments_check.claim_items(list(report.attachments), tracking_id)
         try:
-            reports.create(item, event, record, limit, claims)
+            reports.create(item, event, record, limit, claims, extra)
         except reports.Conflict as exc:
             if exc.failed("idempotency"):  # first: a retry of an accepted submission gets its answer
                 return _replay(idempotency_key or "", fingerprint)
@@ -203,7 +224,7 @@ def _build(report: ReportIn, tracking_id: str, token: str, privacy: str, kecamat
         "updated_at": created,
         "version": 1,
         "event_seq": 1,
-        "access_token_hash": tracking.hash_token(token),
+        "access_token_hash": access_code.digest(access_key.key(), token),
         "source": source,
         **sla_state.stage_fields(tracking_id, report.type, report.category, "diajukan", now, now),
     }

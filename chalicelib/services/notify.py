@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.adapters.mail import Outgoing, Sender
-from chalicelib.data import claims, reference, reports
+from chalicelib.data import access, claims, reference, reports
 from chalicelib.data.models import Report
 from chalicelib.domain import clock, identity
 from chalicelib.domain.events import DomainEvent, MalformedEvent
@@ -58,10 +58,14 @@ _INFO_TEMPLATES: Mapping[str, str] = {"opd": "opd_pemberitahuan"}
 # back with a new deadline, as on disposition, and Diskominfotik follows the second round.
 _REOPEN_TEMPLATES: Mapping[str, str] = {"opd": "opd_dibuka_kembali", "admin": "admin_dibuka_kembali"}
 REOPENING_ACTIONS = frozenset({"reply", "feedback"})
+# The reporter's own codes (chalicelib/services/access_recovery.py), from a sealed copy, never the event.
+_CODE_TEMPLATES: Mapping[str, str] = {"access_recovery": "pelapor_pemulihan", "access_reissued": "pelapor_kode_baru"}
+RECEIPT_WITH_CODE = "pelapor_diterima_kode"
 STAFF_AUDIENCES = frozenset({"opd", "opd_head", "admin", "pimpinan"})
 # The templates these rules fill themselves (the template tests check their placeholders).
 OWN_TEMPLATES = frozenset({"opd_disposisi", "admin_dikembalikan", "pelapor_diterima", "pelapor_status",
                            "pelapor_perkembangan", "opd_kelengkapan_diterima",
+                           RECEIPT_WITH_CODE, *_CODE_TEMPLATES.values(),
                            "pimpinan_ringkasan", *_INFO_TEMPLATES.values(), *_REOPEN_TEMPLATES.values(),
                            *(t for m in _SLA_TEMPLATES.values() for t in m.values())})
 
@@ -101,6 +105,8 @@ def plan(event: DomainEvent, report: Report | None) -> list[Notice]:
         out.extend(Notice(a, template) for a in _audience(event) if a in STAFF_AUDIENCES)
     else:
         out.extend(Notice(a, _INFO_TEMPLATES[a]) for a in _audience(event) if a in _INFO_TEMPLATES)
+    if action in _CODE_TEMPLATES:
+        out.append(Notice("pelapor", _CODE_TEMPLATES[action]))
     if not event.public:
         pass
     elif action == "submit":
@@ -158,6 +164,9 @@ def recipients(audience: str, event: DomainEvent, report: Report | None) -> list
     # SMS only to Indonesian mobiles, whoever the audience: a landline is kept for calls, and no
     # configured or submitted number can make us text abroad (SMS pumping).
     pairs = [(ch, to) for ch, to in pairs if ch != "sms" or identity.is_mobile(to)]
+    if audience == "pelapor" and event.action == "access_recovery":
+        # A recovery code goes only to the contact the request named.
+        pairs = [(ch, to) for ch, to in pairs if ch == event.data.get("channel")]
     seen: set[tuple[str, str]] = set()
     return [p for p in pairs if p[1] and not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
 
@@ -250,8 +259,11 @@ def values(notice: Notice, event: DomainEvent, report: Report | None) -> dict[st
     return out
 
 
-def messages(notice: Notice, event: DomainEvent, report: Report | None) -> list[Outgoing]:
+def messages(notice: Notice, event: DomainEvent, report: Report | None,
+             code: str | None = None) -> list[Outgoing]:
     vals = values(notice, event, report)
+    if code is not None and notice.audience == "pelapor":
+        vals["kode"] = code
     sms_vals = vals
     if vals.get("pesan") and is_neutral_message(event.action, vals["pesan"]):
         sms_vals = {**vals, "pesan": ""}  # the status label already says it
@@ -318,7 +330,9 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
         report = reports.get(event.tracking_id)
         if report is None:
             raise MalformedEvent(f"no report {event.tracking_id} for event seq {event.seq}")
-    outgoing = [message for notice in plan(event, report) for message in messages(notice, event, report)]
+    code = _sealed_code(event)
+    outgoing = [message for notice in _with_code(plan(event, report), event, code)
+                for message in messages(notice, event, report, code)]
     # The first delivery of an event (the usual case) claims all its messages in one write and
     # marks the sent ones done in one more; a redelivery goes message by message (send_once).
     fresh = claims.acquire_new([claim_key(event, m) for m in outgoing], LEASE_SECONDS)
@@ -349,7 +363,29 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
     if failures:
         consumer.count("NotificationsFailed", len(failures))
         raise failures[0]
+    if code is not None:
+        access.drop_seal(event.tracking_id, event.seq)  # sent: no copy of the code is kept
     return {"sent": sent, "skipped": skipped}
+
+
+def _sealed_code(event: DomainEvent) -> str | None:
+    """The code an event sends to the reporter, from its sealed copy (None when the event sends
+    none, or it was sent already and the copy is gone, or it lapsed)."""
+    if not event.data.get("sealed"):
+        return None
+    import time
+
+    from chalicelib.adapters import access_key
+
+    sealed = access.read_seal(event.tracking_id, event.seq, time.time())
+    return access_key.unseal(sealed, f"{event.tracking_id}#{event.seq}") if sealed else None
+
+
+def _with_code(notices: list[Notice], event: DomainEvent, code: str | None) -> list[Notice]:
+    """Without its code, a code message is not sent; the receipt then goes without the code."""
+    if code is not None:
+        return [Notice(n.audience, RECEIPT_WITH_CODE) if n.template == "pelapor_diterima" else n for n in notices]
+    return [n for n in notices if n.template not in _CODE_TEMPLATES.values()]
 
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -31,6 +31,8 @@ ATTACHMENTS = "attachments"
 LOOKUPS = "lookups"
 STATS = "stats"
 SMS = "sms"  # inbound SMS per sending number (chalicelib/services/sms_inbound.py)
+RECOVERY = "recovery"  # per client: "lupa kode akses" requests and confirmations
+RECOVERY_SENDS = "recovery_sends"  # per report: recovery codes sent (counted by the service)
 
 _MEMO_SIZE = 10_000  # clients remembered as blocked per container (LRU); ~1 MB at most
 _blocked: OrderedDict[str, int] = OrderedDict()  # window key -> window end (epoch seconds)
@@ -41,7 +43,8 @@ clock = time.time  # tests move time through this, not through the time module e
 def policy(scope: str) -> Policy:
     s = settings()
     text = {REPORTS: s.rate_limit_reports, ATTACHMENTS: s.rate_limit_attachments, LOOKUPS: s.rate_limit_lookups,
-            STATS: s.rate_limit_stats, SMS: s.rate_limit_sms}[scope]
+            STATS: s.rate_limit_stats, SMS: s.rate_limit_sms, RECOVERY: s.rate_limit_recovery,
+            RECOVERY_SENDS: s.rate_limit_recovery_sends}[scope]
     cached = _policies.get((scope, text))
     if cached is None:
         cached = _policies[(scope, text)] = ratelimit.parse_policy(scope, text)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters import access_key
 from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
-from chalicelib.domain import clock
+from chalicelib.domain import access_code, clock
 from chalicelib.domain.errors import not_found
-from chalicelib.domain.tracking import normalise_tracking_id, token_matches
+from chalicelib.domain.tracking import normalise_tracking_id
 
 
 def _iso(value: str | None) -> str | None:
@@ -68,7 +69,7 @@ def reporter_view(report: Report, events: list[ReportEvent]) -> dict[str, Any]:
 def load_for_reporter(tracking_id: str, token: str | None) -> Report:
     """The report if `token` opens it. Unknown id and wrong token fail the same way (one 404 body)."""
     report = reports.get(normalise_tracking_id(tracking_id))
-    if report is None or not token_matches(token, report.access_token_hash):
+    if report is None or not access_code.matches(access_key.key(), token, report.access_token_hash):
         raise not_found("Tidak ada laporan dengan nomor dan kode akses ini.")
     return report
 

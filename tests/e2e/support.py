@@ -25,7 +25,7 @@ def running_stack(state_dir: Path, log_dir: Path, rate_limit: str | None = None)
     try:
         with pytest.MonkeyPatch.context() as mp:  # the stack's processes inherit the environment
             if rate_limit:
-                for scope in ("REPORTS", "ATTACHMENTS", "LOOKUPS", "STATS"):
+                for scope in ("REPORTS", "ATTACHMENTS", "LOOKUPS", "STATS", "RECOVERY"):
                     mp.setenv(f"RATE_LIMIT_{scope}", rate_limit)
             s.start()
         yield s

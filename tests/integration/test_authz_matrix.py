@@ -53,6 +53,9 @@ PUBLIC_ROUTES: dict[tuple[str, str], str | None] = {
     ("GET", "/stats"): None, ("POST", "/reports"): None, ("POST", "/attachments"): None,
     ("GET", "/reports/{tracking_id}"): "token", ("POST", "/reports/{tracking_id}/replies"): "token",
     ("POST", "/reports/{tracking_id}/feedback"): "token",
+    # "lupa kode akses": public, per-client limited, the same answer whatever the contact
+    ("POST", "/reports/{tracking_id}/access-recovery"): None,
+    ("POST", "/reports/{tracking_id}/access-recovery/confirm"): None,
     ("GET", "/reports/{tracking_id}/attachments/{attachment_id}"): "token",
     # Open311: public reads; a POST's partner api_key is checked by the handler (tests/integration/test_open311.py)
     **{("GET", f"/open311/v2/{p}"): None for p in ("discovery.json", "services.json", "services.xml",

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.domain.tracking import hash_token
+from chalicelib.adapters import access_key
+from chalicelib.domain import access_code
 
 
 def post(client: Any, body: Any, headers: dict[str, str] | None = None) -> Any:
@@ -18,7 +19,8 @@ def test_submit_then_read_back(client: Any, valid_report: dict[str, Any]) -> Non
     created = r.json_body
     assert created["status"] == "diajukan"
     assert created["tracking_id"].startswith("KBB-") and len(created["tracking_id"]) == 13
-    assert len(created["access_token"]) >= 32
+    # The grouped access code: 4 x 4 symbols without look-alikes, at most 20 characters.
+    assert access_code.canonical(created["access_token"]) is not None and len(created["access_token"]) == 19
     assert created["created_at"].endswith("+07:00") and created["due_at"].endswith("+07:00")
 
     got = client.http.get(f"/reports/{created['tracking_id']}", headers={"X-Access-Token": created["access_token"]})
@@ -41,7 +43,7 @@ def test_token_stored_only_as_hash_and_nik_encrypted(client: Any, valid_report: 
     from chalicelib.data.models import Report
 
     item = Report.get(created["tracking_id"])
-    assert item.access_token_hash == hash_token(created["access_token"])
+    assert item.access_token_hash == access_code.digest(access_key.key(), created["access_token"])
     raw = str(item.serialize())
     assert created["access_token"] not in raw
     assert "3217014508900001" not in raw

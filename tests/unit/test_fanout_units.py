@@ -36,6 +36,7 @@ LONG = {
     "jumlah": 1234,
     "rincian": "\n".join(f"- OPD {i}: {i}" for i in range(30)),
     "rincian_singkat": "DP2KBP3A 45, DISDUKCAPIL 30, DINSOS 22, DPUPR 19, DINKES 12",
+    "kode": "WXYZ-WXYZ-WXYZ-WXYZ",  # the longest code a reporter is sent (an access code)
 }
 
 
@@ -56,7 +57,7 @@ def test_every_sms_template_fits_two_gsm7_segments_with_long_values(name: str) -
         assert gsm7.segments(text) == 1, (name, gsm7.septets(text), text)
     if "{nomor}" in t["sms"]:
         assert LONG["nomor"] in text  # what the recipient acts on is never cut
-    for keep in ("batas_waktu", "tautan_lacak", "rencana_selesai"):
+    for keep in ("batas_waktu", "tautan_lacak", "rencana_selesai", "kode"):
         if "{" + keep + "}" in t["sms"]:
             assert LONG[keep] in text
 

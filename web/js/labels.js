@@ -113,6 +113,7 @@ export const EVENT_ACTION = {
   archive: 'Arsip', sla_reminder: 'Pengingat tenggat', sla_breach: 'Lewat tenggat', sp4n_synced: 'Tersinkron ke SP4N-LAPOR!',
   identity_viewed: 'Identitas pelapor dibuka', sp4n_failed: 'Sinkron ke SP4N-LAPOR! gagal',
   sp4n_status: 'Status dari SP4N-LAPOR!', sp4n_followup: 'Tindak lanjut dari SP4N-LAPOR!',
+  access_recovery: 'Kode pemulihan dikirim ke pelapor', access_reissued: 'Kode akses pelapor diganti',
 };
 
 export function allowedActions(report, role) {

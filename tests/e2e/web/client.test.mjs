@@ -4,7 +4,9 @@
 //   START_STACK=1 node --test client.test.mjs   starts one when none answers
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { artifacts, hostedUi, launch, localStack, postJson, staffToken, stopAll, until } from './lib.mjs';
+import {
+  artifacts, horizontalOverflow, hostedUi, launch, localStack, outbox, postJson, staffToken, stopAll, until,
+} from './lib.mjs';
 import { roleOf } from '../../../web/js/auth.js';
 import {
   act, adminVerifies, confirmResolved, evidence, fileReport, mobileChecks, opdAnswers, scoreboard, signIn, track,
@@ -222,6 +224,62 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     await citizen.locator('.timeline', { hasText: 'nama ruas jalan' }).waitFor();
     await citizen.locator('.timeline', { hasText: 'Terima kasih.' }).waitFor();
     await Promise.all([page.close(), citizen.close()]);
+  });
+
+  it('lupa kode akses: tracking number and phone, the 6-digit code, a new grouped code that opens the report', async () => {
+    env.art = artifacts('client-pulih');
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 360, height: 780 });
+    const phone = `0812${String(Date.now() % 100000000).padStart(8, '0')}`;
+    const { body: created } = await apiPost('/reports', {
+      type: 'pengaduan', title: 'Lampu jalan mati di Cikole', privacy: 'publik',
+      description: 'Lampu penerangan jalan di depan pasar Cikole mati sejak sepekan, jalan gelap di malam hari.',
+      location: { kecamatan: 'lembang' }, reporter: { name: 'Asep Sunandar', phone },
+    });
+    const tid = created.tracking_id;
+    assert.match(created.access_token, /^[2-9A-HJKMNP-TV-Z]{4}(-[2-9A-HJKMNP-TV-Z]{4}){3}$/);
+    await page.goto(`${env.web}#/lacak`);
+    await page.getByLabel('Nomor laporan').fill(tid);
+    await page.getByRole('button', { name: 'Lupa kode akses?' }).click();
+    const box = page.locator('#pulih');
+    assert.equal(await box.getByLabel('Nomor laporan').inputValue(), tid);  // carried over from the form above
+    await box.getByLabel('Nomor HP atau email di laporan').fill(phone.replace(/(\d{4})(\d{4})/, '$1 $2 '));
+    await evidence(env, page, 'pulih-kontak');
+    await box.getByRole('button', { name: 'Kirim kode pemulihan' }).click();
+    await box.getByText('kode pemulihan 6 angka').waitFor();
+    const e164 = `+62${phone.slice(1)}`;
+    const sms = await until(async () => (await outbox()).filter((m) => m.channel === 'sms' && m.to.includes(e164)
+      && /\b\d{6}\b/.test(m.body || '') && /pemulihan/i.test(m.body || '')).at(-1), { timeout: 60000, what: 'the recovery SMS' });
+    const otp = sms.body.match(/\b(\d{6})\b/)[1];
+    await box.getByLabel('Kode pemulihan (6 angka)').fill(otp === '000000' ? '111111' : '000000');
+    await box.getByRole('button', { name: 'Buat kode akses baru' }).click();
+    await box.locator('.field-error', { hasText: 'Kode pemulihan salah' }).waitFor();
+    await evidence(env, page, 'pulih-kode-salah');
+    await box.getByLabel('Kode pemulihan (6 angka)').fill(otp);
+    await box.getByRole('button', { name: 'Buat kode akses baru' }).click();
+    const shown = (await box.locator('#kode-baru').textContent()).trim();
+    assert.match(shown, /^[2-9A-HJKMNP-TV-Z]{4}(-[2-9A-HJKMNP-TV-Z]{4}){3}$/);
+    assert.notEqual(shown, created.access_token);
+    await box.getByText('juga telah dikirim ke nomor HP/email Anda').waitFor();
+    await page.locator('#lacak-result .badge', { hasText: 'Diajukan' }).waitFor();  // the new code opened it
+    await evidence(env, page, 'pulih-kode-baru');
+    assert.equal(await horizontalOverflow(page), null);  // 360 px: the grouped code fits
+    // The old code no longer opens the report; the new one does, typed in lower case.
+    const again = await browser.context.newPage();
+    await track(env, again, { tracking_id: tid, access_token: created.access_token }, {});
+    await again.locator('[data-field="access_token"] .field-error', { hasText: 'tidak cocok' }).waitFor();
+    await track(env, again, { tracking_id: tid, access_token: shown.toLowerCase() }, { expectStatus: 'Diajukan' });
+    await Promise.all([page.close(), again.close()]);
+  });
+
+  it('a report without contact is told at submission that the code is the only key', async () => {
+    const { body: created } = await apiPost('/reports', {
+      type: 'pengaduan', title: 'Pungutan liar di pasar', privacy: 'anonim',
+      description: 'Ada pungutan tanpa karcis setiap pagi di pintu masuk pasar, mohon ditertibkan segera.',
+      location: { kecamatan: 'lembang' }, reporter: {},
+    });
+    assert.equal(created.access_code_recoverable, false);
+    assert.match(created.access_notice, /satu-satunya kunci/);
   });
 
   it('every other page passes axe (statistics, sign-in, inboxes, pimpinan)', async () => {

@@ -395,6 +395,15 @@ export async function hostedUi(context, domain) {
   }));
 }
 
+/** What the stack sent (emails and SMS): `python -m chalicelib.cli outbox --json`. */
+export async function outbox() {
+  const out = await new Promise((resolve, reject) => {
+    execFile(PY, ['-m', 'chalicelib.cli', 'outbox', '--json'], { cwd: ROOT, timeout: 60000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+  });
+  return JSON.parse(out);
+}
+
 /** The staff list's reports with exactly this title (admin; the list holds every status). */
 let listToken = null;
 export async function reportsTitled(api, title) {

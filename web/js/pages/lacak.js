@@ -20,7 +20,7 @@ export async function render(view) {
   const form = h('form', { novalidate: true, 'aria-labelledby': 'lacak-form-h' },
     h('h2', { id: 'lacak-form-h', class: 'visually-hidden' }, 'Masukkan data laporan'),
     field({ label: 'Nomor laporan', name: 'tracking_id', required: true, control: idInput }),
-    field({ label: 'Kode akses', name: 'access_token', required: true, control: tokenInput, hint: 'Kode yang ditampilkan satu kali saat laporan dikirim.' }),
+    field({ label: 'Kode akses', name: 'access_token', required: true, control: tokenInput, hint: 'Kode 16 huruf/angka (XXXX-XXXX-XXXX-XXXX) yang ditampilkan saat laporan dikirim dan dikirim ke HP/email Anda. Huruf kecil dan spasi tidak apa-apa.' }),
     h('div', { class: 'choice choice-narrow' }, show, h('label', { for: 'show-token' }, 'Tampilkan kode')),
     h('div', { class: 'actions' }, submit));
 
@@ -28,6 +28,7 @@ export async function render(view) {
     h('h1', {}, 'Lacak laporan'),
     h('p', {}, 'Masukkan nomor laporan dan kode akses untuk melihat status, perkiraan waktu, dan riwayat tanggapan.'),
     form,
+    recoverySection((creds, opts) => load(creds, opts), () => val(form, 'tracking_id')),
     result,
     lastSeen());
 
@@ -50,7 +51,7 @@ export async function render(view) {
       if (err instanceof ApiError && err.code === 'network' && navigator.onLine === false) {
         showApiError(form, err, 'Tanpa sinyal, halaman ini hanya menampilkan status terakhir yang pernah dilihat di perangkat ini (di bawah).');
       } else if (err instanceof ApiError && err.status === 404) {
-        showErrors(form, [{ field: 'access_token', message: 'Nomor laporan atau kode akses tidak cocok. Periksa kembali, termasuk huruf besar/kecil.' }],
+        showErrors(form, [{ field: 'access_token', message: 'Nomor laporan atau kode akses tidak cocok. Periksa kembali, atau pilih "Lupa kode akses?".' }],
           { title: 'Laporan tidak ditemukan' });
       } else {
         showApiError(form, err);
@@ -75,6 +76,94 @@ export async function render(view) {
     tokenInput.value = memory.tracking.access_token;
     await load(memory.tracking, { focusResult: false });
   }
+}
+
+/**
+ * "Lupa kode akses?": the tracking number and the phone or email given in the report, then the
+ * 6-digit code sent there; the answer gives a new access code, which opens the report at once.
+ */
+function recoverySection(open, typedId) {
+  const body = h('div', { id: 'pulih', hidden: true });
+  const toggle = h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'aria-expanded': 'false', 'aria-controls': 'pulih' }, 'Lupa kode akses?');
+  toggle.addEventListener('click', () => {
+    const opening = body.hidden;
+    body.hidden = !opening;
+    toggle.setAttribute('aria-expanded', String(opening));
+    if (opening) {
+      clear(body);
+      body.append(askForm());
+      const id = body.querySelector('input[name="recovery_tracking_id"]');
+      if (id && !id.value) id.value = typedId() || '';
+      body.querySelector('h2').focus();
+    }
+  });
+
+  function askForm() {
+    const send = h('button', { type: 'submit', class: 'btn' }, 'Kirim kode pemulihan');
+    const f = h('form', { novalidate: true, 'aria-labelledby': 'pulih-h' },
+      h('h2', { id: 'pulih-h', tabindex: '-1' }, 'Lupa kode akses'),
+      h('p', {}, 'Masukkan nomor laporan dan nomor HP atau email yang Anda cantumkan di laporan. Bila cocok, kami kirim kode pemulihan 6 angka ke sana (berlaku 15 menit).'),
+      field({ label: 'Nomor laporan', name: 'recovery_tracking_id', required: true, control: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters' }) }),
+      field({ label: 'Nomor HP atau email di laporan', name: 'contact', required: true, control: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', inputmode: 'email' }), hint: 'Contoh: 0812-3456-7890 atau nama@contoh.id' }),
+      h('div', { class: 'actions' }, send));
+    f.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const tid = val(f, 'recovery_tracking_id');
+      const contact = val(f, 'contact');
+      const d = [];
+      if (!tid) d.push({ field: 'recovery_tracking_id', message: 'Isi nomor laporan.' });
+      if (!contact) d.push({ field: 'contact', message: 'Isi nomor HP atau email.' });
+      if (d.length) { showErrors(f, d); return; }
+      send.disabled = true;
+      try {
+        const r = await api(`/reports/${encodeURIComponent(tid)}/access-recovery`, { method: 'POST', body: { contact } });
+        clear(body);
+        body.append(confirmForm(tid, r && r.message));
+        body.querySelector('input[name="code"]').focus();
+      } catch (err) {
+        showApiError(f, err);
+        send.disabled = false;
+      }
+    });
+    return f;
+  }
+
+  function confirmForm(tid, message) {
+    const go = h('button', { type: 'submit', class: 'btn' }, 'Buat kode akses baru');
+    const f = h('form', { novalidate: true, 'aria-labelledby': 'pulih-kode-h' },
+      h('h2', { id: 'pulih-kode-h' }, 'Masukkan kode pemulihan'),
+      h('div', { class: 'msg msg-ok', role: 'status' }, h('p', {}, message || 'Bila kontak cocok, kode pemulihan telah dikirim.')),
+      field({ label: 'Kode pemulihan (6 angka)', name: 'code', required: true, control: h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: 12, spellcheck: 'false' }) }),
+      h('div', { class: 'actions' }, go,
+        h('button', { type: 'button', class: 'btn btn-secondary', onclick: () => { clear(body); body.append(askForm()); } }, 'Minta kode lagi')));
+    f.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const code = val(f, 'code').replace(/\s+/g, '');
+      if (!/^\d{6}$/.test(code)) { showErrors(f, [{ field: 'code', message: 'Isi 6 angka dari SMS/email.' }]); return; }
+      go.disabled = true;
+      try {
+        const r = await api(`/reports/${encodeURIComponent(tid)}/access-recovery/confirm`, { method: 'POST', body: { code } });
+        clear(body);
+        body.append(h('section', { class: 'card', 'aria-labelledby': 'kode-baru-h' },
+          h('h2', { id: 'kode-baru-h', tabindex: '-1' }, 'Kode akses baru'),
+          h('p', { class: 'mono code-big', id: 'kode-baru' }, r.access_token),
+          h('div', { class: 'msg msg-warn', role: 'alert' },
+            h('p', {}, 'Catat kode ini sekarang. Kode juga telah dikirim ke nomor HP/email Anda. Kode akses lama tidak berlaku lagi.'))));
+        body.querySelector('h2').focus();
+        await open({ tracking_id: tid, access_token: r.access_token }, { focusResult: false });
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 400) {
+          showErrors(f, [{ field: 'code', message: err.message || 'Kode pemulihan salah atau kedaluwarsa.' }], { title: 'Kode tidak diterima' });
+        } else {
+          showApiError(f, err);
+        }
+        go.disabled = false;
+      }
+    });
+    return f;
+  }
+
+  return h('div', { class: 'recovery' }, h('p', {}, toggle), body);
 }
 
 /** The last status seen on this device for each report tracked here: status and time only. */

@@ -440,10 +440,12 @@ function showResult(view, res, { fromDraft = false } = {}) {
   view.append(
     h('h1', { tabindex: '-1' }, 'Laporan terkirim'),
     fromDraft ? h('p', { class: 'msg msg-ok' }, 'Sinyal kembali: laporan yang tersimpan di perangkat ini sudah terkirim.') : null,
-    h('div', { class: 'msg msg-warn', role: 'alert' },
+    h('div', { class: 'msg msg-warn', role: 'alert', id: 'res-notice' },
       h('p', { class: 'msg-title' }, 'Simpan nomor laporan dan kode akses ini sekarang.'),
-      h('p', {}, 'Kode akses hanya ditampilkan sekali ini dan tidak dapat dikirim ulang, juga tidak oleh petugas. '
-        + 'Tanpa keduanya Anda tidak dapat melacak, membalas, atau menilai laporan. Jangan bagikan kode akses kepada orang lain.')),
+      h('p', {}, res.access_notice || (res.access_code_recoverable === false
+        ? 'Anda tidak mencantumkan nomor HP atau email: kode akses ini satu-satunya kunci laporan Anda dan tidak dapat dipulihkan.'
+        : 'Kode akses juga kami kirim ke nomor HP/email Anda; bila hilang, pilih "Lupa kode akses?" di halaman Lacak.')),
+      h('p', {}, 'Tanpa nomor dan kode akses Anda tidak dapat melacak, membalas, atau menilai laporan. Jangan bagikan kode akses kepada orang lain.')),
     h('section', { class: 'card', 'aria-labelledby': 'res-h' },
       h('h2', { id: 'res-h' }, 'Data untuk melacak laporan'),
       secretRow('Nomor laporan', res.tracking_id, 'res-tracking'),
