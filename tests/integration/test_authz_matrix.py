@@ -45,6 +45,10 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("DELETE", "/staff/calendar/overrides/{date}"): frozenset({"admin"}),
     ("GET", "/staff/sync/problems"): frozenset({"admin"}),
     ("POST", "/staff/sync/{tracking_id}/retry"): frozenset({"admin"}),
+    ("POST", "/staff/reports"): frozenset({"admin"}),  # the desk enters a report for a citizen
+    ("GET", "/staff/templates"): frozenset({"admin", "opd"}),
+    ("PUT", "/staff/templates/{template_id}"): frozenset({"admin"}),
+    ("DELETE", "/staff/templates/{template_id}"): frozenset({"admin"}),
 }
 # Routes meant to be open to anyone (None) or to the holder of a report's access token ("token").
 PUBLIC_ROUTES: dict[tuple[str, str], str | None] = {
@@ -62,6 +66,8 @@ PUBLIC_ROUTES: dict[tuple[str, str], str | None] = {
                                                    "services/{service_file}", "requests.json", "requests.xml",
                                                    "requests/{request_file}")},
     ("POST", "/open311/v2/requests.json"): None, ("POST", "/open311/v2/requests.xml"): None,
+    # The SMS gateway's callback: its signature is checked by the handler (tests/unit/test_sms_channel.py)
+    ("POST", "/channels/sms"): None,
 }
 
 ALL = ("diajukan", "perlu_kelengkapan", "ditolak", "didisposisikan", "diproses", "dikembalikan",
@@ -246,6 +252,37 @@ def _sync_retry_driver(api: Api, world: dict[str, dict[str, Any]], role: str, sc
     return r.status_code, r.status_code == 404
 
 
+def _enter_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    body = {k: v for k, v in report.items() if k in ("type",)} or {"type": "pengaduan"}
+    body.update({"title": "Dicatat petugas", "description": "Warga datang ke kantor melaporkan jalan rusak di desa.",
+                 "location": {"kecamatan": "lembang"}, "privacy": "anonim", "reporter": {}, "channel": "walk_in"})
+    r = api.client.http.post("/staff/reports", body=json.dumps(body),
+                             headers={"Content-Type": "application/json", **bearer(role, opd_of(role))})
+    return r.status_code, r.status_code == 201
+
+
+def _templates_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.client.http.get("/staff/templates?action=respond", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200
+
+
+def _put_template(api: Api, role: str) -> Any:
+    body = {"action": "respond", "title": "Uji matriks", "text": "Jawaban siap pakai untuk uji matriks."}
+    return api.client.http.put("/staff/templates/uji-matriks", body=json.dumps(body),
+                               headers={"Content-Type": "application/json", **bearer(role, opd_of(role))})
+
+
+def _put_template_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    r = _put_template(api, role)
+    return r.status_code, r.status_code == 200
+
+
+def _delete_template_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    assert _put_template(api, "admin").status_code == 200
+    r = api.client.http.delete("/staff/templates/uji-matriks", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200
+
+
 # Non-action routes: a driver per route returns (status, whether the caller got the thing).
 # Routes about one report: whether the caller got it depends on privacy and ownership too.
 REPORT_ROUTES = {("GET", "/staff/reports"), ("GET", "/staff/reports/{tracking_id}"),
@@ -261,6 +298,10 @@ READ_DRIVERS: dict[tuple[str, str], Callable[..., tuple[int, bool]]] = {
     ("DELETE", "/staff/calendar/overrides/{date}"): _delete_override_driver,
     ("GET", "/staff/sync/problems"): _sync_problems_driver,
     ("POST", "/staff/sync/{tracking_id}/retry"): _sync_retry_driver,
+    ("POST", "/staff/reports"): _enter_driver,
+    ("GET", "/staff/templates"): _templates_driver,
+    ("PUT", "/staff/templates/{template_id}"): _put_template_driver,
+    ("DELETE", "/staff/templates/{template_id}"): _delete_template_driver,
 }
 
 
