@@ -128,6 +128,8 @@ class TimelineEntry(Out):
     status: Status | None
     actor: Literal["pelapor", "admin", "opd", "sistem"]
     message: str | None
+    attachments: list[str] = Field(default_factory=list,
+                                   description="files of this step (an OPD's answer, a reporter's reply)")
 
 
 class OpdRef(Out):
@@ -177,6 +179,9 @@ class AttachmentLink(Out):
 
 class ReplyIn(Strict):
     message: str = Field(min_length=1, max_length=4000)
+    attachments: list[str] | None = Field(
+        default=None, max_length=5,
+        description="ids from POST /attachments, checked clean and not yet on any report")
 
 
 class FeedbackIn(Strict):
