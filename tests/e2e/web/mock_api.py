@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 WIB = timezone(timedelta(hours=7))
 
@@ -236,7 +236,8 @@ class Store:
         return r
 
     def reporter_view(self, r: dict) -> dict:
-        timeline = [{"at": e["at"], "status": e["to_status"], "actor": e["actor"], "message": e["message"]}
+        timeline = [{"at": e["at"], "status": e["to_status"], "actor": e["actor"], "message": e["message"],
+                     "attachments": list((e.get("data") or {}).get("attachments") or [])}
                     for e in self.events[r["tracking_id"]] if e["public"]]
         return {
             "tracking_id": r["tracking_id"], "type": r["type"], "title": r["title"], "description": r["description"],
@@ -245,6 +246,14 @@ class Store:
             "opd": ({"code": r["opd_code"], "name": dict(OPDS)[r["opd_code"]]} if r["opd_code"] else None),
             "due_at": r["sla"]["due_at"], "timeline": timeline,
         }
+
+    def files(self, r: dict, public_only: bool) -> list:
+        """The submission's files and every step's (an OPD's answer, a reporter's reply)."""
+        out = list(r.get("attachments", []))
+        for e in self.events[r["tracking_id"]]:
+            if e["public"] or not public_only:
+                out += list((e.get("data") or {}).get("attachments") or [])
+        return out
 
     def move(self, r, to_status, actor, role, action, message, public, data=None, actor_id=None):
         from_status = r["status"]
@@ -449,7 +458,6 @@ def apply_action(store: Store, r: dict, claims: dict, body: dict, if_match: str 
     elif action == "reject":
         data["reason"] = body["reason"]
     elif action == "respond" and body.get("attachments"):
-        r["attachments"] = r.get("attachments", []) + list(body["attachments"])
         data["attachments"] = list(body["attachments"])
     if action == "note":
         public = False
@@ -642,7 +650,7 @@ class Handler(BaseHTTPRequestHandler):
         m = re.fullmatch(r"/reports/([^/]+)/attachments/([^/]+)", path)
         if method == "GET" and m:
             r = s.for_reporter(m.group(1), self.headers.get("X-Access-Token"))
-            if m.group(2) not in r.get("attachments", []):
+            if m.group(2) not in s.files(r, public_only=True):
                 raise ApiError(404, "not_found", "No such attachment.")
             host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
             return self.send(200, {"url": f"http://{host}/_s3/object/{m.group(2)}", "expires_in": 300})
@@ -663,10 +671,16 @@ class Handler(BaseHTTPRequestHandler):
                 msg = body.get("message")
                 if not isinstance(msg, str) or not msg.strip():
                     raise ApiError(400, "validation_error", "The request is not valid.", [{"field": "message", "message": "Wajib diisi."}])
+                files = body.get("attachments") or []
+                for i, a in enumerate(files):
+                    if a not in s.attachments or not s.attachments[a]["uploaded"]:
+                        raise ApiError(400, "validation_error", "The request is not valid.",
+                                       [{"field": f"attachments.{i}", "message": "Lampiran tidak dikenal."}])
+                data = {"attachments": list(files)} if files else None
                 if r["status"] == "perlu_kelengkapan":
-                    s.move(r, "diajukan", "pelapor", "pelapor", "reply", msg, True)
+                    s.move(r, "diajukan", "pelapor", "pelapor", "reply", msg, True, data)
                 elif r["status"] == "ditindaklanjuti":
-                    s.move(r, "diproses", "pelapor", "pelapor", "reply", msg, True)
+                    s.move(r, "diproses", "pelapor", "pelapor", "reply", msg, True, data)
                 else:
                     raise ApiError(409, "invalid_transition", "A reply is not expected now.")
                 return self.send(201, s.reporter_view(r))
@@ -786,6 +800,15 @@ class Handler(BaseHTTPRequestHandler):
                                [{"field": "reveal", "type": "moved",
                                  "message": "Identitas hanya dapat dibuka melalui POST /staff/reports/{tracking_id}/reveal dengan alasan."}])
             return self.send(200, s.staff_view(r, claims))
+        m = re.fullmatch(r"/staff/reports/([^/]+)/attachments/([^/]+)", path)
+        if method == "GET" and m:
+            r = s.reports.get(m.group(1))
+            if not r or not s.visible(r, claims) or m.group(2) not in s.files(r, public_only=False):
+                raise ApiError(404, "not_found", "Lampiran tidak ditemukan pada laporan ini.")
+            att = s.attachments[m.group(2)]
+            host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
+            url = f"http://{host}/_s3/object/{m.group(2)}?response-content-type={quote(att['content_type'], safe='')}"
+            return self.send(200, {"url": url, "expires_in": 300})
         m = re.fullmatch(r"/staff/reports/([^/]+)/reveal", path)
         if method == "POST" and m:
             if claims["role"] != "admin":
