@@ -133,13 +133,16 @@ _ACCESS_FILTERS = ("status", "opd_code", "kecamatan", "cursor")
 
 
 def access(what: str, *, sub: str, role: str, rows: int, tracking_id: str | None = None,
-           filters: dict[str, Any] | None = None, fields: tuple[str, ...] | list[str] = ()) -> None:
+           filters: dict[str, Any] | None = None, fields: tuple[str, ...] | list[str] = (),
+           attachment_id: str | None = None) -> None:
     """One line for every staff read that shows a reporter's identity and every export (UU PDP
     accountability): who (sub, role), which report or which filters, how many rows, and which
     kinds of data (`fields`: e.g. "contact", "nik"): never the data itself."""
     record: dict[str, Any] = {"what": what, "sub": sub, "role": role, "rows": rows, "fields": sorted(fields)}
     if tracking_id is not None:
         record["tracking_id"] = tracking_id
+    if attachment_id is not None:
+        record["attachment_id"] = attachment_id
     if filters is not None:
         record["filters"] = {k: (bool(v) if k == "cursor" else v) for k, v in filters.items()
                              if k in _ACCESS_FILTERS and v is not None}

@@ -149,6 +149,8 @@ class TimelineEntry(Out):
     action: str = Field(description="what happened (verify, progress, respond, reply, ...)")
     planned_completion: str | None = Field(default=None, description="progress: the OPD's planned "
                                            "completion date, YYYY-MM-DD")
+    attachments: list[str] = Field(default_factory=list,
+                                   description="files of this step (an OPD's answer, a reporter's reply)")
 
 
 class OpdRef(Out):
@@ -200,6 +202,9 @@ class AttachmentLink(Out):
 
 class ReplyIn(Strict):
     message: str = Field(min_length=1, max_length=4000)
+    attachments: list[str] | None = Field(
+        default=None, max_length=5,
+        description="ids from POST /attachments, checked clean and not yet on any report")
 
 
 class RecoveryIn(Strict):

@@ -1,10 +1,11 @@
-"""Attachments: ask for an upload slot; the reporter fetches a checked file of their report."""
+"""Attachments: ask for an upload slot; the reporter or staff fetch a checked file of a report."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
 from chalicelib.api.http import current_request, header, json_response, route
+from chalicelib.auth import principal_of
 from chalicelib.schemas import AttachmentCreated, AttachmentIn, AttachmentLink, parse
 from chalicelib.services import attachments
 
@@ -30,3 +31,13 @@ def create_attachment() -> Any:
 def reporter_attachment(tracking_id: str, attachment_id: str) -> Any:
     token = header(current_request(), "x-access-token")
     return json_response(attachments.reporter_download_url(tracking_id, token, attachment_id))
+
+
+@route("/staff/reports/{tracking_id}/attachments/{attachment_id}", "GET",
+       summary="A 5-minute download link to a checked file of the report (the submission's or a "
+               "step's): admin, the assigned OPD, pimpinan except rahasia. Every link is access-logged.",
+       tags=["staff"], auth="staff", roles=("admin", "opd", "pimpinan"), responses={200: AttachmentLink},
+       errors=(404,))
+def staff_attachment(tracking_id: str, attachment_id: str) -> Any:
+    request = current_request()
+    return json_response(attachments.staff_download_url(tracking_id, attachment_id, principal_of(request)))

@@ -278,6 +278,7 @@ _TABLE: tuple[Action, ...] = (
             Edge(_S.DITINDAKLANJUTI, _S.DIPROSES),
         ),
         required=("message",),
+        optional=("attachments",),  # the document a kelengkapan request asked for
         public_text_field="message",
     ),
     Action(

@@ -23,7 +23,7 @@ import json
 import secrets
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from pynamodb.exceptions import UpdateError
@@ -31,11 +31,16 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.adapters import aws
 from chalicelib.config import settings
+from chalicelib.data import reports as reports_data
 from chalicelib.data.models import Attachment
 from chalicelib.domain import clock, uploads
 from chalicelib.domain.errors import TooLarge, UnsupportedMedia, not_found
+from chalicelib.observability import access as access_log
 from chalicelib.observability import logger
 from chalicelib.services.attachments_check import ATTACHMENT_ID
+
+if TYPE_CHECKING:
+    from chalicelib.auth import Principal
 
 ID_PREFIX = "att_"
 INCOMING = "incoming/"  # quarantine key prefix (the S3 notification filters on it)
@@ -314,6 +319,24 @@ def reporter_download_url(tracking_id: str, token: str | None, attachment_id: st
     from chalicelib.services import views
 
     report = views.load_for_reporter(tracking_id, token)
-    if attachment_id not in (report.attachments or []):
+    if attachment_id not in (report.attachments or []) and attachment_id not in views.report_files(
+            report, reports_data.events(report.tracking_id), public_only=True):
         raise not_found("Lampiran tidak ditemukan.")
     return download_url(attachment_id)
+
+
+def staff_download_url(tracking_id: str, attachment_id: str, principal: Principal) -> dict[str, Any]:
+    """GET /staff/reports/{id}/attachments/{attachment_id}: a 5-minute link for staff who may read
+    the report (chalicelib.domain.privacy.may_read: admin, the assigned OPD, pimpinan but never
+    `rahasia`) to a file of that report (the submission's or any step's). Every link handed out
+    leaves an access-log line: a file can show the reporter as much as their name does."""
+    from chalicelib.services import views, workflow
+
+    report = workflow.load_for_staff(tracking_id, principal)
+    if attachment_id not in views.report_files(report, reports_data.events(report.tracking_id),
+                                               public_only=False):
+        raise not_found("Lampiran tidak ditemukan pada laporan ini.")
+    link = download_url(attachment_id)
+    access_log("attachment_download", sub=principal.sub, role=principal.role, rows=1,
+               tracking_id=report.tracking_id, fields=("attachment",), attachment_id=attachment_id)
+    return link

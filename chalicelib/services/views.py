@@ -26,13 +26,28 @@ def opd_ref(code: str | None) -> dict[str, str] | None:
 _PLANNING = frozenset({"diproses", "perlu_kelengkapan"})
 
 
+def event_attachments(event: ReportEvent) -> list[str]:
+    """The files an event carries (an OPD's `respond`, a reporter's `reply`)."""
+    data = event.data if isinstance(event.data, dict) else {}
+    return [str(a) for a in data.get("attachments") or []]
+
+
+def report_files(report: Report, events: list[ReportEvent], *, public_only: bool) -> list[str]:
+    """Every file of a report: the submission's, then each step's in order."""
+    found = dict.fromkeys(str(a) for a in report.attachments or [])
+    for e in events:
+        if e.public or not public_only:
+            found.update(dict.fromkeys(event_attachments(e)))
+    return list(found)
+
+
 def timeline(events: list[ReportEvent]) -> list[dict[str, Any]]:
     out = []
     for e in events:
         if not e.public:
             continue
         entry: dict[str, Any] = {"at": _iso(e.at), "status": e.to_status, "actor": e.actor, "message": e.message,
-                                 "action": e.action}
+                                 "action": e.action, "attachments": event_attachments(e)}
         if e.action == "progress":
             entry["planned_completion"] = (e.data or {}).get("planned_completion")
         out.append(entry)

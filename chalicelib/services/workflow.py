@@ -233,7 +233,9 @@ def _event_data(move: wf.Move, report: Report, who: Actor, fields: Mapping[str, 
         data.update(asked_by=who.role, opd_code=report.opd_code)
     elif action == "feedback":
         data.update(resolved=fields["resolved"], rating=fields.get("rating"), opd_code=report.opd_code)
-    elif action in ("reply", "accept", "close", "auto_close", "archive"):
+    elif action == "reply":
+        data.update(opd_code=report.opd_code, attachments=fields.get("attachments"))
+    elif action in ("accept", "close", "auto_close", "archive"):
         data.update(opd_code=report.opd_code)
     return data
 

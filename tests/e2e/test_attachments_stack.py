@@ -64,3 +64,45 @@ def test_pdf_renamed_jpg_is_refused_over_http(http: Any) -> None:
     assert status == 400
     [detail] = body["error"]["details"]
     assert detail["field"] == "attachments.0" and detail["type"] == "attachment_rejected"
+
+
+def test_a_reply_carries_a_document_that_staff_download(http: Any, stack: Any) -> None:
+    """The kelengkapan loop over HTTP: admin asks, the reporter uploads a PDF and replies with it,
+    the admin opens it through the staff route; another report's file is refused."""
+    from chalicelib.local import tokens
+
+    key, iss, aud = tokens.read_state(Path(stack.state_dir))
+    admin = {"Authorization": "Bearer " + tokens.mint(key, role="admin", opd_code=None, issuer=iss, audience=aud)}
+    status, created, _ = http.call("POST", "/reports", EXAMPLE)
+    assert status == 201, created
+    tid, reporter = created["tracking_id"], {"X-Access-Token": created["access_token"]}
+    status, view, _ = http.call("POST", f"/staff/reports/{tid}/actions",
+                                {"action": "request_info", "message": "Mohon lampirkan surat keterangan RT."},
+                                headers=admin)
+    assert status == 200 and view["status"] == "perlu_kelengkapan", view
+
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    document = upload(http, "application/pdf", pdf, "surat-rt.pdf")
+    deadline = time.monotonic() + 30
+    while True:  # the pump scans within about a second
+        status, replied, _ = http.call("POST", f"/reports/{tid}/replies",
+                                       {"message": "Surat keterangan RT terlampir.", "attachments": [document]},
+                                       headers=reporter)
+        pending = status == 400 and any(d.get("type") == "attachment_pending" for d in replied["error"]["details"])
+        if not pending or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert status == 200, replied
+    assert replied["status"] == "diajukan" and replied["timeline"][-1]["attachments"] == [document]
+
+    status, link, _ = http.call("GET", f"/staff/reports/{tid}/attachments/{document}", headers=admin)
+    assert status == 200 and link["expires_in"] == 300, link
+    got = requests.get(link["url"], timeout=10)
+    assert got.status_code == 200 and got.content.startswith(b"%PDF")
+    assert got.headers["Content-Disposition"].startswith("attachment;")
+
+    photo = upload(http, "image/jpeg", jpeg_with_gps((16, 16)), "lain.jpg")
+    status, other = submit_when_checked(http, [photo])
+    assert status == 201, other
+    status, refused, _ = http.call("GET", f"/staff/reports/{tid}/attachments/{photo}", headers=admin)
+    assert status == 404 and refused["error"]["code"] == "not_found"

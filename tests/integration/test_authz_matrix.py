@@ -38,6 +38,7 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/reports/{tracking_id}"): frozenset({"admin", "opd", "pimpinan"}),
     ("POST", "/staff/reports/{tracking_id}/actions"): frozenset({"admin", "opd"}),
     ("POST", "/staff/reports/{tracking_id}/reveal"): frozenset({"admin"}),
+    ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}"): frozenset({"admin", "opd", "pimpinan"}),
     ("GET", "/staff/performance"): frozenset({"admin", "pimpinan"}),
     ("GET", "/staff/performance/{opd_code}/reports"): frozenset({"admin", "pimpinan"}),
     ("GET", "/staff/calendar/overrides"): frozenset({"admin"}),
@@ -119,8 +120,10 @@ def expected(role: str, scenario: str, action: str, status: str) -> int:
 
 def make(api: Api, valid_report: dict[str, Any], scenario: str, status: str, privacy: str = "publik") -> dict[str, Any]:
     from chalicelib.services import performance
+    from tests.attachment_support import clean_attachment
 
-    created = api.submit({**valid_report, "privacy": privacy})
+    photo = clean_attachment()  # each report has a file of its own, for the staff download route
+    created = {**api.submit({**valid_report, "privacy": privacy, "attachments": [photo]}), "photo": photo}
     api.walk(created, status, opd=OTHER if scenario == "other" else OWN)
     performance.refresh(created["tracking_id"])  # what the PerformanceQueue consumer does
     return created
@@ -198,6 +201,12 @@ def _detail_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -
 
 def _reveal_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
     r = api.reveal(report["tracking_id"], role, opd_of(role), fields=["identity"])
+    return r.status_code, r.status_code == 200
+
+
+def _attachment_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.client.http.get(f"/staff/reports/{report['tracking_id']}/attachments/{report['photo']}",
+                            headers=bearer(role, opd_of(role)))
     return r.status_code, r.status_code == 200
 
 
@@ -286,11 +295,13 @@ def _delete_template_driver(api: Api, report: dict[str, Any], role: str, scenari
 # Non-action routes: a driver per route returns (status, whether the caller got the thing).
 # Routes about one report: whether the caller got it depends on privacy and ownership too.
 REPORT_ROUTES = {("GET", "/staff/reports"), ("GET", "/staff/reports/{tracking_id}"),
-                 ("POST", "/staff/reports/{tracking_id}/reveal"), ("GET", "/staff/performance/{opd_code}/reports")}
+                 ("POST", "/staff/reports/{tracking_id}/reveal"), ("GET", "/staff/performance/{opd_code}/reports"),
+                 ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}")}
 READ_DRIVERS: dict[tuple[str, str], Callable[..., tuple[int, bool]]] = {
     ("GET", "/staff/reports"): _list_driver,
     ("GET", "/staff/reports/{tracking_id}"): _detail_driver,
     ("POST", "/staff/reports/{tracking_id}/reveal"): _reveal_driver,
+    ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}"): _attachment_driver,
     ("GET", "/staff/performance"): _performance_driver,
     ("GET", "/staff/performance/{opd_code}/reports"): _drilldown_driver,
     ("GET", "/staff/calendar/overrides"): _overrides_driver,

@@ -255,6 +255,70 @@ describe('the web client on a phone (local stack)', { timeout: 600000 }, () => {
     await page.close();
   });
 
+  it('files both ways: staff see photo thumbnails and a PDF link; the OPD answer file reaches the tracking page', async () => {
+    env.art = artifacts('device-berkas');
+    const upload = async (bytes, type, name) => {
+      const created = (await apiPost('/attachments', { content_type: type, size: bytes.length })).body;
+      const form = new FormData();
+      for (const [k, v] of Object.entries(created.upload.fields)) form.append(k, v);
+      form.append('file', new Blob([bytes], { type }), name);
+      const r = await fetch(created.upload.url, { method: 'POST', body: form });
+      assert.ok(r.ok, `upload ${r.status}`);
+      return created.attachment_id;
+    };
+    const photo = await upload(pngPhoto(320, 240), 'image/png', 'jalan.png');
+    const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+    const answer = await upload(pdf, 'application/pdf', 'berita-acara.pdf');
+    // A file is usable once the stack's scanner has checked it (seconds after the upload).
+    const r = await until(async () => {
+      const res = await apiPost('/reports', {
+        type: 'pengaduan', title: 'Jalan berlubang dekat sekolah', description: 'Lubang besar di jalan depan SD, berbahaya bagi anak-anak.',
+        location: { kecamatan: 'lembang' }, privacy: 'anonim', reporter: {}, attachments: [photo],
+      });
+      return res.status === 201 ? res : null;
+    }, { timeout: 60000, what: 'the photo checked and the report filed' });
+    const tid = r.body.tracking_id;
+    const act = async (role, opd, body) => {
+      const headers = { Authorization: `Bearer ${await token(role, opd)}` };
+      const res = await until(async () => {
+        const answer = await apiPost(`/staff/reports/${tid}/actions`, body, headers);
+        const pending = answer.status === 400 && JSON.stringify(answer.body).includes('attachment_pending');
+        return pending ? null : answer;
+      }, { timeout: 60000, what: `${body.action} with its files checked` });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    };
+    await act('admin', null, { action: 'verify', opd_code: 'DPUPR' });
+    await act('opd', 'DPUPR', { action: 'respond', message: 'Lubang sudah ditambal; berita acara terlampir.', attachments: [answer] });
+
+    const page = await browser.context.newPage();
+    await signIn(page, 'admin');
+    await page.goto(`${env.web}#/staf/laporan/${tid}`);
+    await page.getByRole('heading', { level: 1, name: 'Jalan berlubang dekat sekolah' }).waitFor();
+    const thumb = page.locator('img.thumb-img');
+    await thumb.waitFor();
+    await until(async () => thumb.evaluate((img) => img.complete && img.naturalWidth > 0), { what: 'thumbnail loaded' });
+    assert.equal(await thumb.evaluate((img) => img.naturalWidth), 320);
+    const box = await thumb.boundingBox();
+    assert.ok(box.width <= 100, `a thumbnail, not the full photo (${box.width} px)`);
+    await page.getByRole('link', { name: 'Unduh PDF 2' }).waitFor();
+    const { horizontalOverflow } = await import('./lib.mjs');
+    assert.equal(await horizontalOverflow(page), null);
+    await evidence(env, page, 'staf-lampiran-360');
+
+    await page.goto(`${env.web}#/lacak`);
+    await page.getByLabel('Nomor laporan').fill(tid);
+    await page.getByLabel('Kode akses').fill(r.body.access_token);
+    await page.getByRole('button', { name: 'Lihat laporan' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Lampiran' }).waitFor();
+    await page.getByText('1 lampiran (lihat bagian Lampiran)').waitFor();
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.getByRole('button', { name: 'Buka lampiran 2' }).click()]);
+    assert.ok(popup.url().includes(answer) && /Signature/.test(popup.url()), popup.url());
+    await popup.close();
+    assert.equal(await horizontalOverflow(page), null);
+    await evidence(env, page, 'lacak-berkas-opd-360');
+    await page.close();
+  });
+
   it('home has the regency, a helpline and questions; staff sign-in names no python command', async () => {
     env.art = artifacts('device-beranda');
     const page = await browser.context.newPage();

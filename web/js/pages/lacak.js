@@ -2,7 +2,7 @@
 // feedback. The token stays in memory only.
 import { h, append, clear, fmtDateTime, fmtDate } from '../dom.js';
 import { api, refName, ApiError } from '../api.js';
-import { field, radioGroup, radioValue, val, showErrors, showApiError, clearErrors } from '../forms.js';
+import { field, radioGroup, radioValue, val, showErrors, showApiError, clearErrors, attachmentPicker } from '../forms.js';
 import { STATUS, statusBadge, typeLabel, privacyLabel, actorLabel, statusLabel } from '../labels.js';
 import { memory } from '../store.js';
 import { rememberStatus, savedStatuses } from '../device.js';
@@ -179,7 +179,9 @@ function lastSeen() {
 
 /** The report's files (the reporter's photos and the OPD's documents): a 5-minute link each. */
 function attachmentsSection(r, creds) {
-  const ids = (Array.isArray(r.attachments) ? r.attachments : []).map((a) => (a && typeof a === 'object' ? a.attachment_id || a.id : a)).filter(Boolean);
+  const steps = (Array.isArray(r.timeline) ? r.timeline : []).flatMap((t) => (Array.isArray(t.attachments) ? t.attachments : []));
+  const ids = [...new Set([].concat(Array.isArray(r.attachments) ? r.attachments : [], steps)
+    .map((a) => (a && typeof a === 'object' ? a.attachment_id || a.id : a)).filter(Boolean))];
   if (!ids.length) return null;
   const status = h('p', { role: 'status', 'aria-live': 'polite', class: 'hint' });
   return h('section', { 'aria-labelledby': 'att-h' },
@@ -238,7 +240,9 @@ async function showReport(container, r, creds, notice, reload) {
             // A progress update leaves the status as it was: say what it is instead.
             t.action === 'progress' ? ' · Perkembangan' : (t.status ? ` · ${statusLabel(t.status)}` : '')),
           t.message ? h('p', { class: 'pre' }, t.message) : null,
-          t.planned_completion ? h('p', { class: 'hint' }, `Rencana selesai: ${fmtDate(t.planned_completion)}`) : null)))
+          t.planned_completion ? h('p', { class: 'hint' }, `Rencana selesai: ${fmtDate(t.planned_completion)}`) : null,
+          Array.isArray(t.attachments) && t.attachments.length
+            ? h('p', { class: 'hint' }, `${t.attachments.length} lampiran (lihat bagian Lampiran)`) : null)))
         : h('p', {}, 'Belum ada riwayat.')),
   ]);
 
@@ -249,6 +253,7 @@ async function showReport(container, r, creds, notice, reload) {
 function replyForm(status, creds, reload) {
   const isInfo = status === 'perlu_kelengkapan';
   const submit = h('button', { type: 'submit', class: 'btn' }, isInfo ? 'Kirim kelengkapan' : 'Kirim balasan');
+  const files = attachmentPicker({ name: 'attachments', label: 'Lampiran (dokumen atau foto yang diminta)' });
   const form = h('form', { novalidate: true },
     field({
       label: isInfo ? 'Keterangan tambahan' : 'Balasan Anda', name: 'message', type: 'textarea', required: true,
@@ -257,6 +262,7 @@ function replyForm(status, creds, reload) {
         : 'Bila tanggapan OPD belum menyelesaikan masalah, jelaskan di sini. Laporan akan dibuka kembali.',
       attrs: { rows: 4, maxlength: 4000 },
     }),
+    files.element,
     h('div', { class: 'actions' }, submit));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -264,7 +270,10 @@ function replyForm(status, creds, reload) {
     if (message.length < 1) { showErrors(form, [{ field: 'message', message: 'Tulis pesan Anda.' }]); return; }
     submit.disabled = true;
     try {
-      await api(`/reports/${encodeURIComponent(creds.tracking_id)}/replies`, { method: 'POST', body: { message }, accessToken: creds.access_token });
+      const body = { message };
+      const ids = await files.ids();
+      if (ids.length) body.attachments = ids;
+      await api(`/reports/${encodeURIComponent(creds.tracking_id)}/replies`, { method: 'POST', body, accessToken: creds.access_token });
       await reload(creds, { notice: isInfo ? 'Kelengkapan terkirim. Laporan kembali kepada petugas yang meminta.' : 'Balasan terkirim. Laporan dibuka kembali.' });
     } catch (err) {
       showApiError(form, err);

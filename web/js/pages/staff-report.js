@@ -104,16 +104,41 @@ function eventDetails(data) {
   return parts.length ? h('p', { class: 'hint' }, parts.join(' · ')) : null;
 }
 
-function attachmentList(list) {
-  if (!Array.isArray(list) || !list.length) return null;
-  return h('ul', {}, list.map((a, i) => {
-    if (a && typeof a === 'object') {
-      const name = a.name || a.filename || a.attachment_id || a.id || `Lampiran ${i + 1}`;
-      return h('li', {}, a.url ? h('a', { href: a.url, target: '_blank', rel: 'noopener' }, name) : name,
-        a.content_type ? ` (${a.content_type})` : '');
+/** Every file of the report (the submission's, the OPD's answers, the reporter's replies). */
+function reportFileIds(report) {
+  const ids = [].concat(Array.isArray(report.attachments) ? report.attachments : []);
+  for (const e of Array.isArray(report.audit_trail) ? report.audit_trail : []) {
+    const files = e && e.data && Array.isArray(e.data.attachments) ? e.data.attachments : [];
+    ids.push(...files);
+  }
+  return [...new Set(ids.map((a) => (a && typeof a === 'object' ? a.attachment_id || a.id : a)).filter(Boolean))];
+}
+
+/** Images as thumbnails, PDFs as a download link: each through a 5-minute staff link (access-logged). */
+function staffFiles(report) {
+  const ids = reportFileIds(report);
+  if (!ids.length) return null;
+  const list = h('ul', { class: 'thumbs', 'aria-label': 'Lampiran laporan' });
+  ids.forEach(async (id, i) => {
+    const item = h('li', { class: 'thumb', 'data-attachment': id }, h('span', { class: 'hint' }, `Memuat lampiran ${i + 1}…`));
+    list.append(item);
+    try {
+      const link = await api(`/staff/reports/${encodeURIComponent(report.tracking_id)}/attachments/${encodeURIComponent(id)}`, { staff: true });
+      const type = new URL(link.url).searchParams.get('response-content-type') || '';
+      clear(item);
+      if (type.startsWith('image/')) {
+        append(item, [h('a', { href: link.url, target: '_blank', rel: 'noopener', 'aria-label': `Buka foto ${i + 1}` },
+          h('img', { src: link.url, alt: `Lampiran ${i + 1}`, loading: 'lazy', class: 'thumb-img' }))]);
+      } else {
+        append(item, [h('a', { href: link.url, class: 'btn btn-secondary btn-small', download: '' }, `Unduh PDF ${i + 1}`)]);
+      }
+    } catch (err) {
+      clear(item);
+      append(item, [h('span', { class: 'hint' }, err instanceof ApiError && err.status === 404
+        ? `Lampiran ${i + 1} tidak tersedia.` : `Lampiran ${i + 1} gagal dimuat.`)]);
     }
-    return h('li', { class: 'mono' }, String(a));
-  }));
+  });
+  return [h('h3', {}, 'Lampiran'), list];
 }
 
 async function buildControl(f, report) {
@@ -396,7 +421,7 @@ async function draw(view, report, s, focusSel) {
       hasPoint(loc) ? pointMap(Number(loc.lat), Number(loc.lon), `${loc.lat}, ${loc.lon}`) : null,
       h('h3', {}, 'Uraian'),
       h('p', { class: 'pre' }, report.description || '–'),
-      Array.isArray(report.attachments) && report.attachments.length ? [h('h3', {}, 'Lampiran'), attachmentList(report.attachments)] : null),
+      staffFiles(report)),
     h('section', { class: 'card', 'aria-labelledby': 'sla-h' },
       h('h2', { id: 'sla-h' }, 'Tenggat dan sinkronisasi'),
       dlRows([
