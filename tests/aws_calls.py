@@ -58,6 +58,9 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("app", "sp4n_reconcile"): "sp4n_reconcile",
     ("chalicelib.services.sync_reconcile", "run"): "sp4n_reconcile",
     ("chalicelib.services.performance", "monthly_digest"): "performance_digest",
+    ("app", "whatsapp_consumer"): "whatsapp",
+    ("chalicelib.services.whatsapp_webhook", "handle"): "whatsapp",
+    ("chalicelib.services.whatsapp_webhook", "handle_update"): "whatsapp",
 }
 _API_DIR = str(ROOT / "chalicelib" / "api") + os.sep
 _seen: set[str] = set()

@@ -38,6 +38,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chal
     ("/open311/v2/requests/{request_file}", "GET", "open311"),
     ("/staff/sync/problems", "GET", "sp4n_sync"),
     ("/staff/sync/{tracking_id}/retry", "POST", "sp4n_sync"),
+    ("/channels/whatsapp", "GET", "whatsapp"),
+    ("/channels/whatsapp", "POST", "whatsapp"),
 )
 
 OPEN311_PREFIX = "/open311/"  # answered in the GeoReport v2 shapes (chalicelib/api/http.py middleware)

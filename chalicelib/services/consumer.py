@@ -64,14 +64,18 @@ def _retry_delay(exc: Exception, receive_count: int, consumer: str) -> int:
     return queue.backoff_seconds(receive_count, base, cap)
 
 
-def process(event: dict[str, Any], context: Any, handler: Handler, consumer: str) -> dict[str, Any]:
-    """Run `handler` on each record of an SQS Lambda event; return {"batchItemFailures": [...]}."""
+def process(event: dict[str, Any], context: Any, handler: Handler, consumer: str,
+            parse: Callable[[str], Any] = from_sns_envelope) -> dict[str, Any]:
+    """Run `handler` on each record of an SQS Lambda event; return {"batchItemFailures": [...]}.
+
+    `parse` turns a record's body into what the handler takes: a domain event from the events
+    topic's SNS envelope, or another queue's own body (the WhatsApp webhook's updates)."""
     shared: dict[str, Any] = {}
 
     def record_handler(record: SQSRecord) -> Any:
         count = int(record.attributes.approximate_receive_count or 1)
         try:
-            domain_event = from_sns_envelope(record.body)
+            domain_event = parse(record.body)
             return handler(domain_event, Delivery(count, record.message_id, shared))
         except Exception as exc:
             _log_failure(consumer, record, count, exc)
