@@ -27,5 +27,6 @@ def verify() -> Any:
 def update() -> Any:
     request = current_request()
     # The signature is over the bytes Meta sent: never re-serialise a parsed body to check it.
-    whatsapp_webhook.accept(request.raw_body or b"", header(request, "x-hub-signature-256"))
+    raw = request.raw_body or b""
+    whatsapp_webhook.accept(raw.encode() if isinstance(raw, str) else raw, header(request, "x-hub-signature-256"))
     return json_response({"status": "ok"})

@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.adapters import queue
 from chalicelib.data.claims import Busy
-from chalicelib.domain.events import DomainEvent, MalformedEvent, from_sns_envelope
+from chalicelib.domain.events import MalformedEvent, from_sns_envelope
 from chalicelib.observability import logger, mask_text, metrics
 
 # The queues' maxReceiveCount (infra/resources.yaml): the attempt that knows it is the last.
@@ -44,7 +44,7 @@ class Delivery:
         return self.receive_count >= MAX_RECEIVES
 
 
-Handler = Callable[[DomainEvent, Delivery], Any]
+Handler = Callable[[Any, Delivery], Any]  # a DomainEvent, or what `parse` gives
 
 
 def _seconds(name: str, default: float) -> float:

@@ -134,6 +134,7 @@ def handle_update(update: dict[str, Any], delivery: Any) -> int:
 
 
 def on_message(message: dict[str, Any], contact: dict[str, Any], phone_number_id: str | None) -> str:
-    """What one inbound message does. The chat that turns messages into a report is not built
-    yet: a message is taken (once) and recorded as received, nothing more."""
-    return "received"
+    """One inbound message through the chat (its outcome, for the claim's record)."""
+    from chalicelib.services import whatsapp_chat
+
+    return whatsapp_chat.handle_message(message, contact, phone_number_id)
