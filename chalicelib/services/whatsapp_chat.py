@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.adapters import contact_key
 from chalicelib.adapters import whatsapp as graph
-from chalicelib.data import reference, reports, whatsapp_chats
+from chalicelib.data import reference, whatsapp_chats
 from chalicelib.domain import errors, identity
 from chalicelib.domain import whatsapp_chat as chat
 from chalicelib.domain.whatsapp_chat import Inbound, Reply
@@ -133,6 +133,8 @@ def _receipt(created: dict[str, Any]) -> str:
 
 
 def _status_text(tracking_id: str, sender: str) -> str:
+    from chalicelib.data import reports  # "cek" only: most messages are chat steps
+
     report = reports.get(tracking_id, consistent=False)
     if report is None or report.phone_hash != identity.contact_hash(contact_key.key(), "phone", sender):
         # The same answer for "no such report" and "not yours": no oracle for other numbers.
