@@ -12,7 +12,7 @@ from tests.e2e.support import cli
 
 
 def test_wa_chat_demo_files_a_report_that_staff_see(stack: Any, http: Any) -> None:
-    sender = f"62812{random.randrange(10**7):07d}"  # noqa: S311 a test's distinct number
+    sender = f"62812{random.randrange(10**7):07d}"
     tracking_id = cli(stack, "wa-chat", "--demo", "--from", sender).strip().splitlines()[-1]
     assert tracking_id.startswith("KBB-")
 
