@@ -73,7 +73,7 @@ def _outbox(args: argparse.Namespace) -> int:
     (["--text"], {"default": None, "help": "one message to send"}),
 ])
 def _wa_chat(args: argparse.Namespace) -> int:
-    from chalicelib import cli_whatsapp
+    from chalicelib.local import wa_chat as cli_whatsapp
 
     sender = args.sender.lstrip("+")
     if args.demo:

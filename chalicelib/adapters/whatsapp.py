@@ -1,6 +1,6 @@
 """The WhatsApp Cloud API (Meta's Graph API), the documented HTTP endpoints only:
 POST /{phone-number-id}/messages (text, interactive buttons and lists) and GET /{media-id}
-then the media URL. urllib from the standard library: nothing to load at a cold start, and the
+then the media URL. http.client from the standard library: nothing to load at a cold start, and the
 API function never imports this module (only the `whatsapp` function does).
 
 WHATSAPP_GRAPH_URL points at the local stand-in; the access token is a server key
@@ -8,10 +8,11 @@ WHATSAPP_GRAPH_URL points at the local stand-in; the access token is a server ke
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
-import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 from chalicelib.adapters.server_keys import server_key
 
@@ -29,18 +30,27 @@ def base_url() -> str:
 
 
 def _call(method: str, url: str, payload: dict[str, Any] | None = None) -> bytes:
-    if not url.startswith(("https://", "http://")):  # a media URL comes from an answer: no file: or ftp:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:  # a media URL comes from an answer
         raise GraphError(f"{method}: not an http(s) URL")
     data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={  # noqa: S310 scheme checked above
-        "Authorization": "Bearer " + server_key("WHATSAPP_ACCESS_TOKEN", local=b"local-access-token").decode(),
-        **({"Content-Type": "application/json"} if data is not None else {})})
+    headers = {"Authorization": "Bearer " + server_key("WHATSAPP_ACCESS_TOKEN", local=b"local-access-token").decode()}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 scheme checked above
-            return bytes(response.read())
-    except OSError as exc:  # URLError and HTTPError are OSErrors
-        raise GraphError(f"{method} {url.split('?')[0].rsplit('/', 1)[-1]}: {type(exc).__name__} "
-                         f"{getattr(exc, 'code', '')}") from None
+        connection.request(method, path or "/", body=data, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+    except OSError as exc:
+        raise GraphError(f"{method} {parts.path.rsplit('/', 1)[-1]}: {type(exc).__name__}") from None
+    finally:
+        connection.close()
+    if response.status >= 300:
+        raise GraphError(f"{method} {parts.path.rsplit('/', 1)[-1]}: HTTP {response.status}")
+    return body
 
 
 def message_payload(to: str, body: str, buttons: list[tuple[str, str]] | None = None,

@@ -59,6 +59,9 @@ PUBLIC_ROUTES: dict[tuple[str, str], str | None] = {
                                                    "services/{service_file}", "requests.json", "requests.xml",
                                                    "requests/{request_file}")},
     ("POST", "/open311/v2/requests.json"): None, ("POST", "/open311/v2/requests.xml"): None,
+    # Meta's webhook: the verify token and the body's signature are checked by the handler
+    # (tests/integration/test_whatsapp_webhook.py).
+    ("GET", "/channels/whatsapp"): None, ("POST", "/channels/whatsapp"): None,
 }
 
 ALL = ("diajukan", "perlu_kelengkapan", "ditolak", "didisposisikan", "diproses", "dikembalikan",

@@ -32,7 +32,7 @@ def test_the_api_function_does_not_load_the_adapter() -> None:
     import sys
     from pathlib import Path
 
-    code = "import sys, app\nprint('chalicelib.adapters.whatsapp' in sys.modules, 'urllib.request' in sys.modules)"
+    code = "import sys, app\nprint('chalicelib.adapters.whatsapp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2],
                          env={"AWS_DEFAULT_REGION": "ap-southeast-3", "STAGE": "test", "PATH": ""})

@@ -38,10 +38,10 @@ def send(sender: str, message: dict[str, Any], wait: float = 30.0) -> list[str]:
     before = len(_replies_to(sender))
     raw = _update(sender, message)
     api = os.environ.get("LAPOR_API_URL", "http://127.0.0.1:8000").rstrip("/")
-    request = urllib.request.Request(f"{api}/channels/whatsapp", data=raw, method="POST", headers={  # noqa: S310
+    request = urllib.request.Request(f"{api}/channels/whatsapp", data=raw, method="POST", headers={
         "Content-Type": "application/json",
         "X-Hub-Signature-256": sign(raw, os.environ.get("WHATSAPP_APP_SECRET", "").encode())})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 the local stack
+    with urllib.request.urlopen(request, timeout=30) as response:
         if response.status != 200:
             raise RuntimeError(f"webhook answered {response.status}")
     deadline = time.monotonic() + wait
