@@ -136,3 +136,10 @@ def performance_monthly_digest(event):  # type: ignore[no-untyped-def]
 
     performance.monthly_digest()
 
+
+# WhatsApp: the webhook (POST /channels/whatsapp) checks and enqueues; this function runs the chat.
+@app.on_sqs_message(queue="WhatsappQueue", batch_size=10, maximum_batching_window_in_seconds=5, name="whatsapp")
+def whatsapp_consumer(event):  # type: ignore[no-untyped-def]
+    from chalicelib.services import whatsapp_webhook
+
+    return whatsapp_webhook.handle(event.to_dict(), event.context)

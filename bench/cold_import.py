@@ -27,6 +27,8 @@ FUNCTIONS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "scan_upload": ("chalicelib.services.attachments", ("dynamodb", "s3")),
     "sla_sweep": ("chalicelib.services.sla_sweep", ("dynamodb",)),
     "performance": ("chalicelib.services.performance", ("dynamodb",)),
+    # The chat's module, not only the handler's: the first message a container takes loads it.
+    "whatsapp": ("chalicelib.services.whatsapp_chat", ("dynamodb",)),
 }
 
 _APP = """

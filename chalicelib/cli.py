@@ -65,6 +65,28 @@ def _outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- WhatsApp -------------------------------------------------------------------------------
+
+@command("wa-chat", "play a citizen's WhatsApp chat against the local stack (signed webhook calls)", [
+    (["--demo"], {"action": "store_true", "help": "a whole chat that files a report; prints its tracking id"}),
+    (["--from"], {"dest": "sender", "default": "6281200000001", "help": "the citizen's number (62...)"}),
+    (["--text"], {"default": None, "help": "one message to send"}),
+])
+def _wa_chat(args: argparse.Namespace) -> int:
+    from chalicelib.local import wa_chat as cli_whatsapp
+
+    sender = args.sender.lstrip("+")
+    if args.demo:
+        print(cli_whatsapp.demo(sender, echo=lambda line: print(line, file=sys.stderr)))
+        return 0
+    if not args.text:
+        print("give --demo or --text", file=sys.stderr)
+        return 2
+    for reply in cli_whatsapp.send(sender, cli_whatsapp.text(args.text)):
+        print(reply)
+    return 0
+
+
 # -- dead-letter queues ---------------------------------------------------------------------
 
 @command("dlq", "list or redrive a dead-letter queue", [

@@ -66,6 +66,8 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("chalicelib.services.performance", "monthly_digest"): "performance_digest",
     ("chalicelib.services.sms_inbound", "handle"): "sms_inbound",
     ("chalicelib.services.sms_inbound", "handle_message"): "sms_inbound",
+    ("chalicelib.services.whatsapp_webhook", "handle"): "whatsapp",
+    ("chalicelib.services.whatsapp_webhook", "handle_update"): "whatsapp",
 }
 _API_DIR = str(ROOT / "chalicelib" / "api") + os.sep
 _seen: set[str] = set()

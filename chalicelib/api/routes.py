@@ -46,6 +46,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chal
     ("/staff/templates", "GET", "templates"),
     ("/staff/templates/{template_id}", "PUT", "templates"),
     ("/staff/templates/{template_id}", "DELETE", "templates"),
+    ("/channels/whatsapp", "GET", "whatsapp"),
+    ("/channels/whatsapp", "POST", "whatsapp"),
 )
 
 OPEN311_PREFIX = "/open311/"  # answered in the GeoReport v2 shapes (chalicelib/api/http.py middleware)

@@ -48,7 +48,29 @@ def sent(endpoint: str | None = None) -> list[dict[str, Any]]:
     if not endpoint:
         return _from_model_data(_in_process())
     with urllib.request.urlopen(endpoint.rstrip("/") + "/moto-api/data.json", timeout=30) as resp:
-        return _from_model_data(json.loads(resp.read()))
+        items = _from_model_data(json.loads(resp.read()))
+    return items + whatsapp_sent()
+
+
+def whatsapp_sent(graph_url: str | None = None) -> list[dict[str, Any]]:
+    """The WhatsApp messages the local Graph API stand-in was asked to send."""
+    graph_url = graph_url if graph_url is not None else os.environ.get("WHATSAPP_GRAPH_URL", "")
+    if not graph_url.startswith("http://127.0.0.1"):  # only the local stand-in keeps a list
+        return []
+    with urllib.request.urlopen(graph_url.rstrip("/") + "/_standin/sent", timeout=30) as resp:
+        return [{"channel": "whatsapp", "id": m.get("id"), "to": [m.get("to")], "subject": None,
+                 "body": _whatsapp_text(m), "message": m} for m in json.loads(resp.read())]
+
+
+def _whatsapp_text(message: dict[str, Any]) -> str:
+    if message.get("type") == "text":
+        return str((message.get("text") or {}).get("body", ""))
+    part = message.get("interactive") or {}
+    body = str((part.get("body") or {}).get("text", ""))
+    action = part.get("action") or {}
+    options = [b["reply"]["title"] for b in action.get("buttons", [])]
+    options += [r["title"] for s in action.get("sections", []) for r in s.get("rows", [])]
+    return body + ("\n[" + " | ".join(options) + "]" if options else "")
 
 
 def render(items: list[dict[str, Any]]) -> str:
@@ -59,6 +81,9 @@ def render(items: list[dict[str, Any]]) -> str:
         to = ", ".join(t for t in item["to"] if t)
         if item["channel"] == "email":
             lines.append(f"#{n} EMAIL to {to}\n   Subject: {item['subject']}")
+            lines.extend("   " + line for line in str(item["body"] or "").splitlines())
+        elif item["channel"] == "whatsapp":
+            lines.append(f"#{n} WHATSAPP to {to}")
             lines.extend("   " + line for line in str(item["body"] or "").splitlines())
         else:
             lines.append(f"#{n} SMS to {to} ({len(item['body'] or '')} chars)\n   {item['body']}")

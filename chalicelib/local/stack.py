@@ -60,6 +60,7 @@ class Ports:
     api: int = 8000
     sp4n: int = 8100
     web: int = 8080
+    whatsapp: int = 8200
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -68,11 +69,12 @@ class Ports:
             api=int(os.environ.get("LAPOR_API_PORT", 8000)),
             sp4n=int(os.environ.get("LAPOR_SP4N_PORT", 8100)),
             web=int(os.environ.get("LAPOR_WEB_PORT", 8080)),
+            whatsapp=int(os.environ.get("LAPOR_WHATSAPP_PORT", 8200)),
         )
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(free_port(), free_port(), free_port(), free_port())
+        return cls(free_port(), free_port(), free_port(), free_port(), free_port())
 
 
 @dataclass
@@ -97,6 +99,10 @@ class LocalStack:
     @property
     def sp4n_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.sp4n}"
+
+    @property
+    def whatsapp_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.whatsapp}"
 
     @property
     def moto_url(self) -> str:
@@ -128,6 +134,13 @@ class LocalStack:
             "SP4N_API_KEY": "local-key",
             "SP4N_API_TOKEN": "local-token",
             "SP4N_LIST_ENDPOINT": "on",  # the stand-in has it: imports of complaints filed on LAPOR!
+            # The WhatsApp Graph API stand-in, and the keys Meta would hold (webhook verification,
+            # signature) as `wa-chat` needs them.
+            "WHATSAPP_GRAPH_URL": self.whatsapp_url,
+            "WHATSAPP_VERIFY_TOKEN": "local-verify-token",
+            "WHATSAPP_APP_SECRET": "local-app-secret",
+            "WHATSAPP_ACCESS_TOKEN": "local-access-token",
+            "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
             "LAPOR_API_URL": self.api_url,
             "LAPOR_STATE_DIR": str(self.state_dir),
             "WEB_ORIGINS": f"{self.web_url},http://localhost:{self.ports.web}",
@@ -159,6 +172,9 @@ class LocalStack:
                 args += ["--state-file", str(self.data_dir / SP4N_STATE_FILE)]
             proc = self._spawn("sp4n", args)
             wait_http(f"{self.sp4n_url}/_standin/received", proc=proc)
+        proc = self._spawn("whatsapp", [py, "-m", "chalicelib.local.whatsapp_standin", "--port",
+                                        str(self.ports.whatsapp)])
+        wait_http(f"{self.whatsapp_url}/_standin/sent", proc=proc)
         # chalice local with a backlog for concurrent clients (see chalicelib/local/api_server.py).
         api = self._spawn("api", [py, "-m", "chalicelib.local.api_server", "local", "--host", "127.0.0.1",
                                   "--port", str(self.ports.api), "--stage", "local", "--no-autoreload"])
@@ -274,6 +290,7 @@ Lapor KBB is running locally.
   API         {stack.api_url}        (OpenAPI: {stack.api_url}/openapi.json)
   Web client  {stack.web_url}
   SP4N-LAPOR! stand-in  {stack.sp4n_url}   (what it received: {stack.sp4n_url}/_standin/received)
+  WhatsApp stand-in     {stack.whatsapp_url}   (python -m chalicelib.cli wa-chat --demo)
   Embedded AWS (moto)   {stack.moto_url}
 
 Try:

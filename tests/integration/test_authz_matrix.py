@@ -69,6 +69,9 @@ PUBLIC_ROUTES: dict[tuple[str, str], str | None] = {
     ("POST", "/open311/v2/requests.json"): None, ("POST", "/open311/v2/requests.xml"): None,
     # The SMS gateway's callback: its signature is checked by the handler (tests/unit/test_sms_channel.py)
     ("POST", "/channels/sms"): None,
+    # Meta's webhook: the verify token and the body's signature are checked by the handler
+    # (tests/integration/test_whatsapp_webhook.py).
+    ("GET", "/channels/whatsapp"): None, ("POST", "/channels/whatsapp"): None,
 }
 
 ALL = ("diajukan", "perlu_kelengkapan", "ditolak", "didisposisikan", "diproses", "dikembalikan",

@@ -41,13 +41,13 @@ own_stack() {
   if [ -n "${API_BASE:-}" ] || [ -n "${LAPOR_API_PORT:-}" ]; then
     return
   fi
-  read -r LAPOR_MOTO_PORT LAPOR_API_PORT LAPOR_SP4N_PORT LAPOR_WEB_PORT < <(python3 -c '
+  read -r LAPOR_MOTO_PORT LAPOR_API_PORT LAPOR_SP4N_PORT LAPOR_WEB_PORT LAPOR_WHATSAPP_PORT < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(4)]
+socks = [socket.socket() for _ in range(5)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
-  export LAPOR_MOTO_PORT LAPOR_API_PORT LAPOR_SP4N_PORT LAPOR_WEB_PORT
+  export LAPOR_MOTO_PORT LAPOR_API_PORT LAPOR_SP4N_PORT LAPOR_WEB_PORT LAPOR_WHATSAPP_PORT
   root="$(cd ../../.. && pwd)"
   LAPOR_STATE_DIR="${LAPOR_STATE_DIR:-$root/test-artifacts/web/stack-state}"
   rm -rf "$LAPOR_STATE_DIR"

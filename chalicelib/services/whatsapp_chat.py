@@ -1,0 +1,143 @@
+"""One inbound WhatsApp message through the chat (chalicelib/domain/whatsapp_chat.py): load the
+sender's state, take the step, file the report through the same intake service as the web form
+(source "whatsapp", the sender's number as the report's phone), save the state, send the replies.
+
+A message is handled once (the claim on its WhatsApp id, chalicelib/services/whatsapp_webhook.py).
+If the replies fail to go out after the state was saved, the retry finds the state already
+stepped by this message and only sends the saved replies again, so a step is never taken twice.
+A report is filed with the message id as its idempotency key: a retry gets the same report.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from typing import Any
+
+from chalicelib.adapters import contact_key
+from chalicelib.adapters import whatsapp as graph
+from chalicelib.data import reference, whatsapp_chats
+from chalicelib.domain import errors, identity
+from chalicelib.domain import whatsapp_chat as chat
+from chalicelib.domain.whatsapp_chat import Inbound, Reply
+
+STATUS_LABELS = {
+    "diajukan": "diterima, menunggu verifikasi", "perlu_kelengkapan": "perlu kelengkapan dari Anda",
+    "ditolak": "ditolak", "didisposisikan": "diteruskan ke perangkat daerah", "diproses": "sedang diproses",
+    "dikembalikan": "dikembalikan untuk ditinjau", "ditindaklanjuti": "sudah ditindaklanjuti", "selesai": "selesai",
+}
+
+
+def inbound_of(message: dict[str, Any]) -> Inbound:
+    """The parts of a Cloud API message the chat reads (text, a chosen button/row, a location)."""
+    kind = message.get("type")
+    if kind == "text":
+        return Inbound(text=str((message.get("text") or {}).get("body", "")))
+    if kind == "interactive":
+        part = message.get("interactive") or {}
+        chosen = part.get("button_reply") or part.get("list_reply") or {}
+        return Inbound(text=str(chosen.get("title", "")), choice=str(chosen.get("id", "")))
+    if kind == "button":  # a quick reply of a template message
+        button = message.get("button") or {}
+        return Inbound(text=str(button.get("text", "")), choice=str(button.get("payload", "")))
+    if kind == "location":
+        where = message.get("location") or {}
+        address = ", ".join(str(where[k]) for k in ("name", "address") if where.get(k)) or None
+        return Inbound(lat=float(where["latitude"]), lon=float(where["longitude"]), address=address)
+    return Inbound()  # images and the rest: the step asks again
+
+
+def kecamatan_options() -> list[tuple[str, str]]:
+    return [(code, str(item["name"])) for code, item in reference.kecamatan().items()]
+
+
+def handle_message(message: dict[str, Any], contact: dict[str, Any], phone_number_id: str | None) -> str:
+    sender = "+" + str(message["from"]).lstrip("+")
+    key = identity.contact_hash(contact_key.key(), "phone", sender)
+    state = whatsapp_chats.load(key)
+    if state is not None and state.get("last_message") == message["id"]:
+        _send(phone_number_id, sender, [Reply(**r) for r in state.get("outbox", [])])
+        return "resent"
+    turn = chat.step(_chat_part(state), inbound_of(message), kecamatan_options())
+    replies = list(turn.replies)
+    outcome = "step"
+    if turn.check:
+        replies.append(Reply(_status_text(turn.check, sender)))
+        outcome = "check"
+    if turn.submit and turn.state is not None:
+        try:
+            created = _file(turn.state, message, contact, sender)
+        except errors.DomainError as exc:
+            replies.append(Reply(f"Laporan belum bisa dikirim: {exc.message} Ketik *batal* untuk mengulang."))
+        else:
+            replies.append(Reply(_receipt(created)))
+            turn.state = None
+            outcome = "submitted"
+    if turn.state is None:
+        whatsapp_chats.save(key, {"last_message": message["id"], "outbox": [_plain(r) for r in replies], "ended": True})
+    else:
+        whatsapp_chats.save(key, {**turn.state, "last_message": message["id"], "outbox": [_plain(r) for r in replies]})
+    _send(phone_number_id, sender, replies)
+    return outcome
+
+
+def _chat_part(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    if state is None or state.get("ended"):
+        return None
+    return {k: v for k, v in state.items() if k not in ("last_message", "outbox")}
+
+
+def _plain(reply: Reply) -> dict[str, Any]:
+    data = asdict(reply)
+    data["buttons"] = [list(b) for b in reply.buttons]
+    data["rows"] = [list(r) for r in reply.rows]
+    return data
+
+
+def _send(phone_number_id: str | None, sender: str, replies: list[Reply]) -> None:
+    if not phone_number_id:
+        raise ValueError("a WhatsApp update without metadata.phone_number_id")
+    for reply in replies:
+        graph.send(phone_number_id, graph.message_payload(
+            sender.lstrip("+"), reply.body, [tuple(b) for b in reply.buttons],  # type: ignore[misc]
+            [tuple(r) for r in reply.rows], reply.button_label))  # type: ignore[misc]
+
+
+def _file(state: dict[str, Any], message: dict[str, Any], contact: dict[str, Any], sender: str) -> dict[str, Any]:
+    from pydantic import ValidationError
+
+    from chalicelib.schemas import ReportIn
+    from chalicelib.services import intake
+
+    privacy = state.get("privacy")
+    name = str((contact.get("profile") or {}).get("name") or "").strip()[:100] or "Warga (WhatsApp)"
+    try:
+        report = ReportIn.model_validate({
+            "type": state["type"], "title": chat.title_of(str(state["description"])),
+            "description": state["description"], "privacy": privacy,
+            "location": {"kecamatan": state["kecamatan"], "lat": state.get("lat"), "lon": state.get("lon"),
+                         "address": (state.get("address") or None) and str(state["address"])[:300]},
+            "reporter": {"phone": sender, **({"name": name} if privacy != "anonim" else {})},
+        })
+    except ValidationError as exc:
+        raise errors.validation_error([], "isian laporan tidak lengkap atau nomor bukan nomor Indonesia.") from exc
+    return intake.submit(report, idempotency_key="wa-" + str(message["id"])[:120], source="whatsapp")
+
+
+def _receipt(created: dict[str, Any]) -> str:
+    web = os.environ.get("WEB_URL", "").rstrip("/")  # the web client's address (a stack output)
+    link = f"{web}/#/lacak" if web else ""
+    return (f"Laporan terkirim. Nomor laporan: *{created['tracking_id']}*\nKode akses: *{created['access_token']}*\n"
+            "Simpan kode ini: hanya ditampilkan sekali dan diperlukan untuk melihat laporan."
+            + (f"\nLacak di {link}" if link else "")
+            + f"\nAtau ketik *cek {created['tracking_id']}* di sini.")
+
+
+def _status_text(tracking_id: str, sender: str) -> str:
+    from chalicelib.data import reports  # "cek" only: most messages are chat steps
+
+    report = reports.get(tracking_id, consistent=False)
+    if report is None or report.phone_hash != identity.contact_hash(contact_key.key(), "phone", sender):
+        # The same answer for "no such report" and "not yours": no oracle for other numbers.
+        return f"Laporan {tracking_id} tidak ditemukan untuk nomor ini."
+    label = STATUS_LABELS.get(str(report.status), str(report.status))
+    return f"Status laporan {tracking_id}: {label}."
