@@ -120,7 +120,8 @@ _REQUEST_SCHEMA = {"type": "object", "required": ["service_request_id", "status"
     "requested_datetime": {"type": "string", "format": "date-time"},
     "updated_datetime": {"type": "string", "format": "date-time"},
     "expected_datetime": {"type": ["string", "null"], "format": "date-time"},
-    "address": {"type": "string"}, "address_id": {"type": "null"}, "zipcode": {"type": "null"},
+    "address": {"type": "string"}, "zipcode": {"type": "null"},
+    "address_id": {"type": ["string", "null"], "description": "the desa's Kemendagri code"},
     "lat": {"type": ["number", "null"]}, "long": {"type": ["number", "null"]},
     "media_url": {"type": ["string", "null"]}}}
 _SERVICE_SCHEMA = {"type": "object", "required": ["service_code", "service_name"], "properties": {

@@ -50,7 +50,12 @@ def _operation(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     if op.openapi_request is not None:
         out["requestBody"] = op.openapi_request
     if op.openapi_responses is not None:
-        out["responses"] = op.openapi_responses
+        # Documents in their own shape; the contract's errors the route declares still apply.
+        out["responses"] = {**op.openapi_responses}
+        for status in sorted(set(op.errors)):
+            out["responses"].setdefault(str(status), {
+                "description": _ERROR_TEXT.get(status, "error"),
+                "content": {"application/json": {"schema": _ref(ErrorBody, components)}}})
         return out
     if op.request is not None:
         out["requestBody"] = {"required": True,

@@ -9,23 +9,21 @@ wrong place.
 """
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chalicelib.domain.places import KEC_PREFIX, match_kecamatan
 from chalicelib.domain.tracking import is_tracking_id, normalise_tracking_id
 
 SEPARATORS = "#*;|"
 MIN_TEXT = 20  # the web form's minimum for a description
 MAX_TEXT = 4000
 TITLE_MAX = 80
-SIMILARITY = 0.75  # difflib ratio: "lembeng", "ngampra", "cisarwa" match; "bandung" does not
 
 _KEYWORD = re.compile(r"^\s*(lapor|cek)\b\s*[#*;|]?\s*", re.IGNORECASE)
 _SPLIT = re.compile(r"\s*[#*;|]\s*")
-_KEC_PREFIX = re.compile(r"^(kecamatan|kec\.?)\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -64,22 +62,6 @@ def _clean(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z]", "", _KEC_PREFIX.sub("", name.strip()).lower())
-
-
-def match_kecamatan(typed: str, names: Mapping[str, str]) -> str | None:
-    """The code of the kecamatan `typed` names (codes and names of `names`: code -> name)."""
-    key = _key(typed)
-    if not key:
-        return None
-    by_key = {_key(name): code for code, name in names.items()} | {_key(code): code for code in names}
-    if key in by_key:
-        return by_key[key]
-    close = difflib.get_close_matches(key, list(by_key), n=1, cutoff=SIMILARITY)
-    return by_key[close[0]] if close else None
-
-
 def parse(message: str, kecamatan_names: Mapping[str, str]) -> Command:
     text = _clean(message)
     head = _KEYWORD.match(text)
@@ -96,8 +78,8 @@ def parse(message: str, kecamatan_names: Mapping[str, str]) -> Command:
         typed, body = parts
     else:  # "LAPOR lembang jalan rusak ...": every kecamatan of the regency is one word
         typed, _, body = rest.partition(" ")
-    typed = _KEC_PREFIX.sub("", typed)
-    if _KEC_PREFIX.match(parts[0]) and len(parts) == 1:
+    typed = KEC_PREFIX.sub("", typed)
+    if KEC_PREFIX.match(parts[0]) and len(parts) == 1:
         typed, _, body = body.partition(" ")
     code = match_kecamatan(typed, kecamatan_names)
     if code is None:

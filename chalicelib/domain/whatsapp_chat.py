@@ -9,10 +9,11 @@ current step. Photos are not taken by the chat yet.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from chalicelib.domain import places
 
 TYPES = (("pengaduan", "Pengaduan"), ("aspirasi", "Aspirasi"), ("permintaan_informasi", "Minta informasi"))
 PRIVACIES = (("publik", "Publik"), ("anonim", "Anonim"), ("rahasia", "Rahasia"))
@@ -106,17 +107,6 @@ def kecamatan_page(kecamatan: list[tuple[str, str]], page: int) -> Reply:
     return Reply("Di kecamatan mana? Pilih dari daftar atau ketik namanya.", rows=rows, button_label="Kecamatan")
 
 
-def match_kecamatan(text: str, kecamatan: list[tuple[str, str]]) -> str | None:
-    """The code of the kecamatan whose name `text` spells, typos tolerated (difflib's ratio)."""
-    wanted = " ".join(text.casefold().replace("kecamatan", "").replace("kec.", "").split())
-    if not wanted:
-        return None
-    names = {name.casefold(): code for code, name in kecamatan}
-    names.update({code.casefold(): code for code, _ in kecamatan})
-    close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.75)
-    return names[close[0]] if close else None
-
-
 def _kecamatan(state: dict[str, Any], inbound: Inbound, kecamatan: list[tuple[str, str]]) -> Turn:
     choice = inbound.choice
     if choice.startswith("page:"):
@@ -124,7 +114,10 @@ def _kecamatan(state: dict[str, Any], inbound: Inbound, kecamatan: list[tuple[st
         state["page"] = page
         return Turn(state, [kecamatan_page(kecamatan, page)])
     codes = {code for code, _ in kecamatan}
-    code = choice[4:] if choice.startswith("kec:") and choice[4:] in codes else match_kecamatan(inbound.text, kecamatan)
+    if choice.startswith("kec:") and choice[4:] in codes:
+        code: str | None = choice[4:]
+    else:
+        code = places.match_kecamatan(inbound.text, dict(kecamatan))
     if code is None:
         return Turn(state, [Reply("Kecamatan itu tidak kami kenal di Kabupaten Bandung Barat."),
                             kecamatan_page(kecamatan, int(state.get("page", 0)))])

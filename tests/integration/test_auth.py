@@ -66,7 +66,8 @@ def _staff_calls(tid: str) -> list[tuple[str, str, str | None]]:
     from chalicelib.api.http import operations
 
     calls = []
-    values = {"tracking_id": tid, "opd_code": "DPUPR", "date": "2031-01-02"}
+    values = {"tracking_id": tid, "opd_code": "DPUPR", "date": "2031-01-02", "template_id": "minta-lokasi",
+              "attachment_id": "att_" + "0" * 32}
     for op in operations():
         if op.auth != "staff":
             continue

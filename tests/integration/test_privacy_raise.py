@@ -71,7 +71,7 @@ def test_the_raise_is_listed_for_an_admin_until_lapor_agrees(fan: Any, valid_rep
     # Set by hand on LAPOR! (its admins' console): the next reconciliation clears it.
     complaint_id = r.sp4n.complaint_id
     with fan.standin.state.lock:
-        stored = fan.standin.state._complaints[complaint_id]
+        stored = fan.standin.state.records.complaints[complaint_id]
         stored["is_secret"], stored["is_anonymous"] = True, False
     sync_reconcile.reconcile_one(tid)
     assert report(tid).sp4n.privacy_divergence is None

@@ -1,9 +1,11 @@
+
 """The WhatsApp chat's steps (chalicelib/domain/whatsapp_chat.py), without AWS."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from chalicelib.domain import places
 from chalicelib.domain import whatsapp_chat as chat
 from chalicelib.domain.whatsapp_chat import Inbound
 
@@ -60,10 +62,10 @@ def test_the_next_page_row_shows_the_next_page() -> None:
 
 
 def test_a_typed_kecamatan_is_matched_with_typos() -> None:
-    assert chat.match_kecamatan("lembang", KEC) == "lembang"
-    assert chat.match_kecamatan("Kecamatan Lembng", KEC) == "lembang"
-    assert chat.match_kecamatan("parompong", KEC) == "parongpong"
-    assert chat.match_kecamatan("Jakarta Selatan", KEC) is None
+    assert places.match_kecamatan("lembang", dict(KEC)) == "lembang"
+    assert places.match_kecamatan("Kecamatan Lembng", dict(KEC)) == "lembang"
+    assert places.match_kecamatan("parompong", dict(KEC)) == "parongpong"
+    assert places.match_kecamatan("Jakarta Selatan", dict(KEC)) is None
     state = {"step": "kecamatan", "description": STORY, "type": "aspirasi", "page": 1}
     wrong = chat.step(state, Inbound(text="Surabaya"), KEC)
     assert wrong.state == state and wrong.replies[-1].rows
