@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,15 +24,21 @@ TEXT = "Jalan berlubang besar di depan SDN 1 Cikole, sudah sebulan belum diperba
 
 
 @pytest.fixture
-def sms(aws: dict[str, str], client: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+def sms(aws: dict[str, str], client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("SMS_GATEWAY_SECRET", SECRET)
     monkeypatch.setenv("SMS_WEBHOOK_URL", URL)
     monkeypatch.setenv("RATE_LIMIT_SMS", "100000/600")
+    from chalicelib import config
     from chalicelib.services import notify
 
     reread_settings(monkeypatch)
     notify.set_senders(None)
-    return client
+    yield client
+    # Settings read here must not outlive the test (its rate limits would reach the next one).
+    from chalicelib.services import rate_limits
+
+    config.reset()
+    rate_limits.forget()
 
 
 def reread_settings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@ complaint for the citizen (POST /staff/reports), through the same intake as the 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,16 +36,23 @@ def test_the_desk_enters_a_walk_in_complaint_recorded_as_theirs(client: Any, val
     assert [i["tracking_id"] for i in listed] == [created["tracking_id"]]
 
 
-def test_the_desk_is_not_held_to_the_citizens_per_address_limit(
-        client: Any, valid_report: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def two_reports_per_address(client: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     from chalicelib import config
     from chalicelib.services import rate_limits
 
     monkeypatch.setenv("RATE_LIMIT_REPORTS", "2/600")
-    monkeypatch.setenv("STAGE", "test")
+    monkeypatch.setenv("STAGE", "test")  # the test Client's `dev` stage is in the environment meanwhile
     config.reset()
     config.settings()
     rate_limits.forget()
+    yield
+    config.reset()  # the limit must not reach the next test
+    rate_limits.forget()
+
+
+@pytest.mark.usefixtures("two_reports_per_address")
+def test_the_desk_is_not_held_to_the_citizens_per_address_limit(client: Any, valid_report: dict[str, Any]) -> None:
     for _ in range(4):
         assert enter(client, {**valid_report, "channel": "phone"}).status_code == 201
     web = [client.http.post("/reports", body=json.dumps(valid_report), headers={"Content-Type": "application/json"})
