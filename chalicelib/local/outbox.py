@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -47,9 +49,21 @@ def sent(endpoint: str | None = None) -> list[dict[str, Any]]:
     endpoint = endpoint if endpoint is not None else os.environ.get("AWS_ENDPOINT_URL", "")
     if not endpoint:
         return _from_model_data(_in_process())
-    with urllib.request.urlopen(endpoint.rstrip("/") + "/moto-api/data.json", timeout=30) as resp:
-        items = _from_model_data(json.loads(resp.read()))
-    return items + whatsapp_sent()
+    return _moto_dump(endpoint) + whatsapp_sent()
+
+
+def _moto_dump(endpoint: str) -> list[dict[str, Any]]:
+    # moto builds this dump from live objects without a lock: a write at the same moment can make
+    # it answer 500 once. The next read sees a consistent state.
+    for attempt in range(5):
+        try:
+            with urllib.request.urlopen(endpoint.rstrip("/") + "/moto-api/data.json", timeout=30) as resp:
+                return _from_model_data(json.loads(resp.read()))
+        except urllib.error.HTTPError as err:
+            if err.code != 500 or attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return []
 
 
 def whatsapp_sent(graph_url: str | None = None) -> list[dict[str, Any]]:
