@@ -74,8 +74,9 @@ describe('the web client on a phone (local stack)', { timeout: 600000 }, () => {
     // /stats is cached for a minute: wait until the API counts these three, then the page must
     // show exactly what the API says.
     const stats = await until(async () => {
+      await new Promise((r) => setTimeout(r, 1000));
       const body = await (await fetch(`${env.api}/stats`)).json();
-      return body.reports.not_broken_down > 0 && (body.reports.by_kecamatan.lembang || 0) >= 2 ? body : null;
+      return body.reports && body.reports.not_broken_down > 0 && (body.reports.by_kecamatan.lembang || 0) >= 2 ? body : null;
     }, { timeout: 90000, what: '/stats counting the new reports' });
     const lembangRow = { count: stats.reports.by_kecamatan.lembang };
     const page = await browser.context.newPage();
