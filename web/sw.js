@@ -14,8 +14,17 @@ const SHELL = [
 // Leaflet (web/vendor) is not fetched ahead: without a signal there are no map tiles either. Once
 // a map was opened, its files are in the cache like every other file fetched.
 
+// Files the page names when registering (`sw.js?also=config.local.js` on a developer machine): kept
+// when present, since offline the app must still find its API; a deployed site names none.
+const ALSO = new URL(self.location.href).searchParams.getAll('also').filter((f) => /^[\w.-]+\.js$/.test(f));
+
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE)
+    .then(async (c) => {
+      await c.addAll(SHELL);
+      await Promise.all(ALSO.map((f) => c.add(f).catch(() => {})));
+    })
+    .then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {

@@ -141,7 +141,10 @@ async function start() {
   });
   startOutbox();
   if ('serviceWorker' in navigator && window.isSecureContext) {
-    navigator.serviceWorker.register('sw.js').catch(() => { /* the app works without it, only not offline */ });
+    // A developer's local overlay (config.local.js, the local stack's API URL) is kept offline too.
+    const local = (window.LAPOR_KBB_CONFIG || {}).localConfig;
+    navigator.serviceWorker.register(local ? `sw.js?also=${encodeURIComponent(local)}` : 'sw.js')
+      .catch(() => { /* the app works without it, only not offline */ });
   }
 }
 
