@@ -3,8 +3,8 @@
 A fresh interpreter imports app.py (what Lambda imports for the API function) and hands it the
 POST /reports of bench/submit_cpu.py as API Gateway delivers it: everything the first request of
 a new container does -- the service imports, PynamoDB's, KMS's and Secrets Manager's clients,
-the contact-index key from Secrets Manager, the reference data, the container's data key, the
-transaction. Against a fresh interpreter that imports boto3, creates the same clients and makes
+the contact-index and access-code keys from Secrets Manager, the reference data, the container's
+data key, the transaction. Against a fresh interpreter that imports boto3, creates the same clients and makes
 one bare PutItem of the report. AWS answers from bench/canned.py on both sides (botocore's HTTP
 send replaced, nothing else); the time the stand-in itself takes is subtracted. Interpreter
 start-up is outside both timings; runs alternate the sides and the ratio is of the medians.
@@ -25,17 +25,18 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNS = int(os.environ.get("BENCH_FIRST_SUBMIT_RUNS", "11"))
 CLIENTS = ("dynamodb", "kms", "secretsmanager")  # what the first submission creates
 SECRET_ID = "lapor-kbb-bench-contact-index"  # noqa: S105 (a name, not a secret)
+ACCESS_SECRET_ID = "lapor-kbb-bench-access-code"  # noqa: S105 (a name, not a secret)
 
 
 def _env() -> dict[str, str]:
     # Without PYTHONDONTWRITEBYTECODE, as bench/cold_import.py: the package ships .pyc files.
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "LAPOR_", "CONTACT_INDEX")) and k != "PYTHONDONTWRITEBYTECODE"}
+           if not k.startswith(("AWS_", "LAPOR_", "CONTACT_INDEX", "ACCESS_CODE")) and k != "PYTHONDONTWRITEBYTECODE"}
     env.update({"AWS_DEFAULT_REGION": "ap-southeast-3", "AWS_REGION": "ap-southeast-3",
                 "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "STAGE": "bench",
                 "POWERTOOLS_METRICS_NAMESPACE": "LaporKBB",
                 # As deployed: the key's secret is named, and read on the first request.
-                "CONTACT_INDEX_SECRET_ID": SECRET_ID})
+                "CONTACT_INDEX_SECRET_ID": SECRET_ID, "ACCESS_CODE_SECRET_ID": ACCESS_SECRET_ID})
     return env
 
 
@@ -54,13 +55,14 @@ def app_side(reference_file: str) -> float:
 
     answers = {"dynamodb.Query": query, "dynamodb.TransactWriteItems": canned.ok(),
                "kms.GenerateDataKey": canned.kms_generate_data_key,
-               "secretsmanager.GetSecretValue": canned.ok({"Name": SECRET_ID, "SecretString": "bench-key"})}
+               "secretsmanager.GetSecretValue": lambda payload: (200, {"Name": payload["SecretId"],
+                                                                       "SecretString": "bench-key"})}
     with canned.canned(answers) as calls:
         import app
 
         out = app.app(request, Context())
     assert out["statusCode"] == 201, out
-    assert calls["dynamodb.TransactWriteItems"] == 1 and calls["secretsmanager.GetSecretValue"] == 1, calls
+    assert calls["dynamodb.TransactWriteItems"] == 1 and calls["secretsmanager.GetSecretValue"] == 2, calls
     return time.perf_counter() - started - calls.seconds
 
 
