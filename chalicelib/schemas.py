@@ -35,9 +35,10 @@ class Strict(BaseModel):
 
 
 class Out(BaseModel):
-    """A response body: documented in /openapi.json, built only if something validates with it."""
+    """A response body: documented in /openapi.json, built only if something validates with it
+    (the tests check every answer against its model: tests/response_models.py)."""
 
-    model_config = ConfigDict(defer_build=True)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class LocationIn(Strict):
@@ -169,6 +170,8 @@ class ReportView(Out):
     status: Status
     privacy: Privacy
     kecamatan: str
+    desa: str | None = Field(description="the desa/kelurahan's Kemendagri code, when the reporter named one")
+    desa_name: str | None
     opd: OpdRef | None
     created_at: str
     due_at: str | None
@@ -297,9 +300,16 @@ def message_of(err: Any) -> str:
         return phrase.split(":")[0]
 
 
-def details_of(exc: ValidationError) -> list[dict[str, Any]]:
-    return [{"field": field_name(err["loc"]), "message": message_of(err), "type": err["type"]}
-            for err in exc.errors(include_input=False, include_url=False)]
+def details_of(exc: ValidationError, tag: str | None = None) -> list[dict[str, Any]]:
+    """Each error with its field's name. `tag`: the body is a union picked by that field, whose
+    errors pydantic places under the member's tag value (("verify", "opd_code") -> "opd_code")."""
+    out = []
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = err["loc"]
+        if tag is not None:
+            loc = loc[1:] if err["type"] not in ("union_tag_invalid", "union_tag_not_found") else (tag,)
+        out.append({"field": field_name(loc), "message": message_of(err), "type": err["type"]})
+    return out
 
 
 _BODY_PROBLEMS = {"json_invalid": "isi permintaan bukan JSON yang valid",
@@ -323,4 +333,4 @@ def parse(model: type[M], raw: bytes | str | None) -> M:
             if not err["loc"] and err["type"] in _BODY_PROBLEMS:
                 raise validation_error([{"field": "body", "message": _BODY_PROBLEMS[err["type"]],
                                          "type": err["type"]}]) from None
-        raise validation_error(details_of(exc)) from None
+        raise validation_error(details_of(exc, getattr(model, "tag", None))) from None

@@ -25,6 +25,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from tests import aws_calls
 
         aws_calls.install()
+    # Every answer of the API through chalice's test client against its route's declared model.
+    from tests import response_models
+
+    response_models.install()
 
 
 @pytest.fixture

@@ -3,22 +3,22 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.api.http import current_request, json_response, query, route
 from chalicelib.domain.errors import validation_error
-from chalicelib.schemas import parse
+from chalicelib.schemas import Out, Strict, parse
 from chalicelib.services import calendar_admin
 
 
-class CalendarDay(BaseModel):
+class CalendarDay(Out):
     date: str
     kind: str = Field(description="libur_nasional | cuti_bersama | override")
     name: str
     weekend: bool
 
 
-class YearCalendar(BaseModel):
+class YearCalendar(Out):
     year: int
     timezone: str
     weekend: list[str]
@@ -29,13 +29,13 @@ class YearCalendar(BaseModel):
     extra_working_days: list[CalendarDay] = Field(description="Weekend days or holidays an admin opened")
 
 
-class OverrideIn(BaseModel):
+class OverrideIn(Strict):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["off", "on"]
     note: str = Field(default="", max_length=200)
 
 
-class OverrideOut(BaseModel):
+class OverrideOut(Out):
     date: str
     kind: str
     note: str
@@ -43,7 +43,7 @@ class OverrideOut(BaseModel):
     updated_by: str | None = None
 
 
-class OverrideList(BaseModel):
+class OverrideList(Out):
     items: list[OverrideOut]
 
 

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
 from chalicelib.api.http import json_response, route
+from chalicelib.schemas import Out
 
 
-class Health(BaseModel):
+class Health(Out):
     status: str
 
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api.http import current_request, json_response, query, route
 from chalicelib.auth import principal_of
 from chalicelib.domain import clock
 from chalicelib.domain.errors import not_found, validation_error
 from chalicelib.domain.performance import FIGURES, check_period
+from chalicelib.schemas import Out
 from chalicelib.services import performance
 
 STAFF_ROLES = ("admin", "pimpinan")
 
 
-class Figures(BaseModel):
+class Figures(Out):
     received: int = Field(description="Dispositions (verify/redispose) to the OPD in the month (WIB)")
     responded: int = Field(description="Of those, answered by the OPD (its first `respond`)")
     responded_on_time: int = Field(description="First answer by the deadline of the OPD stage in force "
@@ -42,7 +43,7 @@ class OpdFigures(Figures):
     opd_name: str
 
 
-class PerformanceBoard(BaseModel):
+class PerformanceBoard(Out):
     period: str
     as_of: str = Field(description="The instant overdue/pending/late were evaluated at (+07:00)")
     items: list[OpdFigures] = Field(description="One per OPD that received reports in the month, by code")
@@ -50,7 +51,7 @@ class PerformanceBoard(BaseModel):
                             "counts for each); median and average over all dispositions")
 
 
-class DrillRow(BaseModel):
+class DrillRow(Out):
     tracking_id: str | None = Field(description="null when the caller may not read the report (a `rahasia` "
                                     "report for pimpinan): counted, not listed")
     withheld: bool
@@ -70,7 +71,7 @@ class DrillRow(BaseModel):
     rating: int | None
 
 
-class DrillDown(BaseModel):
+class DrillDown(Out):
     period: str
     opd_code: str
     opd_name: str
@@ -80,7 +81,7 @@ class DrillDown(BaseModel):
     items: list[DrillRow]
 
 
-class ReportCounts(BaseModel):
+class ReportCounts(Out):
     total: int = Field(description="Reports submitted in the month (WIB)")
     by_status: dict[str, int]
     by_category: dict[str, int]
@@ -90,7 +91,7 @@ class ReportCounts(BaseModel):
     not_broken_down: int = Field(description="`rahasia` reports: in the total and by status only")
 
 
-class PublicOpd(BaseModel):
+class PublicOpd(Out):
     opd_code: str
     opd_name: str
     received: int
@@ -100,7 +101,7 @@ class PublicOpd(BaseModel):
     median_first_response_hours: float | None
 
 
-class PublicStats(BaseModel):
+class PublicStats(Out):
     period: str
     as_of: str
     reports: ReportCounts

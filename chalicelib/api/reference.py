@@ -3,22 +3,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api.http import json_response, route
 from chalicelib.data import reference
+from chalicelib.schemas import Out
 
 
-class OpdItem(BaseModel):
+class OpdItem(Out):
     code: str
     name: str
 
 
-class OpdList(BaseModel):
+class OpdList(Out):
     items: list[OpdItem]
 
 
-class CategoryItem(BaseModel):
+class CategoryItem(Out):
     code: str
     name: str
     opd_code: str | None
@@ -26,23 +27,23 @@ class CategoryItem(BaseModel):
                             "report sent without a privacy choice is rahasia")
 
 
-class CategoryList(BaseModel):
+class CategoryList(Out):
     items: list[CategoryItem]
 
 
-class DesaItem(BaseModel):
+class DesaItem(Out):
     code: str = Field(description="Kemendagri code, e.g. 32.17.01.2008")
     name: str
 
 
-class KecamatanItem(BaseModel):
+class KecamatanItem(Out):
     code: str
     name: str
     kemendagri_code: str | None = Field(default=None, description="e.g. 32.17.01")
     desa: list[DesaItem] = Field(default_factory=list, description="desa/kelurahan, by code")
 
 
-class KecamatanList(BaseModel):
+class KecamatanList(Out):
     items: list[KecamatanItem]
 
 

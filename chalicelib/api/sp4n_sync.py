@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api.http import json_response, route
 from chalicelib.domain import tracking
 from chalicelib.domain.errors import not_found
+from chalicelib.schemas import Out
 from chalicelib.services import sync_reconcile
 
 ADMINS = ("admin",)
 
 
-class SyncProblem(BaseModel):
+class SyncProblem(Out):
     tracking_id: str
     title: str
     status: str
@@ -25,11 +26,11 @@ class SyncProblem(BaseModel):
     sp4n: dict[str, Any] = Field(description="state, complaint_id, attempts, last_error, problem, lapor_status")
 
 
-class SyncProblems(BaseModel):
+class SyncProblems(Out):
     items: list[SyncProblem]
 
 
-class RetryOutcome(BaseModel):
+class RetryOutcome(Out):
     tracking_id: str
     repushed: int = Field(description="steps of ours sent to LAPOR! again")
     events: int = Field(description="events written from what LAPOR! showed")

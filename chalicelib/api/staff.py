@@ -3,17 +3,17 @@ decorator verifies the token and the role before the handler runs (chalicelib.ap
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from chalice import Response
-from pydantic import BaseModel, Field
+from pydantic import ConfigDict, Field, RootModel, create_model
 
 from chalicelib.api.http import current_request, header, json_response, query, route
 from chalicelib.auth import principal_of
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
-from chalicelib.schemas import ReportCreated, ReportIn, ReportView, StaffReportIn, Strict, parse
+from chalicelib.schemas import Out, ReportCreated, ReportIn, ReportView, StaffReportIn, Strict, parse
 from chalicelib.services import intake, staff_list, staff_views, workflow
 
 _IDEMPOTENCY_HEADER = [{
@@ -26,41 +26,69 @@ READERS = ("admin", "opd", "pimpinan")
 ACTORS = ("admin", "opd")
 
 
-class StaffActionIn(Strict):
-    """One action of CONTRACT.md's table; which fields each action takes is checked per action."""
-
-    action: Literal["verify", "request_info", "reject", "redispose", "accept", "respond", "progress", "return",
-                    "note", "close"]
-    opd_code: str | None = Field(default=None, max_length=40)
-    classification: str | None = Field(default=None, max_length=40,
-                                       description="berkadar_pengawasan | tidak_berkadar_pengawasan (pengaduan only)")
-    category: str | None = Field(default=None, max_length=60)
-    note: str | None = Field(default=None, max_length=2000, description="internal")
-    message: str | None = Field(default=None, max_length=4000,
-                                description="what the reporter reads (internal for `note`)")
-    reason: str | None = Field(default=None, max_length=500, description="internal")
-    reason_code: Literal[tuple(wf.RETURN_REASON_CODES)] | None = Field(  # type: ignore[valid-type]
-        default=None, description="return (required) and reject (optional): why, as a code; "
-        "it decides how SP4N-LAPOR! is told")
-    attachments: list[str] | None = Field(default=None, max_length=5)
-    privacy: Literal["publik", "anonim", "rahasia"] | None = Field(
-        default=None, description="verify: raise the report's privacy (publik -> anonim -> rahasia); "
-        "a lower one is a 400")
-    planned_completion: date | None = Field(
-        default=None, description="progress: the date (YYYY-MM-DD, today to a year ahead) the OPD plans to "
-        "finish; shown to the reporter")
+def _field_type(name: str) -> Any:
+    rule = wf.FIELDS[name]
+    if rule.kind == "choice":
+        return Literal[rule.choices]  # type: ignore[valid-type]
+    if rule.kind == "files":
+        return Annotated[list[str], Field(max_length=rule.max_length)]
+    if rule.kind == "date":
+        return date
+    if rule.kind == "bool":
+        return bool
+    if rule.kind == "rating":
+        return Annotated[int, Field(ge=1, le=5)]
+    return Annotated[str, Field(min_length=1, max_length=rule.max_length)]
 
 
-class SlaView(BaseModel):
+def _action_model(action: wf.Action) -> type[Strict]:
+    """One request model per staff action, from the domain's table: its required and optional
+    fields with their rules, so a wrong field is a 400 naming it and /openapi.json shows each."""
+    fields: dict[str, Any] = {"action": (Literal[action.name], ...)}  # type: ignore[valid-type]
+    for name in action.required:
+        fields[name] = (_field_type(name), Field(description=wf.FIELDS[name].description))
+    for name in action.optional:
+        fields[name] = (_field_type(name) | None, Field(default=None, description=wf.FIELDS[name].description))
+    title = "".join(part.title() for part in action.name.split("_")) + "Action"
+    model: type[Strict] = create_model(title, __base__=Strict, **fields)
+    model.__doc__ = f"`{action.name}` ({', '.join(sorted(action.roles))})"
+    return model
+
+
+_ACTION_MODELS = tuple(_action_model(wf.ACTIONS[name]) for name in wf.STAFF_ACTIONS)
+
+
+class StaffActionIn(RootModel[Annotated[Union[_ACTION_MODELS], Field(discriminator="action")]]):  # type: ignore[valid-type]  # noqa: UP007
+    """One action of the workflow's table; `action` picks which fields the body takes."""
+
+    model_config = ConfigDict(defer_build=True)
+    tag: ClassVar[str] = "action"  # the field naming the union's member (schemas.parse reports errors without it)
+
+
+class SlaView(Out):
     stage: str | None
     due_at: str | None
     breached: bool
 
 
-class Sp4nView(BaseModel):
+class ReportSlaView(SlaView):
+    breached_by: list[str] = Field(description="the OPDs (or DISKOMINFOTIK) that missed a deadline of this "
+                                   "report: what the monthly per-OPD record counts")
+
+
+class Sp4nView(Out):
     state: Literal["pending", "synced", "failed"]
     complaint_id: str | None
     attempts: int
+
+
+class LocationView(Out):
+    kecamatan: str
+    desa: str | None
+    desa_name: str | None
+    address: str | None
+    lat: float | None
+    lon: float | None
 
 
 class StaffReportView(ReportView):
@@ -68,10 +96,16 @@ class StaffReportView(ReportView):
 
     version: int
     channel: str = Field(description="how the report came in: " + ", ".join(CHANNELS))
+    location: LocationView
+    incident_date: str | None
+    updated_at: str | None
+    disposed_at: str | None = Field(description="when the report was last sent to an OPD")
+    first_response_at: str | None = Field(description="the OPD's first response to the current disposition")
+    rating: int | None = Field(description="the reporter's rating (1-5) with the feedback")
     opd_code: str | None
     suggested_opd: str | None
     classification: str | None
-    sla: SlaView
+    sla: ReportSlaView
     sp4n: Sp4nView
     reporter: dict[str, Any] | None = Field(description="name, email, phone (+ nik, nik_on_file for admin)")
     reporter_hidden: bool = Field(description="an anonymous reporter's identity an admin may reveal "
@@ -82,7 +116,7 @@ class StaffReportView(ReportView):
     actions: list[str]
 
 
-class StaffListItem(BaseModel):
+class StaffListItem(Out):
     tracking_id: str
     type: str
     title: str
@@ -91,6 +125,8 @@ class StaffListItem(BaseModel):
     privacy: str
     opd_code: str | None
     kecamatan: str
+    desa: str | None
+    desa_name: str | None
     channel: str = Field(description="how the report came in: " + ", ".join(CHANNELS))
     created_at: str
     updated_at: str
@@ -99,7 +135,7 @@ class StaffListItem(BaseModel):
     version: int
 
 
-class StaffList(BaseModel):
+class StaffList(Out):
     items: list[StaffListItem]
     next_cursor: str | None
 
@@ -172,7 +208,7 @@ class RevealIn(Strict):
     reason: str = Field(max_length=500, description=f"why (at least {staff_views.REVEAL_REASON_MIN} characters)")
 
 
-class RevealOut(BaseModel):
+class RevealOut(Out):
     tracking_id: str
     version: int = Field(description="the report's version after the audit event")
     revealed: list[str] = Field(description="what this reading disclosed and recorded (empty: nothing new)")
@@ -198,7 +234,7 @@ def act(tracking_id: str) -> Any:
     request = current_request()
     principal = principal_of(request)
     if_match = workflow.parse_if_match(header(request, "if-match"))
-    body = parse(StaffActionIn, request.raw_body)
+    body: Strict = parse(StaffActionIn, request.raw_body).root
     fields = body.model_dump(exclude={"action"}, exclude_none=True)
-    report = workflow.act(tracking_id, body.action, principal, fields, if_match)
+    report = workflow.act(tracking_id, getattr(body, "action"), principal, fields, if_match)  # noqa: B009
     return json_response(staff_views.after_action(report, principal), headers={"ETag": f'"{report.version}"'})

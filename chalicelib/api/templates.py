@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.api.http import current_request, json_response, query, route
 from chalicelib.auth import principal_of
-from chalicelib.schemas import parse
+from chalicelib.schemas import Out, Strict, parse
 from chalicelib.services import reply_templates
 
 
-class ReplyTemplate(BaseModel):
+class ReplyTemplate(Out):
     id: str
     category: str | None = Field(description="null: for every category")
     action: str = Field(description="request_info | reject | respond")
@@ -21,11 +21,11 @@ class ReplyTemplate(BaseModel):
     updated_at: str | None
 
 
-class ReplyTemplates(BaseModel):
+class ReplyTemplates(Out):
     items: list[ReplyTemplate]
 
 
-class ReplyTemplateIn(BaseModel):
+class ReplyTemplateIn(Strict):
     model_config = ConfigDict(extra="forbid")
     category: str | None = Field(default=None, max_length=60, description="a category code; null for every category")
     action: Literal["request_info", "reject", "respond"]

@@ -90,6 +90,40 @@ RETURN_REASON_CODES: Mapping[str, str] = MappingProxyType({
     "lainnya": "Lainnya",
 })
 
+CLASSIFICATIONS = ("berkadar_pengawasan", "tidak_berkadar_pengawasan")
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """What one field of an action holds. The API builds each action's request model from these
+    (so /openapi.json documents them) and the workflow service checks moves from other channels
+    against the same rules: one place per limit."""
+
+    kind: str  # text | code | choice | files | date | bool | rating
+    max_length: int | None = None
+    choices: tuple[str, ...] = ()
+    description: str = ""
+
+
+FIELDS: Mapping[str, FieldRule] = MappingProxyType({
+    "opd_code": FieldRule("code", 40, description="the OPD (GET /opds)"),
+    "classification": FieldRule("choice", choices=CLASSIFICATIONS, description="pengaduan only"),
+    "category": FieldRule("code", 60, description="a category (GET /categories)"),
+    "note": FieldRule("text", 2000, description="internal"),
+    "message": FieldRule("text", 4000, description="what the reporter reads (internal for `note`)"),
+    "reason": FieldRule("text", 500, description="internal"),
+    "reason_code": FieldRule("choice", choices=tuple(RETURN_REASON_CODES),
+                             description="why, as a code; it decides how SP4N-LAPOR! is told"),
+    "attachments": FieldRule("files", 5, description="attachment ids (POST /attachments), checked clean"),
+    "privacy": FieldRule("choice", choices=("publik", "anonim", "rahasia"),
+                         description="raise the report's privacy (publik -> anonim -> rahasia); a lower one is a 400"),
+    "planned_completion": FieldRule("date", description="the date (YYYY-MM-DD, today to a year ahead) the OPD "
+                                    "plans to finish; shown to the reporter"),
+    "resolved": FieldRule("bool", description="the reporter says the problem is solved"),
+    "rating": FieldRule("rating", description="1 to 5"),
+    "comment": FieldRule("text", 2000, description="the reporter's words with the feedback"),
+})
+
 
 # -- errors ---------------------------------------------------------------------------------
 

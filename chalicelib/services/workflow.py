@@ -55,12 +55,9 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.services import attachments_check, sla_state, views
 
-CLASSIFICATIONS = ("berkadar_pengawasan", "tidak_berkadar_pengawasan")
 # What ends the OPD's wait for a first response: a public word to the reporter (an answer, a
 # progress update, or the OPD's own request for information), not an `accept`.
 FIRST_RESPONSES = frozenset({"respond", "progress", "request_info"})
-# Every field an action may carry, and its limits (the domain table says which action takes which).
-_TEXT_LIMITS = {"message": 4000, "note": 2000, "reason": 500, "comment": 2000}
 # Attempts of one move when only bookkeeping raced it (see `act`).
 _RETRIES = 3
 
@@ -127,12 +124,15 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
                 problems.append({"field": name, "type": "missing", "message": f"aksi {action} memerlukan {name}"})
             continue
         clean[name] = value
-    for name, limit in _TEXT_LIMITS.items():
-        if name in clean and (not isinstance(clean[name], str) or len(clean[name]) > limit):
-            problems.append({"field": name, "type": "string_too_long", "message": f"maksimal {limit} karakter"})
-    if "reason_code" in clean and clean["reason_code"] not in wf.RETURN_REASON_CODES:
-        problems.append({"field": "reason_code", "type": "enum",
-                         "message": f"salah satu dari {', '.join(wf.RETURN_REASON_CODES)}"})
+    # The API's request models hold the same rules (built from wf.FIELDS); moves from the other
+    # channels (chat, SMS, LAPOR!) meet them here.
+    for name, value in clean.items():
+        rule = wf.FIELDS[name]
+        if rule.kind == "text" and (not isinstance(value, str) or len(value) > (rule.max_length or 0)):
+            problems.append({"field": name, "type": "string_too_long",
+                             "message": f"maksimal {rule.max_length} karakter"})
+        elif rule.kind == "choice" and value not in rule.choices:
+            problems.append({"field": name, "type": "enum", "message": f"salah satu dari {', '.join(rule.choices)}"})
     if "opd_code" in clean and clean["opd_code"] not in reference.opds():
         problems.append({"field": "opd_code", "type": "unknown", "message": "OPD tidak dikenal (lihat GET /opds)"})
     if "category" in clean and clean["category"] not in reference.categories():
@@ -142,17 +142,14 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
         problems.append({"field": "privacy", "type": "privacy_lowered",
                          "message": "kerahasiaan hanya dapat dinaikkan (publik -> anonim -> rahasia); "
                                     "menurunkannya hanya atas permintaan pelapor"})
-    if "classification" in clean:
-        if clean["classification"] not in CLASSIFICATIONS:
-            problems.append({"field": "classification", "type": "enum",
-                             "message": f"salah satu dari {', '.join(CLASSIFICATIONS)}"})
-        elif report.type != "pengaduan":
-            problems.append({"field": "classification", "type": "not_applicable",
-                             "message": "hanya pengaduan yang diklasifikasikan (berkadar pengawasan atau tidak)"})
+    if clean.get("classification") in wf.CLASSIFICATIONS and report.type != "pengaduan":
+        problems.append({"field": "classification", "type": "not_applicable",
+                         "message": "hanya pengaduan yang diklasifikasikan (berkadar pengawasan atau tidak)"})
     if "attachments" in clean:
         atts = clean["attachments"]
-        if not isinstance(atts, list) or len(atts) > 5 or not all(isinstance(a, str) for a in atts):
-            problems.append({"field": "attachments", "type": "list", "message": "maksimal 5 lampiran"})
+        most = wf.FIELDS["attachments"].max_length or 0
+        if not isinstance(atts, list) or len(atts) > most or not all(isinstance(a, str) for a in atts):
+            problems.append({"field": "attachments", "type": "list", "message": f"maksimal {most} lampiran"})
         else:
             problems.extend(attachments_check.shape_problems(atts))  # the rest: claimed in the write
     if "planned_completion" in clean:

@@ -197,7 +197,7 @@ def test_the_channel_is_shown_filtered_exported_and_counted(sms: Any, aws: dict[
     assert sms.http.get("/staff/reports?channel=fax", headers=admin).status_code == 400
     csv_lines = sms.http.get("/staff/reports?format=csv&channel=sms", headers=admin).body.decode().splitlines()
     assert "channel" in csv_lines[0].split(",") and len(csv_lines) == 2 and ",sms," in csv_lines[1]
-    assert sms.http.get(f"/staff/reports/{by_sms}", headers=admin).json_body["source"] == "sms"
+    assert sms.http.get(f"/staff/reports/{by_sms}", headers=admin).json_body["channel"] == "sms"
     performance.clear_cache()
     stats = sms.http.get("/stats").json_body["reports"]
     assert stats["by_channel"] == {"sms": 1, "web": 1}

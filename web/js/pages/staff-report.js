@@ -411,7 +411,7 @@ async function draw(view, report, s, focusSel) {
         ['OPD', report.opd_code ? `${opdName} (${report.opd_code})` : 'Belum diteruskan'],
         ['Kerahasiaan', privacyLabel(report.privacy)],
         ['Masuk', fmtDateTime(report.created_at)],
-        ['Saluran', channelLabel(report.channel || report.source)],
+        ['Saluran', channelLabel(report.channel)],
         ['Tanggal kejadian', report.incident_date ? fmtDate(report.incident_date) : null],
         ['Kecamatan', kecName || null],
         ['Desa/kelurahan', loc.desa_name ? `${loc.desa_name} (${loc.desa})` : loc.desa || null],
