@@ -20,11 +20,13 @@ With STAGE=local the local stand-in is the default (unset is no stage: nothing l
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -557,24 +559,41 @@ class Transport(Protocol):
                 timeout: float | tuple[float, float]) -> Answer: ...
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process, its CA bundle loaded once (urllib3 given a bundle
+    path would load it again for every new connection). The bundle is botocore's (certifi's,
+    else its own): the system's may be missing or stale in a Lambda image."""
+    from botocore.httpsession import get_cert_path  # botocore is loaded by the time we connect
+
+    context = urllib3.util.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+    context.load_verify_locations(get_cert_path(True))
+    return context
+
+
 class Urllib3Transport:
     """The default transport: a urllib3 pool (the HTTP library botocore already loads in every
     function). It neither follows redirects (they would resend our credentials elsewhere) nor
     retries (the client does, with backoff and Retry-After)."""
 
     def __init__(self, maxsize: int = 10) -> None:
-        from botocore.httpsession import get_cert_path  # lazily; botocore is loaded by then anyway
+        self._maxsize = maxsize
+        self._pools: dict[bool, urllib3.PoolManager] = {}  # by "is https": plain HTTP needs no CA bundle
+        self._lock = threading.Lock()
 
-        # The CA bundle botocore verifies AWS with (certifi's, else its own): the system's may be
-        # missing or stale in a Lambda image.
-        self._pool = urllib3.PoolManager(maxsize=maxsize, cert_reqs="CERT_REQUIRED",
-                                         ca_certs=get_cert_path(True))
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        tls = url.startswith("https://")
+        with self._lock:
+            if tls not in self._pools:
+                options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED", "ssl_context": _tls_context()} if tls else {}
+                self._pools[tls] = urllib3.PoolManager(maxsize=self._maxsize, **options)
+            return self._pools[tls]
 
     def request(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
                 timeout: float | tuple[float, float]) -> Answer:
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         try:
-            resp = self._pool.request(method, url, body=body, headers=dict(headers),
+            resp = self._manager(url).request(method, url, body=body, headers=dict(headers),
                                       timeout=urllib3.Timeout(connect=connect, read=read),
                                       retries=False, redirect=False)
         except urllib3.exceptions.NewConnectionError:  # before its base class, ConnectTimeoutError

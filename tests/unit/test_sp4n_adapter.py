@@ -7,6 +7,7 @@ import http.server
 import json
 import random
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -364,14 +365,19 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def plain_server(status: int, headers: dict[str, str], body: bytes = b"") -> Iterator[tuple[str, list[dict[str, str]]]]:
+def plain_server(status: int, headers: dict[str, str], body: bytes = b"",
+                 tls: tuple[Path, Path] | None = None) -> Iterator[tuple[str, list[dict[str, str]]]]:
     seen: list[dict[str, str]] = []
     handler = type("Handler", (_Recorder,), {"seen": seen, "answer": (status, headers, body)})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}", seen
     finally:
         server.shutdown()
         server.server_close()
@@ -385,6 +391,54 @@ def test_a_real_redirect_is_refused_and_the_credentials_never_reach_its_target(s
             client.get_templates()
     assert (err.value.attempts, len(seen), hit) == (1, 1, [])
     assert seen[0]["Authorization"] == "Bearer secret-key" and seen[0]["token"] == "secret-token"
+
+
+def self_signed(tmp: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for ``name`` (an IP address or a DNS name), signed by its own key."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    try:
+        alt: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        alt = x509.DNSName(name)
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1)).add_extension(x509.SubjectAlternativeName([alt]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp / f"{name}.crt", tmp / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize(("cert_for", "trusted", "works"), [
+    ("127.0.0.1", True, True), ("127.0.0.1", False, False), ("lapor.example", True, False)])
+def test_tls_answers_only_from_a_trusted_certificate_for_the_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   slept: SleepRecorder, cert_for: str, trusted: bool,
+                                                                   works: bool) -> None:
+    cert, key = self_signed(tmp_path, cert_for)
+    if trusted:
+        context = ssl.create_default_context(cafile=str(cert))
+        monkeypatch.setattr(sp4n, "_tls_context", lambda: context)
+    with plain_server(200, {"Content-Type": "application/json"}, b'{"results": {"data": []}}',
+                      tls=(cert, key)) as (url, seen):
+        client = Sp4nClient(url, "k", "t", sleep=slept, max_attempts=2)
+        if works:
+            assert client.get_templates() == [] and len(seen) == 1
+        else:
+            with pytest.raises(Sp4nUnavailable, match="ConnectionError") as err:
+                client.get_templates()
+            assert err.value.attempts == 2 and seen == []  # no request went over an unverified link
 
 
 def test_retry_after_as_an_http_date_over_the_real_transport(slept: SleepRecorder) -> None:
