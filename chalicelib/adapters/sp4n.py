@@ -8,6 +8,9 @@ Errors: ``Sp4nUnavailable`` is transient (retry later), ``Sp4nRejected`` permane
 itself is wrong: do not resend it unchanged), ``Sp4nProtocolError`` an answer we cannot read.
 Each carries ``attempts``; ``client.last_attempts`` gives the same after a successful call.
 
+HTTP goes through a ``Transport`` (default: a urllib3 pool; tests pass their own); answers are read
+into frozen dataclasses by explicit checks, so neither requests nor pydantic loads with the module.
+
 Duplicate risk: LAPOR! offers no idempotency key that we know of. Reads are retried here; the
 sync service sends writes as one attempt per SQS delivery and, after a lost answer, looks on
 LAPOR! for what it sent before sending again (chalicelib/services/sync.py, docs/SP4N.md).
