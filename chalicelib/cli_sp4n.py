@@ -88,11 +88,11 @@ def _standin_url() -> str:
 
 
 def _call(method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    import requests
+    import urllib3
 
-    resp = requests.request(method, _standin_url() + path, json=body, timeout=10)
-    if resp.status_code >= 400:
-        raise SystemExit(f"stand-in answered HTTP {resp.status_code}: {resp.text[:300]}")
+    resp = urllib3.request(method, _standin_url() + path, json=body, timeout=10, retries=False)
+    if resp.status >= 400:
+        raise SystemExit(f"stand-in answered HTTP {resp.status}: {resp.data[:300].decode(errors='replace')}")
     return resp.json()
 
 

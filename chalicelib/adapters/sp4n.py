@@ -8,6 +8,9 @@ Errors: ``Sp4nUnavailable`` is transient (retry later), ``Sp4nRejected`` permane
 itself is wrong: do not resend it unchanged), ``Sp4nProtocolError`` an answer we cannot read.
 Each carries ``attempts``; ``client.last_attempts`` gives the same after a successful call.
 
+HTTP goes through a ``Transport`` (default: a urllib3 pool; tests pass their own); answers are read
+into frozen dataclasses by explicit checks, so neither requests nor pydantic loads with the module.
+
 Duplicate risk: LAPOR! offers no idempotency key that we know of. Reads are retried here; the
 sync service sends writes as one attempt per SQS delivery and, after a lost answer, looks on
 LAPOR! for what it sent before sending again (chalicelib/services/sync.py, docs/SP4N.md).
@@ -20,30 +23,23 @@ With STAGE=local the local stand-in is the default (unset is no stage: nothing l
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Protocol
+from urllib.parse import urlencode
 
-import requests
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    ValidationError,
-    field_validator,
-)
+import urllib3
 
 from chalicelib.config import LOCAL_STAGES
 from chalicelib.domain.clock import WIB
@@ -54,7 +50,6 @@ from chalicelib.domain.redaction import (
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_TYPES: Mapping[str, str] = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
 _COMPLAINT_ID = re.compile(r"\d{7}")
@@ -112,31 +107,52 @@ class Sp4nConfigError(Sp4nError):
 
 
 # -- request payload -------------------------------------------------------------------------
-class Sp4nComplaintIn(BaseModel):
-    """What ``POST /complaints/complaint`` receives. Closed: no field can carry the reporter."""
+@dataclass(frozen=True)
+class Sp4nComplaintIn:
+    """What ``POST /complaints/complaint`` receives. Closed: these fields are the whole body, so
+    none can carry the reporter (an unknown keyword is a TypeError), and the types are exact."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
-
-    title: str = Field(min_length=1, max_length=255)
-    content: str = Field(min_length=1, max_length=10000)
-    classification_id: int = Field(ge=1)
-    category_id: int = Field(ge=1)
-    location_id: int = Field(ge=1)
+    title: str
+    content: str
+    classification_id: int
+    category_id: int
+    location_id: int
     date_of_incident: date
     is_anonymous: bool
     is_secret: bool
-    attachments: list[str] = Field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
 
-    @field_validator("title", "content")
-    @classmethod
-    def _no_personal_data(cls, value: str) -> str:
-        # A second lock behind payload_from_report: even a hand-built payload cannot leak them.
-        kinds = personal_data_found(value)
-        if kinds:
-            raise ValueError(f"contains personal data ({', '.join(kinds)}); use redact_text")
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        for name, limit in (("title", 255), ("content", 10000)):
+            text = getattr(self, name)
+            if not isinstance(text, str) or not 1 <= len(text) <= limit:
+                problems.append(f"{name}: must be text of 1 to {limit} characters")
+            elif kinds := personal_data_found(text):
+                # A second lock behind payload_from_report: even a hand-built payload cannot leak them.
+                problems.append(f"{name}: contains personal data ({', '.join(kinds)}); use redact_text")
+            elif not text.strip():
+                problems.append(f"{name}: must not be blank")
+        for name in ("classification_id", "category_id", "location_id"):
+            number = getattr(self, name)
+            if type(number) is not int or number < 1:
+                problems.append(f"{name}: must be a whole number of at least 1")
+        if type(self.date_of_incident) is not date:
+            problems.append("date_of_incident: must be a date")
+        for name in ("is_anonymous", "is_secret"):
+            if type(getattr(self, name)) is not bool:
+                problems.append(f"{name}: must be true or false")
+        if not isinstance(self.attachments, list) or not all(isinstance(a, str) for a in self.attachments):
+            problems.append("attachments: must be a list of document ids")
+        if problems:  # field names and rules only, never the text
+            raise ValueError("Sp4nComplaintIn not valid: " + "; ".join(problems))
+
+    def as_json(self) -> dict[str, Any]:
+        """The request body as sent."""
+        return {"title": self.title, "content": self.content, "classification_id": self.classification_id,
+                "category_id": self.category_id, "location_id": self.location_id,
+                "date_of_incident": self.date_of_incident.isoformat(), "is_anonymous": self.is_anonymous,
+                "is_secret": self.is_secret, "attachments": list(self.attachments)}
 
 
 # Kemendagri codes of KBB's kecamatan (Kepmendagri 050-145/2022, 32.17.xx). ASSUMPTION: LAPOR!'s
@@ -242,128 +258,256 @@ def _incident_date(report: Mapping[str, Any], today: date | None) -> date:
 
 
 # -- response models -------------------------------------------------------------------------
-def _as_complaint_id(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not _COMPLAINT_ID.fullmatch(value):
-        raise ValueError("complaint_id must be a 7-digit number")
+# Plain dataclasses, each field read by a small explicit check (in its metadata). Unknown fields
+# are ignored, not forbidden: the real API is undocumented to us and may grow fields. Everything
+# we rely on is required and typed, so its absence is a protocol error, and whatever we do not
+# model (a reporter's identity, say) is never taken in. Problems name field paths, never values.
+# (Plain checks rather than pydantic models: building those was most of the sync function's
+# cold start, and every push or pull reads at least one answer.)
+Reader = Callable[[Any, tuple[str | int, ...], list[str]], Any]
+_BAD: Any = object()  # what a reader returns after noting a problem
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in path) or "data"
+
+
+def _check(convert: Callable[[Any], Any], rule: str) -> Reader:
+    """A reader from a conversion that raises TypeError/ValueError; ``rule`` is the message (the
+    conversion's own could quote the value)."""
+
+    def read(value: Any, path: tuple[str | int, ...], problems: list[str]) -> Any:
+        try:
+            return convert(value)
+        except (TypeError, ValueError):
+            problems.append(f"{_where(path)}: {rule}")
+            return _BAD
+    return read
+
+
+def _optional(reader: Reader) -> Reader:
+    def read(value: Any, path: tuple[str | int, ...], problems: list[str]) -> Any:
+        return None if value is None else reader(value, path, problems)
+    return read
+
+
+def _list(reader: Reader) -> Reader:
+    def read(value: Any, path: tuple[str | int, ...], problems: list[str]) -> Any:
+        if not isinstance(value, list | tuple):
+            problems.append(f"{_where(path)}: must be a list")
+            return _BAD
+        before = len(problems)
+        items = [reader(item, (*path, i), problems) for i, item in enumerate(value)]
+        return _BAD if len(problems) > before else items
+    return read
+
+
+def _record(cls: type[Any]) -> Reader:
+    """Reads a JSON object into the dataclass ``cls``; absent fields with a default get it."""
+
+    def read(value: Any, path: tuple[str | int, ...], problems: list[str]) -> Any:
+        if not isinstance(value, Mapping):
+            problems.append(f"{_where(path)}: must be an object")
+            return _BAD
+        before = len(problems)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name in value:
+                values[f.name] = f.metadata["read"](value[f.name], (*path, f.name), problems)
+            elif f.default is MISSING and f.default_factory is MISSING:
+                problems.append(f"{_where((*path, f.name))}: required")
+        return _BAD if len(problems) > before else cls(**values)
+    return read
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError
     return value
 
 
-def _as_code(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+def _code(value: Any) -> str:
+    # LAPOR! gives some ids and codes as numbers, some as text: ours are text.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _text(value)
 
 
-ComplaintId = Annotated[str, BeforeValidator(_as_complaint_id)]
-Code = Annotated[str, BeforeValidator(_as_code)]
+def _present_code(value: Any) -> str:
+    code = _code(value)
+    if not code:
+        raise ValueError
+    return code
 
 
-class _Response(BaseModel):
-    # Unknown fields are ignored, not forbidden: the real API is undocumented to us and may grow
-    # fields. Everything we rely on is required and typed, so its absence is a protocol error,
-    # and whatever we do not model (a reporter's identity, say) is never taken in.
-    # Validators are built on first use (defer_build, _Lazy): a sync run reads few kinds of
-    # answer, and building them all at import was most of this module's cold start.
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+def _complaint_id(value: Any) -> str:
+    text = _code(value)
+    if not _COMPLAINT_ID.fullmatch(text):
+        raise ValueError
+    return text
 
 
-class Sp4nDocument(_Response):
-    id: Code = Field(min_length=1)
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,18}", value.strip()):
+        return int(value)
+    raise TypeError
 
 
-class Sp4nCreated(_Response):
-    complaint_id: ComplaintId
+def _stars(value: Any) -> int:
+    stars = _int(value)
+    if not 1 <= stars <= 5:
+        raise ValueError
+    return stars
 
 
-class Sp4nLog(_Response):
-    at: AwareDatetime
-    status_code: Code
-    status_name: str
-    message: str | None = None
+_TRUE, _FALSE = {"true", "1", "yes", "y", "on", "t"}, {"false", "0", "no", "n", "off", "f"}
 
 
-class Sp4nRating(_Response):
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise TypeError
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        raise TypeError
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        return date.fromisoformat(value)
+    raise TypeError
+
+
+def _aware(value: Any) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        value = datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError
+    return value
+
+
+_TEXT = _check(_text, "must be text")
+_CODE = _check(_code, "must be text or a number")
+_ID = _check(_present_code, "must be a non-empty text or a number")
+_CID = _check(_complaint_id, "must be a 7-digit number")
+_INT = _check(_int, "must be a whole number")
+_BOOL = _check(_bool, "must be true or false")
+_DATE = _check(_date, "must be a date (YYYY-MM-DD)")
+_AT = _check(_aware, "must be an ISO 8601 date-time with a UTC offset")
+
+
+def _read(reader: Reader) -> dict[str, Reader]:
+    """A field's metadata: how ``_record`` reads it."""
+    return {"read": reader}
+
+
+@dataclass(frozen=True)
+class Sp4nDocument:
+    id: str = field(metadata=_read(_ID))
+
+
+@dataclass(frozen=True)
+class Sp4nCreated:
+    complaint_id: str = field(metadata=_read(_CID))
+
+
+@dataclass(frozen=True)
+class Sp4nLog:
+    at: datetime = field(metadata=_read(_AT))
+    status_code: str = field(metadata=_read(_CODE))
+    status_name: str = field(metadata=_read(_TEXT))
+    message: str | None = field(metadata=_read(_optional(_TEXT)), default=None)
+
+
+@dataclass(frozen=True)
+class Sp4nRating:
     """The reporter's rating on LAPOR! (ASSUMPTION: listed in the complaint detail as ``ratings``,
     with whether they confirmed it ``resolved``, i.e. pressed "selesai")."""
 
-    id: Code
-    rating: int = Field(ge=1, le=5)
-    resolved: bool = False
-    comment: str | None = None
-    created_at: AwareDatetime | None = None
+    id: str = field(metadata=_read(_CODE))
+    rating: int = field(metadata=_read(_check(_stars, "must be a whole number from 1 to 5")))
+    resolved: bool = field(metadata=_read(_BOOL), default=False)
+    comment: str | None = field(metadata=_read(_optional(_TEXT)), default=None)
+    created_at: datetime | None = field(metadata=_read(_optional(_AT)), default=None)
 
 
-class Sp4nComplaint(_Response):
+@dataclass(frozen=True)
+class Sp4nComplaint:
     """A complaint as LAPOR! reports it (detail, and each item of ``list_changes``)."""
 
-    complaint_id: ComplaintId
-    status_code: Code
-    status_name: str
-    disposition_name: str | None = None
-    logs: list[Sp4nLog] = Field(default_factory=list)
-    title: str | None = None
-    content: str | None = None
-    classification_id: int | None = None
-    category_id: int | None = None
-    location_id: int | None = None
-    date_of_incident: date | None = None
-    is_anonymous: bool | None = None
-    is_secret: bool | None = None
-    attachments: list[Code] = Field(default_factory=list)
-    ratings: list[Sp4nRating] = Field(default_factory=list)
-    institution: str | None = None
-    source: str | None = None  # stand-in: "integration" (sent by us) or "lapor" (filed there)
-    created_at: AwareDatetime | None = None
-    updated_at: AwareDatetime | None = None
+    complaint_id: str = field(metadata=_read(_CID))
+    status_code: str = field(metadata=_read(_CODE))
+    status_name: str = field(metadata=_read(_TEXT))
+    disposition_name: str | None = field(metadata=_read(_optional(_TEXT)), default=None)
+    logs: list[Sp4nLog] = field(metadata=_read(_list(_record(Sp4nLog))), default_factory=list)
+    title: str | None = field(metadata=_read(_optional(_TEXT)), default=None)
+    content: str | None = field(metadata=_read(_optional(_TEXT)), default=None)
+    classification_id: int | None = field(metadata=_read(_optional(_INT)), default=None)
+    category_id: int | None = field(metadata=_read(_optional(_INT)), default=None)
+    location_id: int | None = field(metadata=_read(_optional(_INT)), default=None)
+    date_of_incident: date | None = field(metadata=_read(_optional(_DATE)), default=None)
+    is_anonymous: bool | None = field(metadata=_read(_optional(_BOOL)), default=None)
+    is_secret: bool | None = field(metadata=_read(_optional(_BOOL)), default=None)
+    attachments: list[str] = field(metadata=_read(_list(_CODE)), default_factory=list)
+    ratings: list[Sp4nRating] = field(metadata=_read(_list(_record(Sp4nRating))), default_factory=list)
+    institution: str | None = field(metadata=_read(_optional(_TEXT)), default=None)
+    # The stand-in's "integration" (sent by us) or "lapor" (filed there).
+    source: str | None = field(metadata=_read(_optional(_TEXT)), default=None)
+    created_at: datetime | None = field(metadata=_read(_optional(_AT)), default=None)
+    updated_at: datetime | None = field(metadata=_read(_optional(_AT)), default=None)
 
 
-class Sp4nFollowup(_Response):
-    id: Code
-    complaint_id: ComplaintId
-    content: str
-    author: str | None = None
-    attachments: list[Code] = Field(default_factory=list)
-    created_at: AwareDatetime | None = None
+@dataclass(frozen=True)
+class Sp4nFollowup:
+    id: str = field(metadata=_read(_CODE))
+    complaint_id: str = field(metadata=_read(_CID))
+    content: str = field(metadata=_read(_TEXT))
+    author: str | None = field(metadata=_read(_optional(_TEXT)), default=None)
+    attachments: list[str] = field(metadata=_read(_list(_CODE)), default_factory=list)
+    created_at: datetime | None = field(metadata=_read(_optional(_AT)), default=None)
 
 
-class Sp4nInstitution(_Response):
-    id: Code
-    name: str
-    code: str | None = None
+@dataclass(frozen=True)
+class Sp4nInstitution:
+    id: str = field(metadata=_read(_CODE))
+    name: str = field(metadata=_read(_TEXT))
+    code: str | None = field(metadata=_read(_optional(_TEXT)), default=None)
 
 
-class Sp4nTemplate(_Response):
-    id: Code
-    title: str
-    content: str
+@dataclass(frozen=True)
+class Sp4nTemplate:
+    id: str = field(metadata=_read(_CODE))
+    title: str = field(metadata=_read(_TEXT))
+    content: str = field(metadata=_read(_TEXT))
 
 
-class _Meta(_Response):
-    next_page: int | None = None
+@dataclass(frozen=True)
+class _Meta:
+    next_page: int | None = field(metadata=_read(_optional(_INT)), default=None)
 
 
-class _Lazy(Generic[T]):
-    """A TypeAdapter made on its first validation."""
-
-    def __init__(self, kind: Any) -> None:
-        self._kind = kind
-        self._adapter: TypeAdapter[T] | None = None
-
-    def validate_python(self, value: Any) -> T:
-        if self._adapter is None:
-            self._adapter = TypeAdapter(self._kind)
-        return self._adapter.validate_python(value)
-
-
-_DOCS: _Lazy[list[Sp4nDocument]] = _Lazy(list[Sp4nDocument])
-_CREATED: _Lazy[Sp4nCreated] = _Lazy(Sp4nCreated)
-_COMPLAINT: _Lazy[Sp4nComplaint] = _Lazy(Sp4nComplaint)
-_COMPLAINTS: _Lazy[list[Sp4nComplaint]] = _Lazy(list[Sp4nComplaint])
-_FOLLOWUP: _Lazy[Sp4nFollowup] = _Lazy(Sp4nFollowup)
-_FOLLOWUPS: _Lazy[list[Sp4nFollowup]] = _Lazy(list[Sp4nFollowup])
-_INSTITUTIONS: _Lazy[list[Sp4nInstitution]] = _Lazy(list[Sp4nInstitution])
-_TEMPLATES: _Lazy[list[Sp4nTemplate]] = _Lazy(list[Sp4nTemplate])
-_META: _Lazy[_Meta] = _Lazy(_Meta)
+_DOCS = _list(_record(Sp4nDocument))
+_CREATED = _record(Sp4nCreated)
+_COMPLAINT = _record(Sp4nComplaint)
+_COMPLAINTS = _list(_COMPLAINT)
+_FOLLOWUP = _record(Sp4nFollowup)
+_FOLLOWUPS = _list(_FOLLOWUP)
+_INSTITUTIONS = _list(_record(Sp4nInstitution))
+_TEMPLATES = _list(_record(Sp4nTemplate))
+_META = _record(_Meta)
 
 
 def _check_id(complaint_id: str) -> str:
@@ -391,6 +535,81 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (at - (now or datetime.now(UTC))).total_seconds())
 
 
+# -- transport -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer as the client reads it (``headers`` looked up case-insensitively by the
+    default transport; a test's plain dict must spell them as sent)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class TransportError(Exception):
+    """No answer: the connection failed, was dropped or timed out. ``reason`` names which
+    (ConnectionError, ConnectTimeout, ReadTimeout); all are worth another attempt."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Transport(Protocol):
+    """What the client sends requests through: one attempt, no retries, no redirects followed."""
+
+    def request(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
+                timeout: float | tuple[float, float]) -> Answer: ...
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process, its CA bundle loaded once (urllib3 given a bundle
+    path would load it again for every new connection). The bundle is botocore's (certifi's,
+    else its own): the system's may be missing or stale in a Lambda image."""
+    from botocore.httpsession import get_cert_path  # botocore is loaded by the time we connect
+
+    context = urllib3.util.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+    context.load_verify_locations(get_cert_path(True))
+    return context
+
+
+class Urllib3Transport:
+    """The default transport: a urllib3 pool (the HTTP library botocore already loads in every
+    function). It neither follows redirects (they would resend our credentials elsewhere) nor
+    retries (the client does, with backoff and Retry-After)."""
+
+    def __init__(self, maxsize: int = 10) -> None:
+        self._maxsize = maxsize
+        self._pools: dict[bool, urllib3.PoolManager] = {}  # by "is https": plain HTTP needs no CA bundle
+        self._lock = threading.Lock()
+
+    def _manager(self, url: str) -> urllib3.PoolManager:
+        tls = url.startswith("https://")
+        with self._lock:
+            if tls not in self._pools:
+                options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED", "ssl_context": _tls_context()} if tls else {}
+                self._pools[tls] = urllib3.PoolManager(maxsize=self._maxsize, **options)
+            return self._pools[tls]
+
+    def request(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
+                timeout: float | tuple[float, float]) -> Answer:
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        try:
+            resp = self._manager(url).request(method, url, body=body, headers=dict(headers),
+                                      timeout=urllib3.Timeout(connect=connect, read=read),
+                                      retries=False, redirect=False)
+        except urllib3.exceptions.NewConnectionError:  # before its base class, ConnectTimeoutError
+            raise TransportError("ConnectionError") from None
+        except urllib3.exceptions.ConnectTimeoutError:
+            raise TransportError("ConnectTimeout") from None
+        except urllib3.exceptions.ReadTimeoutError:
+            raise TransportError("ReadTimeout") from None
+        except urllib3.exceptions.HTTPError:  # refused, reset, dropped mid-answer, TLS failures
+            raise TransportError("ConnectionError") from None
+        return Answer(resp.status, resp.headers, resp.data)
+
+
 # -- the client ------------------------------------------------------------------------------
 class Sp4nClient:
     """HTTP client for SP4N-LAPOR! with bounded retries (exponential backoff, full jitter)."""
@@ -398,7 +617,7 @@ class Sp4nClient:
     def __init__(self, base_url: str, api_key: str, token: str,
                  timeout: float | tuple[float, float] = (3.05, 10), max_attempts: int = 4,
                  backoff_base: float = 0.5, backoff_cap: float = 8, sleep: Callable[[float], None] = time.sleep,
-                 session: requests.Session | None = None, *,
+                 transport: Transport | None = None, *,
                  uniform: Callable[[float, float], float] = random.uniform, max_retry_after: float = 30.0,
                  institution: str = "KBB", page_size: int = 100, max_pages: int = 100) -> None:
         if not base_url.startswith(("http://", "https://")):
@@ -420,7 +639,7 @@ class Sp4nClient:
         self.max_pages = max_pages
         self._sleep = sleep
         self._uniform = uniform
-        self._session = session or requests.Session()
+        self._transport = transport or Urllib3Transport()
         self._local = threading.local()
         self._lock = threading.Lock()
         self._total_attempts = 0
@@ -500,7 +719,7 @@ class Sp4nClient:
     def create_complaint(self, payload: Sp4nComplaintIn) -> str:
         """File a complaint; returns LAPOR!'s 7-digit complaint id."""
         self._begin()
-        results = self._call("create_complaint", "POST", "/complaints/complaint", json=payload.model_dump(mode="json"))
+        results = self._call("create_complaint", "POST", "/complaints/complaint", data=payload.as_json())
         return self._parse(_CREATED, results["data"], "create_complaint").complaint_id
 
     def add_followup(self, complaint_id: str, content: str, *, attachments: Sequence[str] = (),
@@ -519,7 +738,7 @@ class Sp4nClient:
         if status_code:
             body["status_code"] = status_code
         self._begin()
-        results = self._call("add_followup", "POST", "/complaints/followup/add", json=body)
+        results = self._call("add_followup", "POST", "/complaints/followup/add", data=body)
         return self._parse(_FOLLOWUP, results["data"], "add_followup").id
 
     def get_complaint(self, complaint_id: str) -> Sp4nComplaint:
@@ -541,7 +760,7 @@ class Sp4nClient:
         if not text:
             raise ValueError("reason is required")
         self._begin()
-        self._call("reject", "POST", f"/complaints/process/{cid}/reject", json={"reason": text})
+        self._call("reject", "POST", f"/complaints/process/{cid}/reject", data={"reason": text})
 
     def list_changes(self, since: datetime) -> list[Sp4nComplaint]:
         """Complaints of our institution changed at or after ``since`` (inclusive: a change can be
@@ -581,10 +800,19 @@ class Sp4nClient:
         """Upper bound of the wait after failed attempt ``attempt`` (1-based)."""
         return float(min(self.backoff_cap, self.backoff_base * (2.0 ** (attempt - 1))))
 
-    def _call(self, op: str, method: str, path: str, *, json: Any = None,
+    def _call(self, op: str, method: str, path: str, *, data: Any = None,
               params: Mapping[str, Any] | None = None, files: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """One logical request with retries; returns the ``results`` object of the envelope."""
-        url = self.base_url + path
+        """One logical request with retries; returns the ``results`` object of the envelope.
+        ``data`` is sent as JSON, ``files`` as multipart/form-data ({field: (name, bytes, type)})."""
+        url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
+        headers: Mapping[str, str] = self._headers
+        body: bytes | None = None
+        if data is not None:
+            headers = {**self._headers, "Content-Type": "application/json"}
+            body = json.dumps(data, allow_nan=False).encode()
+        elif files:
+            body, content_type = urllib3.encode_multipart_formdata(dict(files))
+            headers = {**self._headers, "Content-Type": content_type}
         reason = ""
         for attempt in range(1, self.max_attempts + 1):
             self._local.attempts = self.last_attempts + 1
@@ -593,22 +821,21 @@ class Sp4nClient:
             retry_after: float | None = None
             status: int | None = None
             try:
-                resp = self._session.request(method, url, headers=self._headers, json=json, params=params,
-                                             files=files, timeout=self.timeout, allow_redirects=False)
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-                reason = type(exc).__name__
+                answer = self._transport.request(method, url, headers, body, self.timeout)
+            except TransportError as exc:
+                reason = exc.reason
             else:
-                status = resp.status_code
+                status = answer.status
                 if 200 <= status < 300:
-                    return self._results(resp, op)
+                    return self._results(answer, op)
                 if 300 <= status < 400:
                     # Redirects are not followed: they would resend our credentials elsewhere.
                     raise Sp4nProtocolError(f"{op}: unexpected redirect HTTP {status}",
                                             attempts=self.last_attempts, status=status)
                 if status != 429 and status < 500:
-                    raise self._rejection(resp, op)
+                    raise self._rejection(answer, op)
                 reason = f"HTTP {status}"
-                retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                retry_after = parse_retry_after(answer.headers.get("Retry-After"))
             if attempt >= self.max_attempts:
                 break
             if retry_after is not None and retry_after > self.max_retry_after:
@@ -625,39 +852,39 @@ class Sp4nClient:
         raise Sp4nUnavailable(f"{op}: SP4N-LAPOR! unavailable after {self.last_attempts} attempts ({reason})",
                               attempts=self.last_attempts, status=status, retry_after=retry_after)
 
-    def _results(self, resp: requests.Response, op: str) -> dict[str, Any]:
+    def _results(self, answer: Answer, op: str) -> dict[str, Any]:
         try:
-            body = resp.json()
+            body = json.loads(answer.body)
         except ValueError:
-            raise Sp4nProtocolError(f"{op}: HTTP {resp.status_code} answer is not JSON "
-                                    f"({resp.headers.get('Content-Type', 'no content type')})",
-                                    attempts=self.last_attempts, status=resp.status_code) from None
+            raise Sp4nProtocolError(f"{op}: HTTP {answer.status} answer is not JSON "
+                                    f"({answer.headers.get('Content-Type', 'no content type')})",
+                                    attempts=self.last_attempts, status=answer.status) from None
         results = body.get("results") if isinstance(body, dict) else None
         if not isinstance(results, dict) or "data" not in results:
             raise Sp4nProtocolError(f"{op}: answer lacks the results.data envelope",
-                                    attempts=self.last_attempts, status=resp.status_code)
+                                    attempts=self.last_attempts, status=answer.status)
         return results
 
-    def _parse(self, adapter: _Lazy[T], value: Any, op: str) -> T:
-        try:
-            return adapter.validate_python(value)
-        except ValidationError as exc:
-            # Field paths and reasons only: the input values may be someone's complaint.
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'data'}: {e['msg']}"
-                                 for e in exc.errors(include_input=False, include_url=False)[:5])
-            raise Sp4nProtocolError(f"{op}: unexpected answer: {problems}", attempts=self.last_attempts) from None
+    def _parse(self, reader: Reader, value: Any, op: str) -> Any:
+        problems: list[str] = []
+        parsed = reader(value, (), problems)
+        if problems:
+            # Field paths and rules only: the input values may be someone's complaint.
+            raise Sp4nProtocolError(f"{op}: unexpected answer: {'; '.join(problems[:5])}",
+                                    attempts=self.last_attempts)
+        return parsed
 
-    def _rejection(self, resp: requests.Response, op: str) -> Sp4nRejected:
+    def _rejection(self, answer: Answer, op: str) -> Sp4nRejected:
         message = ""
         errors: dict[str, Any] = {}
         try:
-            results = resp.json().get("results") or {}
+            results = json.loads(answer.body).get("results") or {}
             message = str(results.get("message") or "")[:200]
             found = results.get("errors")
             errors = found if isinstance(found, dict) else {}
         except (ValueError, AttributeError):
             pass
-        status = resp.status_code
+        status = answer.status
         cls = Sp4nAuthError if status in (401, 403) else Sp4nNotFound if status == 404 else Sp4nRejected
         text = f"{op}: SP4N-LAPOR! answered HTTP {status}" + (f": {message}" if message else "")
         return cls(text, attempts=self.last_attempts, status=status, errors=errors)

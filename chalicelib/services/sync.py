@@ -290,7 +290,7 @@ def _reporter(report: Report) -> dict[str, Any]:
 def payload(report: Report, document_ids: list[str] | None = None) -> sp4n.Sp4nComplaintIn:
     try:
         return sp4n.payload_from_report(_report_fields(report), document_ids=document_ids or [])
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError too
+    except ValueError as exc:  # the payload refuses what it must not send
         raise _Permanent(f"payload not valid: {type(exc).__name__}") from None
 
 

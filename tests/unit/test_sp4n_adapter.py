@@ -1,14 +1,19 @@
 """Sp4nClient against the real stand-in over HTTP on 127.0.0.1, plus the payload builder."""
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import http.server
 import json
 import random
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +107,7 @@ def test_create_returns_seven_digit_id_and_sends_exactly_the_payload(standin: St
     assert len(cid) == 7 and cid.isdigit()
     assert client.last_attempts == 1
     sent = standin.state.received("/complaints/complaint")[0]["body"]
-    assert sent == payload.model_dump(mode="json")
+    assert sent == payload.as_json()
     stored = standin.state.complaint(cid)
     assert (stored["location_id"], stored["classification_id"], stored["date_of_incident"]) == (321701, 1, "2026-03-02")
 
@@ -300,19 +305,17 @@ def test_malformed_answer_is_a_protocol_error_not_retried(standin: StandinHandle
     assert err.value.attempts == 1 and slept.delays == []
 
 
-class CannedSession(requests.Session):
+class CannedTransport:
     """Answers every request with one fixed JSON body (for shapes the stand-in never produces)."""
 
-    def __init__(self, body: Any, status: int = 200) -> None:
-        super().__init__()
-        self.body, self.status = body, status
+    def __init__(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.body, self.status, self.headers = body, status, headers or {}
+        self.sent: list[tuple[str, str, dict[str, str]]] = []
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        resp = requests.Response()
-        resp.status_code = self.status
-        resp._content = json.dumps(self.body).encode()
-        resp.headers["Content-Type"] = "application/json"
-        return resp
+    def request(self, method: str, url: str, headers: Any, body: bytes | None, timeout: Any) -> sp4n.Answer:
+        self.sent.append((method, url, dict(headers)))
+        return sp4n.Answer(self.status, {"Content-Type": "application/json", **self.headers},
+                           json.dumps(self.body).encode())
 
 
 @pytest.mark.parametrize("data", [
@@ -323,7 +326,7 @@ class CannedSession(requests.Session):
     None,
 ])
 def test_unexpected_data_is_a_protocol_error_that_does_not_echo_values(data: Any) -> None:
-    client = Sp4nClient("http://sp4n.invalid", "k", "t", session=CannedSession({"results": {"data": data}}))
+    client = Sp4nClient("http://sp4n.invalid", "k", "t", transport=CannedTransport({"results": {"data": data}}))
     with pytest.raises(Sp4nProtocolError) as err:
         client.create_complaint(payload_from_report(report()))
     assert "12a4567" not in str(err.value)
@@ -331,15 +334,180 @@ def test_unexpected_data_is_a_protocol_error_that_does_not_echo_values(data: Any
 
 def test_complaint_detail_requires_status_fields() -> None:
     body = {"results": {"data": {"complaint_id": 1234567, "status_name": "Belum Terverifikasi"}}}
-    client = Sp4nClient("http://sp4n.invalid", "k", "t", session=CannedSession(body))
+    client = Sp4nClient("http://sp4n.invalid", "k", "t", transport=CannedTransport(body))
     with pytest.raises(Sp4nProtocolError, match="status_code"):
         client.get_complaint("1234567")
 
 
 def test_redirects_are_not_followed() -> None:
-    client = Sp4nClient("http://sp4n.invalid", "k", "t", session=CannedSession({}, status=302))
+    client = Sp4nClient("http://sp4n.invalid", "k", "t", transport=CannedTransport({}, status=302))
     with pytest.raises(Sp4nProtocolError):
         client.get_templates()
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """A plain HTTP server's handler: notes each request's headers; ``answer`` says what to send."""
+
+    seen: list[dict[str, str]]
+    answer: tuple[int, dict[str, str], bytes]
+
+    def do_GET(self) -> None:
+        self.seen.append(dict(self.headers))
+        status, headers, body = self.answer
+        self.send_response(status)
+        for name, value in {**headers, "Content-Length": str(len(body))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def plain_server(status: int, headers: dict[str, str], body: bytes = b"",
+                 tls: tuple[Path, Path] | None = None) -> Iterator[tuple[str, list[dict[str, str]]]]:
+    seen: list[dict[str, str]] = []
+    handler = type("Handler", (_Recorder,), {"seen": seen, "answer": (status, headers, body)})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_real_redirect_is_refused_and_the_credentials_never_reach_its_target(slept: SleepRecorder) -> None:
+    with plain_server(200, {"Content-Type": "application/json"}, b'{"results": {"data": []}}') as (elsewhere, hit), \
+            plain_server(307, {"Location": elsewhere + "/masters/templates"}) as (url, seen):
+        client = Sp4nClient(url, "secret-key", "secret-token", sleep=slept)
+        with pytest.raises(Sp4nProtocolError, match="redirect HTTP 307") as err:
+            client.get_templates()
+    assert (err.value.attempts, len(seen), hit) == (1, 1, [])
+    assert seen[0]["Authorization"] == "Bearer secret-key" and seen[0]["token"] == "secret-token"
+
+
+def self_signed(tmp: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for ``name`` (an IP address or a DNS name), signed by its own key."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    try:
+        alt: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        alt = x509.DNSName(name)
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1)).add_extension(x509.SubjectAlternativeName([alt]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp / f"{name}.crt", tmp / f"{name}.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize(("cert_for", "trusted", "works"), [
+    ("127.0.0.1", True, True), ("127.0.0.1", False, False), ("lapor.example", True, False)])
+def test_tls_answers_only_from_a_trusted_certificate_for_the_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   slept: SleepRecorder, cert_for: str, trusted: bool,
+                                                                   works: bool) -> None:
+    cert, key = self_signed(tmp_path, cert_for)
+    if trusted:
+        context = ssl.create_default_context(cafile=str(cert))
+        monkeypatch.setattr(sp4n, "_tls_context", lambda: context)
+    with plain_server(200, {"Content-Type": "application/json"}, b'{"results": {"data": []}}',
+                      tls=(cert, key)) as (url, seen):
+        client = Sp4nClient(url, "k", "t", sleep=slept, max_attempts=2)
+        if works:
+            assert client.get_templates() == [] and len(seen) == 1
+        else:
+            with pytest.raises(Sp4nUnavailable, match="ConnectionError") as err:
+                client.get_templates()
+            assert err.value.attempts == 2 and seen == []  # no request went over an unverified link
+
+
+def test_retry_after_as_an_http_date_over_the_real_transport(slept: SleepRecorder) -> None:
+    later = (datetime.now(UTC) + timedelta(seconds=20)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    with plain_server(503, {"Retry-After": later}) as (url, seen):
+        client = Sp4nClient(url, "k", "t", sleep=slept, uniform=lambda lo, hi: hi, max_attempts=2)
+        with pytest.raises(Sp4nUnavailable) as err:
+            client.get_templates()
+    assert (err.value.status, err.value.attempts, len(seen)) == (503, 2, 2)
+    assert len(slept.delays) == 1 and 15 < slept.delays[0] <= 20  # the date, not the backoff (0.5 s)
+
+
+def test_answers_are_read_leniently_where_lapor_may_vary() -> None:
+    body = {"results": {"data": {
+        "complaint_id": 1234567, "status_code": 3, "status_name": "Proses", "unknown_field": {"nik": "x"},
+        "is_anonymous": "true", "is_secret": 0, "location_id": "321701", "date_of_incident": "2026-03-02",
+        "attachments": [991, "doc-2"], "updated_at": "2026-03-02T01:02:03Z",
+        "logs": [{"at": 1772413323, "status_code": "process", "status_name": "Proses"}],
+        "ratings": [{"id": 5, "rating": 4, "resolved": True}]}}}
+    c = Sp4nClient("http://sp4n.invalid", "k", "t", transport=CannedTransport(body)).get_complaint("1234567")
+    assert (c.complaint_id, c.status_code, c.is_anonymous, c.is_secret, c.location_id) == (
+        "1234567", "3", True, False, 321701)
+    assert (c.date_of_incident, c.attachments, c.updated_at) == (
+        date(2026, 3, 2), ["991", "doc-2"], datetime(2026, 3, 2, 1, 2, 3, tzinfo=UTC))
+    assert c.logs[0].at.tzinfo is not None and (c.ratings[0].id, c.ratings[0].rating) == ("5", 4)
+    assert not hasattr(c, "unknown_field") and c.title is None and c.disposition_name is None
+
+
+@pytest.mark.parametrize(("change", "where"), [
+    ({"updated_at": "2026-03-02T01:02:03"}, "updated_at"),                   # no UTC offset
+    ({"logs": [{"at": "2026-03-02T01:02:03+07:00", "status_code": "x"}]}, "logs.0.status_name"),
+    ({"ratings": [{"id": "r1", "rating": 6}]}, "ratings.0.rating"),
+    ({"is_secret": "Budi Santoso"}, "is_secret"),
+    ({"attachments": "doc-1"}, "attachments"),
+    ({"status_name": None}, "status_name"),
+    ({"date_of_incident": "2026-03-02T00:00:00"}, "date_of_incident"),
+])
+def test_a_wrong_field_is_named_by_its_path_and_its_value_never_echoed(change: dict[str, Any], where: str) -> None:
+    data = {"complaint_id": "1234567", "status_code": "process", "status_name": "Proses", **change}
+    client = Sp4nClient("http://sp4n.invalid", "k", "t", transport=CannedTransport({"results": {"data": data}}))
+    with pytest.raises(Sp4nProtocolError) as err:
+        client.get_complaint("1234567")
+    assert f"get_complaint: unexpected answer: {where}: " in str(err.value)
+    assert "Budi" not in str(err.value) and "2026" not in str(err.value)
+
+
+def test_the_payload_types_are_exact_and_its_errors_name_fields_only() -> None:
+    base = dataclasses.asdict(payload_from_report(report()))
+    for change, field_name in (({"classification_id": True}, "classification_id"),
+                               ({"location_id": "321701"}, "location_id"),
+                               ({"date_of_incident": datetime(2026, 3, 2, tzinfo=UTC)}, "date_of_incident"),
+                               ({"is_secret": 1}, "is_secret"), ({"attachments": [7]}, "attachments"),
+                               ({"title": "x" * 256}, "title")):
+        with pytest.raises(ValueError, match=field_name) as err:
+            Sp4nComplaintIn(**{**base, **change})
+        assert "xxx" not in str(err.value)
+    with pytest.raises(ValueError, match="personal data") as err:
+        Sp4nComplaintIn(**{**base, "content": f"NIK {NIK}"})
+    assert NIK not in str(err.value)
+
+
+def test_json_and_query_go_out_as_lapor_expects() -> None:
+    canned = CannedTransport({"results": {"data": [], "meta": {"next_page": None}}})
+    client = Sp4nClient("http://sp4n.invalid/v1/", "k", "t", transport=canned, institution="KBB X")
+    client.list_changes(datetime(2026, 3, 2, 8, 0, tzinfo=timezone(timedelta(hours=7))))
+    method, url, headers = canned.sent[0]
+    assert method == "GET" and url == ("http://sp4n.invalid/v1/complaints?institution=KBB+X"
+                                       "&updated_since=2026-03-02T08%3A00%3A00%2B07%3A00&page=1&per_page=100")
+    assert "Content-Type" not in headers and headers["token"] == "t"
 
 
 def test_a_complaint_id_that_is_not_seven_digits_is_never_sent(client: Sp4nClient, standin: StandinHandle) -> None:
@@ -367,7 +535,7 @@ def test_personal_data_typed_into_the_text_is_cut_out() -> None:
             "+62 812 3456 7890, email budi.santoso@example.id. KK 3217010101010101. Tolong, Pak! Salam, budi")
     payload = payload_from_report(report(title="Bantuan sosial untuk Budi belum cair", description=text,
                                          privacy="anonim"))
-    dumped = payload.model_dump_json()
+    dumped = json.dumps(payload.as_json())
     for value in personal_values() + ["3456", "budi", "3217010101010101"]:
         assert value.lower() not in dumped.lower()
     assert "[nama dihapus]" in payload.title and "Tolong, Pak!" in payload.content
@@ -397,8 +565,8 @@ def test_unknown_privacy_fails_closed(privacy: Any) -> None:
 
 
 def test_payload_model_is_closed_and_refuses_personal_data() -> None:
-    base = payload_from_report(report()).model_dump()
-    with pytest.raises(ValueError):
+    base = dataclasses.asdict(payload_from_report(report()))
+    with pytest.raises(TypeError):  # no field to put the reporter in
         Sp4nComplaintIn(**{**base, "reporter_name": "Budi"})
     for text in (f"NIK {NIK}", "WA 081234567890", "mail budi@example.id", "   "):
         with pytest.raises(ValueError):
@@ -470,11 +638,13 @@ def test_from_env_reads_secrets_manager_and_parameter_store(monkeypatch: pytest.
     assert ("ssm", {"Path": "/lapor/prod/sp4n", "Recursive": False, "WithDecryption": True}) in fake.calls
 
 
-def test_importing_the_adapter_does_not_import_boto3() -> None:
-    code = "import sys, chalicelib.adapters.sp4n; print('boto3' in sys.modules)"
+def test_importing_the_adapter_does_not_import_boto3_requests_or_pydantic() -> None:
+    # Cold start of the sync function: the adapter needs neither requests nor pydantic models.
+    code = ("import sys, chalicelib.adapters.sp4n; "
+            "print(sorted(m for m in ('boto3', 'requests', 'pydantic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=30,
                          check=False)
-    assert out.stdout.strip() == "False", out.stderr
+    assert out.stdout.strip() == "[]", out.stderr
 
 
 def test_module_exports() -> None:
