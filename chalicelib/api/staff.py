@@ -14,7 +14,7 @@ from chalicelib.domain import workflow as wf
 from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
 from chalicelib.schemas import ReportCreated, ReportIn, ReportView, StaffReportIn, Strict, parse
-from chalicelib.services import intake, staff_list, staff_views, workflow
+from chalicelib.services import intake, officers, staff_list, staff_views, workflow
 
 _IDEMPOTENCY_HEADER = [{
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -30,7 +30,7 @@ class StaffActionIn(Strict):
     """One action of CONTRACT.md's table; which fields each action takes is checked per action."""
 
     action: Literal["verify", "request_info", "reject", "redispose", "accept", "respond", "progress", "return",
-                    "note", "close"]
+                    "note", "close", "assign", "correct"]
     opd_code: str | None = Field(default=None, max_length=40)
     classification: str | None = Field(default=None, max_length=40,
                                        description="berkadar_pengawasan | tidak_berkadar_pengawasan (pengaduan only)")
@@ -49,6 +49,15 @@ class StaffActionIn(Strict):
     planned_completion: date | None = Field(
         default=None, description="progress: the date (YYYY-MM-DD, today to a year ahead) the OPD plans to "
         "finish; shown to the reporter")
+    officer: str | None = Field(default=None, max_length=128,
+                                description="assign (opd_admin): the officer's user id, from GET /staff/officers")
+    type: Literal["pengaduan", "aspirasi", "permintaan_informasi"] | None = Field(
+        default=None, description="verify, correct (admin): the corrected type")
+    kecamatan: str | None = Field(default=None, max_length=60,
+                                  description="verify, correct: the corrected kecamatan (code or name)")
+    desa: str | None = Field(default=None, max_length=100,
+                             description="verify, correct: the corrected desa (Kemendagri code or name) of the "
+                             "report's kecamatan (the corrected one if given)")
 
 
 class SlaView(BaseModel):
@@ -77,6 +86,8 @@ class StaffReportView(ReportView):
     reporter_hidden: bool = Field(description="an anonymous reporter's identity an admin may reveal "
                                   "(POST .../reveal)")
     returned_by: list[str]
+    assigned_to: dict[str, Any] | None = Field(default=None, description="the OPD officer the report is assigned "
+                                               "to: {id, name} (null: nobody)")
     notes: list[dict[str, Any]]
     audit_trail: list[dict[str, Any]]
     actions: list[str]
@@ -97,6 +108,7 @@ class StaffListItem(BaseModel):
     due_at: str | None
     sla: SlaView
     version: int
+    assigned_to: dict[str, Any] | None = Field(default=None, description="{id, name} of the assigned officer")
 
 
 class StaffList(BaseModel):
@@ -113,6 +125,7 @@ _LIST_PARAMS = [
     _q("status", "one status"), _q("opd_code", "an OPD code (an opd user always sees only its own)"),
     _q("kecamatan", "code or name"),
     _q("channel", "how the report came in", {"enum": list(CHANNELS)}),
+    _q("assigned", "me: only the reports assigned to the caller (an OPD officer)", {"enum": ["me"]}),
     _q("limit", "1-100, default 20", {"type": "integer"}),
     _q("cursor", "next_cursor of the previous page (opaque, signed)"),
     _q("format", "json (default) or csv (every page, same scope)", {"enum": ["json", "csv"]}),
@@ -202,3 +215,29 @@ def act(tracking_id: str) -> Any:
     fields = body.model_dump(exclude={"action"}, exclude_none=True)
     report = workflow.act(tracking_id, body.action, principal, fields, if_match)
     return json_response(staff_views.after_action(report, principal), headers={"ETag": f'"{report.version}"'})
+
+
+class OfficerItem(BaseModel):
+    id: str = Field(description="the officer's user id (Cognito sub): `officer` of the assign action")
+    name: str
+    email: str | None
+    phone: str | None = Field(description="masked")
+    opd_code: str
+
+
+class OfficerList(BaseModel):
+    opd_code: str
+    items: list[OfficerItem]
+
+
+@route("/staff/officers", "GET", summary="An OPD's officers (to assign a report to)", tags=["staff"], auth="staff",
+       roles=("admin", "opd_admin"), responses={200: OfficerList}, errors=(400,),
+       parameters=[_q("opd", "admin: the OPD code; an opd_admin always lists its own")])
+def list_officers() -> Any:
+    request = current_request()
+    params = query(request)
+    unknown = sorted(set(params) - {"opd"})
+    if unknown:
+        raise validation_error([{"field": n, "type": "extra_forbidden", "message": "parameter tidak dikenal"}
+                                for n in unknown])
+    return json_response(officers.list_for(principal_of(request), params.get("opd")))
