@@ -69,7 +69,8 @@ ASSIGNED_TEMPLATE = "opd_penugasan"
 OWN_TEMPLATES = frozenset({"opd_disposisi", "admin_dikembalikan", "pelapor_diterima", "pelapor_status",
                            "pelapor_perkembangan", "opd_kelengkapan_diterima",
                            RECEIPT_WITH_CODE, *_CODE_TEMPLATES.values(),
-                           "pimpinan_ringkasan", ASSIGNED_TEMPLATE, *_INFO_TEMPLATES.values(), *_REOPEN_TEMPLATES.values(),
+                           "pimpinan_ringkasan", ASSIGNED_TEMPLATE,
+                           *_INFO_TEMPLATES.values(), *_REOPEN_TEMPLATES.values(),
                            *(t for m in _SLA_TEMPLATES.values() for t in m.values())})
 
 

@@ -48,7 +48,8 @@ def scope(principal: Principal, opd: str | None) -> str:
         if wanted is None:
             raise validation_error([{"field": "opd", "type": "missing", "message": "sebutkan kode OPD (?opd=)"}])
         if wanted not in reference.opds():
-            raise validation_error([{"field": "opd", "type": "unknown", "message": "OPD tidak dikenal (lihat GET /opds)"}])
+            raise validation_error([{"field": "opd", "type": "unknown",
+                                     "message": "OPD tidak dikenal (lihat GET /opds)"}])
         return wanted
     if not principal.opd_admin or not principal.opd_code:
         raise forbidden()
