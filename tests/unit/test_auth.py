@@ -135,6 +135,24 @@ def test_cognito_opd_needs_its_code_and_ignores_role_claim() -> None:
         auth.principal_from_claims({"sub": "s", "role": "admin"}, "cognito")
 
 
+def test_opd_admin_is_an_opd_user_who_also_assigns() -> None:
+    """Group `opd_admin` (with its OPD code): role `opd` for every rule of an OPD user, plus the
+    `opd_admin` role a route or action meant for it alone names."""
+    p = auth.principal_from_claims({"sub": "s", "cognito:groups": ["opd_admin"], "custom:opd_code": "DINSOS"},
+                                   "cognito")
+    assert (p.role, p.opd_code, p.opd_admin, p.roles) == ("opd", "DINSOS", True, ("opd", "opd_admin"))
+    local = auth.principal_from_claims({"sub": "s", "role": "opd_admin", "opd_code": "DPUPR"}, "local")
+    assert (local.role, local.opd_admin) == ("opd", True)
+    plain = auth.principal_from_claims({"sub": "s", "role": "opd", "opd_code": "DPUPR"}, "local")
+    assert (plain.opd_admin, plain.roles) == (False, ("opd",))
+    for claims, mode in (({"cognito:groups": ["opd_admin"]}, "cognito"),  # no OPD: nobody
+                         ({"cognito:groups": ["opd_admin", "opd"], "custom:opd_code": "DINSOS"}, "cognito"),
+                         ({"cognito:groups": ["opd-admin"], "custom:opd_code": "DINSOS"}, "cognito"),
+                         ({"role": "opd_admin"}, "local"), ({"role": "OPD_ADMIN", "opd_code": "DPUPR"}, "local")):
+        with pytest.raises(auth.NoStaffRole):
+            auth.principal_from_claims({"sub": "s", **claims}, mode)
+
+
 def test_local_role_claim_exact() -> None:
     assert auth.principal_from_claims({"sub": "s", "role": "pimpinan"}, "local").role == "pimpinan"
     for bad in ({"role": "Admin"}, {"role": ["admin"]}, {"role": "opd", "opd_code": "dinsos; drop"}, {}):
