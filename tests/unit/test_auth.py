@@ -238,3 +238,20 @@ def test_cursor_round_trip_and_tampering() -> None:
         cursor.decode(token, query, b"other")
     with pytest.raises(cursor.InvalidCursor):  # replayed on another query / another OPD's scope
         cursor.decode(token, {**query, "scope": "DPUPR"}, key)
+
+
+def test_local_token_cli_takes_opd_admin(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import jwt
+
+    from chalicelib import cli
+
+    private, public = key_pair()
+    tokens.write_private_key(tmp_path, private)
+    monkeypatch.setenv("LAPOR_STATE_DIR", str(tmp_path))
+    assert cli.main(["token", "--role", "opd_admin", "--opd", "dpupr"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), public, algorithms=["RS256"], audience=tokens.AUDIENCE)
+    assert (claims["role"], claims["opd_code"], claims["sub"]) == ("opd_admin", "DPUPR", "local-opd_admin-dpupr")
+    principal = auth.principal_from_claims(claims, "local")
+    assert (principal.role, principal.opd_admin) == ("opd", True)
+    assert cli.main(["token", "--role", "opd_admin"]) == 2  # an opd_admin without its OPD
