@@ -466,7 +466,7 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     const title = `Saluran tersumbat di Parongpong ${Date.now() % 1000000}`;
     const created = await apiPost('/reports', {
       type: 'pengaduan', title, description: 'Saluran air di depan sekolah tersumbat sampah sejak hujan kemarin.',
-      location: { kecamatan: 'lembang' }, category: 'sampah', privacy: 'publik', reporter: {},
+      location: { kecamatan: 'lembang' }, category: 'sampah', privacy: 'anonim', reporter: {},
     });
     assert.equal(created.status, 201);
     const id = created.body.tracking_id;
@@ -482,7 +482,7 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     await head.locator('.props dd', { hasText: 'Belum ditugaskan' }).waitFor();
     await head.locator('details[data-action="accept"]').waitFor();
     await act(head, 'assign', async (box) => {
-      const picker = box.getByLabel('Petugas');
+      const picker = box.locator('select[name="officer"]');
       await picker.locator('option[value="local-opd-dpupr"]').waitFor({ state: 'attached' });
       const offered = await picker.locator('option').allTextContents();
       assert.ok(offered.some((o) => o.startsWith('Petugas Satu DPUPR')), offered.join(' | '));
@@ -519,15 +519,15 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     await page.getByRole('heading', { level: 1, name: title }).waitFor();
     const box = page.locator('details[data-action="correct"]');
     await box.locator('summary').click();
-    await box.getByLabel('Kecamatan').locator('option[value="parongpong"]').waitFor({ state: 'attached' });
+    await box.locator('select[name="kecamatan"]').locator('option[value="parongpong"]').waitFor({ state: 'attached' });
     // Nothing changed: the server's Indonesian message, nothing stored.
     await box.locator('button[type="submit"]').click();
-    await box.getByText('tidak ada yang dikoreksi').waitFor();
-    await box.getByLabel('Kecamatan').selectOption('parongpong');
-    await box.getByLabel('Desa/kelurahan').locator('option', { hasText: 'Cihanjuang' }).waitFor({ state: 'attached' });
-    assert.equal(await box.getByLabel('Desa/kelurahan').locator('option', { hasText: 'Pagerwangi' }).count(), 0);
-    await box.getByLabel('Desa/kelurahan').selectOption({ label: 'Cihanjuang' });
-    await box.getByLabel('Kategori').selectOption('drainase');
+    await box.locator('.field-error', { hasText: 'tidak ada yang dikoreksi' }).waitFor();
+    await box.locator('select[name="kecamatan"]').selectOption('parongpong');
+    await box.locator('select[name="desa"] option[value="32.17.02.2002"]').waitFor({ state: 'attached' });
+    assert.equal(await box.locator('select[name="desa"]').locator('option', { hasText: 'Pagerwangi' }).count(), 0);
+    await box.locator('select[name="desa"]').selectOption('32.17.02.2002'); // Cihanjuang
+    await box.locator('select[name="category"]').selectOption('drainase');
     await box.getByLabel('Alasan koreksi').fill('Lokasi sebenarnya di Cihanjuang, saluran drainase.');
     assert.equal(await horizontalOverflow(page), null);
     await evidence(env, page, 'admin-form-koreksi');
