@@ -6,8 +6,8 @@ or `client_id` for access tokens, `token_use`):
 - AWS (env COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID [comma separated], AWS_REGION): the user
   pool's JWKS from `https://cognito-idp.{region}.amazonaws.com/{pool}/.well-known/jwks.json`,
   fetched by PyJWKClient and cached per container. The role is the user's `cognito:groups`
-  entry, matched EXACTLY against `admin`, `opd`, `pimpinan` (a group `opd-admin-x` is nobody);
-  the OPD is `custom:opd_code`. (Cognito puts custom attributes into id tokens; an access token
+  entry, matched EXACTLY against `admin`, `opd`, `opd_admin`, `pimpinan` (a group `opd-admin-x`
+  is nobody); the OPD is `custom:opd_code`. (Cognito puts custom attributes into id tokens; an access token
   carries them only through a pre-token-generation trigger.)
 - Local stack and tests (env LOCAL_JWT_PUBLIC_KEY = PEM, JWT_ISSUER, JWT_AUDIENCE; only when
   STAGE is `local` or `test`): a key pair generated at stack start (chalicelib/local/hooks.py);
@@ -19,7 +19,12 @@ staff request is refused (fail closed).
 
 A missing, malformed, unsigned (`alg: none`), HS256-with-the-public-key, badly signed, expired,
 wrong-issuer, wrong-audience or wrong-use token is a 401 `unauthenticated`. A valid token with no
-single staff role (or role `opd` without an OPD) is a 403 `forbidden`.
+single staff role (or role `opd`/`opd_admin` without an OPD) is a 403 `forbidden`.
+
+`opd_admin` (the head of an OPD's complaint desk) is an `opd` user who may also assign the OPD's
+reports to its officers: its Principal has role `opd` (so every scope, privacy and workflow rule
+of an OPD user applies unchanged) and `opd_admin` True; a route that admits `opd` admits it, and
+a route or action meant for it alone names `opd_admin`.
 """
 from __future__ import annotations
 
@@ -35,7 +40,9 @@ from chalicelib.config import LOCAL_STAGES, settings
 from chalicelib.domain.errors import Unavailable, forbidden, unauthenticated
 from chalicelib.observability import logger
 
-ROLES = ("admin", "opd", "pimpinan")
+ROLES = ("admin", "opd", "pimpinan", "opd_admin")
+# Roles scoped to one OPD by `custom:opd_code` / `opd_code`.
+OPD_ROLES = ("opd", "opd_admin")
 ALGORITHMS = ["RS256"]
 LEEWAY_SECONDS = 30
 _OPD_CODE = re.compile(r"^[A-Z0-9_]{2,40}$")
@@ -45,16 +52,24 @@ CONTEXT_KEY = "lapor_staff"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's subject, one staff role, and the OPD for role `opd`."""
+    """Who is calling: the token's subject, one staff role, and the OPD for role `opd`.
+
+    An `opd_admin` token gives role `opd` with `opd_admin` True (see the module doc)."""
 
     sub: str
     role: str
     opd_code: str | None = None
     name: str | None = None
+    opd_admin: bool = False
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every role this caller holds: what a route's `roles` are matched against."""
+        return (self.role, "opd_admin") if self.opd_admin else (self.role,)
 
 
 class TokenRejected(Exception):
@@ -199,13 +214,13 @@ def principal_from_claims(claims: Mapping[str, Any], mode: str) -> Principal:
                           "the token names more than one staff role")
     role = roles[0]
     opd_code = None
-    if role == "opd":
+    if role in OPD_ROLES:
         if not isinstance(opd, str) or not _OPD_CODE.match(opd):
-            raise NoStaffRole("role opd needs an OPD code")
+            raise NoStaffRole(f"role {role} needs an OPD code")
         opd_code = opd
     name = claims.get("name") or claims.get("email") or claims.get("cognito:username")
-    return Principal(sub=str(claims["sub"]), role=role, opd_code=opd_code,
-                     name=str(name) if isinstance(name, str) else None)
+    return Principal(sub=str(claims["sub"]), role="opd" if role == "opd_admin" else role, opd_code=opd_code,
+                     name=str(name) if isinstance(name, str) else None, opd_admin=role == "opd_admin")
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -237,7 +252,7 @@ def authenticate(authorization: str | None) -> Principal:
 def require(request: Any, roles: tuple[str, ...]) -> Principal:
     """Authenticate the request and check the route's roles; keep the principal on the request."""
     principal = authenticate(request.headers.get("authorization"))
-    if principal.role not in roles:
+    if not set(principal.roles) & set(roles):
         raise forbidden()
     request.context[CONTEXT_KEY] = principal
     return principal

@@ -124,8 +124,8 @@ def _dlq(args: argparse.Namespace) -> int:
 # -- staff token (local stack) ---------------------------------------------------------------
 
 @command("token", "print a staff JWT that the local stack accepts", [
-    (["--role"], {"required": True, "choices": ["admin", "opd", "pimpinan"]}),
-    (["--opd"], {"help": "OPD code, required with --role opd (e.g. DPUPR)"}),
+    (["--role"], {"required": True, "choices": ["admin", "opd", "opd_admin", "pimpinan"]}),
+    (["--opd"], {"help": "OPD code, required with --role opd or opd_admin (e.g. DPUPR)"}),
     (["--sub"], {"help": "subject (staff user id); default local-<role>[-<opd>]"}),
     (["--name"], {"help": "display name"}),
     (["--ttl"], {"type": int, "default": 8 * 3600, "help": "lifetime in seconds (default 8 h)"}),
@@ -133,8 +133,9 @@ def _dlq(args: argparse.Namespace) -> int:
 def _token(args: argparse.Namespace) -> int:
     from chalicelib.local import tokens
 
-    if (args.role == "opd") != bool(args.opd) or args.ttl <= 0:
-        print("--opd CODE goes with --role opd (and only with it); --ttl must be positive", file=sys.stderr)
+    if (args.role in ("opd", "opd_admin")) != bool(args.opd) or args.ttl <= 0:
+        print("--opd CODE goes with --role opd or opd_admin (and only with them); --ttl must be positive",
+              file=sys.stderr)
         return 2
     state = Path(os.environ.get("LAPOR_STATE_DIR") or ROOT / ".local")
     try:
@@ -144,6 +145,32 @@ def _token(args: argparse.Namespace) -> int:
         return 1
     print(tokens.mint(private, role=args.role, opd_code=args.opd.upper() if args.opd else None,
                       sub=args.sub, ttl=args.ttl, issuer=issuer, audience=audience, name=args.name))
+    return 0
+
+
+# -- officers (who an opd_admin assigns reports to) ---------------------------------------------
+
+@command("officers-sync", "fill the officers table from the Cognito user pool's opd group", [
+    (["--user-pool-id"], {"help": "default: COGNITO_USER_POOL_ID"}),
+    (["--json"], {"action": "store_true", "help": "print the outcome as JSON"}),
+])
+def _officers_sync(args: argparse.Namespace) -> int:
+    from chalicelib.adapters import aws
+    from chalicelib.services import officers
+
+    pool = args.user_pool_id or os.environ.get("COGNITO_USER_POOL_ID", "")
+    if not pool:
+        print("no user pool: pass --user-pool-id or set COGNITO_USER_POOL_ID (the local stack seeds its "
+              "officers itself)", file=sys.stderr)
+        return 2
+    outcome = officers.sync(aws.client("cognito-idp"), pool)
+    if args.json:
+        print(json.dumps(outcome, ensure_ascii=False, indent=1))
+    else:
+        per_opd = ", ".join(f"{code} {n}" for code, n in outcome["by_opd"].items()) or "none"
+        print(f"{outcome['officers']} officer(s) listed ({per_opd}); {outcome['removed']} removed.")
+        for line in outcome["skipped"]:
+            print(f"skipped {line}")
     return 0
 
 

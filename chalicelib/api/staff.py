@@ -14,7 +14,7 @@ from chalicelib.domain import workflow as wf
 from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
 from chalicelib.schemas import Out, ReportCreated, ReportIn, ReportView, StaffReportIn, Strict, parse
-from chalicelib.services import intake, staff_list, staff_views, workflow
+from chalicelib.services import intake, officers, staff_list, staff_views, workflow
 
 _IDEMPOTENCY_HEADER = [{
     "name": "Idempotency-Key", "in": "header", "required": False,
@@ -111,6 +111,8 @@ class StaffReportView(ReportView):
     reporter_hidden: bool = Field(description="an anonymous reporter's identity an admin may reveal "
                                   "(POST .../reveal)")
     returned_by: list[str]
+    assigned_to: dict[str, Any] | None = Field(default=None, description="the OPD officer the report is assigned "
+                                               "to: {id, name} (null: nobody)")
     notes: list[dict[str, Any]]
     audit_trail: list[dict[str, Any]]
     actions: list[str]
@@ -133,6 +135,7 @@ class StaffListItem(Out):
     due_at: str | None
     sla: SlaView
     version: int
+    assigned_to: dict[str, Any] | None = Field(default=None, description="{id, name} of the assigned officer")
 
 
 class StaffList(Out):
@@ -149,6 +152,7 @@ _LIST_PARAMS = [
     _q("status", "one status"), _q("opd_code", "an OPD code (an opd user always sees only its own)"),
     _q("kecamatan", "code or name"),
     _q("channel", "how the report came in", {"enum": list(CHANNELS)}),
+    _q("assigned", "me: only the reports assigned to the caller (an OPD officer)", {"enum": ["me"]}),
     _q("limit", "1-100, default 20", {"type": "integer"}),
     _q("cursor", "next_cursor of the previous page (opaque, signed)"),
     _q("format", "json (default) or csv (every page, same scope)", {"enum": ["json", "csv"]}),
@@ -238,3 +242,29 @@ def act(tracking_id: str) -> Any:
     fields = body.model_dump(exclude={"action"}, exclude_none=True)
     report = workflow.act(tracking_id, getattr(body, "action"), principal, fields, if_match)  # noqa: B009
     return json_response(staff_views.after_action(report, principal), headers={"ETag": f'"{report.version}"'})
+
+
+class OfficerItem(Out):
+    id: str = Field(description="the officer's user id (Cognito sub): `officer` of the assign action")
+    name: str
+    email: str | None
+    phone: str | None = Field(description="masked")
+    opd_code: str
+
+
+class OfficerList(Out):
+    opd_code: str
+    items: list[OfficerItem]
+
+
+@route("/staff/officers", "GET", summary="An OPD's officers (to assign a report to)", tags=["staff"], auth="staff",
+       roles=("admin", "opd_admin"), responses={200: OfficerList}, errors=(400,),
+       parameters=[_q("opd", "admin: the OPD code; an opd_admin always lists its own")])
+def list_officers() -> Any:
+    request = current_request()
+    params = query(request)
+    unknown = sorted(set(params) - {"opd"})
+    if unknown:
+        raise validation_error([{"field": n, "type": "extra_forbidden", "message": "parameter tidak dikenal"}
+                                for n in unknown])
+    return json_response(officers.list_for(principal_of(request), params.get("opd")))

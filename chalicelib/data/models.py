@@ -211,6 +211,10 @@ class Report(Model):
     info_request = JSONAttribute(null=True)
     # The OPD's planned completion date (YYYY-MM-DD) from its last progress update: public.
     planned_completion = UnicodeAttribute(null=True)
+    # The OPD officer (user id) its opd_admin assigned the report to, and when; cleared when the
+    # report leaves that OPD.
+    assigned_to = UnicodeAttribute(null=True)
+    assigned_at = UnicodeAttribute(null=True)
     rating = NumberAttribute(null=True)
     source = UnicodeAttribute(default="web")
     # Personal-data retention (chalicelib/services/erasure.py, docs/PRIVACY.md): `closed_at` is

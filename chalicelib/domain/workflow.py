@@ -36,6 +36,13 @@ Decisions (where CONTRACT.md is silent):
   (their Selesai after our answer: ditindaklanjuti -> selesai). Anything else they do is not a
   move of ours: the pull records it as a conflict for an admin to settle.
 - `pimpinan` is read-only: no row lists it.
+- `assign` (role `opd_admin`, the head of an OPD's desk; it may do all an `opd` may): names the
+  OPD officer who works the report, while the OPD holds it. Internal (the reporter is not told
+  who), no status change, no new clock; assigning again records who it was and who it is now.
+  An OPD that assigns nobody works as before.
+- `correct` (admin, any open status): fixes what intake got wrong (type, category, kecamatan,
+  desa); `verify` takes the same corrections. Internal, no status change; the deadline of the
+  running stage is replanned from the stage's start when it depends on what changed.
 - Check order in `transition`: unknown action (400) -> role not permitted (403) -> status (409),
   so a role that may never do an action learns nothing about the report's status.
 """
@@ -67,13 +74,20 @@ class Role(StrEnum):
     SISTEM = "sistem"
     # SP4N-LAPOR!'s own admins, as the pull brings their status changes in.
     SP4N = "sp4n"
+    # The head of an OPD's desk: an `opd` user who also assigns the OPD's reports to its officers.
+    OPD_ADMIN = "opd_admin"
 
 
 ALL_STATUSES: tuple[Status, ...] = tuple(Status)
 CLOSED_STATUSES: frozenset[Status] = frozenset({Status.DITOLAK, Status.SELESAI})
 OPEN_STATUSES: frozenset[Status] = frozenset(ALL_STATUSES) - CLOSED_STATUSES
 INITIAL_STATUS = Status.DIAJUKAN
-STAFF_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.OPD, Role.PIMPINAN})
+STAFF_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.OPD, Role.PIMPINAN, Role.OPD_ADMIN})
+# Statuses in which an OPD holds a report (its `opd_code` is set and the OPD works it).
+HELD_STATUSES: tuple[Status, ...] = (Status.DIDISPOSISIKAN, Status.DIPROSES, Status.PERLU_KELENGKAPAN,
+                                     Status.DITINDAKLANJUTI)
+# What `verify` and `correct` may change of what intake recorded.
+CORRECTABLE_FIELDS: tuple[str, ...] = ("type", "category", "kecamatan", "desa")
 
 
 def is_open(status: str) -> bool:
@@ -91,6 +105,7 @@ RETURN_REASON_CODES: Mapping[str, str] = MappingProxyType({
 })
 
 CLASSIFICATIONS = ("berkadar_pengawasan", "tidak_berkadar_pengawasan")
+REPORT_TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,11 @@ FIELDS: Mapping[str, FieldRule] = MappingProxyType({
     "resolved": FieldRule("bool", description="the reporter says the problem is solved"),
     "rating": FieldRule("rating", description="1 to 5"),
     "comment": FieldRule("text", 2000, description="the reporter's words with the feedback"),
+    "officer": FieldRule("code", 128, description="the officer's user id, from GET /staff/officers"),
+    "type": FieldRule("choice", choices=REPORT_TYPES, description="the corrected type"),
+    "kecamatan": FieldRule("code", 60, description="the corrected kecamatan (code or name)"),
+    "desa": FieldRule("code", 100, description="the corrected desa (Kemendagri code or name) of the report's "
+                      "kecamatan (the corrected one if given)"),
 })
 
 
@@ -226,7 +246,7 @@ _TABLE: tuple[Action, ...] = (
         roles=frozenset({Role.ADMIN}),
         edges=_to(_S.DIDISPOSISIKAN, _S.DIAJUKAN),
         required=("opd_code",),
-        optional=("classification", "category", "note", "privacy"),
+        optional=("classification", "category", "note", "privacy", "type", "kecamatan", "desa"),
         neutral_message="Laporan telah diverifikasi dan diteruskan ke instansi yang berwenang.",
     ),
     Action(
@@ -301,6 +321,23 @@ _TABLE: tuple[Action, ...] = (
         edges=_to(_S.SELESAI, *_OPEN_ORDERED),
         required=("message",),
         public_text_field="message",
+    ),
+    Action(
+        name="assign",
+        roles=frozenset({Role.OPD_ADMIN}),
+        edges=tuple(Edge(source=s, target=None) for s in HELD_STATUSES),
+        required=("officer",),
+        optional=("note",),
+        public=False,
+        restarts_sla=False,
+    ),
+    Action(
+        name="correct",
+        roles=frozenset({Role.ADMIN}),
+        edges=tuple(Edge(source=s, target=None) for s in _OPEN_ORDERED),
+        optional=(*CORRECTABLE_FIELDS, "note"),
+        public=False,
+        restarts_sla=False,
     ),
     # -- the reporter --
     Action(

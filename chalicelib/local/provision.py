@@ -52,6 +52,29 @@ def load_seed(path: Path = SEED) -> dict[str, Any]:
     return seed
 
 
+# The local and test stacks' officers, per OPD of the seed: what `officers-sync` would bring from
+# Cognito. The first one's id is what `cli token --role opd --opd CODE` signs by default, so that
+# token is an officer an opd_admin can assign to. Reserved example addresses and numbers only.
+LOCAL_OFFICERS = (("Petugas Satu", ""), ("Petugas Dua", "-2"), ("Petugas Tiga", "-3"))
+
+
+def local_officers(seed: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i, opd in enumerate(seed["opds"]):
+        code = str(opd["code"])
+        for n, (name, suffix) in enumerate(LOCAL_OFFICERS, start=1):
+            out.append({"sub": f"local-opd-{code.lower()}{suffix}", "opd_code": code, "name": f"{name} {code}",
+                        "email": f"petugas{n}.{code.lower()}@example.org",
+                        "phone": f"+628110{i:03d}{n:04d}"})
+    return out
+
+
+def seed_officers(seed: dict[str, Any]) -> None:
+    from chalicelib.data import officers
+
+    officers.put(local_officers(seed))
+
+
 def verify_sender(ses: Any) -> None:
     """SES (and moto's SES) only sends from a verified identity."""
     ses.verify_email_identity(EmailAddress=SENDER)
@@ -103,5 +126,5 @@ def provision(session: Any, stage: str, setenv: Callable[[str, str], None] | Non
     config.reset()
     models.bind()
     verify_sender(session.client("ses"))
-    load_seed()
+    seed_officers(load_seed())
     return env

@@ -7,7 +7,9 @@ Who (RULES below; the texts are files in chalicelib/config/templates/):
 - Diskominfotik: when an OPD hands a report back (return), on its own reminders and breaches;
 - the reporter, on every public status change and on receipt, with the tracking number, at the
   contact they gave (an anonymous reporter who left none is told nothing);
-- `pimpinan_contacts`: the weekly digest.
+- `pimpinan_contacts`: the weekly digest;
+- the OPD officer an `opd_admin` assigns a report to (`assign`): at the email and phone of the
+  officers table (chalicelib/data/officers.py), looked up by the user id the event carries.
 An event's `data.audience` (set by the SLA sweep) chooses among these where it is given.
 
 Privacy: nothing an OPD, the admin desk or pimpinan receives carries the reporter's identity;
@@ -29,7 +31,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.adapters.mail import Outgoing, Sender
-from chalicelib.data import access, claims, reference, reports
+from chalicelib.data import access, claims, officers, reference, reports
 from chalicelib.data.models import Report
 from chalicelib.domain import clock, identity
 from chalicelib.domain.events import DomainEvent, MalformedEvent
@@ -61,12 +63,14 @@ REOPENING_ACTIONS = frozenset({"reply", "feedback"})
 # The reporter's own codes (chalicelib/services/access_recovery.py), from a sealed copy, never the event.
 _CODE_TEMPLATES: Mapping[str, str] = {"access_recovery": "pelapor_pemulihan", "access_reissued": "pelapor_kode_baru"}
 RECEIPT_WITH_CODE = "pelapor_diterima_kode"
-STAFF_AUDIENCES = frozenset({"opd", "opd_head", "admin", "pimpinan"})
+STAFF_AUDIENCES = frozenset({"opd", "opd_head", "admin", "pimpinan", "officer"})
+ASSIGNED_TEMPLATE = "opd_penugasan"
 # The templates these rules fill themselves (the template tests check their placeholders).
 OWN_TEMPLATES = frozenset({"opd_disposisi", "admin_dikembalikan", "pelapor_diterima", "pelapor_status",
                            "pelapor_perkembangan", "opd_kelengkapan_diterima",
                            RECEIPT_WITH_CODE, *_CODE_TEMPLATES.values(),
-                           "pimpinan_ringkasan", *_INFO_TEMPLATES.values(), *_REOPEN_TEMPLATES.values(),
+                           "pimpinan_ringkasan", ASSIGNED_TEMPLATE,
+                           *_INFO_TEMPLATES.values(), *_REOPEN_TEMPLATES.values(),
                            *(t for m in _SLA_TEMPLATES.values() for t in m.values())})
 
 
@@ -86,6 +90,8 @@ def plan(event: DomainEvent, report: Report | None) -> list[Notice]:
         out.append(Notice("opd", "opd_disposisi"))
     elif action == "return":
         out.append(Notice("admin", "admin_dikembalikan"))
+    elif action == "assign":
+        out.append(Notice("officer", ASSIGNED_TEMPLATE))
     elif action == "reply" and event.from_status == "perlu_kelengkapan" and event.to_status == "diproses":
         # The answer to the OPD's own request for information: back to it, its clock resumed.
         out.append(Notice("opd", "opd_kelengkapan_diterima"))
@@ -151,6 +157,11 @@ def recipients(audience: str, event: DomainEvent, report: Report | None) -> list
             pairs += [("sms", p) for p in opd.get("phones", [])]
         else:
             pairs += [("email", e) for e in opd.get("head_emails", [])]
+    elif audience == "officer":
+        officer = officers.get(str(event.data.get("opd_code") or ""), str(event.data.get("officer") or ""))
+        if officer is not None:  # removed from the OPD since: nobody to tell
+            pairs += [("email", officer["email"])] if officer.get("email") else []
+            pairs += [("sms", officer["phone"])] if officer.get("phone") else []
     elif audience in ("admin", "pimpinan"):
         group = reference.contacts(audience)
         pairs += [("email", e) for e in group.get("emails", [])]

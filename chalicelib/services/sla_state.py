@@ -138,6 +138,26 @@ def stage_fields(tracking_id: str, report_type: str, category: str | None, statu
     }
 
 
+def replanned_fields(report: Any, now: datetime) -> dict[str, Any]:
+    """The running stage's deadline after a correction of the report's type or category: the
+    same stage from the same start, under the rule the corrected report falls under. Empty when
+    nothing moves (no stage, a stage whose rule does not depend on them, or a resumed stage,
+    whose deadline is the time it had left). What the sweep already did stays done."""
+    if not report.sla_stage or not report.sla_stage_started_at or RESUMED in (report.sla_state or {}):
+        return {}
+    clk = clock_of(report)
+    if clk.due_at is None or (report.due_at and clock.parse(report.due_at) == clk.due_at):
+        return {}
+    sweep_at = first_sweep_at(clk, now)
+    if sla.CheckKind.BREACH.value in (report.sla_state or {}) and clk.next_check(after=now) is None:
+        sweep_at = None  # past the new deadline too, and its breach already recorded
+    return {
+        "due_at": clock.iso_utc(clk.due_at),
+        "sweep_at": clock.iso_utc(sweep_at) if sweep_at else None,
+        "sweep_shard": shard_of(report.tracking_id) if sweep_at else None,
+    }
+
+
 def pause(report: Any, now: datetime) -> dict[str, Any]:
     """What `info_request.paused` keeps of the OPD stage its own request for information stops:
     the time left (chalicelib.domain.sla.PausedClock) and what the sweep already did in it."""

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters import server_keys
 from chalicelib.auth import Principal
 from chalicelib.config import settings
-from chalicelib.data import reference, report_queries
+from chalicelib.data import officers, reference, report_queries
 from chalicelib.data.models import Report
 from chalicelib.domain import clock, cursor, privacy
 from chalicelib.domain import workflow as wf
@@ -64,12 +64,14 @@ class Filters:
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
     channel: str | None = None
+    # "me": only the reports an opd_admin assigned to the caller (an OPD officer's own work).
+    assigned: str | None = None
 
 
 def parse_filters(query: dict[str, str]) -> Filters:
     """The query string, checked: a 400 names each bad parameter."""
     problems: list[dict[str, Any]] = []
-    allowed = {"status", "opd_code", "kecamatan", "channel", "limit", "cursor", "format"}
+    allowed = {"status", "opd_code", "kecamatan", "channel", "limit", "cursor", "format", "assigned"}
     for name in sorted(set(query) - allowed):
         problems.append({"field": name, "type": "extra_forbidden", "message": "parameter tidak dikenal"})
     status = (query.get("status") or "").strip() or None
@@ -95,12 +97,16 @@ def parse_filters(query: dict[str, str]) -> Filters:
             problems.append({"field": "limit", "type": "range", "message": f"bilangan 1 sampai {MAX_LIMIT}"})
         else:
             limit = int(raw_limit)
+    assigned = (query.get("assigned") or "").strip().lower() or None
+    if assigned not in (None, "me"):
+        problems.append({"field": "assigned", "type": "enum", "message": "hanya me (laporan yang ditugaskan ke Anda)"})
     fmt = (query.get("format") or "json").strip()
     if fmt not in ("json", "csv"):
         problems.append({"field": "format", "type": "enum", "message": "json atau csv"})
     if problems:
         raise validation_error(problems)
-    return Filters(status, opd_code, kecamatan, limit, (query.get("cursor") or "").strip() or None, channel)
+    return Filters(status, opd_code, kecamatan, limit, (query.get("cursor") or "").strip() or None, channel,
+                   assigned)
 
 
 def _months_back(now: datetime, first: str) -> list[str]:
@@ -131,6 +137,8 @@ def list_reports(principal: Principal, filters: Filters, now: datetime | None = 
     scope_opd = principal.opd_code if principal.role == "opd" else None
     query = {"role": principal.role, "scope": scope_opd, "status": filters.status, "opd": filters.opd_code,
              "kec": filters.kecamatan, "ch": filters.channel}
+    if filters.assigned:
+        query["as"] = principal.sub
     position: dict[str, Any] = {}
     if filters.cursor:
         try:
@@ -144,6 +152,9 @@ def list_reports(principal: Principal, filters: Filters, now: datetime | None = 
     if filters.channel:
         by_channel = Report.source == filters.channel
         condition = by_channel if condition is None else condition & by_channel
+    if filters.assigned:
+        mine = Report.assigned_to == principal.sub
+        condition = mine if condition is None else condition & mine
     for hidden in sorted(privacy.unreadable_privacies(principal.role)):
         # Filtered in the query, so a page is not emptied by rows the caller may not read.
         unless = Report.privacy != hidden
@@ -182,7 +193,23 @@ def list_reports(principal: Principal, filters: Filters, now: datetime | None = 
     return items, None
 
 
-def list_item(report: Report, principal: Principal) -> dict[str, Any]:
+def officer_names(rows: list[Report]) -> dict[tuple[str, str], str]:
+    """(OPD, officer id) -> name for the assigned rows of a page: one Query per OPD that has an
+    assigned row, none for a page without assignments."""
+    names: dict[tuple[str, str], str] = {}
+    for opd in sorted({str(r.opd_code) for r in rows if r.assigned_to and r.opd_code}):
+        for o in officers.for_opd(opd):
+            names[(opd, o["sub"])] = str(o.get("name") or o.get("email") or o["sub"])
+    return names
+
+
+def assignee(report: Report, names: dict[tuple[str, str], str]) -> dict[str, Any] | None:
+    if not report.assigned_to:
+        return None
+    return {"id": report.assigned_to, "name": names.get((str(report.opd_code), str(report.assigned_to)))}
+
+
+def list_item(report: Report, principal: Principal, names: dict[tuple[str, str], str] | None = None) -> dict[str, Any]:
     """One row of a list: no identity of the reporter, whatever the role."""
     access = privacy.identity_access(principal.role, report.privacy)
     title = privacy.text_for(access, principal.role, report.title,
@@ -205,6 +232,7 @@ def list_item(report: Report, principal: Principal) -> dict[str, Any]:
         "due_at": sla["due_at"],
         "sla": {"stage": sla["stage"], "due_at": sla["due_at"], "breached": sla["breached"]},
         "version": int(report.version),
+        "assigned_to": assignee(report, names or {}),
     }
 
 
@@ -219,7 +247,9 @@ def readable(principal: Principal, report: Report) -> bool:
 
 def list_view(principal: Principal, filters: Filters) -> dict[str, Any]:
     reports_, nxt = list_reports(principal, filters)
-    return {"items": [list_item(r, principal) for r in reports_ if readable(principal, r)], "next_cursor": nxt}
+    rows = [r for r in reports_ if readable(principal, r)]
+    names = officer_names(rows)
+    return {"items": [list_item(r, principal, names) for r in rows], "next_cursor": nxt}
 
 
 def export_csv(principal: Principal, filters: Filters) -> str:
@@ -239,7 +269,7 @@ def export_csv(principal: Principal, filters: Filters) -> str:
             rows += 1
         if not nxt or rows >= EXPORT_MAX:
             break
-        current = Filters(filters.status, filters.opd_code, filters.kecamatan, filters.limit, nxt, filters.channel)
+        current = replace(filters, cursor=nxt)
     access("export_csv", sub=principal.sub, role=principal.role, rows=rows,
            filters={"status": filters.status, "opd_code": filters.opd_code, "kecamatan": filters.kecamatan,
                     "channel": filters.channel,

@@ -26,7 +26,7 @@ from chalicelib.domain import clock, privacy
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.errors import forbidden, validation_error, version_conflict
 from chalicelib.observability import access as access_log
-from chalicelib.services import sla_state, views
+from chalicelib.services import officers, sla_state, views
 from chalicelib.services import workflow as workflow_service
 
 _REVEAL_RETRIES = 3
@@ -153,9 +153,19 @@ def staff_view(report: Report, events: list[ReportEvent], principal: Principal,
         "reporter_hidden": access.hidden_for_admin,
         "notes": notes,
         "audit_trail": trail,
-        "actions": [a for a in wf.actions_for(report.status, role) if a in wf.STAFF_ACTIONS],
+        "actions": _actions(report, principal),
+        "assigned_to": ({"id": report.assigned_to, "name": officers.name_of(report.opd_code, report.assigned_to)}
+                        if report.assigned_to else None),
     }
     return view
+
+
+def _actions(report: Report, principal: Principal) -> list[str]:
+    """What the caller may do now, in table order: an opd_admin's are an OPD's plus its own."""
+    held = set()
+    for role in principal.roles:
+        held.update(wf.actions_for(report.status, role))
+    return [a for a in wf.STAFF_ACTIONS if a in held]
 
 
 def _record_reveal(report: Report, principal: Principal, audited: tuple[str, ...], reason: str,

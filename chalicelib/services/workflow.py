@@ -28,6 +28,16 @@ Decisions (where CONTRACT.md is silent):
   admin `redispose`s it. `redispose` starts a new clock for the new OPD (`disposed_at`, SLA stage,
   `first_response_at` cleared: the first response is counted per holder). A reopen (reply or
   feedback "not resolved") goes back to the same OPD.
+- `assign` (opd_admin) names an officer of the report's own OPD (the officers table,
+  chalicelib/data/officers.py); anyone else is a 400 and nothing changes. The event keeps who it
+  was (`from_officer`) and who it is now (`officer`): user ids, never names or contacts. A
+  report that leaves the OPD (return, redispose) leaves its officer too.
+- `correct` (admin) and `verify` take corrections of type, category, kecamatan and desa: each
+  checked against the reference data (a desa of the report's kecamatan, the new one if that
+  changes too; a new kecamatan without a desa clears the old desa), recorded in the event's
+  `corrections` as {field: {"from", "to"}}. A type other than pengaduan clears the
+  classification. `correct` with nothing that changes is a 400. The running stage's deadline is
+  replanned (sla_state.replanned_fields) when it depends on what changed.
 - Internal texts (`note`, `reason`) go into the event's `data`, never into its public `message`.
   `verify`'s and `redispose`'s `note`, `return`'s and `reject`'s `reason` and `reason_code` are in
   `data`.
@@ -40,7 +50,7 @@ from datetime import date, datetime
 from typing import Any
 
 from chalicelib.auth import Principal
-from chalicelib.data import reference, reports
+from chalicelib.data import officers, reference, reports
 from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
 from chalicelib.domain import workflow as wf
@@ -72,8 +82,14 @@ class Actor:
     opd_code: str | None = None
 
     @classmethod
-    def staff(cls, principal: Principal) -> Actor:
-        return cls(principal.role, principal.role, principal.sub, principal.opd_code)
+    def staff(cls, principal: Principal, action: str | None = None) -> Actor:
+        """The actor of `action`: an opd_admin acts as `opd` except in an action only its role
+        takes (assign), whose event then records role `opd_admin`."""
+        role = principal.role
+        spec = wf.ACTIONS.get(action or "")
+        if principal.opd_admin and spec is not None and wf.Role.OPD_ADMIN in spec.roles:
+            role = wf.Role.OPD_ADMIN.value
+        return cls(principal.role, role, principal.sub, principal.opd_code)
 
 
 REPORTER = Actor("pelapor", "pelapor")
@@ -92,6 +108,7 @@ def visible_to(principal: Principal, report: Report) -> bool:
 
 
 def assigned_to(principal: Principal, report: Report) -> bool:
+    """Whether the report is forwarded to the caller's OPD (not: to the caller as an officer)."""
     return principal.role == "opd" and bool(report.opd_code) and report.opd_code == principal.opd_code
 
 
@@ -142,7 +159,7 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
         problems.append({"field": "privacy", "type": "privacy_lowered",
                          "message": "kerahasiaan hanya dapat dinaikkan (publik -> anonim -> rahasia); "
                                     "menurunkannya hanya atas permintaan pelapor"})
-    if clean.get("classification") in wf.CLASSIFICATIONS and report.type != "pengaduan":
+    if clean.get("classification") in wf.CLASSIFICATIONS and clean.get("type", report.type) != "pengaduan":
         problems.append({"field": "classification", "type": "not_applicable",
                          "message": "hanya pengaduan yang diklasifikasikan (berkadar pengawasan atau tidak)"})
     if "attachments" in clean:
@@ -160,9 +177,76 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
         problems.append({"field": "resolved", "type": "bool", "message": "true atau false"})
     if action == "redispose" and clean.get("opd_code") and clean["opd_code"] == report.opd_code:
         problems.append({"field": "opd_code", "type": "unchanged", "message": "laporan sudah berada di OPD ini"})
+    if "officer" in clean:
+        problems.extend(_officer_problems(clean, report))
+    problems.extend(_correction_problems(action, clean, report))
     if problems:
         raise validation_error(problems)
     return clean
+
+
+def _officer_problems(clean: dict[str, Any], report: Report) -> list[dict[str, Any]]:
+    """`officer`: the user id of an officer of the OPD that holds the report."""
+    officer = clean["officer"]
+    if not isinstance(officer, str) or len(officer) > 128:
+        return [{"field": "officer", "type": "string", "message": "id petugas (lihat GET /staff/officers)"}]
+    if not report.opd_code or officers.get(report.opd_code, officer) is None:
+        return [{"field": "officer", "type": "unknown",
+                 "message": "bukan petugas OPD yang menangani laporan ini (lihat GET /staff/officers)"}]
+    if officer == report.assigned_to:
+        return [{"field": "officer", "type": "unchanged", "message": "laporan sudah ditugaskan ke petugas ini"}]
+    return []
+
+
+def _correction_problems(action: str, clean: dict[str, Any], report: Report) -> list[dict[str, Any]]:
+    """Type, kecamatan and desa as given to `verify`/`correct` (category is checked with the other
+    codes); the desa is turned into its Kemendagri code, the kecamatan into its code."""
+    problems: list[dict[str, Any]] = []
+    kecamatan = report.kecamatan
+    if "kecamatan" in clean:
+        found = reference.find_kecamatan(str(clean["kecamatan"]))
+        if found is None:
+            problems.append({"field": "kecamatan", "type": "unknown",
+                             "message": "bukan kecamatan di Kabupaten Bandung Barat (lihat GET /kecamatan)"})
+        else:
+            clean["kecamatan"] = kecamatan = found
+    if "desa" in clean and not any(p["field"] == "kecamatan" for p in problems):
+        desa = reference.find_desa(kecamatan, str(clean["desa"]))
+        if desa is None:
+            problems.append({"field": "desa", "type": "unknown",
+                             "message": "bukan desa/kelurahan di kecamatan ini (lihat daftar desa di GET /kecamatan)"})
+        else:
+            clean["desa"] = desa["code"]
+    if action == "correct" and not problems and not _corrections(clean, report):
+        given = [f for f in wf.CORRECTABLE_FIELDS if f in clean]
+        problems.append({"field": given[0] if given else "type", "type": "unchanged",
+                         "message": "tidak ada yang dikoreksi: sebutkan jenis, kategori, kecamatan atau desa "
+                                    "yang berbeda dari data sekarang"})
+    return problems
+
+
+def _corrections(fields: Mapping[str, Any], report: Report) -> dict[str, dict[str, Any]]:
+    """What `fields` change of the report's type, category, kecamatan and desa: {field: {from, to}}."""
+    current = {"type": report.type, "category": report.category, "kecamatan": report.kecamatan,
+               "desa": report.location.desa if report.location else None}
+    wanted = {f: fields[f] for f in wf.CORRECTABLE_FIELDS if f in fields}
+    if "kecamatan" in wanted and wanted["kecamatan"] != current["kecamatan"] and "desa" not in wanted:
+        wanted["desa"] = None  # the old desa is in the old kecamatan
+    return {f: {"from": current[f], "to": v} for f, v in wanted.items() if v != current[f]}
+
+
+def _apply_corrections(report: Report, changes: Mapping[str, Mapping[str, Any]]) -> None:
+    for name, change in changes.items():
+        value = change["to"]
+        if name == "kecamatan":
+            report.kecamatan = value
+            report.location.kecamatan = value
+        elif name == "desa":
+            report.location.desa = value
+        else:
+            setattr(report, name, value)
+    if "type" in changes and report.type != "pengaduan":
+        report.classification = None  # only a pengaduan is classified
 
 
 # How far ahead an OPD may plan: the longest case of config/sla.json is 60 HK (about three
@@ -208,11 +292,18 @@ def _event_data(move: wf.Move, report: Report, who: Actor, fields: Mapping[str, 
     data: dict[str, Any] = {}
     if who.opd_code:
         data["actor_opd"] = who.opd_code
+    if action in ("verify", "correct") and _corrections(fields, report):
+        data["corrections"] = _corrections(fields, report)
     if action == "verify":
         data.update(opd_code=fields["opd_code"], classification=fields.get("classification"),
                     category=fields.get("category"), note=fields.get("note"))
         if fields.get("privacy") and fields["privacy"] != report.privacy:
             data.update(privacy=fields["privacy"], privacy_from=report.privacy)
+    elif action == "correct":
+        data.update(opd_code=report.opd_code, note=fields.get("note"))
+    elif action == "assign":
+        data.update(opd_code=report.opd_code, officer=fields["officer"], from_officer=report.assigned_to,
+                    note=fields.get("note"))
     elif action == "redispose":
         data.update(opd_code=fields["opd_code"], from_opd=report.opd_code, note=fields.get("note"))
     elif action == "return":
@@ -249,12 +340,15 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
     move = wf.transition(report.status, action, who.role, resolved=fields.get("resolved"), asked_by=asked_by)
     message = wf.timeline_message(move, fields) if move.public else fields.get("message")
     event = _event(report, seq, move, who, now, message, _event_data(move, report, who, fields))
+    corrections = _corrections(fields, report) if action in ("verify", "correct") else {}
+    _apply_corrections(report, corrections)
 
     if action in ("verify", "redispose"):
         report.opd_code = fields["opd_code"]
         report.disposed_at = clock.iso_utc(now)
         report.first_response_at = None
         report.planned_completion = None  # a new OPD plans for itself
+        report.assigned_to = report.assigned_at = None  # and assigns for itself
         if action == "verify":
             if fields.get("classification"):
                 report.classification = fields["classification"]
@@ -268,11 +362,15 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
             returned.append(report.opd_code)
         report.returned_by = returned
         report.opd_code = None
+        report.assigned_to = report.assigned_at = None
     elif action in FIRST_RESPONSES and (action != "request_info" or who.role == wf.Role.OPD):
         if not report.first_response_at:
             report.first_response_at = clock.iso_utc(now)
     elif action == "feedback" and fields.get("rating") is not None:
         report.rating = int(fields["rating"])
+    elif action == "assign":
+        report.assigned_to = fields["officer"]
+        report.assigned_at = clock.iso_utc(now)
     if action == "progress" and fields.get("planned_completion"):
         report.planned_completion = fields["planned_completion"]
 
@@ -295,6 +393,12 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
         for name, value in sla_state.stage_fields(report.tracking_id, report.type, report.category,
                                                   report.status, now, now,
                                                   classification=report.classification).items():
+            setattr(report, name, value)
+    elif action == "correct" and ({"type", "category"} & set(corrections)):
+        replanned = sla_state.replanned_fields(report, now)
+        if replanned:
+            event.data = {**(event.data or {}), "due_from": report.due_at, "due_to": replanned["due_at"]}
+        for name, value in replanned.items():
             setattr(report, name, value)
     report.updated_at = clock.iso_utc(now)
     return event
@@ -390,7 +494,7 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
     only the system's internal bookkeeping (an SP4N-LAPOR! sync record, an SLA reminder): then
     the action is checked again against the new state and goes ahead (a few retries at most).
     """
-    who = Actor.staff(principal)
+    who = Actor.staff(principal, action)
     if action not in wf.STAFF_ACTIONS:
         raise _refusal(wf.UnknownAction(action, action=action, role=who.role))
     if wf.Role(who.role) not in wf.ACTIONS[action].roles:

@@ -74,6 +74,8 @@ def _staff_calls(tid: str) -> list[tuple[str, str, str | None]]:
         path = re.sub(r"{(\w+)}", lambda m: values.get(m.group(1), m.group(0)), op.path)
         assert not re.search(r"{\w+}", path), f"add a value for the path parameters of {op.path}"
         body = json.dumps({"action": "note", "message": "x"}) if op.method in ("POST", "PUT") else None
+        if op.path == "/staff/officers":
+            path += "?opd=DPUPR"  # what an admin must name; an opd_admin's own OPD
         calls.append((op.method, path, body))
     return calls
 
@@ -98,6 +100,7 @@ def test_bad_tokens_are_401_on_every_staff_route(client: Any, valid_report: dict
 
 @pytest.mark.parametrize("extra", [
     {"role": "superuser"}, {"role": None}, {"role": "Admin"}, {"role": "opd"}, {"role": "opd", "opd_code": ""},
+    {"role": "opd_admin"}, {"role": "opd_admin", "opd_code": ""}, {"role": "opd-admin", "opd_code": "DPUPR"},
 ])
 def test_valid_token_without_a_staff_role_is_403(client: Any, valid_report: dict[str, Any], extra: dict[str, Any]) -> None:
     api = Api(client)

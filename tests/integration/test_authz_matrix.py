@@ -5,6 +5,8 @@ The expectations are written here from CONTRACT.md, independently of the code un
 - ROUTE_RULES: who may call each staff route at all (what `route(..., roles=...)` must declare);
 - ACTION_ROLES / ACTION_FROM: the contract's action table;
 - an `opd` user sees only reports forwarded to its own OPD (anything else is a 404);
+- an `opd_admin` (the head of an OPD's desk) may do all an `opd` user may, on the same reports,
+  plus what names it alone (GET /staff/officers of its own OPD, action `assign`);
 - a `rahasia` report is read only by admins and the assigned OPD: `pimpinan` see it only as
   counts (no view, no list row or CSV line, no tracking id in a drill-down);
 - the reporter's contact: admin for publik/rahasia (anonim only through the audited reveal), the
@@ -27,8 +29,9 @@ from tests.staff_support import Api, bearer, staff_auth  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("staff_auth")
 
-ROLES = ("admin", "opd", "pimpinan")
-OWN, OTHER = "DPUPR", "DINSOS"  # the opd user belongs to OWN
+ROLES = ("admin", "opd", "pimpinan", "opd_admin")
+OWN, OTHER = "DPUPR", "DINSOS"  # the opd and opd_admin users belong to OWN
+OPD_ROLES = ("opd", "opd_admin")
 SCENARIOS = ("own", "other", "unassigned")
 PRIVACIES = ("publik", "anonim", "rahasia")
 
@@ -50,7 +53,13 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/templates"): frozenset({"admin", "opd"}),
     ("PUT", "/staff/templates/{template_id}"): frozenset({"admin"}),
     ("DELETE", "/staff/templates/{template_id}"): frozenset({"admin"}),
+    ("GET", "/staff/officers"): frozenset({"admin", "opd_admin"}),
 }
+
+
+def admitted(role: str, roles: frozenset[str] | set[str]) -> bool:
+    """Whether `role` is among `roles`; an opd_admin holds every right of an opd user too."""
+    return role in roles or (role == "opd_admin" and "opd" in roles)
 # Routes meant to be open to anyone (None) or to the holder of a report's access token ("token").
 PUBLIC_ROUTES: dict[tuple[str, str], str | None] = {
     ("GET", "/health"): None, ("GET", "/openapi.json"): None, ("GET", "/opds"): None,
@@ -79,25 +88,27 @@ ALL = ("diajukan", "perlu_kelengkapan", "ditolak", "didisposisikan", "diproses",
 OPEN = ("diajukan", "perlu_kelengkapan", "didisposisikan", "diproses", "dikembalikan", "ditindaklanjuti")
 ACTION_ROLES = {"verify": {"admin"}, "request_info": {"admin", "opd"}, "reject": {"admin"}, "redispose": {"admin"},
                 "accept": {"opd"}, "respond": {"opd"}, "progress": {"opd"}, "return": {"opd"},
-                "note": {"admin", "opd"}, "close": {"admin"}}
+                "note": {"admin", "opd"}, "close": {"admin"}, "assign": {"opd_admin"}, "correct": {"admin"}}
 ACTION_FROM = {"verify": ("diajukan",), "request_info": ("diajukan", "diproses"),
                "reject": ("diajukan", "perlu_kelengkapan"),
                "redispose": ("didisposisikan", "diproses", "dikembalikan"), "accept": ("didisposisikan",),
                "respond": ("didisposisikan", "diproses"), "progress": ("didisposisikan", "diproses"),
-               "return": ("didisposisikan", "diproses"), "note": ALL, "close": OPEN}
+               "return": ("didisposisikan", "diproses"), "note": ALL, "close": OPEN,
+               "assign": ("didisposisikan", "diproses", "perlu_kelengkapan", "ditindaklanjuti"), "correct": OPEN}
 # Where one role of an action moves from fewer statuses than the action as a whole.
 ROLE_FROM = {("request_info", "admin"): ("diajukan",), ("request_info", "opd"): ("diproses",)}
 FIELDS = {"verify": {"opd_code": "DISHUB"}, "request_info": {"message": "Mohon foto."},
           "reject": {"reason": "r", "message": "Ditolak."}, "redispose": {"opd_code": "DISHUB", "note": "n"},
           "accept": {}, "respond": {"message": "Sudah."}, "progress": {"message": "Sedang dikerjakan."}, "return": {"reason_code": "bukan_wewenang", "reason": "Bukan wewenang."},
-          "note": {"message": "catatan"}, "close": {"message": "Selesai."}}
+          "note": {"message": "catatan"}, "close": {"message": "Selesai."},
+          "assign": {"officer": "local-opd-dpupr-2"}, "correct": {"category": "drainase"}}
 # Statuses a report can be in under each scenario (an OPD holds it, or none does).
 HELD = ("didisposisikan", "diproses", "ditindaklanjuti")
 UNHELD = ("diajukan", "perlu_kelengkapan", "dikembalikan", "ditolak")
 
 
 def opd_of(role: str) -> str | None:
-    return OWN if role == "opd" else None
+    return OWN if role in OPD_ROLES else None
 
 
 def status_for(action: str, scenario: str) -> str:
@@ -110,13 +121,14 @@ def status_for(action: str, scenario: str) -> str:
 
 
 def expected(role: str, scenario: str, action: str, status: str) -> int:
-    if role not in ROUTE_RULES[("POST", "/staff/reports/{tracking_id}/actions")]:
+    if not admitted(role, ROUTE_RULES[("POST", "/staff/reports/{tracking_id}/actions")]):
         return 403
-    if role == "opd" and scenario != "own":
+    if role in OPD_ROLES and scenario != "own":
         return 404
-    if role not in ACTION_ROLES[action]:
+    if not admitted(role, ACTION_ROLES[action]):
         return 403
-    if status not in ROLE_FROM.get((action, role), ACTION_FROM[action]):
+    as_role = "opd" if role == "opd_admin" and role not in ACTION_ROLES[action] else role
+    if status not in ROLE_FROM.get((action, as_role), ACTION_FROM[action]):
         return 409
     return 200
 
@@ -134,13 +146,14 @@ def make(api: Api, valid_report: dict[str, Any], scenario: str, status: str, pri
 
 def may_read(role: str, scenario: str, privacy: str) -> bool:
     """CONTRACT.md, written out: admins read all, an OPD its own, pimpinan no rahasia."""
-    return {"admin": True, "opd": scenario == "own", "pimpinan": privacy != "rahasia"}[role]
+    return {"admin": True, "opd": scenario == "own", "opd_admin": scenario == "own",
+            "pimpinan": privacy != "rahasia"}[role]
 
 
 def sees_contact(role: str, scenario: str, privacy: str) -> bool:
     """The reporter's name/email/phone in a plain staff view (no reveal)."""
     return {"admin": privacy != "anonim", "opd": scenario == "own" and privacy != "anonim",
-            "pimpinan": False}[role]
+            "opd_admin": scenario == "own" and privacy != "anonim", "pimpinan": False}[role]
 
 
 def test_every_route_has_a_rule(app: Any) -> None:
@@ -295,6 +308,11 @@ def _delete_template_driver(api: Api, report: dict[str, Any], role: str, scenari
     return r.status_code, r.status_code == 200
 
 
+def _officers_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.client.http.get(f"/staff/officers?opd={OWN}", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200 and len(r.json_body["items"]) > 0
+
+
 # Non-action routes: a driver per route returns (status, whether the caller got the thing).
 # Routes about one report: whether the caller got it depends on privacy and ownership too.
 REPORT_ROUTES = {("GET", "/staff/reports"), ("GET", "/staff/reports/{tracking_id}"),
@@ -316,6 +334,7 @@ READ_DRIVERS: dict[tuple[str, str], Callable[..., tuple[int, bool]]] = {
     ("GET", "/staff/templates"): _templates_driver,
     ("PUT", "/staff/templates/{template_id}"): _put_template_driver,
     ("DELETE", "/staff/templates/{template_id}"): _delete_template_driver,
+    ("GET", "/staff/officers"): _officers_driver,
 }
 
 
@@ -338,7 +357,7 @@ def test_read_routes_matrix(client: Any, valid_report: dict[str, Any]) -> None:
             for (scenario, privacy), report in world.items():
                 status, seen = driver(api, report, role, scenario)
                 cells += 1
-                allowed = role in ROUTE_RULES[key]
+                allowed = admitted(role, ROUTE_RULES[key])
                 if key in REPORT_ROUTES:
                     should_see = allowed and may_read(role, scenario, privacy)
                     if key[1].startswith("/staff/performance"):  # only a disposed report has a figure
@@ -405,7 +424,8 @@ def test_list_filters_never_widen_an_opd_view(client: Any, valid_report: dict[st
 @pytest.mark.parametrize("action", list(ACTION_ROLES))
 def test_action_matrix(client: Any, valid_report: dict[str, Any], action: str) -> None:
     """Each action x scenario x role. Refusals are tried first and must change nothing; then the
-    expected successes (at most admin and opd, for `note`)."""
+    expected successes (admin, opd and opd_admin for `note`; opd and opd_admin each on a report of
+    its own)."""
     api = Api(client)
     unexpected, missing, wrong = [], [], []
     for scenario in SCENARIOS:
@@ -413,10 +433,14 @@ def test_action_matrix(client: Any, valid_report: dict[str, Any], action: str) -
         created = make(api, valid_report, scenario, status)
         tid = created["tracking_id"]
         plan = sorted(ROLES, key=lambda role: expected(role, scenario, action, status) == 200)
+        succeeded = False
         for role in plan:
             want = expected(role, scenario, action, status)
+            if want == 200 and succeeded:  # opd and opd_admin both may: each on a report of its own
+                tid = make(api, valid_report, scenario, status)["tracking_id"]
             before = Report.get(tid)
             r = api.act(tid, role, opd_of(role), action=action, **FIELDS[action])
+            succeeded = succeeded or r.status_code == 200
             if r.status_code == 200 and want != 200:
                 unexpected.append((action, scenario, status, role))
             elif want == 200 and r.status_code != 200:

@@ -135,6 +135,24 @@ def test_cognito_opd_needs_its_code_and_ignores_role_claim() -> None:
         auth.principal_from_claims({"sub": "s", "role": "admin"}, "cognito")
 
 
+def test_opd_admin_is_an_opd_user_who_also_assigns() -> None:
+    """Group `opd_admin` (with its OPD code): role `opd` for every rule of an OPD user, plus the
+    `opd_admin` role a route or action meant for it alone names."""
+    p = auth.principal_from_claims({"sub": "s", "cognito:groups": ["opd_admin"], "custom:opd_code": "DINSOS"},
+                                   "cognito")
+    assert (p.role, p.opd_code, p.opd_admin, p.roles) == ("opd", "DINSOS", True, ("opd", "opd_admin"))
+    local = auth.principal_from_claims({"sub": "s", "role": "opd_admin", "opd_code": "DPUPR"}, "local")
+    assert (local.role, local.opd_admin) == ("opd", True)
+    plain = auth.principal_from_claims({"sub": "s", "role": "opd", "opd_code": "DPUPR"}, "local")
+    assert (plain.opd_admin, plain.roles) == (False, ("opd",))
+    for claims, mode in (({"cognito:groups": ["opd_admin"]}, "cognito"),  # no OPD: nobody
+                         ({"cognito:groups": ["opd_admin", "opd"], "custom:opd_code": "DINSOS"}, "cognito"),
+                         ({"cognito:groups": ["opd-admin"], "custom:opd_code": "DINSOS"}, "cognito"),
+                         ({"role": "opd_admin"}, "local"), ({"role": "OPD_ADMIN", "opd_code": "DPUPR"}, "local")):
+        with pytest.raises(auth.NoStaffRole):
+            auth.principal_from_claims({"sub": "s", **claims}, mode)
+
+
 def test_local_role_claim_exact() -> None:
     assert auth.principal_from_claims({"sub": "s", "role": "pimpinan"}, "local").role == "pimpinan"
     for bad in ({"role": "Admin"}, {"role": ["admin"]}, {"role": "opd", "opd_code": "dinsos; drop"}, {}):
@@ -220,3 +238,20 @@ def test_cursor_round_trip_and_tampering() -> None:
         cursor.decode(token, query, b"other")
     with pytest.raises(cursor.InvalidCursor):  # replayed on another query / another OPD's scope
         cursor.decode(token, {**query, "scope": "DPUPR"}, key)
+
+
+def test_local_token_cli_takes_opd_admin(tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import jwt
+
+    from chalicelib import cli
+
+    private, public = key_pair()
+    tokens.write_private_key(tmp_path, private)
+    monkeypatch.setenv("LAPOR_STATE_DIR", str(tmp_path))
+    assert cli.main(["token", "--role", "opd_admin", "--opd", "dpupr"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), public, algorithms=["RS256"], audience=tokens.AUDIENCE)
+    assert (claims["role"], claims["opd_code"], claims["sub"]) == ("opd_admin", "DPUPR", "local-opd_admin-dpupr")
+    principal = auth.principal_from_claims(claims, "local")
+    assert (principal.role, principal.opd_admin) == ("opd", True)
+    assert cli.main(["token", "--role", "opd_admin"]) == 2  # an opd_admin without its OPD

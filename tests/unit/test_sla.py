@@ -419,3 +419,18 @@ def test_asking_never_wipes_a_breach_recorded_before_the_pause() -> None:
 def test_only_a_staff_stage_pauses() -> None:
     with pytest.raises(ValueError):
         sla.PausedClock.stop(CAL, sla.KONFIRMASI, eod(2026, 7, 10), wib(2026, 7, 7))
+
+
+def test_which_fields_a_deadline_depends_on() -> None:
+    """What a correction (`verify`'s fields, action `correct`) may move: only the tindak_lanjut
+    stage has cases, chosen by classification, type and category; no stage depends on the
+    kecamatan or desa."""
+    policy = sla.load_policy()
+    combos = [(t, c) for t in ("pengaduan", "aspirasi", "permintaan_informasi")
+              for c in ("jalan_rusak", "bansos", "sampah", None)]
+    for stage in ("verifikasi", "respon_opd", "konfirmasi", "kelengkapan"):
+        assert len({policy.rule_for(stage, t, c) for t, c in combos}) == 1, stage
+    rules = {(t, c): policy.rule_for("tindak_lanjut", t, c) for t, c in combos}
+    assert rules[("pengaduan", "jalan_rusak")].amount == 60 and rules[("pengaduan", "sampah")].amount == 5
+    assert rules[("permintaan_informasi", "jalan_rusak")].amount == 5  # type before category
+    assert policy.rule_for("tindak_lanjut", "aspirasi", "sampah", "berkadar_pengawasan").amount == 60

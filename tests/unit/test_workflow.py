@@ -20,7 +20,7 @@ from chalicelib.domain.workflow import (
 
 STATUSES = [s.value for s in Status]
 OPEN = ["diajukan", "perlu_kelengkapan", "didisposisikan", "diproses", "dikembalikan", "ditindaklanjuti"]
-ROLES = ["admin", "opd", "pimpinan", "pelapor", "sistem"]
+ROLES = ["admin", "opd", "pimpinan", "pelapor", "sistem", "opd_admin"]
 
 # Written out by hand from CONTRACT.md (staff table + reporter and system moves), not derived
 # from the module: (action, role) -> {from_status: to_status}. A changed row fails the tests.
@@ -38,6 +38,9 @@ EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
     "return": ({"opd"}, {"didisposisikan": "dikembalikan", "diproses": "dikembalikan"}),
     "note": ({"admin", "opd"}, {s: s for s in STATUSES}),
     "close": ({"admin"}, {s: "selesai" for s in OPEN}),
+    # The OPD's own desk head names the officer while the OPD holds the report; nothing moves.
+    "assign": ({"opd_admin"}, {s: s for s in ("didisposisikan", "diproses", "perlu_kelengkapan", "ditindaklanjuti")}),
+    "correct": ({"admin"}, {s: s for s in OPEN}),
     "reply": ({"pelapor"}, {"perlu_kelengkapan": "diajukan", "ditindaklanjuti": "diproses"}),
     "auto_close": ({"sistem"}, {"ditindaklanjuti": "selesai"}),
     "archive": ({"sistem"}, {"perlu_kelengkapan": "ditolak"}),
@@ -69,7 +72,7 @@ def test_the_table_has_exactly_the_expected_actions() -> None:
     assert set(ACTIONS) == set(EXPECTED) | {"feedback"}
     assert list(wf.STAFF_ACTIONS) == [
         "verify", "request_info", "reject", "redispose", "accept", "respond", "progress", "return", "note",
-        "close",
+        "close", "assign", "correct",
     ]
     assert list(wf.REPORTER_ACTIONS) == ["reply", "feedback"]
     assert list(wf.SYSTEM_ACTIONS) == ["auto_close", "archive", "sla_reminder", "sla_breach"]
@@ -158,18 +161,21 @@ def test_unknown_status_is_a_data_error() -> None:
 @pytest.mark.parametrize(
     ("status", "role", "expected"),
     [
-        ("diajukan", "admin", ["verify", "request_info", "reject", "note", "close"]),
-        ("perlu_kelengkapan", "admin", ["reject", "note", "close"]),
-        ("didisposisikan", "admin", ["redispose", "note", "close"]),
-        ("diproses", "admin", ["redispose", "note", "close"]),
-        ("dikembalikan", "admin", ["redispose", "note", "close"]),
-        ("ditindaklanjuti", "admin", ["note", "close"]),
+        ("diajukan", "admin", ["verify", "request_info", "reject", "note", "close", "correct"]),
+        ("perlu_kelengkapan", "admin", ["reject", "note", "close", "correct"]),
+        ("didisposisikan", "admin", ["redispose", "note", "close", "correct"]),
+        ("diproses", "admin", ["redispose", "note", "close", "correct"]),
+        ("dikembalikan", "admin", ["redispose", "note", "close", "correct"]),
+        ("ditindaklanjuti", "admin", ["note", "close", "correct"]),
         ("selesai", "admin", ["note"]),
         ("ditolak", "admin", ["note"]),
         ("diajukan", "opd", ["note"]),
         ("didisposisikan", "opd", ["accept", "respond", "progress", "return", "note"]),
         ("diproses", "opd", ["request_info", "respond", "progress", "return", "note"]),
         ("dikembalikan", "opd", ["note"]),
+        ("diproses", "opd_admin", ["assign"]),
+        ("dikembalikan", "opd_admin", []),
+        ("selesai", "opd_admin", []),
         ("perlu_kelengkapan", "pelapor", ["reply"]),
         ("ditindaklanjuti", "pelapor", ["reply", "feedback"]),
         ("diproses", "pelapor", []),
@@ -208,7 +214,10 @@ def test_required_fields(action: str, fields: tuple[str, ...]) -> None:
 
 
 def test_optional_fields_and_unknown() -> None:
-    assert wf.optional_fields("verify") == ("classification", "category", "note", "privacy")
+    assert wf.optional_fields("verify") == ("classification", "category", "note", "privacy", "type", "kecamatan",
+                                            "desa")
+    assert wf.required_fields("assign") == ("officer",)
+    assert wf.optional_fields("correct") == ("type", "category", "kecamatan", "desa", "note")
     assert wf.optional_fields("respond") == ("attachments",)
     assert wf.optional_fields("progress") == ("attachments", "planned_completion")
     assert wf.optional_fields("reject") == ("reason_code",)

@@ -10,7 +10,7 @@ import { settings } from './settings.js';
 // Read at call time: settings may be overlaid by a local file after the modules load.
 const cfg = () => settings().auth;
 export function authMode() { return cfg().mode === 'cognito' ? 'cognito' : 'local'; }
-export const ROLES = ['admin', 'opd', 'pimpinan'];
+export const ROLES = ['admin', 'opd', 'opd_admin', 'pimpinan'];
 
 const listeners = new Set();
 export function onAuthChange(fn) { listeners.add(fn); }
@@ -75,7 +75,7 @@ export function signInWithToken(raw) {
   if (!claims) return 'Token tidak dikenali. Tempel seluruh token (tiga bagian dipisah titik).';
   if (expired(claims)) return 'Token sudah kedaluwarsa. Buat token baru.';
   const { role } = roleOf(claims);
-  if (!ROLES.includes(role)) return 'Token tidak memuat peran staf (admin, opd, atau pimpinan).';
+  if (!ROLES.includes(role)) return 'Token tidak memuat peran staf (admin, opd, opd_admin, atau pimpinan).';
   sessionStorage.setItem(KEY, token);
   emit();
   return null;

@@ -48,6 +48,7 @@ export const ACTORS = {
 export const ROLE_LABEL = {
   admin: 'Admin Diskominfotik',
   opd: 'Petugas OPD',
+  opd_admin: 'Koordinator pengaduan OPD',
   pimpinan: 'Pimpinan (hanya baca)',
 };
 
@@ -91,6 +92,8 @@ export const ACTIONS = {
   return: { label: 'Kembalikan: bukan wewenang kami', roles: ['opd'], from: ['didisposisikan', 'diproses'] },
   note: { label: 'Tambah catatan internal', roles: ['admin', 'opd'], from: null },
   close: { label: 'Tutup laporan (selesai)', roles: ['admin'], from: OPEN_STATUSES },
+  assign: { label: 'Tugaskan ke petugas', roles: ['opd_admin'], from: ['didisposisikan', 'diproses', 'perlu_kelengkapan', 'ditindaklanjuti'] },
+  correct: { label: 'Koreksi data', roles: ['admin'], from: OPEN_STATUSES },
 };
 
 export const ACTION_DONE = {
@@ -104,6 +107,8 @@ export const ACTION_DONE = {
   return: 'Laporan dikembalikan ke admin.',
   note: 'Catatan internal disimpan.',
   close: 'Laporan ditutup.',
+  assign: 'Laporan ditugaskan; petugas diberi tahu lewat email/SMS.',
+  correct: 'Data laporan dikoreksi.',
 };
 
 export const EVENT_ACTION = {
@@ -114,6 +119,7 @@ export const EVENT_ACTION = {
   identity_viewed: 'Identitas pelapor dibuka', sp4n_failed: 'Sinkron ke SP4N-LAPOR! gagal',
   sp4n_status: 'Status dari SP4N-LAPOR!', sp4n_followup: 'Tindak lanjut dari SP4N-LAPOR!',
   access_recovery: 'Kode pemulihan dikirim ke pelapor', access_reissued: 'Kode akses pelapor diganti',
+  assign: 'Penugasan petugas', correct: 'Koreksi data',
 };
 
 export function allowedActions(report, role) {
@@ -121,7 +127,9 @@ export function allowedActions(report, role) {
   const listed = Array.isArray(report.actions) ? report.actions : report.allowed_actions;
   if (Array.isArray(listed)) return listed.filter((a) => ACTIONS[a]);
   return Object.entries(ACTIONS)
-    .filter(([, a]) => a.roles.includes(role) && (a.from === null || a.from.includes(report.status)))
+    // An opd_admin may do all an OPD officer may, plus assign.
+    .filter(([, a]) => (a.roles.includes(role) || (role === 'opd_admin' && a.roles.includes('opd')))
+      && (a.from === null || a.from.includes(report.status)))
     .map(([k]) => k);
 }
 

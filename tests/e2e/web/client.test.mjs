@@ -461,6 +461,85 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     await page.close();
   });
 
+  it('an OPD coordinator assigns a report to an officer, who finds it under "Tugas saya"; an admin corrects the data', async () => {
+    env.art = artifacts('client-penugasan');
+    const title = `Saluran tersumbat di Parongpong ${Date.now() % 1000000}`;
+    const created = await apiPost('/reports', {
+      type: 'pengaduan', title, description: 'Saluran air di depan sekolah tersumbat sampah sejak hujan kemarin.',
+      location: { kecamatan: 'lembang' }, category: 'sampah', privacy: 'anonim', reporter: {},
+    });
+    assert.equal(created.status, 201);
+    const id = created.body.tracking_id;
+    const admin = { Authorization: `Bearer ${await token('admin')}` };
+    assert.equal((await apiPost(`/staff/reports/${id}/actions`, { action: 'verify', opd_code: 'DPUPR' }, admin)).status, 200);
+
+    // The coordinator (opd_admin) at 360 px: the OPD's own actions plus "Tugaskan ke petugas".
+    const head = await browser.context.newPage();
+    await head.setViewportSize({ width: 360, height: 740 });
+    await signIn(env, head, await token('opd_admin', 'DPUPR'));
+    await head.goto(`${env.web}#/staf/laporan/${id}`);
+    await head.getByRole('heading', { level: 1, name: title }).waitFor();
+    await head.locator('.props dd', { hasText: 'Belum ditugaskan' }).waitFor();
+    await head.locator('details[data-action="accept"]').waitFor();
+    await act(head, 'assign', async (box) => {
+      const picker = box.locator('select[name="officer"]');
+      await picker.locator('option[value="local-opd-dpupr"]').waitFor({ state: 'attached' });
+      const offered = await picker.locator('option').allTextContents();
+      assert.ok(offered.some((o) => o.startsWith('Petugas Satu DPUPR')), offered.join(' | '));
+      assert.ok(offered.every((o) => !o.includes('DINSOS')), 'only the OPD\'s own officers');
+      assert.ok(offered.slice(1).every((o) => o.includes('*')), 'phones are masked');
+      await picker.selectOption('local-opd-dpupr');
+      await box.getByLabel('Catatan untuk petugas').fill('Mohon cek lokasi hari ini.');
+      assert.equal(await horizontalOverflow(head), null);
+      await evidence(env, head, 'opd-admin-form-tugaskan');
+    }, 'Laporan ditugaskan');
+    await head.locator('.props dd', { hasText: 'Petugas Satu DPUPR' }).waitFor();
+    await head.locator('.timeline', { hasText: 'Penugasan petugas' }).waitFor();
+    assert.equal(await horizontalOverflow(head), null);
+
+    // The officer (the default DPUPR opd token) finds it under "Tugas saya" and is told by email.
+    const officer = await browser.context.newPage();
+    await officer.setViewportSize({ width: 360, height: 740 });
+    await signIn(env, officer, await token('opd', 'DPUPR'));
+    await officer.getByRole('link', { name: 'Tugas saya' }).click();
+    await officer.getByRole('heading', { level: 2, name: 'Tugas saya' }).waitFor();
+    const card = officer.locator('li.card', { hasText: title });
+    await card.waitFor();
+    await card.getByText('Petugas: Petugas Satu DPUPR').waitFor();
+    assert.equal(await horizontalOverflow(officer), null);
+    await evidence(env, officer, 'opd-tugas-saya');
+    await until(async () => (await outbox()).some((m) => String(m.to).includes('petugas1.dpupr@example.org')
+      && String(m.subject).includes(id)), { what: 'the officer\'s email', timeout: 60000 });
+
+    // The admin corrects kecamatan, desa and category; the desa list follows the kecamatan.
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 360, height: 740 });
+    await signIn(env, page, await token('admin'));
+    await page.goto(`${env.web}#/staf/laporan/${id}`);
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    const box = page.locator('details[data-action="correct"]');
+    await box.locator('summary').click();
+    await box.locator('select[name="kecamatan"]').locator('option[value="parongpong"]').waitFor({ state: 'attached' });
+    // Nothing changed: the server's Indonesian message, nothing stored.
+    await box.locator('button[type="submit"]').click();
+    await box.locator('.field-error', { hasText: 'tidak ada yang dikoreksi' }).waitFor();
+    await box.locator('select[name="kecamatan"]').selectOption('parongpong');
+    await box.locator('select[name="desa"] option[value="32.17.02.2002"]').waitFor({ state: 'attached' });
+    assert.equal(await box.locator('select[name="desa"]').locator('option', { hasText: 'Pagerwangi' }).count(), 0);
+    await box.locator('select[name="desa"]').selectOption('32.17.02.2002'); // Cihanjuang
+    await box.locator('select[name="category"]').selectOption('drainase');
+    await box.getByLabel('Alasan koreksi').fill('Lokasi sebenarnya di Cihanjuang, saluran drainase.');
+    assert.equal(await horizontalOverflow(page), null);
+    await evidence(env, page, 'admin-form-koreksi');
+    await box.locator('button[type="submit"]').click();
+    await page.locator('#flash', { hasText: 'Data laporan dikoreksi' }).waitFor();
+    await page.locator('.props dd', { hasText: 'Cihanjuang' }).waitFor();
+    await page.locator('.timeline', { hasText: 'Kecamatan: lembang → parongpong' }).waitFor();
+    assert.equal(await horizontalOverflow(page), null);
+    await evidence(env, page, 'admin-terkoreksi');
+    await Promise.all([head.close(), officer.close(), page.close()]);
+  });
+
   it('axe found no serious or critical violation, and no page threw', () => {
     assert.deepEqual(env.axeFailures, []);
     assert.deepEqual(browser.problems, []);

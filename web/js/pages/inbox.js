@@ -9,6 +9,7 @@ import { CHANNELS, channelLabel, statusBadge, typeLabel, ROLE_LABEL } from '../l
 export const title = 'Kotak masuk';
 
 const DUE_SOON_MS = 24 * 3600 * 1000;
+const HELD = ['didisposisikan', 'diproses', 'perlu_kelengkapan', 'ditindaklanjuti'];
 
 function breached(it, now = Date.now()) {
   if (it.sla && typeof it.sla.breached === 'boolean') return it.sla.breached;
@@ -36,6 +37,8 @@ const TABS = {
     { id: 'diproses', label: 'Sedang diproses', statuses: ['diproses'], empty: 'Tidak ada laporan yang sedang diproses.' },
     { id: 'segera', label: 'Segera jatuh tempo', statuses: ['didisposisikan', 'diproses'], filter: dueSoon, empty: 'Tidak ada laporan yang jatuh tempo dalam 24 jam.' },
     { id: 'terlambat', label: 'Lewat tenggat', statuses: ['didisposisikan', 'diproses'], filter: breached, empty: 'Tidak ada laporan yang lewat tenggat.' },
+    // Reports the OPD's coordinator assigned to the signed-in officer (GET /staff/reports?assigned=me).
+    { id: 'tugas-saya', label: 'Tugas saya', statuses: HELD, assigned: 'me', empty: 'Tidak ada laporan yang ditugaskan kepada Anda.' },
   ],
   pimpinan: [
     { id: 'terlambat', label: 'Lewat tenggat', statuses: ['diajukan', 'dikembalikan', 'didisposisikan', 'diproses'], filter: breached, empty: 'Tidak ada laporan yang lewat tenggat.' },
@@ -44,16 +47,19 @@ const TABS = {
   ],
 };
 
+// The coordinator of an OPD's desk sees the OPD's lists (and assigns from a report's page).
+TABS.opd_admin = TABS.opd;
+
 const PAGE = 50;
 const MAX_PAGES_FILTERED = 10;
 
 /** One status list, following cursors. For filtered tabs, all pages (bounded). */
-async function fetchStatus(status, cursor, all, channel) {
+async function fetchStatus(status, cursor, all, channel, assigned) {
   const items = [];
   let next = cursor;
   let pages = 0;
   do {
-    const res = await api('/staff/reports', { staff: true, query: { status, channel, limit: PAGE, cursor: next } });
+    const res = await api('/staff/reports', { staff: true, query: { status, channel, assigned, limit: PAGE, cursor: next } });
     items.push(...(res && Array.isArray(res.items) ? res.items : []));
     next = res ? res.next_cursor : null;
     pages += 1;
@@ -77,6 +83,7 @@ async function card(it) {
     h('p', { class: 'meta' },
       kec ? h('span', {}, `Kec. ${await refName('kecamatan', kec)}`) : null,
       opd ? h('span', {}, `OPD: ${opd}`) : null,
+      it.assigned_to ? h('span', { class: 'assignee' }, `Petugas: ${it.assigned_to.name || it.assigned_to.id}`) : null,
       it.created_at ? h('span', {}, `Masuk ${fmtDateTime(it.created_at)}`) : null,
       due ? h('span', {}, `Tenggat ${fmtDateTime(due)}`) : null));
 }
@@ -132,7 +139,7 @@ export async function render(view, { query, navigate }) {
     try {
       const results = await Promise.all(Object.entries(cursors)
         .filter(([, c]) => c !== null)
-        .map(async ([st, c]) => [st, await fetchStatus(st, c, Boolean(tab.filter), channel || undefined)]));
+        .map(async ([st, c]) => [st, await fetchStatus(st, c, Boolean(tab.filter), channel || undefined, tab.assigned)]));
       let items = [];
       for (const [st, r] of results) {
         items.push(...r.items);

@@ -23,6 +23,9 @@ const FORMS = {
     { name: 'category', type: 'category', label: 'Kategori' },
     { name: 'privacy', type: 'privacy_raise', label: 'Naikkan kerahasiaan', hint: 'Hanya dapat dinaikkan (Publik → Anonim → Rahasia), misalnya untuk laporan kesehatan, anak, atau bantuan sosial. Menurunkan hanya atas permintaan pelapor.' },
     { name: 'note', type: 'textarea', label: 'Catatan untuk OPD' },
+    { name: 'type', type: 'report_type', label: 'Koreksi jenis', hint: 'Isi bila jenis yang dipilih pelapor keliru.' },
+    { name: 'kecamatan', type: 'kecamatan', label: 'Koreksi kecamatan' },
+    { name: 'desa', type: 'desa', label: 'Koreksi desa/kelurahan' },
   ],
   request_info: [
     { name: 'message', type: 'textarea', label: 'Pesan ke pelapor', required: true, hint: 'Sebutkan keterangan yang perlu dilengkapi. Pesan ini terlihat oleh pelapor.' },
@@ -54,6 +57,17 @@ const FORMS = {
   ],
   close: [
     { name: 'message', type: 'textarea', label: 'Pesan penutup untuk pelapor', required: true },
+  ],
+  assign: [
+    { name: 'officer', type: 'officer', label: 'Petugas', required: true, hint: 'Petugas menerima pemberitahuan lewat email dan SMS. Pelapor tidak diberi tahu siapa petugasnya.' },
+    { name: 'note', type: 'textarea', label: 'Catatan untuk petugas' },
+  ],
+  correct: [
+    { name: 'type', type: 'report_type', label: 'Jenis' },
+    { name: 'category', type: 'category', label: 'Kategori' },
+    { name: 'kecamatan', type: 'kecamatan', label: 'Kecamatan' },
+    { name: 'desa', type: 'desa', label: 'Desa/kelurahan' },
+    { name: 'note', type: 'textarea', label: 'Alasan koreksi', hint: 'Untuk petugas; tidak terlihat oleh pelapor. Tenggat dihitung ulang bila bergantung pada jenis atau kategori.' },
   ],
 };
 
@@ -96,7 +110,12 @@ const EVENT_DATA = {
   rating: (v) => `Nilai: ${v}`,
   resolved: (v) => (v ? 'Pelapor: selesai' : 'Pelapor: belum selesai'),
   error: () => 'Pengiriman ke SP4N-LAPOR! gagal; dicoba lagi otomatis',
+  from_officer: (v) => `Petugas sebelumnya: ${v}`,
+  officer: (v) => `Petugas: ${v}`,
+  corrections: (v) => Object.entries(v).map(([k, c]) => `${CORRECTED[k] || k}: ${c.from || '–'} → ${c.to || '–'}`).join(' · '),
+  due_to: (v) => `Tenggat baru: ${fmtDateTime(v)}`,
 };
+const CORRECTED = { type: 'Jenis', category: 'Kategori', kecamatan: 'Kecamatan', desa: 'Desa' };
 
 function eventDetails(data) {
   if (!data || typeof data !== 'object') return null;
@@ -157,6 +176,28 @@ async function buildControl(f, report) {
     options(sel, items.map((c) => ({ value: c.code, label: c.name })), { placeholder: 'Tidak diubah', value: report.category || '' });
     return sel;
   }
+  if (f.type === 'officer') {
+    const sel = h('select', {});
+    const res = await api('/staff/officers', { staff: true }).catch(() => ({ items: [] }));
+    const items = Array.isArray(res && res.items) ? res.items : [];
+    options(sel, items.map((o) => ({ value: o.id, label: `${o.name}${o.phone ? ` · ${o.phone}` : ''}` })),
+      { placeholder: items.length ? 'Pilih petugas' : 'Belum ada petugas terdaftar', value: (report.assigned_to && report.assigned_to.id) || '' });
+    return sel;
+  }
+  if (f.type === 'report_type') {
+    const sel = h('select', {});
+    options(sel, ['pengaduan', 'aspirasi', 'permintaan_informasi'].map((value) => ({ value, label: typeLabel(value) })),
+      { placeholder: 'Tidak diubah', value: report.type || '' });
+    return sel;
+  }
+  if (f.type === 'kecamatan') {
+    const sel = h('select', {});
+    const items = await reference('kecamatan').catch(() => []);
+    const current = (report.location && report.location.kecamatan) || report.kecamatan || '';
+    options(sel, items.map((k) => ({ value: k.code, label: k.name })), { placeholder: 'Tidak diubah', value: current });
+    return sel;
+  }
+  if (f.type === 'desa') return h('select', {});
   if (f.type === 'classification') {
     const sel = h('select', {});
     options(sel, Object.entries(CLASSIFICATIONS).map(([value, label]) => ({ value, label })), { placeholder: 'Belum ditentukan', value: report.classification || '' });
@@ -206,6 +247,23 @@ async function cannedAnswers(action, report, form) {
     hint: 'Mengisi pesan di bawah; sesuaikan sebelum dikirim.' }));
 }
 
+/** The desa picker follows the kecamatan picker of the same form (a desa of that kecamatan only). */
+async function linkDesa(form, report) {
+  const kec = form.elements.namedItem('kecamatan');
+  const desa = form.elements.namedItem('desa');
+  if (!kec || !desa) return;
+  const all = await reference('kecamatan').catch(() => []);
+  const fill = () => {
+    const found = all.find((k) => k.code === kec.value);
+    const stored = report.location && report.location.desa;
+    const sameKec = kec.value === ((report.location && report.location.kecamatan) || report.kecamatan);
+    options(desa, ((found && found.desa) || []).map((d) => ({ value: d.code, label: d.name })),
+      { placeholder: found ? 'Tidak diisi' : 'Pilih kecamatan dahulu', value: sameKec && stored ? stored : '' });
+  };
+  kec.addEventListener('change', fill);
+  fill();
+}
+
 async function actionForm(action, report, onDone) {
   const spec = FORMS[action] || [];
   const submit = h('button', { type: 'submit', class: action === 'reject' ? 'btn btn-danger' : 'btn' }, ACTIONS[action].label);
@@ -221,6 +279,7 @@ async function actionForm(action, report, onDone) {
     form.append(field({ label: f.label, name: f.name, required: f.required, optional: !f.required, hint: f.hint, control }));
   }
   if (CANNED_ACTIONS.includes(action)) await cannedAnswers(action, report, form);
+  await linkDesa(form, report);
   if (action === 'accept') form.append(h('p', {}, 'Laporan akan berstatus "Sedang diproses" dan pelapor diberi tahu.'));
   form.append(h('div', { class: 'actions' }, submit));
 
@@ -409,6 +468,7 @@ async function draw(view, report, s, focusSel) {
         ['Klasifikasi', report.classification ? (CLASSIFICATIONS[report.classification] || report.classification) : 'Belum ditentukan'],
         ['Kategori', catName || 'Belum ditentukan'],
         ['OPD', report.opd_code ? `${opdName} (${report.opd_code})` : 'Belum diteruskan'],
+        ['Petugas', report.assigned_to ? (report.assigned_to.name || report.assigned_to.id) : (report.opd_code ? 'Belum ditugaskan' : null)],
         ['Kerahasiaan', privacyLabel(report.privacy)],
         ['Masuk', fmtDateTime(report.created_at)],
         ['Saluran', channelLabel(report.channel)],
