@@ -43,8 +43,8 @@ test: $(STAMP)
 web-test: $(STAMP)
 	bash tests/e2e/web/run.sh all
 
-# A staff token for the running local stack (the web client's local sign-in): ROLE=admin|opd|pimpinan,
-# OPD=<code> with ROLE=opd. Uses the project's .venv, so it works from any shell.
+# A staff token for the running local stack (the web client's local sign-in): ROLE=admin|opd|opd_admin|pimpinan,
+# OPD=<code> with ROLE=opd or opd_admin. Uses the project's .venv, so it works from any shell.
 ROLE ?= admin
 token: $(STAMP)
 	@$(PY) -m chalicelib.cli token --role $(ROLE) $(if $(OPD),--opd $(OPD))
