@@ -30,7 +30,7 @@ class StaffActionIn(Strict):
     """One action of CONTRACT.md's table; which fields each action takes is checked per action."""
 
     action: Literal["verify", "request_info", "reject", "redispose", "accept", "respond", "progress", "return",
-                    "note", "close"]
+                    "note", "close", "merge"]
     opd_code: str | None = Field(default=None, max_length=40)
     classification: str | None = Field(default=None, max_length=40,
                                        description="berkadar_pengawasan | tidak_berkadar_pengawasan (pengaduan only)")
@@ -46,6 +46,8 @@ class StaffActionIn(Strict):
     privacy: Literal["publik", "anonim", "rahasia"] | None = Field(
         default=None, description="verify: raise the report's privacy (publik -> anonim -> rahasia); "
         "a lower one is a 400")
+    primary: str | None = Field(default=None, max_length=40,
+                                description="merge: the tracking id of the report this one duplicates")
     planned_completion: date | None = Field(
         default=None, description="progress: the date (YYYY-MM-DD, today to a year ahead) the OPD plans to "
         "finish; shown to the reporter")
@@ -77,6 +79,8 @@ class StaffReportView(ReportView):
     reporter_hidden: bool = Field(description="an anonymous reporter's identity an admin may reveal "
                                   "(POST .../reveal)")
     returned_by: list[str]
+    merged_into: str | None = Field(default=None, description="the primary this duplicate was merged into")
+    merged_ids: list[str] = Field(default=[], description="the duplicates merged into this report")
     notes: list[dict[str, Any]]
     audit_trail: list[dict[str, Any]]
     actions: list[str]
@@ -202,3 +206,31 @@ def act(tracking_id: str) -> Any:
     fields = body.model_dump(exclude={"action"}, exclude_none=True)
     report = workflow.act(tracking_id, body.action, principal, fields, if_match)
     return json_response(staff_views.after_action(report, principal), headers={"ETag": f'"{report.version}"'})
+
+
+class SimilarItem(BaseModel):
+    tracking_id: str
+    score: float = Field(description="0-100: how alike the texts read (rapidfuzz token-set ratio)")
+    title: str
+    status: str
+    privacy: str
+    kecamatan: str
+    desa: str | None
+    category: str | None
+    opd_code: str | None
+    submitted_at: str
+    distance_m: float | None = Field(default=None, description="when both reports carry coordinates")
+
+
+class SimilarList(BaseModel):
+    items: list[SimilarItem]
+
+
+@route("/staff/reports/{tracking_id}/similar", "GET",
+       summary="Open reports that look like the same problem (admin; up to 5, newest first, scored)",
+       tags=["staff"], auth="staff", roles=("admin",), responses={200: SimilarList}, errors=(404,))
+def similar(tracking_id: str) -> Any:
+    from chalicelib.services import duplicates
+
+    request = current_request()
+    return json_response(duplicates.similar(tracking_id, principal_of(request)))

@@ -154,7 +154,10 @@ def staff_view(report: Report, events: list[ReportEvent], principal: Principal,
         "reporter_hidden": access.hidden_for_admin,
         "notes": notes,
         "audit_trail": trail,
-        "actions": [a for a in wf.actions_for(report.status, role) if a in wf.STAFF_ACTIONS],
+        "merged_into": report.merged_into,
+        "merged_ids": list(report.merged_ids or []),
+        "actions": [a for a in wf.actions_for(report.status, role) if a in wf.STAFF_ACTIONS
+                    and (not report.merged_into or a in wf.MERGED_ALLOWS)],
     }
     return view
 

@@ -38,6 +38,7 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/reports/{tracking_id}"): frozenset({"admin", "opd", "pimpinan"}),
     ("POST", "/staff/reports/{tracking_id}/actions"): frozenset({"admin", "opd"}),
     ("POST", "/staff/reports/{tracking_id}/reveal"): frozenset({"admin"}),
+    ("GET", "/staff/reports/{tracking_id}/similar"): frozenset({"admin"}),  # the verification desk
     ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}"): frozenset({"admin", "opd", "pimpinan"}),
     ("GET", "/staff/performance"): frozenset({"admin", "pimpinan"}),
     ("GET", "/staff/performance/{opd_code}/reports"): frozenset({"admin", "pimpinan"}),
@@ -79,18 +80,19 @@ ALL = ("diajukan", "perlu_kelengkapan", "ditolak", "didisposisikan", "diproses",
 OPEN = ("diajukan", "perlu_kelengkapan", "didisposisikan", "diproses", "dikembalikan", "ditindaklanjuti")
 ACTION_ROLES = {"verify": {"admin"}, "request_info": {"admin", "opd"}, "reject": {"admin"}, "redispose": {"admin"},
                 "accept": {"opd"}, "respond": {"opd"}, "progress": {"opd"}, "return": {"opd"},
-                "note": {"admin", "opd"}, "close": {"admin"}}
+                "note": {"admin", "opd"}, "close": {"admin"}, "merge": {"admin"}}
 ACTION_FROM = {"verify": ("diajukan",), "request_info": ("diajukan", "diproses"),
                "reject": ("diajukan", "perlu_kelengkapan"),
                "redispose": ("didisposisikan", "diproses", "dikembalikan"), "accept": ("didisposisikan",),
                "respond": ("didisposisikan", "diproses"), "progress": ("didisposisikan", "diproses"),
-               "return": ("didisposisikan", "diproses"), "note": ALL, "close": OPEN}
+               "return": ("didisposisikan", "diproses"), "note": ALL, "close": OPEN, "merge": OPEN}
 # Where one role of an action moves from fewer statuses than the action as a whole.
 ROLE_FROM = {("request_info", "admin"): ("diajukan",), ("request_info", "opd"): ("diproses",)}
 FIELDS = {"verify": {"opd_code": "DISHUB"}, "request_info": {"message": "Mohon foto."},
           "reject": {"reason": "r", "message": "Ditolak."}, "redispose": {"opd_code": "DISHUB", "note": "n"},
           "accept": {}, "respond": {"message": "Sudah."}, "progress": {"message": "Sedang dikerjakan."}, "return": {"reason_code": "bukan_wewenang", "reason": "Bukan wewenang."},
-          "note": {"message": "catatan"}, "close": {"message": "Selesai."}}
+          "note": {"message": "catatan"}, "close": {"message": "Selesai."},
+          "merge": {}}  # its `primary` is a report made per scenario (test_action_matrix)
 # Statuses a report can be in under each scenario (an OPD holds it, or none does).
 HELD = ("didisposisikan", "diproses", "ditindaklanjuti")
 UNHELD = ("diajukan", "perlu_kelengkapan", "dikembalikan", "ditolak")
@@ -207,6 +209,11 @@ def _reveal_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -
     return r.status_code, r.status_code == 200
 
 
+def _similar_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.client.http.get(f"/staff/reports/{report['tracking_id']}/similar", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200 and isinstance(r.json_body.get("items"), list)
+
+
 def _attachment_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
     r = api.client.http.get(f"/staff/reports/{report['tracking_id']}/attachments/{report['photo']}",
                             headers=bearer(role, opd_of(role)))
@@ -299,11 +306,13 @@ def _delete_template_driver(api: Api, report: dict[str, Any], role: str, scenari
 # Routes about one report: whether the caller got it depends on privacy and ownership too.
 REPORT_ROUTES = {("GET", "/staff/reports"), ("GET", "/staff/reports/{tracking_id}"),
                  ("POST", "/staff/reports/{tracking_id}/reveal"), ("GET", "/staff/performance/{opd_code}/reports"),
+                 ("GET", "/staff/reports/{tracking_id}/similar"),
                  ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}")}
 READ_DRIVERS: dict[tuple[str, str], Callable[..., tuple[int, bool]]] = {
     ("GET", "/staff/reports"): _list_driver,
     ("GET", "/staff/reports/{tracking_id}"): _detail_driver,
     ("POST", "/staff/reports/{tracking_id}/reveal"): _reveal_driver,
+    ("GET", "/staff/reports/{tracking_id}/similar"): _similar_driver,
     ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}"): _attachment_driver,
     ("GET", "/staff/performance"): _performance_driver,
     ("GET", "/staff/performance/{opd_code}/reports"): _drilldown_driver,
@@ -413,10 +422,13 @@ def test_action_matrix(client: Any, valid_report: dict[str, Any], action: str) -
         created = make(api, valid_report, scenario, status)
         tid = created["tracking_id"]
         plan = sorted(ROLES, key=lambda role: expected(role, scenario, action, status) == 200)
+        fields = FIELDS[action]
+        if action == "merge":
+            fields = {"primary": api.submit(valid_report)["tracking_id"]}
         for role in plan:
             want = expected(role, scenario, action, status)
             before = Report.get(tid)
-            r = api.act(tid, role, opd_of(role), action=action, **FIELDS[action])
+            r = api.act(tid, role, opd_of(role), action=action, **fields)
             if r.status_code == 200 and want != 200:
                 unexpected.append((action, scenario, status, role))
             elif want == 200 and r.status_code != 200:

@@ -38,6 +38,7 @@ EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
     "return": ({"opd"}, {"didisposisikan": "dikembalikan", "diproses": "dikembalikan"}),
     "note": ({"admin", "opd"}, {s: s for s in STATUSES}),
     "close": ({"admin"}, {s: "selesai" for s in OPEN}),
+    "merge": ({"admin"}, {s: s for s in OPEN}),
     "reply": ({"pelapor"}, {"perlu_kelengkapan": "diajukan", "ditindaklanjuti": "diproses"}),
     "auto_close": ({"sistem"}, {"ditindaklanjuti": "selesai"}),
     "archive": ({"sistem"}, {"perlu_kelengkapan": "ditolak"}),
@@ -69,7 +70,7 @@ def test_the_table_has_exactly_the_expected_actions() -> None:
     assert set(ACTIONS) == set(EXPECTED) | {"feedback"}
     assert list(wf.STAFF_ACTIONS) == [
         "verify", "request_info", "reject", "redispose", "accept", "respond", "progress", "return", "note",
-        "close",
+        "close", "merge",
     ]
     assert list(wf.REPORTER_ACTIONS) == ["reply", "feedback"]
     assert list(wf.SYSTEM_ACTIONS) == ["auto_close", "archive", "sla_reminder", "sla_breach"]
@@ -158,12 +159,12 @@ def test_unknown_status_is_a_data_error() -> None:
 @pytest.mark.parametrize(
     ("status", "role", "expected"),
     [
-        ("diajukan", "admin", ["verify", "request_info", "reject", "note", "close"]),
-        ("perlu_kelengkapan", "admin", ["reject", "note", "close"]),
-        ("didisposisikan", "admin", ["redispose", "note", "close"]),
-        ("diproses", "admin", ["redispose", "note", "close"]),
-        ("dikembalikan", "admin", ["redispose", "note", "close"]),
-        ("ditindaklanjuti", "admin", ["note", "close"]),
+        ("diajukan", "admin", ["verify", "request_info", "reject", "note", "close", "merge"]),
+        ("perlu_kelengkapan", "admin", ["reject", "note", "close", "merge"]),
+        ("didisposisikan", "admin", ["redispose", "note", "close", "merge"]),
+        ("diproses", "admin", ["redispose", "note", "close", "merge"]),
+        ("dikembalikan", "admin", ["redispose", "note", "close", "merge"]),
+        ("ditindaklanjuti", "admin", ["note", "close", "merge"]),
         ("selesai", "admin", ["note"]),
         ("ditolak", "admin", ["note"]),
         ("diajukan", "opd", ["note"]),
