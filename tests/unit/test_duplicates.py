@@ -13,9 +13,9 @@ OPEN = ["diajukan", "perlu_kelengkapan", "didisposisikan", "diproses", "dikembal
 
 
 def _merge(**changes: Any) -> None:
-    values: dict[str, Any] = dict(duplicate_id="KBB-AAAA-AAAA", duplicate_status="diajukan",
-                                  duplicate_merged_into=None, duplicate_has_merged=False,
-                                  primary_id="KBB-BBBB-BBBB", primary_status="diproses", primary_merged_into=None)
+    values: dict[str, Any] = {"duplicate_id": "KBB-AAAA-AAAA", "duplicate_status": "diajukan",
+                              "duplicate_merged_into": None, "duplicate_has_merged": False,
+                              "primary_id": "KBB-BBBB-BBBB", "primary_status": "diproses", "primary_merged_into": None}
     values.update(changes)
     wf.check_merge(**values)
 
