@@ -104,6 +104,7 @@ export const ACTION_DONE = {
   return: 'Laporan dikembalikan ke admin.',
   note: 'Catatan internal disimpan.',
   close: 'Laporan ditutup.',
+  merge: 'Laporan digabungkan ke laporan utama; pelapornya mengikuti perkembangan laporan utama.',
 };
 
 export const EVENT_ACTION = {
@@ -114,6 +115,8 @@ export const EVENT_ACTION = {
   identity_viewed: 'Identitas pelapor dibuka', sp4n_failed: 'Sinkron ke SP4N-LAPOR! gagal',
   sp4n_status: 'Status dari SP4N-LAPOR!', sp4n_followup: 'Tindak lanjut dari SP4N-LAPOR!',
   access_recovery: 'Kode pemulihan dikirim ke pelapor', access_reissued: 'Kode akses pelapor diganti',
+  merge: 'Digabungkan ke laporan utama', merge_received: 'Laporan serupa digabungkan ke sini',
+  sp4n_mirrored: 'Tindak lanjut laporan utama dikirim ke SP4N-LAPOR!',
 };
 
 export function allowedActions(report, role) {
