@@ -101,6 +101,7 @@ class StaffListItem(BaseModel):
     due_at: str | None
     sla: SlaView
     version: int
+    merged_into: str | None = Field(default=None, description="a duplicate: the primary it was merged into")
 
 
 class StaffList(BaseModel):

@@ -205,6 +205,7 @@ def list_item(report: Report, principal: Principal) -> dict[str, Any]:
         "due_at": sla["due_at"],
         "sla": {"stage": sla["stage"], "due_at": sla["due_at"], "breached": sla["breached"]},
         "version": int(report.version),
+        "merged_into": report.merged_into,  # a duplicate: the desk sees it is not work of its own
     }
 
 

@@ -465,7 +465,7 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     env.art = artifacts('client-serupa');
     const n = Date.now() % 1000000;
     const report = (title) => ({
-      type: 'pengaduan', title, privacy: 'publik', reporter: {},
+      type: 'pengaduan', title, privacy: 'anonim', reporter: {},
       description: `Gorong-gorong di Kampung Cijambu ${n} tersumbat sampah, air meluap ke jalan setiap hujan.`,
       location: { kecamatan: 'saguling' },
     });
