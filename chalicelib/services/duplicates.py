@@ -90,7 +90,10 @@ def merge(tracking_id: str, principal: Principal, fields: Mapping[str, Any], if_
             raise validation_error([{"field": "primary", "type": "unknown",
                                      "message": "laporan utama tidak ditemukan"}])
         expected, p_expected = int(duplicate.version), int(primary.version)
-        if if_match is not None and if_match != expected:
+        # As for every action: a change since the client's version that was only the system's
+        # bookkeeping (the SP4N-LAPOR! sync record of the submission) is no conflict.
+        if if_match is not None and if_match != expected and not workflow._unseen_only_bookkeeping(
+                duplicate.tracking_id, if_match, expected):
             raise version_conflict(
                 f"Laporan sudah pada versi {expected}, bukan {if_match}; muat ulang lalu coba lagi.")
         moment = now or clock.now()
