@@ -260,3 +260,21 @@ def test_lapor_complaint_of_a_duplicate_receives_the_primarys_answers(fan: Any, 
     mirrored = [e for e in _events(did) if e.action == "sp4n_mirrored"]
     assert [e.data["primary"] for e in mirrored] == [pid, pid]
     assert report(did).sp4n_watch is None  # not reconciled on its own: it follows the primary
+
+
+def test_merge_from_a_page_behind_only_the_systems_bookkeeping_goes_through(
+        client: Any, valid_report: dict[str, Any]) -> None:
+    from chalicelib.services import sync
+
+    api = Api(client)
+    primary = api.submit(valid_report)["tracking_id"]
+    dup = api.submit(valid_report)["tracking_id"]
+    # The SP4N-LAPOR! sync records the submission a moment after the page was read (version 1).
+    sync.change_report(dup, lambda r: [sync._event(r, "sp4n_synced", {"origin": "sync", "for_seq": 1})])
+    assert api.act(dup, "admin", if_match=1, action="merge", primary=primary).status_code == 200
+    # A person's change in between is a conflict, and nothing is merged.
+    other = api.submit(valid_report)["tracking_id"]
+    api.ok(other, "admin", action="note", message="dicek")
+    r = api.act(other, "admin", if_match=1, action="merge", primary=primary)
+    assert r.status_code == 409 and r.json_body["error"]["code"] == "version_conflict"
+    assert Report.get(other).merged_into is None and Report.get(primary).merged_ids == [dup]
