@@ -6,7 +6,7 @@ travel between machines better than the absolute times printed beside them. Noth
 items read).
 
     python -m bench                 # everything (~5 minutes on 2 cores)
-    python -m bench cold submit     # only some sections: cold first submit reads consumer package e2e open311
+    python -m bench cold submit     # only some sections: cold first submit reads consumer package e2e open311 dupes
 """
 from __future__ import annotations
 
@@ -33,8 +33,11 @@ TARGETS = {  # the targets the README's benchmark table states
     "package_zip_mb": 20,
     "open311_items_read_per_item.10000": 1.1,
     "open311_items_read_per_item.50000": 1.1,
+    **{f"dupes_items_read_per_suggestion.{n}": 20 for n in (1_000, 10_000, 50_000)},
+    "dupes_items_read_growth_50000_vs_1000": 1.1,
 }
 OPEN311_SIZES = (10_000, 50_000)
+DUPES_SIZES = (1_000, 10_000, 50_000)
 
 
 def _cold() -> dict[str, float]:
@@ -81,6 +84,17 @@ def _open311() -> dict[str, float]:
     return out
 
 
+def _dupes() -> dict[str, float]:
+    out: dict[str, float] = {}
+    for size in DUPES_SIZES:  # a fresh interpreter each: a fresh moto
+        m = _json_of([sys.executable, "-m", "bench.dupes", str(size)])
+        out[f"dupes_items_read_per_suggestion.{size}"] = m["per_suggestion"]
+    # Flat: the suggestion reads one kecamatan's recent open work whatever the history behind it.
+    out["dupes_items_read_growth_50000_vs_1000"] = (out["dupes_items_read_per_suggestion.50000"]
+                                                    / out["dupes_items_read_per_suggestion.1000"])
+    return out
+
+
 def _json_of(args: list[str]) -> dict[str, float]:
     import subprocess
 
@@ -110,7 +124,7 @@ def _e2e() -> dict[str, float]:
 
 SECTIONS: dict[str, Callable[[], dict[str, float]]] = {
     "cold": _cold, "first": _first, "submit": _submit, "reads": _reads, "consumer": _consumer, "package": _package,
-    "e2e": _e2e, "open311": _open311,
+    "e2e": _e2e, "open311": _open311, "dupes": _dupes,
 }
 
 

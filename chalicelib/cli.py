@@ -371,6 +371,14 @@ def _open311_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("dupes-backfill", "index open reports stored before duplicate suggestions existed (by_dupe_place)", [])
+def _dupes_backfill(args: argparse.Namespace) -> int:
+    from chalicelib.data import reports
+
+    print(f"{reports.backfill_dupe_place()} open report(s) added to the duplicate-suggestion index")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.cli", description="Lapor KBB command line")
     sub = parser.add_subparsers(dest="command", required=True)

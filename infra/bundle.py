@@ -40,12 +40,21 @@ EXCLUDED = (
     # Powertools' Swagger UI assets serve its own API resolver; this app's API is Chalice.
     "aws_lambda_powertools/event_handler/openapi/swagger_ui/",
 )
+# rapidfuzz ships each extension twice, the AVX2 build beside the baseline one, and imports the
+# baseline when the AVX2 one is missing (its documented fallback): one copy is enough for the
+# few hundred short texts a duplicate suggestion compares. The app uses only rapidfuzz.fuzz and
+# rapidfuzz.utils; `process` and `distance` fall back to their pure-Python modules without their
+# C++ builds. Together 2.5 MB zipped (tests/integration/test_package.py imports what stays).
+_RAPIDFUZZ_AVX2 = re.compile(r"^rapidfuzz/((.+/)?[a-z_]+_avx2|process_cpp_impl|distance/metrics_cpp)"
+                             r"\.cpython-[^/]+\.so$")
 # Lambda python3.11 runs on Amazon Linux 2, glibc 2.26: native wheels must be manylinux <= 2.26.
 MAX_GLIBC = (2, 26)
 LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 
 
 def excluded(name: str) -> bool:
+    if _RAPIDFUZZ_AVX2.match(name):
+        return True
     return any(name.startswith(prefix) if prefix.endswith(("/", ".py"))
                else name.startswith(prefix) and ".dist-info/" in name for prefix in EXCLUDED)
 

@@ -25,6 +25,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chal
     ("/staff/reports/{tracking_id}/actions", "POST", "staff"),
     ("/staff/reports/{tracking_id}/reveal", "POST", "staff"),
     ("/staff/officers", "GET", "staff"),
+    ("/staff/reports/{tracking_id}/similar", "GET", "staff"),
     ("/staff/reports/{tracking_id}/attachments/{attachment_id}", "GET", "attachments"),
     ("/staff/calendar/overrides", "GET", "calendar"),
     ("/staff/calendar/overrides/{date}", "PUT", "calendar"),

@@ -113,6 +113,8 @@ class StaffReportView(ReportView):
     returned_by: list[str]
     assigned_to: dict[str, Any] | None = Field(default=None, description="the OPD officer the report is assigned "
                                                "to: {id, name} (null: nobody)")
+    merged_into: str | None = Field(default=None, description="the primary this duplicate was merged into")
+    merged_ids: list[str] = Field(default=[], description="the duplicates merged into this report")
     notes: list[dict[str, Any]]
     audit_trail: list[dict[str, Any]]
     actions: list[str]
@@ -136,6 +138,7 @@ class StaffListItem(Out):
     sla: SlaView
     version: int
     assigned_to: dict[str, Any] | None = Field(default=None, description="{id, name} of the assigned officer")
+    merged_into: str | None = Field(default=None, description="a duplicate: the primary it was merged into")
 
 
 class StaffList(Out):
@@ -268,3 +271,31 @@ def list_officers() -> Any:
         raise validation_error([{"field": n, "type": "extra_forbidden", "message": "parameter tidak dikenal"}
                                 for n in unknown])
     return json_response(officers.list_for(principal_of(request), params.get("opd")))
+
+
+class SimilarItem(Out):
+    tracking_id: str
+    score: float = Field(description="0-100: how alike the texts read (rapidfuzz token-set ratio)")
+    title: str
+    status: str
+    privacy: str
+    kecamatan: str
+    desa: str | None
+    category: str | None
+    opd_code: str | None
+    submitted_at: str
+    distance_m: float | None = Field(default=None, description="when both reports carry coordinates")
+
+
+class SimilarList(Out):
+    items: list[SimilarItem]
+
+
+@route("/staff/reports/{tracking_id}/similar", "GET",
+       summary="Open reports that look like the same problem (admin; up to 5, newest first, scored)",
+       tags=["staff"], auth="staff", roles=("admin",), responses={200: SimilarList}, errors=(404,))
+def similar(tracking_id: str) -> Any:
+    from chalicelib.services import duplicates
+
+    request = current_request()
+    return json_response(duplicates.similar(tracking_id, principal_of(request)))

@@ -94,6 +94,20 @@ class BySp4nWatch(_Index):
     sp4n_checked_at = UnicodeAttribute(range_key=True)
 
 
+class ByDupePlace(_Index):
+    """Sparse: open reports not merged into another, by kecamatan, newest first: where the
+    duplicate suggestions look (chalicelib/services/similar.py). Kept by
+    chalicelib.data.reports.dupe_place on every write of a report, so a closed or merged report
+    leaves it and a suggestion reads the open work of one kecamatan, never the table."""
+
+    class Meta:
+        index_name = "by_dupe_place"
+        projection = AllProjection()
+
+    dupe_place = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class ByUnclaimed(GlobalSecondaryIndex):  # type: ignore[type-arg]
     """Sparse: only clean uploads that no report references yet (the daily purge reads these)."""
 
@@ -228,6 +242,11 @@ class Report(Model):
     email_hash = UnicodeAttribute(null=True)
     sp4n_watch = UnicodeAttribute(null=True)  # see BySp4nWatch
     sp4n_checked_at = UnicodeAttribute(null=True)  # when the pull last looked at it on LAPOR!
+    # Duplicates (action `merge`): the primary this report follows, and on a primary the reports
+    # merged into it. `dupe_place`: the kecamatan while open and not merged (see ByDupePlace).
+    merged_into = UnicodeAttribute(null=True)
+    merged_ids = ListAttribute(of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    dupe_place = UnicodeAttribute(null=True)
 
     by_opd = ByOpd()
     by_status = ByStatus()
@@ -238,6 +257,7 @@ class Report(Model):
     by_phone_hash = ByPhoneHash()
     by_email_hash = ByEmailHash()
     by_sp4n_watch = BySp4nWatch()
+    by_dupe_place = ByDupePlace()
 
 
 class ReportEvent(Model):

@@ -75,9 +75,11 @@ def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str,
     report and event may be given as the values of their models (items.item_of), unbuilt."""
     names = ["report", "event"]
     if isinstance(report, Mapping):
-        report = {**report, "updated_month": updated_month(report.get("privacy"), report.get("updated_at"))}
+        report = {**report, "updated_month": updated_month(report.get("privacy"), report.get("updated_at")),
+                  "dupe_place": dupe_place_of(report.get("status"), report.get("kecamatan"), report.get("merged_into"))}
     else:
         report.updated_month = updated_month(report.privacy, report.updated_at)
+        report.dupe_place = dupe_place_of(report.status, report.kecamatan, report.merged_into)
     if isinstance(report, Report):
         sp4n_watch(report)
     if isinstance(event, Mapping):
@@ -120,15 +122,7 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
     Raises Conflict when someone else changed the report since `expected_version` was read
     (failed("report")), or an attachment cannot be claimed (failed("attachment")).
     """
-    _stamp_retention(report)
-    sp4n_watch(report)
-    meta: Any = Report.Meta
-    report.updated_month = updated_month(report.privacy, report.updated_at)
-    writes: list[dict[str, Any]] = [{"Put": {
-        "TableName": meta.table_name, "Item": items.item(report),
-        "ConditionExpression": "#0 = :0", "ExpressionAttributeNames": {"#0": Report.version.attr_name},
-        "ExpressionAttributeValues": {":0": {"N": str(expected_version)}},
-    }}]
+    writes: list[dict[str, Any]] = [_put_changed(report, expected_version)]
     names = ["report"]
     for event in events:
         event.version = expected_version + 1
@@ -141,6 +135,85 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
         items.transact_write(Report, writes)
     except items.Cancelled as exc:
         raise Conflict(exc.reasons, names) from exc
+
+
+def _put_changed(report: Report, expected_version: int) -> dict[str, Any]:
+    """The conditional Put of a changed report, with every derived index key brought in step."""
+    _stamp_retention(report)
+    sp4n_watch(report)
+    meta: Any = Report.Meta
+    report.updated_month = updated_month(report.privacy, report.updated_at)
+    report.dupe_place = dupe_place_of(report.status, report.kecamatan, report.merged_into)
+    return {"Put": {
+        "TableName": meta.table_name, "Item": items.item(report),
+        "ConditionExpression": "#0 = :0", "ExpressionAttributeNames": {"#0": Report.version.attr_name},
+        "ExpressionAttributeValues": {":0": {"N": str(expected_version)}},
+    }}
+
+
+def save_merge(duplicate: Report, duplicate_version: int, duplicate_events: Iterable[ReportEvent],
+               primary: Report, primary_version: int, primary_events: Iterable[ReportEvent]) -> None:
+    """A duplicate linked to its primary: both reports (versions already bumped by the caller,
+    each under its own version check) and each one's audit events, in ONE transaction. Conflict
+    (failed("report")) when either changed since it was read."""
+    writes: list[dict[str, Any]] = []
+    names: list[str] = []
+    for report, version, evs in ((duplicate, duplicate_version, duplicate_events),
+                                 (primary, primary_version, primary_events)):
+        writes.append(_put_changed(report, version))
+        names.append("report")
+        for event in evs:
+            event.version = version + 1
+            writes.append(items.put_new(event))
+            names.append("event")
+    try:
+        items.transact_write(Report, writes)
+    except items.Cancelled as exc:
+        raise Conflict(exc.reasons, names) from exc
+
+
+def dupe_place_of(status: str | None, kecamatan: str | None, merged_into: str | None) -> str | None:
+    """The `by_dupe_place` key: the kecamatan of an open report not merged into another."""
+    if not status or not kecamatan or merged_into or not is_open(status):
+        return None
+    return str(kecamatan)
+
+
+# Duplicate suggestions look this far back and read at most this many candidates: a bound on
+# the reads that does not grow with the table (closed and merged reports are not in the index).
+DUPE_WINDOW_DAYS = 90
+DUPE_MAX_CANDIDATES = 200
+
+
+def open_in_place(kecamatan: str, since: str) -> tuple[list[Report], int]:
+    """Open, unmerged reports of `kecamatan` created at or after `since` (ISO UTC), newest
+    first, at most DUPE_MAX_CANDIDATES; and the items DynamoDB read for them."""
+    pages = Report.by_dupe_place.query(kecamatan, Report.created_at >= since, scan_index_forward=False,
+                                       limit=DUPE_MAX_CANDIDATES, page_size=100)
+    found = list(pages)
+    return found, int(pages.page_iter.total_scanned_count)
+
+
+def backfill_dupe_place() -> int:
+    """Give `dupe_place` to the open reports stored before the key existed (a one-off migration:
+    a Query per open status on by_status, never a Scan; the condition leaves alone any report a
+    real write has touched since, which set the key itself)."""
+    from chalicelib.domain.workflow import OPEN_STATUSES
+
+    done = 0
+    missing = Report.dupe_place.does_not_exist() & Report.merged_into.does_not_exist()
+    for status in sorted(OPEN_STATUSES):
+        for report in Report.by_status.query(status.value, filter_condition=missing):
+            value = dupe_place_of(report.status, report.kecamatan, report.merged_into)
+            if value is None:
+                continue
+            try:
+                report.update(actions=[Report.dupe_place.set(value)],
+                              condition=Report.dupe_place.does_not_exist() & (Report.version == report.version))
+                done += 1
+            except UpdateError:
+                continue
+    return done
 
 
 @lru_cache(maxsize=1)
@@ -162,7 +235,7 @@ def sp4n_watch(report: Report) -> None:
     s = report.sp4n
     if s is not None and (s.problem or s.state == "failed" or s.privacy_divergence):
         report.sp4n_watch = "problem"
-    elif s is not None and s.complaint_id and is_open(report.status):
+    elif s is not None and s.complaint_id and is_open(report.status) and not report.merged_into:
         report.sp4n_watch = "open"
     else:
         report.sp4n_watch = None

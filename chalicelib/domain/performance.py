@@ -48,6 +48,8 @@ Definitions (the contract's fields; "the month" is the WIB calendar month):
   100 x returned / received (the mis-routing rate).
 - breaches: dispositions during which the SLA sweep recorded at least one `sla_breach` for this
   OPD (any of its stages, also after a reopen). Reports, not events.
+- A report merged into another as its duplicate (`merge`) counts once, on its primary: its own
+  dispositions keep their fact (marked `merged_into`, the audit trail) and count in no figure.
 - avg_rating / rated: the reporter's rating (1-5) given in `feedback` while the report was with
   this OPD (the last one if several), averaged over the rated ones; two decimals.
 """
@@ -130,6 +132,7 @@ class Fact:
     paused_remaining: int | None = None
     paused_breached: bool = False
     basis_seq: int = 0  # the last event folded in
+    merged_into: str | None = None  # the report was merged into this primary: counted there
 
     @property
     def key(self) -> str:
@@ -198,7 +201,8 @@ def disposition_facts(tracking_id: str, steps: Iterable[Step], *, policy: SlaPol
     current: Fact | None = None  # the disposition in force
     status: str | None = None
     last_seq = 0
-    for step in sorted(steps, key=lambda s: s.seq):
+    ordered = sorted(steps, key=lambda s: s.seq)
+    for step in ordered:
         last_seq = step.seq
         new_status = step.to_status or status
         at = _iso(step.at)
@@ -225,7 +229,8 @@ def disposition_facts(tracking_id: str, steps: Iterable[Step], *, policy: SlaPol
                 current = replace(current, holding=False, stage=None, stage_due_at=None)
     if current is not None:
         out.append(current)
-    return [replace(f, basis_seq=last_seq) for f in out]
+    merged = next((str(s.data.get("primary")) for s in ordered if s.action == "merge" and s.data.get("primary")), None)
+    return [replace(f, basis_seq=last_seq, merged_into=merged) for f in out]
 
 
 def _leave(fact: Fact, at: str, action: str, **changes: Any) -> Fact:
@@ -259,7 +264,7 @@ def _apply(fact: Fact, step: Step, at: str, status: str | None, new_status: str 
         rating = _rating(step.data)
         if rating is not None:
             fact = replace(fact, rating=rating)
-    if new_status in CLOSED and fact.ended_at is None:
+    if (new_status in CLOSED or step.action == "merge") and fact.ended_at is None:
         fact = _leave(fact, at, step.action)
     # Entering an OPD stage (accept, or a reopen by the reporter) starts its clock afresh; the
     # reply to the OPD's own request resumes the stopped one.
@@ -294,6 +299,8 @@ def is_overdue(fact: Fact, now: datetime) -> bool:
 
 def in_figure(fact: Fact, figure: str, now: datetime) -> bool:
     """Whether `fact` is counted in `figure` at `now`: the single rule behind counts and lists."""
+    if fact.merged_into:
+        return False  # counted on its primary
     if figure == "received":
         return True
     if figure == "responded":
@@ -358,7 +365,7 @@ class Figures:
 
 
 def figures(facts: Sequence[Fact], now: datetime) -> Figures:
-    ordered = sorted(facts, key=lambda f: (f.disposed_at, f.tracking_id, f.seq))
+    ordered = sorted((f for f in facts if not f.merged_into), key=lambda f: (f.disposed_at, f.tracking_id, f.seq))
     ids = {fig: tuple(f.tracking_id for f in ordered if in_figure(f, fig, now)) for fig in FIGURES}
     hours = [f.first_response_hours for f in ordered if f.first_response_hours is not None]
     ratings = [f.rating for f in ordered if f.rating is not None]
@@ -380,7 +387,7 @@ class Scoreboard:
 def scoreboard(facts: Iterable[Fact], now: datetime, period: str | None = None) -> Scoreboard:
     """Figures per OPD and for the regency. Facts of another month than `period` are ignored
     (the store is keyed by month; this guards a caller that mixes them)."""
-    chosen = [f for f in facts if period is None or f.month == period]
+    chosen = [f for f in facts if (period is None or f.month == period) and not f.merged_into]
     by_opd: dict[str, list[Fact]] = {}
     for f in chosen:
         by_opd.setdefault(f.opd_code, []).append(f)

@@ -35,6 +35,8 @@ Decisions (where CONTRACT.md is silent):
   Wewenang while we have not started: diajukan/perlu_kelengkapan -> ditolak) and `sp4n_close`
   (their Selesai after our answer: ditindaklanjuti -> selesai). Anything else they do is not a
   move of ours: the pull records it as a conflict for an admin to settle.
+- `merge` (admin): links an open duplicate to its open primary (`merged_into`); its status stays
+  and it follows the primary from then on (see `check_merge`, `MERGED_ALLOWS`, docs/DESIGN.md).
 - `pimpinan` is read-only: no row lists it.
 - `assign` (role `opd_admin`, the head of an OPD's desk; it may do all an `opd` may): names the
   OPD officer who works the report, while the OPD holds it. Internal (the reporter is not told
@@ -142,6 +144,7 @@ FIELDS: Mapping[str, FieldRule] = MappingProxyType({
     "kecamatan": FieldRule("code", 60, description="the corrected kecamatan (code or name)"),
     "desa": FieldRule("code", 100, description="the corrected desa (Kemendagri code or name) of the report's "
                       "kecamatan (the corrected one if given)"),
+    "primary": FieldRule("code", 40, description="the tracking id of the report this one duplicates"),
 })
 
 
@@ -339,6 +342,19 @@ _TABLE: tuple[Action, ...] = (
         public=False,
         restarts_sla=False,
     ),
+    Action(
+        name="merge",
+        roles=frozenset({Role.ADMIN}),
+        # The status stays: the duplicate follows its primary from now on (merged_into).
+        edges=tuple(Edge(source=s, target=None) for s in _OPEN_ORDERED),
+        required=("primary",),
+        optional=("note",),
+        neutral_message=(
+            "Laporan ini digabungkan dengan laporan lain tentang masalah yang sama; "
+            "perkembangannya akan tampil di sini."
+        ),
+        restarts_sla=False,
+    ),
     # -- the reporter --
     Action(
         name="reply",
@@ -533,3 +549,71 @@ def is_neutral_message(action: str, message: str | None) -> bool:
         return False
     neutral = {spec.neutral_message, *(e.neutral_message for e in spec.edges)}
     return message.strip() in {m for m in neutral if m}
+
+
+# -- merging duplicates -----------------------------------------------------------------------
+
+# What may still happen to a report merged into another: an internal note. Every other move is
+# the primary's to make, and the duplicate follows it.
+MERGED_ALLOWS: frozenset[str] = frozenset({"note"})
+
+
+def check_merged(action: str, role: str, merged_into: str | None) -> None:
+    """Refuse a move on a report that was merged into another (409), except MERGED_ALLOWS."""
+    if merged_into and action not in MERGED_ALLOWS:
+        raise InvalidTransition(
+            "laporan ini telah digabungkan ke laporan lain; tindak lanjut dilakukan pada laporan utama",
+            action=action, role=role)
+
+
+def check_merge(*, duplicate_id: str, duplicate_status: str, duplicate_merged_into: str | None,
+                duplicate_has_merged: bool, primary_id: str, primary_status: str,
+                primary_merged_into: str | None, role: str = Role.ADMIN.value) -> None:
+    """The rules of `merge` that need both reports (the table checks the duplicate's own status).
+
+    A report is never merged into itself, into a closed report, or into one that is itself merged
+    (chains would hide the report that is worked on); a report that others were merged into stays
+    their primary; a report is merged once."""
+    def refuse(message: str) -> None:
+        raise InvalidTransition(message, action="merge", role=role, status=duplicate_status)
+
+    if duplicate_id == primary_id:
+        refuse("laporan tidak dapat digabungkan ke dirinya sendiri")
+    if duplicate_merged_into:
+        refuse("laporan ini sudah digabungkan ke laporan lain")
+    if duplicate_has_merged:
+        refuse("laporan ini menjadi laporan utama bagi laporan lain dan tidak dapat digabungkan")
+    if not is_open(duplicate_status):
+        refuse(f"laporan berstatus {duplicate_status} tidak dapat digabungkan")
+    if not is_open(primary_status):
+        refuse("laporan utama sudah ditutup; laporan tidak dapat digabungkan ke laporan yang sudah selesai "
+               "atau ditolak")
+    if primary_merged_into:
+        refuse("laporan utama sendiri sudah digabungkan ke laporan lain; pilih laporan utamanya")
+
+
+# What the reporter of a duplicate reads of a step of a `rahasia` primary: the step's neutral text
+# (never what anyone wrote there), or one that says only the new status.
+_STATUS_NEUTRAL: Mapping[str, str] = MappingProxyType({
+    Status.DIAJUKAN: "Laporan sedang diverifikasi.",
+    Status.PERLU_KELENGKAPAN: "Laporan menunggu kelengkapan data.",
+    Status.DITOLAK: "Laporan tidak dapat ditindaklanjuti.",
+    Status.DIDISPOSISIKAN: "Laporan diteruskan ke instansi yang berwenang.",
+    Status.DIPROSES: "Laporan sedang diproses oleh instansi.",
+    Status.DIKEMBALIKAN: "Laporan sedang ditinjau ulang untuk diteruskan ke instansi yang berwenang.",
+    Status.DITINDAKLANJUTI: "Laporan telah ditindaklanjuti oleh instansi.",
+    Status.SELESAI: "Laporan telah selesai.",
+})
+
+
+def neutral_text(action: str, to_status: str) -> str:
+    """A step's text with nothing anyone wrote in it: the action's neutral message for that
+    status, else a sentence that names only the status."""
+    spec = ACTIONS.get(action)
+    if spec is not None:
+        for e in spec.edges:
+            if e.neutral_message and (e.target is None or e.target.value == to_status):
+                return e.neutral_message
+        if spec.neutral_message:
+            return spec.neutral_message
+    return _STATUS_NEUTRAL.get(to_status, "Status laporan diperbarui.")

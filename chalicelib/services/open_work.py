@@ -11,7 +11,10 @@ from chalicelib.observability import logger, open_reports
 
 
 def counts() -> dict[str, int]:
-    return {str(status.value): int(Report.by_status.count(status.value)) for status in sorted(OPEN_STATUSES)}
+    # A duplicate merged into another report is not work of its own: its primary is.
+    unmerged = Report.merged_into.does_not_exist()
+    return {str(status.value): int(Report.by_status.count(status.value, filter_condition=unmerged))
+            for status in sorted(OPEN_STATUSES)}
 
 
 def publish() -> dict[str, int]:

@@ -34,7 +34,8 @@ CONSUMER = "performance"
 # Events that can change a disposition fact. Anything else (submit, notes, reminders, sync
 # receipts, escalations) changes no figure: skipped without reading anything.
 FACT_ACTIONS = frozenset({"verify", "redispose", "accept", "respond", "return", "close", "reply",
-                          "feedback", "auto_close", "archive", "sla_breach", "sp4n_archive", "sp4n_close"})
+                          "feedback", "auto_close", "archive", "sla_breach", "sp4n_archive", "sp4n_close",
+                          "merge"})
 TEMPLATE = "pimpinan_kinerja_bulanan"
 
 

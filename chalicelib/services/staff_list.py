@@ -233,6 +233,7 @@ def list_item(report: Report, principal: Principal, names: dict[tuple[str, str],
         "sla": {"stage": sla["stage"], "due_at": sla["due_at"], "breached": sla["breached"]},
         "version": int(report.version),
         "assigned_to": assignee(report, names or {}),
+        "merged_into": report.merged_into,  # a duplicate: the desk sees it is not work of its own
     }
 
 

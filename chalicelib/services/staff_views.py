@@ -153,6 +153,8 @@ def staff_view(report: Report, events: list[ReportEvent], principal: Principal,
         "reporter_hidden": access.hidden_for_admin,
         "notes": notes,
         "audit_trail": trail,
+        "merged_into": report.merged_into,
+        "merged_ids": list(report.merged_ids or []),
         "actions": _actions(report, principal),
         "assigned_to": ({"id": report.assigned_to, "name": officers.name_of(report.opd_code, report.assigned_to)}
                         if report.assigned_to else None),
@@ -165,7 +167,7 @@ def _actions(report: Report, principal: Principal) -> list[str]:
     held = set()
     for role in principal.roles:
         held.update(wf.actions_for(report.status, role))
-    return [a for a in wf.STAFF_ACTIONS if a in held]
+    return [a for a in wf.STAFF_ACTIONS if a in held and (not report.merged_into or a in wf.MERGED_ALLOWS)]
 
 
 def _record_reveal(report: Report, principal: Principal, audited: tuple[str, ...], reason: str,

@@ -443,6 +443,7 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
         raise MalformedEvent(f"no report {event.tracking_id}")
     claim = claims.acquire(f"{CONSUMER}#{event.tracking_id}#{event.seq}", LEASE_SECONDS)
     if claim is None:
+        mirror_to_duplicates(report, event)  # a redelivery after a duplicate's push failed
         return "duplicate"
     try:
         complaint_id, call = _push(report, event, claim)
@@ -475,7 +476,56 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
     claims.complete(claim, outcome="synced", complaint_id=complaint_id, call=call)
     logger.info("synced to SP4N-LAPOR!", extra={"tracking_id": event.tracking_id, "seq": event.seq,
                                                 "action": event.action, "call": call})
+    mirror_to_duplicates(report, event)
     return call
+
+
+# -- duplicates merged into a report (action `merge`) ---------------------------------------
+
+# The primary's steps that answer or close the shared problem: each duplicate's own complaint on
+# LAPOR! receives them too, with the LAPOR! status they set.
+MIRRORED_ACTIONS = frozenset({"progress", "respond", "close", "auto_close", "reject", "archive"})
+
+
+def mirror_to_duplicates(primary: Report, event: DomainEvent) -> int:
+    """Post the primary's step to the LAPOR! complaint of every duplicate merged into it that is
+    on LAPOR!, once per (duplicate, primary step): a claim of its own each, so a redelivery sends
+    only what is missing. The text is the step's timeline text without the primary's reporter's
+    identity, or only a neutral sentence when the primary is `rahasia`. Returns how many were
+    sent; raises (SQS redelivers the primary's event) when one could not be."""
+    if event.action not in MIRRORED_ACTIONS or not primary.merged_ids:
+        return 0
+    text = (event.message or "").strip()
+    if primary.privacy == "rahasia" or not text:
+        text = wf.neutral_text(event.action, event.to_status or primary.status)
+    text = sp4n.redact_text(text, _reporter(primary))
+    rule = {**push_rule(event.action), "attachments": False}  # files stay with the primary
+    sent = 0
+    for duplicate_id in primary.merged_ids:
+        duplicate = reports.get(str(duplicate_id))
+        if duplicate is None or duplicate.merged_into != primary.tracking_id or not _sp4n(duplicate).complaint_id:
+            continue
+        claim = claims.acquire(f"{CONSUMER}#{duplicate.tracking_id}#from#{primary.tracking_id}#{event.seq}",
+                               LEASE_SECONDS)
+        if claim is None:
+            continue  # sent by an earlier delivery
+        try:
+            complaint_id = _followup(duplicate, event, claim, text, rule)
+        except Exception:
+            claims.release(claim)
+            raise
+        claims.complete(claim, outcome="synced", complaint_id=complaint_id, call="followup")
+        _record_mirrored(duplicate.tracking_id, primary.tracking_id, event.seq, complaint_id)
+        sent += 1
+    return sent
+
+
+def _record_mirrored(tracking_id: str, primary_id: str, primary_seq: int, complaint_id: str) -> None:
+    def mutate(report: Report) -> list[ReportEvent]:
+        return [_event(report, "sp4n_mirrored", {"origin": "sync", "primary": primary_id,
+                                                 "primary_seq": primary_seq, "complaint_id": complaint_id})]
+
+    change_report(tracking_id, mutate)
 
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from chalicelib.adapters import access_key
 from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import access_code, clock
+from chalicelib.domain import workflow as wf
 from chalicelib.domain.errors import not_found
 from chalicelib.domain.tracking import normalise_tracking_id
 
@@ -91,4 +92,38 @@ def load_for_reporter(tracking_id: str, token: str | None) -> Report:
 
 def reporter_report(tracking_id: str, token: str | None) -> dict[str, Any]:
     report = load_for_reporter(tracking_id, token)
-    return reporter_view(report, reports.events(report.tracking_id))
+    events = reports.events(report.tracking_id)
+    view = reporter_view(report, events)
+    primary = reports.get(report.merged_into) if report.merged_into else None
+    if primary is None:
+        return view
+    merged_at = next((e.at for e in reversed(events) if e.action == "merge"), None)
+    return followed_view(view, merged_at, primary, reports.events(primary.tracking_id))
+
+
+def followed_view(view: dict[str, Any], merged_at: str | None, primary: Report,
+                  primary_events: list[ReportEvent]) -> dict[str, Any]:
+    """The view of a duplicate merged into `primary`, for its reporter: the primary's status,
+    OPD and deadline, and the primary's public steps since the merge after the duplicate's own.
+
+    Never the primary's id, texts or files: those are its reporter's. A step's text is shown only
+    when the primary is not `rahasia` (an OPD's answer to the shared problem); of a `rahasia`
+    primary only the status and a neutral sentence."""
+    secret = primary.privacy == "rahasia"
+    since = clock.parse(merged_at) if merged_at else None
+    steps = []
+    for t in timeline([e for e in primary_events if since is not None and clock.parse(e.at) > since]):
+        message = t["message"]
+        if secret or t["actor"] == "pelapor":  # the other reporter's own words are never shown
+            message = wf.neutral_text(t["action"], t["status"])
+        steps.append({**t, "message": message, "attachments": []})
+    status = primary.status
+    return {
+        **view,
+        "status": status,
+        "merged": True,
+        "opd": opd_ref(primary.opd_code),
+        "due_at": _iso(primary.due_at),
+        "planned_completion": primary.planned_completion if status in _PLANNING else None,
+        "timeline": [*view["timeline"], *steps],
+    }

@@ -325,6 +325,8 @@ def _event_data(move: wf.Move, report: Report, who: Actor, fields: Mapping[str, 
         data.update(opd_code=report.opd_code, attachments=fields.get("attachments"))
     elif action in ("accept", "close", "auto_close", "archive"):
         data.update(opd_code=report.opd_code)
+    elif action == "merge":
+        data.update(primary=fields["primary"], opd_code=report.opd_code, note=fields.get("note"))
     return data
 
 
@@ -337,6 +339,7 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
     the table does not allow the move. `fields` are already checked (`_check_fields`).
     """
     asked_by = (report.info_request or {}).get("asked_by") if report.status == wf.Status.PERLU_KELENGKAPAN else None
+    wf.check_merged(action, who.role, report.merged_into)
     move = wf.transition(report.status, action, who.role, resolved=fields.get("resolved"), asked_by=asked_by)
     message = wf.timeline_message(move, fields) if move.public else fields.get("message")
     event = _event(report, seq, move, who, now, message, _event_data(move, report, who, fields))
@@ -373,6 +376,12 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
         report.assigned_at = clock.iso_utc(now)
     if action == "progress" and fields.get("planned_completion"):
         report.planned_completion = fields["planned_completion"]
+    if action == "merge":
+        # The primary is worked on: the duplicate leaves its OPD's inbox and the SLA sweep.
+        report.merged_into = fields["primary"]
+        report.opd_code = None
+        for name, value in sla_state.cleared_fields().items():
+            setattr(report, name, value)
 
     resumed: dict[str, Any] | None = None
     if move.from_status == wf.Status.PERLU_KELENGKAPAN and move.changes_status:
@@ -500,6 +509,10 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
     if wf.Role(who.role) not in wf.ACTIONS[action].roles:
         load_for_staff(tracking_id, principal)  # a report the caller cannot see is a 404 first
         raise _refusal(wf.NotPermitted(action, action=action, role=who.role))
+    if action == "merge":  # two reports in one write: chalicelib/services/duplicates.py
+        from chalicelib.services import duplicates
+
+        return duplicates.merge(tracking_id, principal, fields, if_match, now)
     for _ in range(_RETRIES):
         report = load_for_staff(tracking_id, principal)
         clean = _check_fields(action, fields, report)

@@ -41,6 +41,7 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/reports/{tracking_id}"): frozenset({"admin", "opd", "pimpinan"}),
     ("POST", "/staff/reports/{tracking_id}/actions"): frozenset({"admin", "opd"}),
     ("POST", "/staff/reports/{tracking_id}/reveal"): frozenset({"admin"}),
+    ("GET", "/staff/reports/{tracking_id}/similar"): frozenset({"admin"}),  # the verification desk
     ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}"): frozenset({"admin", "opd", "pimpinan"}),
     ("GET", "/staff/performance"): frozenset({"admin", "pimpinan"}),
     ("GET", "/staff/performance/{opd_code}/reports"): frozenset({"admin", "pimpinan"}),
@@ -88,20 +89,23 @@ ALL = ("diajukan", "perlu_kelengkapan", "ditolak", "didisposisikan", "diproses",
 OPEN = ("diajukan", "perlu_kelengkapan", "didisposisikan", "diproses", "dikembalikan", "ditindaklanjuti")
 ACTION_ROLES = {"verify": {"admin"}, "request_info": {"admin", "opd"}, "reject": {"admin"}, "redispose": {"admin"},
                 "accept": {"opd"}, "respond": {"opd"}, "progress": {"opd"}, "return": {"opd"},
-                "note": {"admin", "opd"}, "close": {"admin"}, "assign": {"opd_admin"}, "correct": {"admin"}}
+                "note": {"admin", "opd"}, "close": {"admin"}, "assign": {"opd_admin"}, "correct": {"admin"},
+                "merge": {"admin"}}
 ACTION_FROM = {"verify": ("diajukan",), "request_info": ("diajukan", "diproses"),
                "reject": ("diajukan", "perlu_kelengkapan"),
                "redispose": ("didisposisikan", "diproses", "dikembalikan"), "accept": ("didisposisikan",),
                "respond": ("didisposisikan", "diproses"), "progress": ("didisposisikan", "diproses"),
                "return": ("didisposisikan", "diproses"), "note": ALL, "close": OPEN,
-               "assign": ("didisposisikan", "diproses", "perlu_kelengkapan", "ditindaklanjuti"), "correct": OPEN}
+               "assign": ("didisposisikan", "diproses", "perlu_kelengkapan", "ditindaklanjuti"), "correct": OPEN,
+               "merge": OPEN}
 # Where one role of an action moves from fewer statuses than the action as a whole.
 ROLE_FROM = {("request_info", "admin"): ("diajukan",), ("request_info", "opd"): ("diproses",)}
 FIELDS = {"verify": {"opd_code": "DISHUB"}, "request_info": {"message": "Mohon foto."},
           "reject": {"reason": "r", "message": "Ditolak."}, "redispose": {"opd_code": "DISHUB", "note": "n"},
           "accept": {}, "respond": {"message": "Sudah."}, "progress": {"message": "Sedang dikerjakan."}, "return": {"reason_code": "bukan_wewenang", "reason": "Bukan wewenang."},
           "note": {"message": "catatan"}, "close": {"message": "Selesai."},
-          "assign": {"officer": "local-opd-dpupr-2"}, "correct": {"category": "drainase"}}
+          "assign": {"officer": "local-opd-dpupr-2"}, "correct": {"category": "drainase"},
+          "merge": {}}  # its `primary` is a report made per scenario (test_action_matrix)
 # Statuses a report can be in under each scenario (an OPD holds it, or none does).
 HELD = ("didisposisikan", "diproses", "ditindaklanjuti")
 UNHELD = ("diajukan", "perlu_kelengkapan", "dikembalikan", "ditolak")
@@ -220,6 +224,11 @@ def _reveal_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -
     return r.status_code, r.status_code == 200
 
 
+def _similar_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    r = api.client.http.get(f"/staff/reports/{report['tracking_id']}/similar", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200 and isinstance(r.json_body.get("items"), list)
+
+
 def _attachment_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
     r = api.client.http.get(f"/staff/reports/{report['tracking_id']}/attachments/{report['photo']}",
                             headers=bearer(role, opd_of(role)))
@@ -317,11 +326,13 @@ def _officers_driver(api: Api, report: dict[str, Any], role: str, scenario: str)
 # Routes about one report: whether the caller got it depends on privacy and ownership too.
 REPORT_ROUTES = {("GET", "/staff/reports"), ("GET", "/staff/reports/{tracking_id}"),
                  ("POST", "/staff/reports/{tracking_id}/reveal"), ("GET", "/staff/performance/{opd_code}/reports"),
+                 ("GET", "/staff/reports/{tracking_id}/similar"),
                  ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}")}
 READ_DRIVERS: dict[tuple[str, str], Callable[..., tuple[int, bool]]] = {
     ("GET", "/staff/reports"): _list_driver,
     ("GET", "/staff/reports/{tracking_id}"): _detail_driver,
     ("POST", "/staff/reports/{tracking_id}/reveal"): _reveal_driver,
+    ("GET", "/staff/reports/{tracking_id}/similar"): _similar_driver,
     ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}"): _attachment_driver,
     ("GET", "/staff/performance"): _performance_driver,
     ("GET", "/staff/performance/{opd_code}/reports"): _drilldown_driver,
@@ -434,12 +445,15 @@ def test_action_matrix(client: Any, valid_report: dict[str, Any], action: str) -
         tid = created["tracking_id"]
         plan = sorted(ROLES, key=lambda role: expected(role, scenario, action, status) == 200)
         succeeded = False
+        fields = FIELDS[action]
+        if action == "merge":
+            fields = {"primary": api.submit(valid_report)["tracking_id"]}
         for role in plan:
             want = expected(role, scenario, action, status)
             if want == 200 and succeeded:  # opd and opd_admin both may: each on a report of its own
                 tid = make(api, valid_report, scenario, status)["tracking_id"]
             before = Report.get(tid)
-            r = api.act(tid, role, opd_of(role), action=action, **FIELDS[action])
+            r = api.act(tid, role, opd_of(role), action=action, **fields)
             succeeded = succeeded or r.status_code == 200
             if r.status_code == 200 and want != 200:
                 unexpected.append((action, scenario, status, role))

@@ -405,6 +405,19 @@ def test_zip_at_most_20_mb_and_compiled_with_unchecked_hash(built: Path) -> None
         assert not any(n.startswith("chalicelib/local/") for n in names), "the local stack is never deployed"
 
 
+def test_the_zips_rapidfuzz_scores_with_its_cpp_build(built: Path, tmp_path: Path) -> None:
+    """The duplicate suggestions' library, as trimmed by bundle.excluded: fuzz and utils keep
+    their C++ build, what was left out falls back to rapidfuzz's own Python modules."""
+    with zipfile.ZipFile(built / "deployment.zip") as zf:
+        zf.extractall(tmp_path, [n for n in zf.namelist() if n.startswith("rapidfuzz/")])
+    probe = ("import sys; sys.path.insert(0, sys.argv[1]); import rapidfuzz.fuzz as f, rapidfuzz.utils as u, "
+             "rapidfuzz.process, rapidfuzz.distance; print(f.token_set_ratio.__module__, u.default_process.__module__, "
+             "f.token_set_ratio('jalan rusak', 'rusak jalan'))")
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], check=True, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONNOUSERSITE": "1"}, cwd=tmp_path).stdout.split()
+    assert out == ["rapidfuzz.fuzz_cpp", "rapidfuzz.utils_cpp", "100.0"]
+
+
 def test_native_code_loads_on_lambda_and_nothing_installed_is_missing(built: Path) -> None:
     archives = [(built / "deployment.zip", "")] + [(p, "python/") for p in built.glob("layer-*.zip")]
     for archive, prefix in archives:

@@ -41,6 +41,7 @@ EXPECTED: dict[str, tuple[set[str], dict[str, str]]] = {
     # The OPD's own desk head names the officer while the OPD holds the report; nothing moves.
     "assign": ({"opd_admin"}, {s: s for s in ("didisposisikan", "diproses", "perlu_kelengkapan", "ditindaklanjuti")}),
     "correct": ({"admin"}, {s: s for s in OPEN}),
+    "merge": ({"admin"}, {s: s for s in OPEN}),
     "reply": ({"pelapor"}, {"perlu_kelengkapan": "diajukan", "ditindaklanjuti": "diproses"}),
     "auto_close": ({"sistem"}, {"ditindaklanjuti": "selesai"}),
     "archive": ({"sistem"}, {"perlu_kelengkapan": "ditolak"}),
@@ -72,7 +73,7 @@ def test_the_table_has_exactly_the_expected_actions() -> None:
     assert set(ACTIONS) == set(EXPECTED) | {"feedback"}
     assert list(wf.STAFF_ACTIONS) == [
         "verify", "request_info", "reject", "redispose", "accept", "respond", "progress", "return", "note",
-        "close", "assign", "correct",
+        "close", "assign", "correct", "merge",
     ]
     assert list(wf.REPORTER_ACTIONS) == ["reply", "feedback"]
     assert list(wf.SYSTEM_ACTIONS) == ["auto_close", "archive", "sla_reminder", "sla_breach"]
@@ -161,12 +162,12 @@ def test_unknown_status_is_a_data_error() -> None:
 @pytest.mark.parametrize(
     ("status", "role", "expected"),
     [
-        ("diajukan", "admin", ["verify", "request_info", "reject", "note", "close", "correct"]),
-        ("perlu_kelengkapan", "admin", ["reject", "note", "close", "correct"]),
-        ("didisposisikan", "admin", ["redispose", "note", "close", "correct"]),
-        ("diproses", "admin", ["redispose", "note", "close", "correct"]),
-        ("dikembalikan", "admin", ["redispose", "note", "close", "correct"]),
-        ("ditindaklanjuti", "admin", ["note", "close", "correct"]),
+        ("diajukan", "admin", ["verify", "request_info", "reject", "note", "close", "correct", "merge"]),
+        ("perlu_kelengkapan", "admin", ["reject", "note", "close", "correct", "merge"]),
+        ("didisposisikan", "admin", ["redispose", "note", "close", "correct", "merge"]),
+        ("diproses", "admin", ["redispose", "note", "close", "correct", "merge"]),
+        ("dikembalikan", "admin", ["redispose", "note", "close", "correct", "merge"]),
+        ("ditindaklanjuti", "admin", ["note", "close", "correct", "merge"]),
         ("selesai", "admin", ["note"]),
         ("ditolak", "admin", ["note"]),
         ("diajukan", "opd", ["note"]),

@@ -109,6 +109,7 @@ export const ACTION_DONE = {
   close: 'Laporan ditutup.',
   assign: 'Laporan ditugaskan; petugas diberi tahu lewat email/SMS.',
   correct: 'Data laporan dikoreksi.',
+  merge: 'Laporan digabungkan ke laporan utama; pelapornya mengikuti perkembangan laporan utama.',
 };
 
 export const EVENT_ACTION = {
@@ -120,6 +121,8 @@ export const EVENT_ACTION = {
   sp4n_status: 'Status dari SP4N-LAPOR!', sp4n_followup: 'Tindak lanjut dari SP4N-LAPOR!',
   access_recovery: 'Kode pemulihan dikirim ke pelapor', access_reissued: 'Kode akses pelapor diganti',
   assign: 'Penugasan petugas', correct: 'Koreksi data',
+  merge: 'Digabungkan ke laporan utama', merge_received: 'Laporan serupa digabungkan ke sini',
+  sp4n_mirrored: 'Tindak lanjut laporan utama dikirim ke SP4N-LAPOR!',
 };
 
 export function allowedActions(report, role) {

@@ -540,6 +540,48 @@ describe('web client against the local stack', { timeout: 600000 }, () => {
     await Promise.all([head.close(), officer.close(), page.close()]);
   });
 
+  it('admin sees "Laporan serupa" with scores at 360 px and merges a duplicate into the first report', async () => {
+    env.art = artifacts('client-serupa');
+    const n = Date.now() % 1000000;
+    const report = (title) => ({
+      type: 'pengaduan', title, privacy: 'anonim', reporter: {},
+      description: `Gorong-gorong di Kampung Cijambu ${n} tersumbat sampah, air meluap ke jalan setiap hujan.`,
+      location: { kecamatan: 'saguling' },
+    });
+    const first = await apiPost('/reports', report(`Gorong-gorong tersumbat di Cijambu ${n}`));
+    const second = await apiPost('/reports', report(`Saluran air tersumbat Cijambu ${n}`));
+    assert.equal(first.status, 201);
+    assert.equal(second.status, 201);
+    const primary = first.body.tracking_id;
+    const dup = second.body.tracking_id;
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 360, height: 780 });
+    await signIn(env, page, await token('admin'));
+    await page.goto(`${env.web}#/staf/laporan/${dup}`);
+    await page.getByRole('heading', { level: 2, name: 'Laporan serupa' }).waitFor();
+    const item = page.locator(`[data-similar="${primary}"]`);
+    await item.waitFor();
+    assert.match(await item.locator('[data-score]').textContent(), /^Skor \d+$/);
+    assert.equal(await item.getByRole('link').getAttribute('href'), `#/staf/laporan/${encodeURIComponent(primary)}`);
+    await evidence(env, page, 'serupa-daftar');
+    assert.equal(await horizontalOverflow(page), null);
+    page.once('dialog', (d) => d.accept());
+    await item.getByRole('button', { name: 'Gabungkan ke laporan ini' }).click();
+    await page.locator('#flash', { hasText: 'digabungkan ke laporan utama' }).waitFor();
+    await page.locator(`[data-merged-into="${primary}"]`).waitFor();
+    assert.equal(await page.getByRole('heading', { level: 2, name: 'Laporan serupa' }).count(), 0);
+    await evidence(env, page, 'serupa-digabung');
+    assert.equal(await horizontalOverflow(page), null);
+    // The primary lists it; merging it again is refused by the API with the contract's error body.
+    await page.goto(`${env.web}#/staf/laporan/${primary}`);
+    await page.getByRole('link', { name: dup }).waitFor();
+    const admin = await token('admin');
+    const again = await apiPost(`/staff/reports/${dup}/actions`, { action: 'merge', primary }, { Authorization: `Bearer ${admin}` });
+    assert.equal(again.status, 409);
+    assert.match(again.body.error.message, /sudah digabungkan/);
+    await page.close();
+  });
+
   it('axe found no serious or critical violation, and no page threw', () => {
     assert.deepEqual(env.axeFailures, []);
     assert.deepEqual(browser.problems, []);

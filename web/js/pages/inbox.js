@@ -77,6 +77,7 @@ async function card(it) {
     h('p', { class: 'meta' },
       statusBadge(it.status),
       late ? h('span', { class: 'badge badge-late' }, 'Lewat tenggat') : null,
+      it.merged_into ? h('span', { class: 'badge', title: `Digabungkan ke ${it.merged_into}` }, 'Digabungkan') : null,
       h('span', { class: 'mono' }, it.tracking_id),
       it.type ? h('span', {}, typeLabel(it.type)) : null,
       it.channel && it.channel !== 'web' ? h('span', {}, channelLabel(it.channel)) : null),

@@ -114,6 +114,8 @@ const EVENT_DATA = {
   officer: (v) => `Petugas: ${v}`,
   corrections: (v) => Object.entries(v).map(([k, c]) => `${CORRECTED[k] || k}: ${c.from || '–'} → ${c.to || '–'}`).join(' · '),
   due_to: (v) => `Tenggat baru: ${fmtDateTime(v)}`,
+  primary: (v) => `Laporan utama: ${v}`,
+  duplicate: (v) => `Laporan serupa: ${v}`,
 };
 const CORRECTED = { type: 'Jenis', category: 'Kategori', kecamatan: 'Kecamatan', desa: 'Desa' };
 
@@ -318,6 +320,82 @@ async function actionForm(action, report, onDone) {
   return form;
 }
 
+const reportLink = (id) => `#/staf/laporan/${encodeURIComponent(id)}`;
+
+/** A merged report says which one it follows; a primary lists the reports merged into it. */
+function mergedNotice(report) {
+  if (report.merged_into) {
+    return h('div', { class: 'msg msg-warn', role: 'note', 'data-merged-into': report.merged_into },
+      h('p', {}, 'Laporan ini digabungkan ke laporan ', h('a', { href: reportLink(report.merged_into), class: 'mono' }, report.merged_into),
+        '. Tindak lanjut dilakukan pada laporan utama; pelapor laporan ini mengikuti perkembangannya.'));
+  }
+  const merged = Array.isArray(report.merged_ids) ? report.merged_ids : [];
+  if (!merged.length) return null;
+  return h('div', { class: 'msg msg-warn', role: 'note' },
+    h('p', {}, `${merged.length} laporan serupa digabungkan ke laporan ini: `,
+      ...merged.flatMap((id, i) => [i ? ', ' : '', h('a', { href: reportLink(id), class: 'mono' }, id)])));
+}
+
+/**
+ * Admin, report at verification: up to five open reports that look like the same problem
+ * (GET .../similar, newest first, with a score), each linked, each with a button that merges THIS
+ * report into it (action `merge`, If-Match), so the OPD works one report.
+ */
+function similarSection(report, s, onDone) {
+  if (s.role !== 'admin' || report.status !== 'diajukan' || report.merged_into
+      || !(Array.isArray(report.actions) && report.actions.includes('merge'))) return null;
+  const section = h('section', { class: 'card similar', 'aria-labelledby': 'sim-h' },
+    h('h2', { id: 'sim-h' }, 'Laporan serupa'));
+  const status = h('p', { role: 'status' }, 'Mencari laporan serupa…');
+  const errSlot = h('div', {});
+  section.append(status, errSlot);
+  (async () => {
+    let items = [];
+    try {
+      const res = await api(`/staff/reports/${encodeURIComponent(report.tracking_id)}/similar`, { staff: true });
+      items = Array.isArray(res && res.items) ? res.items : [];
+    } catch (err) {
+      status.textContent = err instanceof ApiError ? err.text : 'Laporan serupa gagal dimuat.';
+      return;
+    }
+    if (!items.length) {
+      status.textContent = 'Tidak ada laporan terbuka yang serupa di kecamatan ini.';
+      return;
+    }
+    status.textContent = `${items.length} laporan terbuka yang mungkin membahas masalah yang sama (terbaru dulu). Skor 0–100: kemiripan teks.`;
+    const list = h('ul', { class: 'similar-list' });
+    for (const it of items) {
+      const merge = h('button', { type: 'button', class: 'btn btn-secondary btn-small', 'data-merge': it.tracking_id },
+        'Gabungkan ke laporan ini');
+      merge.addEventListener('click', async () => {
+        if (!window.confirm(`Gabungkan laporan ${report.tracking_id} ke ${it.tracking_id}? Pelapornya akan mengikuti perkembangan laporan ${it.tracking_id}.`)) return;
+        merge.disabled = true;
+        clear(errSlot);
+        try {
+          const updated = await api(`/staff/reports/${encodeURIComponent(report.tracking_id)}/actions`, {
+            method: 'POST', staff: true, ifMatch: report.version, body: { action: 'merge', primary: it.tracking_id },
+          });
+          await onDone('merge', updated);
+        } catch (err) {
+          merge.disabled = false;
+          errSlot.append(h('div', { class: 'msg msg-error', role: 'alert' }, h('p', {}, err instanceof ApiError ? err.text : 'Penggabungan gagal.')));
+        }
+      });
+      list.append(h('li', { class: 'similar-item', 'data-similar': it.tracking_id },
+        h('a', { href: reportLink(it.tracking_id), class: 'card-title' }, it.title || it.tracking_id),
+        h('p', { class: 'meta' }, statusBadge(it.status),
+          h('span', { class: 'badge', 'data-score': String(it.score) }, `Skor ${Math.round(it.score)}`),
+          h('span', { class: 'mono' }, it.tracking_id)),
+        h('p', { class: 'hint' }, [fmtDateTime(it.submitted_at),
+          it.distance_m !== undefined && it.distance_m !== null ? `${Math.round(it.distance_m)} m dari lokasi ini` : null,
+          it.privacy === 'rahasia' ? 'Rahasia' : null].filter(Boolean).join(' · ')),
+        h('div', { class: 'actions' }, merge)));
+    }
+    section.append(list);
+  })();
+  return section;
+}
+
 function reporterSection(report, reporter, s, reveal) {
   const section = h('section', { class: 'card', 'aria-labelledby': 'rep-h' }, h('h2', { id: 'rep-h', tabindex: '-1' }, 'Pelapor'));
   const shown = reporter && ['name', 'email', 'phone', 'nik'].some((k) => reporter[k]);
@@ -461,6 +539,7 @@ async function draw(view, report, s, focusSel) {
     h('div', { class: 'actions' },
       h('a', { class: 'btn btn-secondary btn-small', href: '#/staf' }, 'Kembali ke kotak masuk'),
       h('button', { type: 'button', class: 'btn btn-secondary btn-small', onclick: () => reload(null, null) }, 'Muat ulang')),
+    mergedNotice(report),
     h('section', { class: 'card', 'aria-labelledby': 'det-h' },
       h('h2', { id: 'det-h' }, 'Rincian'),
       dlRows([
@@ -491,6 +570,7 @@ async function draw(view, report, s, focusSel) {
         ['SP4N-LAPOR!', sp4n ? `${sp4nState(sp4n.state)}${sp4n.complaint_id ? ` · ID ${sp4n.complaint_id}` : ''}${sp4n.attempts ? ` · ${sp4n.attempts} percobaan` : ''}` : '–'],
       ])),
     reporterSection(report, reporter, s, reveal),
+    similarSection(report, s, reload),
     actionsSection,
     notes.length ? h('section', { 'aria-labelledby': 'notes-h' }, h('h2', { id: 'notes-h' }, 'Catatan internal'),
       h('ul', {}, notes.map((n) => h('li', {}, typeof n === 'string' ? n

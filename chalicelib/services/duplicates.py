@@ -1,0 +1,132 @@
+"""Duplicate reports: suggestions for the verification desk, and `merge`.
+
+Suggestions (GET /staff/reports/{id}/similar, admin): the report, then one Query of the sparse
+`by_dupe_place` index (open reports not merged, of the report's kecamatan, created within
+DUPE_WINDOW_DAYS, at most DUPE_MAX_CANDIDATES): the items read follow one kecamatan's recent open
+work, never the table. chalicelib.domain.duplicates decides what matches and scores it; every
+candidate shown passes privacy.may_read for the caller.
+
+Merge (action `merge` with `primary`): the duplicate gets `merged_into`, keeps its status, leaves
+its OPD's inbox and the SLA sweep (its SLA fields cleared) and the suggestion index; the primary
+lists it in `merged_ids`. Both reports, each under its own version check, and an audit event on
+each (`merge` on the duplicate, public with a neutral text; `merge_received` on the primary,
+internal) are ONE transaction. From then on the reporter of the duplicate follows the primary
+(views.reporter_report), its SP4N-LAPOR! complaint receives the primary's answers (services/sync),
+and the scoreboard counts the case once, on the primary (domain/performance).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.auth import Principal
+from chalicelib.data import reports
+from chalicelib.data.models import Report, ReportEvent
+from chalicelib.domain import clock
+from chalicelib.domain import duplicates as dup
+from chalicelib.domain import workflow as wf
+from chalicelib.domain.errors import validation_error, version_conflict
+from chalicelib.domain.tracking import normalise_tracking_id
+from chalicelib.observability import logger
+from chalicelib.services import workflow
+
+
+def _place(report: Report) -> dup.Place:
+    loc = report.location
+    return dup.Place(
+        kecamatan=report.kecamatan, desa=loc.desa if loc else None, category=report.category,
+        lat=float(loc.lat) if loc is not None and loc.lat is not None else None,
+        lon=float(loc.lon) if loc is not None and loc.lon is not None else None,
+    )
+
+
+def _text(report: Report) -> dup.Text:
+    return dup.Text(report.title or "", report.description or "")
+
+
+def similar(tracking_id: str, principal: Principal) -> dict[str, Any]:
+    """Up to five open reports that look like the same problem, newest first, each with its score."""
+    report = workflow.load_for_staff(normalise_tracking_id(tracking_id), principal)
+    since = clock.iso_utc(clock.parse(report.created_at) - timedelta(days=reports.DUPE_WINDOW_DAYS))
+    found, items_read = reports.open_in_place(report.kecamatan, since)
+    by_id = {c.tracking_id: c for c in found
+             if not c.merged_into and wf.is_open(c.status) and workflow.visible_to(principal, c)}
+    picked = dup.suggest(
+        (report.tracking_id, _place(report), _text(report)),
+        ((c.tracking_id, c.created_at, _place(c), _text(c)) for c in by_id.values()),
+    )
+    logger.info("duplicate suggestions", extra={"tracking_id": report.tracking_id, "candidates": len(found),
+                                                "items_read": items_read, "suggested": len(picked)})
+    items = []
+    for s in picked:
+        c = by_id[s.tracking_id]
+        item: dict[str, Any] = {
+            "tracking_id": c.tracking_id, "score": s.score, "title": c.title, "status": c.status,
+            "privacy": c.privacy, "kecamatan": c.kecamatan, "desa": c.location.desa if c.location else None,
+            "category": c.category, "opd_code": c.opd_code,
+            "submitted_at": clock.iso(clock.parse(c.created_at)),
+        }
+        if s.distance_m is not None:
+            item["distance_m"] = s.distance_m
+        items.append(item)
+    return {"items": items}
+
+
+# -- merge ---------------------------------------------------------------------------------
+
+def merge(tracking_id: str, principal: Principal, fields: Mapping[str, Any], if_match: int | None = None,
+          now: datetime | None = None) -> Report:
+    """Link the report `tracking_id` (the duplicate) to `fields["primary"]`. Refusals: 404 for a
+    duplicate the caller cannot see; 400 for a missing or unknown primary; 409 version_conflict
+    for a stale If-Match; 409 invalid_transition for what domain.workflow.check_merge refuses."""
+    who = workflow.Actor.staff(principal)
+    for _ in range(workflow._RETRIES):
+        duplicate = workflow.load_for_staff(tracking_id, principal)
+        clean = workflow._check_fields("merge", fields, duplicate)
+        primary_id = normalise_tracking_id(str(clean["primary"]))
+        primary = reports.get(primary_id)
+        if primary is None or not workflow.visible_to(principal, primary):
+            raise validation_error([{"field": "primary", "type": "unknown",
+                                     "message": "laporan utama tidak ditemukan"}])
+        expected, p_expected = int(duplicate.version), int(primary.version)
+        # As for every action: a change since the client's version that was only the system's
+        # bookkeeping (the SP4N-LAPOR! sync record of the submission) is no conflict.
+        if if_match is not None and if_match != expected and not workflow._unseen_only_bookkeeping(
+                duplicate.tracking_id, if_match, expected):
+            raise version_conflict(
+                f"Laporan sudah pada versi {expected}, bukan {if_match}; muat ulang lalu coba lagi.")
+        moment = now or clock.now()
+        try:
+            wf.check_merge(duplicate_id=duplicate.tracking_id, duplicate_status=duplicate.status,
+                           duplicate_merged_into=duplicate.merged_into,
+                           duplicate_has_merged=bool(duplicate.merged_ids),
+                           primary_id=primary.tracking_id, primary_status=primary.status,
+                           primary_merged_into=primary.merged_into, role=who.role)
+            event = workflow.apply_move(duplicate, "merge", who, {**clean, "primary": primary.tracking_id},
+                                        moment, int(duplicate.event_seq) + 1)
+        except wf.WorkflowError as exc:
+            raise workflow._refusal(exc) from None
+        received = _received(primary, duplicate, who, moment)
+        duplicate.version, duplicate.event_seq = expected + 1, int(event.seq)
+        primary.version = p_expected + 1
+        try:
+            reports.save_merge(duplicate, expected, [event], primary, p_expected, [received])
+        except reports.Conflict:
+            continue  # either report changed meanwhile: read both again and decide again
+        logger.info("report merged", extra={"tracking_id": duplicate.tracking_id, "primary": primary.tracking_id})
+        return duplicate
+    raise workflow._conflict()
+
+
+def _received(primary: Report, duplicate: Report, who: workflow.Actor, now: datetime) -> ReportEvent:
+    """The primary's side of a merge: its list of duplicates and an internal audit event."""
+    seq = int(primary.event_seq) + 1
+    primary.event_seq = seq
+    primary.merged_ids = [*(primary.merged_ids or []), duplicate.tracking_id]  # type: ignore[list-item]
+    primary.updated_at = clock.iso_utc(now)
+    return ReportEvent(primary.tracking_id, seq, at=clock.iso_utc(now), actor=who.actor, actor_id=who.actor_id,
+                       role=who.role, action="merge_received", from_status=primary.status,
+                       to_status=primary.status, message=None, public=False,
+                       data={"duplicate": duplicate.tracking_id, "privacy": duplicate.privacy})
+
