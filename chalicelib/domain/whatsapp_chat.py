@@ -8,6 +8,10 @@ regency) -> location (shared, or "lewati"; skipped when the kecamatan came from 
 (optional, at most MAX_PHOTOS; the service fetches and checks each, then calls `photo_taken` or
 `photo_refused`) -> privacy (buttons) -> summary and "kirim". "batal" cancels at any step,
 "bantuan" explains the current step.
+
+Outside a chat, a text from a number whose report waits for its reporter (a `request_info`
+question, or the OPD's answer) is offered as the reply to that report (`offer_reply`): "Kirim
+balasan" makes it the report's `reply`, "Laporan baru" starts a new report instead.
 """
 from __future__ import annotations
 
@@ -57,6 +61,7 @@ class Turn:
     submit: bool = False              # the service files `state` as a report
     check: str | None = None          # the service answers the status of this tracking id
     media: str | None = None          # the service fetches and checks this media id (photos step)
+    reply: tuple[str, str] | None = None  # the service sends (tracking id, text) as the report's reply
 
 
 def _word(inbound: Inbound) -> str:
@@ -85,6 +90,31 @@ def step(state: dict[str, Any] | None, inbound: Inbound, kecamatan: list[tuple[s
     if handler is None:
         return Turn({"step": "type"}, [Reply("Apa yang ingin Anda sampaikan?", buttons=list(TYPES))])
     return handler(dict(state), inbound, kecamatan, geo)
+
+
+def offer_reply(tracking_id: str, text: str) -> Turn:
+    """A text outside a chat while report `tracking_id` waits for its reporter: ask what it is."""
+    body = " ".join(text.split())[:MAX_DESCRIPTION]
+    return Turn({"step": "reply", "tracking_id": tracking_id, "text": body},
+                [Reply(f"Laporan Anda *{tracking_id}* menunggu tanggapan Anda. Kirim pesan tadi sebagai balasan "
+                       "untuk laporan itu, atau mulai laporan baru?",
+                       buttons=[("balas", "Kirim balasan"), ("baru", "Laporan baru")])])
+
+
+def _reply(state: dict[str, Any], inbound: Inbound, kecamatan: list[tuple[str, str]], geo: Geo | None) -> Turn:
+    word = _word(inbound)
+    if word in ("balas", "kirim balasan"):
+        return Turn(None, [], reply=(str(state["tracking_id"]), str(state["text"])))
+    if word in ("baru", "laporan baru"):
+        return Turn({"step": "type"}, [Reply("Apa yang ingin Anda sampaikan?", buttons=list(TYPES))])
+    # Another text: that is the reply meant, asked again.
+    return offer_reply(str(state["tracking_id"]), inbound.text.strip() or str(state["text"]))
+
+
+def is_command(inbound: Inbound) -> bool:
+    """"cek <nomor>", "batal", "bantuan": what a message outside a chat may mean besides a reply."""
+    word = _word(inbound)
+    return word in ("batal", "bantuan") or (word.startswith("cek") and bool(TRACKING.search(inbound.text or "")))
 
 
 def _type(state: dict[str, Any], inbound: Inbound, kecamatan: list[tuple[str, str]], geo: Geo | None) -> Turn:
@@ -256,4 +286,4 @@ def title_of(description: str) -> str:
 
 
 _STEPS = {"type": _type, "description": _description, "kecamatan": _kecamatan, "location": _location,
-          "photos": _photos, "privacy": _privacy, "confirm": _confirm}
+          "photos": _photos, "privacy": _privacy, "confirm": _confirm, "reply": _reply}

@@ -101,11 +101,20 @@ def handle_message(message: dict[str, Any], contact: dict[str, Any], phone_numbe
         return "resent"
     if _over_limit(phone_number_id, sender):
         return "rate_limited"
-    turn = chat.step(_chat_part(state), inbound_of(message), kecamatan_options(), kecamatan_geo())
+    part, inbound = _chat_part(state), inbound_of(message)
+    waiting = _waiting_report(key) if part is None and inbound.text and not inbound.choice \
+        and not chat.is_command(inbound) else None
+    if waiting:
+        turn = chat.offer_reply(waiting, inbound.text)
+    else:
+        turn = chat.step(part, inbound, kecamatan_options(), kecamatan_geo())
     if turn.media and turn.state is not None:
         turn = _take_photo(turn.state, turn.media)
     replies = list(turn.replies)
     outcome = "step"
+    if turn.reply:
+        replies.append(Reply(_send_reply(key, *turn.reply)))
+        outcome = "reply"
     if turn.check:
         replies.append(Reply(_status_text(turn.check, sender)))
         outcome = "check"
@@ -133,6 +142,30 @@ def _chat_part(state: dict[str, Any] | None) -> dict[str, Any] | None:
     if state is None or state.get("ended"):
         return None
     return {k: v for k, v in state.items() if k not in ("last_message", "outbox", "last_in_at")}
+
+
+def _waiting_report(phone_hash: str) -> str | None:
+    """The report from this number that waits for its reporter's reply (a `request_info`
+    question, or the OPD's answer), the latest if several; None if none does."""
+    from chalicelib.data import reports
+    from chalicelib.domain import workflow as wf
+
+    waits = {str(edge.source) for edge in wf.ACTIONS["reply"].edges}
+    found = [r for r in (reports.get(t, consistent=False) for t in reports.by_contact(phone_hash=phone_hash))
+             if r is not None and str(r.status) in waits]
+    return max(found, key=lambda r: str(r.updated_at)).tracking_id if found else None
+
+
+def _send_reply(phone_hash: str, tracking_id: str, text: str) -> str:
+    """The chat's text as the reporter's `reply` on their report (the number is the proof)."""
+    from chalicelib.services import workflow
+
+    try:
+        report = workflow.reporter_act_by_phone(tracking_id, phone_hash, "reply", {"message": text})
+    except errors.DomainError as exc:
+        return f"Balasan belum dapat dikirim: {exc.message}"
+    label = STATUS_LABELS.get(str(report.status), str(report.status))
+    return f"Balasan Anda untuk laporan {tracking_id} terkirim. Status laporan: {label}."
 
 
 def _take_photo(state: dict[str, Any], media_id: str) -> chat.Turn:

@@ -16,6 +16,7 @@ import requests
 from werkzeug.serving import make_server
 
 from tests.integration.test_whatsapp_webhook import STORY, chat_message, deliver
+from tests.staff_support import staff_auth  # noqa: F401  (fixture)
 
 SENDER = "6281234567890"
 PNID = "PNID"
@@ -247,3 +248,32 @@ def test_without_a_business_number_the_reporter_is_told_by_sms(client: Any, aws:
     notify.handle_event(_event(tracking_id, 2, "request_info", "perlu_kelengkapan", "Mohon lengkapi."))
     assert len(graph["sent"]()) == before
     assert [m for m in outbox.sent() if m["channel"] == "sms" and "+" + SENDER in m["to"]]
+
+
+@pytest.mark.usefixtures("staff_auth")
+def test_a_text_after_a_question_becomes_the_reports_reply(client: Any, aws: dict[str, str],
+                                                           graph: dict[str, Any]) -> None:
+    from chalicelib.data import reports
+    from tests.staff_support import Api
+
+    to_photos(client, aws)
+    deliver(client, aws, button(5, "lewati"), button(6, "publik"), chat_message("text", 7, SENDER, body="kirim"))
+    tracking_id = texts(graph)[-1].split("Nomor laporan: *")[1].split("*")[0]
+    Api(client).ok(tracking_id, "admin", action="request_info", message="Mohon sebutkan nama gang dan patokannya.")
+
+    answer = "Gang Melati RT 02, di depan masjid Al-Ikhlas"
+    deliver(client, aws, chat_message("text", 8, SENDER, body=answer))
+    assert tracking_id in texts(graph)[-1] and "Kirim balasan" in texts(graph)[-1]
+    assert reports.get(tracking_id).status == "perlu_kelengkapan"  # nothing moves before the citizen says so
+    deliver(client, aws, button(9, "balas"))
+    assert texts(graph)[-1].startswith(f"Balasan Anda untuk laporan {tracking_id} terkirim")
+    report = reports.get(tracking_id)
+    assert report is not None and report.status == "diajukan"
+    [reply] = [e for e in reports.events(tracking_id) if e.action == "reply"]
+    assert reply.message == answer and reply.actor == "pelapor"
+
+    # Nothing waits any more: the next text starts a new report, and another number is never offered it.
+    deliver(client, aws, chat_message("text", 10, SENDER, body="halo"))
+    assert "Apa yang ingin Anda sampaikan?" in texts(graph)[-1]
+    deliver(client, aws, chat_message("text", 1, "6289876543210", body=answer))
+    assert "Kirim balasan" not in texts(graph, "6289876543210")[-1]

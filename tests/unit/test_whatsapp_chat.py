@@ -196,3 +196,23 @@ def test_photos_may_be_skipped_and_are_counted_in_the_summary() -> None:
 
 def test_the_rate_limit_reply_says_when_to_try_again() -> None:
     assert "3 menit" in chat.rate_limited(150).body and "1 menit" in chat.rate_limited(5).body
+
+
+# ---- a reply to a report that waits for its reporter ---------------------------------------------
+
+def test_a_text_outside_a_chat_may_become_the_reply_to_a_waiting_report() -> None:
+    offer = chat.offer_reply("KBB-AB12-CD34", "  Gang Melati,\n dekat masjid  ")
+    assert offer.state == {"step": "reply", "tracking_id": "KBB-AB12-CD34", "text": "Gang Melati, dekat masjid"}
+    assert [b[0] for b in offer.replies[0].buttons] == ["balas", "baru"]
+    sent = chat.step(offer.state, Inbound(choice="balas", text="Kirim balasan"), KEC, GEO)
+    assert sent.reply == ("KBB-AB12-CD34", "Gang Melati, dekat masjid") and sent.state is None
+    new = chat.step(offer.state, Inbound(choice="baru", text="Laporan baru"), KEC, GEO)
+    assert new.reply is None and new.state == {"step": "type"}
+    again = chat.step(offer.state, Inbound(text="Gang Mawar, bukan Melati"), KEC, GEO)
+    assert again.state is not None and again.state["text"] == "Gang Mawar, bukan Melati" and again.reply is None
+
+
+def test_commands_are_never_taken_for_a_reply() -> None:
+    assert chat.is_command(Inbound(text="cek KBB-AB12-CD34")) and chat.is_command(Inbound(text="Batal"))
+    assert chat.is_command(Inbound(text="bantuan"))
+    assert not chat.is_command(Inbound(text="cek dulu ya")) and not chat.is_command(Inbound(text="halo"))
