@@ -46,6 +46,8 @@ class Settings:
     rate_limit_lookups: str = "120/600"  # every X-Access-Token route: GET, replies, feedback, files
     rate_limit_stats: str = "60/60"  # the public /stats (answered from a per-container cache)
     rate_limit_sms: str = "20/3600"  # inbound SMS per sending number; past it nothing is answered
+    # Inbound WhatsApp messages per number: a whole chat with photos takes about 15.
+    rate_limit_whatsapp: str = "60/3600"
     # "Lupa kode akses": requests and confirmations per client, and codes sent per report (only a
     # request whose contact matches spends the report's budget; docs/PRIVACY.md argues both).
     rate_limit_recovery: str = "10/900"
@@ -90,6 +92,7 @@ def settings() -> Settings:
         rate_limit_lookups=_env("RATE_LIMIT_LOOKUPS", d.rate_limit_lookups),
         rate_limit_stats=_env("RATE_LIMIT_STATS", d.rate_limit_stats),
         rate_limit_sms=_env("RATE_LIMIT_SMS", d.rate_limit_sms),
+        rate_limit_whatsapp=_env("RATE_LIMIT_WHATSAPP", d.rate_limit_whatsapp),
         rate_limit_recovery=_env("RATE_LIMIT_RECOVERY", d.rate_limit_recovery),
         rate_limit_recovery_sends=_env("RATE_LIMIT_RECOVERY_SENDS", d.rate_limit_recovery_sends),
         service_start=_env("SERVICE_START_MONTH", _env("LIST_FIRST_MONTH", d.service_start)),

@@ -13,10 +13,13 @@ from chalicelib.adapters import aws
 class Outgoing:
     """One message to one recipient on one channel (`subject` is None for SMS)."""
 
-    channel: str  # "email" | "sms"
+    channel: str  # "email" | "sms" | "whatsapp"
     to: str
     body: str
     subject: str | None = None
+    # WhatsApp: the approved template (name, language, body parameters in order) that goes
+    # instead of the free-form `body` outside the 24 hours after the recipient's last message.
+    template: tuple[str, str, tuple[str, ...]] | None = None
 
 
 class Sender(Protocol):

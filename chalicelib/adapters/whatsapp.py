@@ -1,6 +1,6 @@
 """The WhatsApp Cloud API (Meta's Graph API), the documented HTTP endpoints only:
-POST /{phone-number-id}/messages (text, interactive buttons and lists) and GET /{media-id}
-then the media URL. http.client from the standard library: nothing to load at a cold start, and the
+POST /{phone-number-id}/messages (text, interactive buttons and lists, template messages) and
+GET /{media-id} then the media URL. http.client from the standard library: nothing to load at a cold start, and the
 API function never imports this module (only the `whatsapp` function does).
 
 WHATSAPP_GRAPH_URL points at the local stand-in; the access token is a server key
@@ -19,6 +19,7 @@ from chalicelib.adapters.server_keys import server_key
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
 TIMEOUT_SECONDS = 10
 BODY_LIMIT, BUTTON_TITLE, ROW_TITLE = 1024, 20, 24  # the Cloud API's limits on interactive parts
+TEMPLATE_PARAMETER = 1024  # characters of one template body parameter
 
 
 class GraphError(Exception):
@@ -29,7 +30,7 @@ def base_url() -> str:
     return os.environ.get("WHATSAPP_GRAPH_URL", DEFAULT_GRAPH_URL).rstrip("/")
 
 
-def _call(method: str, url: str, payload: dict[str, Any] | None = None) -> bytes:
+def _call(method: str, url: str, payload: dict[str, Any] | None = None, limit: int | None = None) -> bytes:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:  # a media URL comes from an answer
         raise GraphError(f"{method}: not an http(s) URL")
@@ -43,13 +44,16 @@ def _call(method: str, url: str, payload: dict[str, Any] | None = None) -> bytes
     try:
         connection.request(method, path or "/", body=data, headers=headers)
         response = connection.getresponse()
-        body = response.read()
+        # A download never reads more than its limit (+1 byte, to know it was exceeded).
+        body = response.read() if limit is None else response.read(limit + 1)
     except OSError as exc:
         raise GraphError(f"{method} {parts.path.rsplit('/', 1)[-1]}: {type(exc).__name__}") from None
     finally:
         connection.close()
     if response.status >= 300:
         raise GraphError(f"{method} {parts.path.rsplit('/', 1)[-1]}: HTTP {response.status}")
+    if limit is not None and len(body) > limit:
+        raise MediaRefused("too_large")
     return body
 
 
@@ -78,7 +82,36 @@ def send(phone_number_id: str, payload: dict[str, Any]) -> str:
     return str(((answer.get("messages") or [{}])[0]).get("id", ""))
 
 
-def download_media(media_id: str) -> tuple[bytes, str]:
-    """A media item's bytes and MIME type: its URL first, then the file (both with the token)."""
+class MediaRefused(Exception):
+    """A media item we do not fetch: `code` is too_large or unsupported."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def download_media(media_id: str, allowed_types: tuple[str, ...], max_bytes: int) -> tuple[bytes, str]:
+    """A media item's bytes and MIME type: GET /{media-id} for its URL, type and size, then the
+    file (both with the token). The type and size Meta states are checked before the download and
+    the size again on the bytes; the bytes' real type is the scanner's to prove."""
+    if not media_id or not media_id.replace("_", "").replace("-", "").isalnum():
+        raise MediaRefused("unsupported")
     meta = json.loads(_call("GET", f"{base_url()}/{media_id}"))
-    return _call("GET", str(meta["url"])), str(meta.get("mime_type", "application/octet-stream"))
+    mime = str(meta.get("mime_type") or "").split(";")[0].strip().lower()
+    if mime not in allowed_types:
+        raise MediaRefused("unsupported")
+    if int(meta.get("file_size") or 0) > max_bytes:
+        raise MediaRefused("too_large")
+    data = _call("GET", str(meta["url"]), limit=max_bytes)
+    return data, mime
+
+
+def template_payload(to: str, name: str, language: str, parameters: list[str]) -> dict[str, Any]:
+    """The /messages body of an approved template message (outside the 24-hour window): its
+    body's {{1}}, {{2}}, ... filled in order."""
+    # The Cloud API refuses a parameter with a newline, a tab or more than four spaces in a row.
+    cleaned = [" ".join(str(p).split())[:TEMPLATE_PARAMETER] or "-" for p in parameters]
+    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
+            "template": {"name": name, "language": {"code": language},
+                         "components": [{"type": "body", "parameters": [{"type": "text", "text": p}
+                                                                        for p in cleaned]}]}}

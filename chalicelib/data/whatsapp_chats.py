@@ -1,6 +1,7 @@
 """WhatsApp chat state: one item per citizen's number in the idempotency table (key prefix
 `wa-chat#`, the number keyed by the contact-index HMAC, never in clear), expiring 24 hours after
-the last message. DynamoDB's TTL deletes late, so a read also ignores an expired item."""
+the last message. DynamoDB's TTL deletes late, so a read also ignores an expired item. The same
+item tells the notifier whether the 24-hour window for free-form messages is open."""
 from __future__ import annotations
 
 import time
@@ -25,8 +26,18 @@ def load(chat_key: str) -> dict[str, Any] | None:
 
 
 def save(chat_key: str, state: dict[str, Any]) -> None:
-    IdempotencyRecord(PREFIX + chat_key, state="chat", response=state,
-                      expires_at=int(time.time() + TTL_SECONDS)).save()
+    """Save the chat after a message of the citizen's (so `last_in_at` is when they last wrote)."""
+    now = time.time()
+    IdempotencyRecord(PREFIX + chat_key, state="chat", response={**state, "last_in_at": int(now)},
+                      expires_at=int(now + TTL_SECONDS)).save()
+
+
+def window_open(chat_key: str, now: float | None = None) -> bool:
+    """True within 24 hours of the citizen's last message: WhatsApp then allows free-form
+    messages; outside it only approved templates (chalicelib/services/whatsapp_outbound.py)."""
+    state = load(chat_key)
+    at = state.get("last_in_at") if state else None
+    return at is not None and (time.time() if now is None else now) - float(at) < TTL_SECONDS
 
 
 def end(chat_key: str) -> None:

@@ -79,6 +79,8 @@ def whatsapp_sent(graph_url: str | None = None) -> list[dict[str, Any]]:
 def _whatsapp_text(message: dict[str, Any]) -> str:
     if message.get("type") == "text":
         return str((message.get("text") or {}).get("body", ""))
+    if message.get("type") == "template":
+        return _template_text(message.get("template") or {})
     part = message.get("interactive") or {}
     body = str((part.get("body") or {}).get("text", ""))
     action = part.get("action") or {}
@@ -103,3 +105,24 @@ def render(items: list[dict[str, Any]]) -> str:
             lines.append(f"#{n} SMS to {to} ({len(item['body'] or '')} chars)\n   {item['body']}")
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _template_text(template: dict[str, Any]) -> str:
+    """A template message as the citizen reads it: the registered body (from the config) filled
+    with the parameters sent, under a line naming the template."""
+    import re
+
+    from chalicelib.services import whatsapp_outbound
+
+    name = str(template.get("name", ""))
+    language = str((template.get("language") or {}).get("code", ""))
+    params = [str(p.get("text", "")) for c in template.get("components") or [] if c.get("type") == "body"
+              for p in c.get("parameters") or []]
+    body = next((str(spec["template"]["body"]) for spec in whatsapp_outbound.config().values()
+                 if spec["template"]["name"] == name), None)
+    if body is None:
+        text = " | ".join(params)
+    else:
+        text = re.sub(r"\{\{(\d+)\}\}", lambda m: params[int(m.group(1)) - 1] if int(m.group(1)) <= len(params)
+                      else m.group(0), body)
+    return f"[template {name} ({language})]\n{text}"

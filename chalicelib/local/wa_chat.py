@@ -63,11 +63,44 @@ def button(reply_id: str, title: str) -> dict[str, Any]:
             "interactive": {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}}}
 
 
+def demo_photo() -> bytes:
+    """A JPEG as a phone takes it, with EXIF (maker, GPS) that the scan strips."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (320, 240), (120, 110, 100))
+    image.paste((40, 40, 40), (100, 90, 220, 160))  # the hole in the road
+    exif = Image.Exif()
+    exif[0x010F] = "DemoPhone"
+    exif[0x8825] = {1: "S", 2: (6.0, 48.0, 44.0), 3: "E", 4: (107.0, 37.0, 4.0)}
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=80)
+    return out.getvalue()
+
+
+def upload_media(data: bytes, mime: str) -> str:
+    """Put a file on the Graph API stand-in as a citizen's phone does before sending it; its id."""
+    import requests
+
+    graph = os.environ.get("WHATSAPP_GRAPH_URL", "").rstrip("/")
+    number = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
+    token = os.environ.get("WHATSAPP_ACCESS_TOKEN", "local-access-token")
+    answer = requests.post(f"{graph}/{number}/media", headers={"Authorization": f"Bearer {token}"},
+                           files={"file": ("foto.jpg", data, mime)}, data={"messaging_product": "whatsapp"},
+                           timeout=30)
+    answer.raise_for_status()
+    return str(answer.json()["id"])
+
+
 def demo(sender: str, echo: Any = print) -> str:
-    """A whole chat: type, story, kecamatan typed with a typo, a shared location, privacy, kirim."""
+    """A whole chat: type, story, kecamatan typed with a typo, a shared location, a photo,
+    privacy, kirim."""
+    photo = {"type": "image", "image": {"id": upload_media(demo_photo(), "image/jpeg"), "mime_type": "image/jpeg",
+                                        "caption": "Lubangnya"}}
     steps = [text("halo"), button("pengaduan", "Pengaduan"), text(DEMO_STORY), text("lembng"),
              {"type": "location", "location": {"latitude": -6.8123, "longitude": 107.6178, "name": "Pasar Lembang"}},
-             button("publik", "Publik"), text("kirim")]
+             photo, button("lanjut", "Lanjut"), button("publik", "Publik"), text("kirim")]
     replies: list[str] = []
     for message in steps:
         echo(f"> {json.dumps(message, ensure_ascii=False)}")

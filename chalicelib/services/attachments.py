@@ -98,6 +98,33 @@ def create(content_type: str, size: int) -> dict[str, Any]:
     return {"attachment_id": attachment_id, "upload": {"url": post["url"], "fields": post["fields"]}}
 
 
+def take(data: bytes, content_type: str) -> tuple[str, str]:
+    """A file that reached us through a channel rather than a presigned POST (a WhatsApp photo):
+    the same pending record, the same quarantine key, then the same scan, at once, so the
+    sender hears whether it was taken. Returns (attachment_id, outcome of `scan_object`); a
+    `clean` one can be claimed by a report like a web upload.
+
+    S3 also announces the object to the scan_upload function; whichever scan comes second finds
+    the record decided and only cleans up, so the outcome is then read from the record."""
+    if content_type not in ALLOWED_TYPES:
+        raise UnsupportedMedia("Hanya berkas JPEG, PNG atau PDF yang diterima.")
+    if len(data) > uploads.MAX_BYTES:
+        raise TooLarge("Ukuran berkas maksimal 10 MB.")
+    attachment_id = new_id()
+    now = clock.now()
+    Attachment(
+        attachment_id, state="pending", content_type=content_type, size=len(data), created_at=clock.iso_utc(now),
+        expires_at=int(now.timestamp()) + PENDING_TTL,
+    ).save(condition=Attachment.attachment_id.does_not_exist())
+    bucket = settings().quarantine_bucket
+    _s3().put_object(Bucket=bucket, Key=INCOMING + attachment_id, Body=data, ContentType=content_type)
+    outcome = scan_object(bucket, INCOMING + attachment_id)
+    if outcome in ("missing", "already_clean", "already_rejected"):
+        record = Attachment.get(attachment_id, consistent_read=True)
+        outcome = f"rejected:{record.reason or 'unknown'}" if record.state == "rejected" else str(record.state)
+    return attachment_id, outcome
+
+
 # ---- 2. the scanner --------------------------------------------------------------------------
 
 def scan_records(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The notification consumer: who is told what, by email (SES) and SMS (SNS), in Indonesian.
+"""The notification consumer: who is told what, by email (SES), SMS (SNS) and WhatsApp, in Indonesian.
 
 Who (RULES below; the texts are files in chalicelib/config/templates/):
 - the OPD's contacts (seed `opds[].emails/phones`): on disposition (verify, redispose), on SLA
@@ -6,7 +6,8 @@ Who (RULES below; the texts are files in chalicelib/config/templates/):
 - the OPD's head (`head_emails`) and Diskominfotik (`admin_contacts`): on escalations;
 - Diskominfotik: when an OPD hands a report back (return), on its own reminders and breaches;
 - the reporter, on every public status change and on receipt, with the tracking number, at the
-  contact they gave (an anonymous reporter who left none is told nothing);
+  contact they gave (an anonymous reporter who left none is told nothing); the reporter of a
+  report filed by WhatsApp in that chat rather than by SMS (chalicelib/services/whatsapp_outbound.py);
 - `pimpinan_contacts`: the weekly digest;
 - the OPD officer an `opd_admin` assigns a report to (`assign`): at the email and phone of the
   officers table (chalicelib/data/officers.py), looked up by the user id the event carries.
@@ -38,7 +39,7 @@ from chalicelib.domain.events import DomainEvent, MalformedEvent
 from chalicelib.domain.redaction import redact_text
 from chalicelib.domain.workflow import is_neutral_message
 from chalicelib.observability import logger
-from chalicelib.services import consumer, templates
+from chalicelib.services import consumer, templates, whatsapp_outbound
 
 CONSUMER = "notify"
 # Longer than one send can take (the function times out after 30 s).
@@ -116,8 +117,8 @@ def plan(event: DomainEvent, report: Report | None) -> list[Notice]:
     if not event.public:
         pass
     elif action == "submit":
-        # A report filed by SMS was answered in the chat it came from, with its code.
-        if event.data.get("source") != "sms":
+        # A report filed by SMS or WhatsApp was answered in the chat it came from, with its code.
+        if event.data.get("source") not in ("sms", "whatsapp"):
             out.append(Notice("pelapor", "pelapor_diterima"))
     elif action == "progress":
         # A progress update changes no status, but it is what the reporter waits to hear.
@@ -175,6 +176,11 @@ def recipients(audience: str, event: DomainEvent, report: Report | None) -> list
     # SMS only to Indonesian mobiles, whoever the audience: a landline is kept for calls, and no
     # configured or submitted number can make us text abroad (SMS pumping).
     pairs = [(ch, to) for ch, to in pairs if ch != "sms" or identity.is_mobile(to)]
+    if audience == "pelapor" and getattr(report, "source", None) == "whatsapp" \
+            and event.action not in _CODE_TEMPLATES:
+        # The reporter wrote from WhatsApp: follow up in that chat (`messages` falls back to SMS
+        # where no WhatsApp text is configured). Access codes keep to the contact a request names.
+        pairs = [("whatsapp" if ch == "sms" else ch, to) for ch, to in pairs]
     if audience == "pelapor" and event.action == "access_recovery":
         # A recovery code goes only to the contact the request named.
         pairs = [(ch, to) for ch, to in pairs if ch == event.data.get("channel")]
@@ -283,6 +289,8 @@ def messages(notice: Notice, event: DomainEvent, report: Report | None,
         if channel == "email":
             subject, body = templates.render_email(notice.template, vals)
             out.append(Outgoing("email", address, body, subject))
+        elif channel == "whatsapp" and (chat := whatsapp_outbound.outgoing(notice.template, address, sms_vals)):
+            out.append(chat)
         else:
             text = templates.render_sms(notice.template, sms_vals)
             if text:
@@ -300,12 +308,12 @@ def senders() -> dict[str, Sender]:
         from chalicelib.adapters.mail import SesSender
         from chalicelib.adapters.sms import SnsSmsSender
 
-        _senders.update({"email": SesSender(), "sms": SnsSmsSender()})
+        _senders.update({"email": SesSender(), "sms": SnsSmsSender(), "whatsapp": whatsapp_outbound.WhatsappSender()})
     return _senders
 
 
 def set_senders(replacement: Mapping[str, Sender] | None) -> None:
-    """Swap the channels (tests, another provider); None restores SES and SNS."""
+    """Swap the channels (tests, another provider); None restores SES, SNS and WhatsApp."""
     _senders.clear()
     if replacement:
         _senders.update(replacement)

@@ -31,6 +31,7 @@ ATTACHMENTS = "attachments"
 LOOKUPS = "lookups"
 STATS = "stats"
 SMS = "sms"  # inbound SMS per sending number (chalicelib/services/sms_inbound.py)
+WHATSAPP = "whatsapp"  # inbound WhatsApp messages per number (chalicelib/services/whatsapp_chat.py)
 RECOVERY = "recovery"  # per client: "lupa kode akses" requests and confirmations
 RECOVERY_SENDS = "recovery_sends"  # per report: recovery codes sent (counted by the service)
 
@@ -43,8 +44,8 @@ clock = time.time  # tests move time through this, not through the time module e
 def policy(scope: str) -> Policy:
     s = settings()
     text = {REPORTS: s.rate_limit_reports, ATTACHMENTS: s.rate_limit_attachments, LOOKUPS: s.rate_limit_lookups,
-            STATS: s.rate_limit_stats, SMS: s.rate_limit_sms, RECOVERY: s.rate_limit_recovery,
-            RECOVERY_SENDS: s.rate_limit_recovery_sends}[scope]
+            STATS: s.rate_limit_stats, SMS: s.rate_limit_sms, WHATSAPP: s.rate_limit_whatsapp,
+            RECOVERY: s.rate_limit_recovery, RECOVERY_SENDS: s.rate_limit_recovery_sends}[scope]
     cached = _policies.get((scope, text))
     if cached is None:
         cached = _policies[(scope, text)] = ratelimit.parse_policy(scope, text)
@@ -96,6 +97,14 @@ def refuse_if_known(win: Window | None, now: float | None = None) -> None:
         if _blocked[win.key] > at:
             raise limited(win, at)
         del _blocked[win.key]
+
+
+def known_refused(scope: str, client: str | None) -> bool:
+    """True when this container already refused `client` in the current window of `scope` (a
+    channel that answers a refusal answers it once)."""
+    now = clock()
+    win = window(scope, client, now)
+    return win is not None and _blocked.get(win.key, 0) > now
 
 
 def check(scope: str, client: str | None) -> None:

@@ -56,6 +56,12 @@ def _fill(text: str, values: Mapping[str, Any]) -> str:
     return text.format_map(_Missing({k: "" if v is None else str(v) for k, v in values.items()}))
 
 
+def fill(text: str, values: Mapping[str, Any]) -> str:
+    """`text` with its {placeholders} filled (a missing one reads "-"), no blank runs left by an
+    empty one (the WhatsApp texts, chalicelib/services/whatsapp_outbound.py)."""
+    return re.sub(r"\n{3,}", "\n\n", _DOUBLE_SPACE.sub(" ", _fill(text, values))).strip()
+
+
 def render_email(name: str, values: Mapping[str, Any]) -> tuple[str, str]:
     t = load(name)
     subject = " ".join(_fill(t["subject"], values).split())[:200]

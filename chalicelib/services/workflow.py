@@ -544,10 +544,30 @@ def reporter_act(tracking_id: str, token: str | None, action: str, fields: Mappi
     (an internal note, a sync record) does not refuse their move; it is checked again and
     retried. A concurrent status change is a 409.
     """
+    return _reporter_move(lambda: views.load_for_reporter(tracking_id, token), action, fields, now)
+
+
+def reporter_act_by_phone(tracking_id: str, phone_hash: str, action: str, fields: Mapping[str, Any],
+                          now: datetime | None = None) -> Report:
+    """The same move by the reporter writing from the number the report was filed with (the
+    WhatsApp chat: the number is the proof, as the access code is on the web). Another number
+    gets the same 404 as an unknown report."""
+    import hmac
+
+    def load() -> Report:
+        report = reports.get(tracking_id)
+        if report is None or not report.phone_hash or not hmac.compare_digest(str(report.phone_hash), phone_hash):
+            raise not_found("Tidak ada laporan dengan nomor ini dari nomor Anda.")
+        return report
+
+    return _reporter_move(load, action, fields, now)
+
+
+def _reporter_move(load: Any, action: str, fields: Mapping[str, Any], now: datetime | None) -> Report:
     if action not in wf.REPORTER_ACTIONS:
         raise ValueError(f"not a reporter action: {action}")
     for _ in range(_RETRIES):
-        report = views.load_for_reporter(tracking_id, token)
+        report = load()
         clean = _check_fields(action, fields, report)
         expected, seen = int(report.version), int(report.event_seq)
         try:

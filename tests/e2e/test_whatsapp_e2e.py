@@ -22,6 +22,11 @@ def test_wa_chat_demo_files_a_report_that_staff_see(stack: Any, http: Any) -> No
     assert tracking_id in [item["tracking_id"] for item in body["items"]]
     status, view, _ = http.call("GET", f"/staff/reports/{tracking_id}", headers={"Authorization": f"Bearer {token}"})
     assert status == 200 and view["kecamatan"] == "lembang"
+    # The demo's photo came through the Graph API stand-in, the quarantine and the scan.
+    assert len(view["attachments"]) == 1, view
+    status, link, _ = http.call("GET", f"/staff/reports/{tracking_id}/attachments/{view['attachments'][0]}",
+                                headers={"Authorization": f"Bearer {token}"})
+    assert status == 200 and link["url"]
 
     sent = json.loads(cli(stack, "outbox", "--json"))
     mine = [m for m in sent if m["channel"] == "whatsapp" and m["to"] == [sender]]

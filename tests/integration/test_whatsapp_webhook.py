@@ -161,8 +161,9 @@ def whole_chat(sender: str = "6281234567890") -> list[dict[str, Any]]:
             chat_message("text", 3, sender, body=STORY),
             chat_message("text", 4, sender, body="lembng"),
             chat_message("location", 5, sender, latitude=-6.8123, longitude=107.6178, name="Pasar Lembang"),
-            chat_message("interactive", 6, sender, type="button_reply", button_reply={"id": "publik", "title": "Publik"}),
-            chat_message("text", 7, sender, body="kirim")]
+            chat_message("interactive", 6, sender, type="button_reply", button_reply={"id": "lewati", "title": "Lewati"}),
+            chat_message("interactive", 7, sender, type="button_reply", button_reply={"id": "publik", "title": "Publik"}),
+            chat_message("text", 8, sender, body="kirim")]
 
 
 @pytest.fixture(autouse=True)
@@ -191,7 +192,7 @@ def test_a_whole_chat_files_a_whatsapp_report_through_intake(client: Any, aws: d
     assert lists and all(len(p["interactive"]["action"]["sections"][0]["rows"]) <= 10 for p in lists)
 
     # "cek" answers this number, and only this number.
-    deliver(client, aws, chat_message("text", 8, body=f"cek {tracking_id}"))
+    deliver(client, aws, chat_message("text", 9, body=f"cek {tracking_id}"))
     assert outbox[-1]["text"]["body"].startswith(f"Status laporan {tracking_id}: diterima")
     deliver(client, aws, chat_message("text", 1, sender="6289999999999", body=f"cek {tracking_id}"))
     assert "tidak ditemukan untuk nomor ini" in outbox[-1]["text"]["body"]

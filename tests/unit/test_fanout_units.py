@@ -175,6 +175,31 @@ def test_reporter_recipients_only_their_own_contact(monkeypatch: pytest.MonkeyPa
     assert notify.recipients("pelapor", event("verify"), with_phone) == [("sms", "+6281234567890")]
 
 
+def test_a_whatsapp_reporter_is_followed_up_in_the_chat_but_gets_codes_where_asked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.services import notify
+
+    chat = SimpleNamespace(reporter=SimpleNamespace(name=None, email="a@example.id", phone="+6281234567890"),
+                           opd_code=None, returned_by=[], source="whatsapp")
+    assert notify.recipients("pelapor", event("verify"), chat) == [("email", "a@example.id"),
+                                                                   ("whatsapp", "+6281234567890")]
+    recovery = event("access_recovery", data={"channel": "sms"})
+    assert notify.recipients("pelapor", recovery, chat) == [("sms", "+6281234567890")]
+    # Messages: the configured WhatsApp text and template; none configured, an SMS instead.
+    monkeypatch.setenv("WHATSAPP_PHONE_NUMBER_ID", "100")
+    vals = {**LONG, "nomor": "KBB-AAAA-BBBB", "status": "Selesai", "pesan": "Sudah diperbaiki."}
+    monkeypatch.setattr(notify, "values", lambda notice, event, report: vals)
+    [_, chat_message] = notify.messages(notify.Notice("pelapor", "pelapor_status"), event("close"), chat)  # type: ignore[arg-type]
+    assert chat_message.channel == "whatsapp" and "Sudah diperbaiki." in chat_message.body
+    assert chat_message.template is not None and chat_message.template[0] == "lapor_kbb_status"
+    assert chat_message.template[2][:3] == ("KBB-AAAA-BBBB", "Selesai", "Sudah diperbaiki.")
+    [_, sms] = notify.messages(notify.Notice("pelapor", "pelapor_kode_baru"), event("close"), chat)  # type: ignore[arg-type]
+    assert sms.channel == "sms"
+    monkeypatch.delenv("WHATSAPP_PHONE_NUMBER_ID")
+    [_, sms] = notify.messages(notify.Notice("pelapor", "pelapor_status"), event("close"), chat)  # type: ignore[arg-type]
+    assert sms.channel == "sms"
+
+
 def test_reporter_sms_does_not_repeat_a_neutral_status_text(monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib.domain.workflow import ACTIONS
     from chalicelib.services import notify
