@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib import auth
 from chalicelib.data.models import Report
 from chalicelib.domain import clock
 from tests.staff_support import Api, bearer, staff_auth  # noqa: F401  (fixture)
@@ -32,6 +33,8 @@ OWN, OTHER = "DPUPR", "DINSOS"  # the opd user belongs to OWN
 SCENARIOS = ("own", "other", "unassigned")
 PRIVACIES = ("publik", "anonim", "rahasia")
 
+# The OPD roles of the month-closing routes: `opd_admin` too where the tree has that role.
+OPD_ROLES = frozenset(r for r in ("opd", "opd_admin") if r in auth.ROLES)
 # (method, path) -> roles the route admits. Data then narrows `opd` to its own OPD.
 ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/reports"): frozenset({"admin", "opd", "pimpinan"}),
@@ -39,8 +42,13 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/reports/{tracking_id}/actions"): frozenset({"admin", "opd"}),
     ("POST", "/staff/reports/{tracking_id}/reveal"): frozenset({"admin"}),
     ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}"): frozenset({"admin", "opd", "pimpinan"}),
-    ("GET", "/staff/performance"): frozenset({"admin", "pimpinan"}),
-    ("GET", "/staff/performance/{opd_code}/reports"): frozenset({"admin", "pimpinan"}),
+    # An OPD sees its own row and its own drill-down only.
+    ("GET", "/staff/performance"): frozenset({"admin", "pimpinan"}) | OPD_ROLES,
+    ("GET", "/staff/performance/{opd_code}/reports"): frozenset({"admin", "pimpinan"}) | OPD_ROLES,
+    ("POST", "/staff/months/{period}/objections"): OPD_ROLES,  # an OPD objects to its own figures
+    ("GET", "/staff/months/{period}/objections"): frozenset({"admin"}) | OPD_ROLES,
+    ("PUT", "/staff/months/{period}/objections/{objection_id}"): frozenset({"admin"}),
+    ("POST", "/staff/months/{period}/finalise"): frozenset({"admin"}),
     ("GET", "/staff/calendar/overrides"): frozenset({"admin"}),
     ("PUT", "/staff/calendar/overrides/{date}"): frozenset({"admin"}),
     ("DELETE", "/staff/calendar/overrides/{date}"): frozenset({"admin"}),
@@ -295,6 +303,36 @@ def _delete_template_driver(api: Api, report: dict[str, Any], role: str, scenari
     return r.status_code, r.status_code == 200
 
 
+def _object_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    # A report that is not the OPD's: past the role check it is a 404, and nothing is stored.
+    period = clock.month_wib(clock.now())
+    body = {"tracking_id": "KBB-0000-0000", "figure": "late", "reason": "Uji matriks."}
+    r = api.client.http.post(f"/staff/months/{period}/objections", body=json.dumps(body),
+                             headers={"Content-Type": "application/json", **bearer(role, opd_of(role))})
+    return r.status_code, r.status_code == 404
+
+
+def _objections_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    period = clock.month_wib(clock.now())
+    r = api.client.http.get(f"/staff/months/{period}/objections", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200
+
+
+def _decide_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    period = clock.month_wib(clock.now())
+    r = api.client.http.put(f"/staff/months/{period}/objections/keb_{'0' * 20}",
+                            body=json.dumps({"decision": "accepted"}),
+                            headers={"Content-Type": "application/json", **bearer(role, opd_of(role))})
+    return r.status_code, r.status_code == 404
+
+
+def _finalise_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    # The current month: past the role check, refused while its objection window is open.
+    period = clock.month_wib(clock.now())
+    r = api.client.http.post(f"/staff/months/{period}/finalise", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 409 and r.json_body["error"]["code"] == "objection_window_open"
+
+
 # Non-action routes: a driver per route returns (status, whether the caller got the thing).
 # Routes about one report: whether the caller got it depends on privacy and ownership too.
 REPORT_ROUTES = {("GET", "/staff/reports"), ("GET", "/staff/reports/{tracking_id}"),
@@ -316,6 +354,10 @@ READ_DRIVERS: dict[tuple[str, str], Callable[..., tuple[int, bool]]] = {
     ("GET", "/staff/templates"): _templates_driver,
     ("PUT", "/staff/templates/{template_id}"): _put_template_driver,
     ("DELETE", "/staff/templates/{template_id}"): _delete_template_driver,
+    ("POST", "/staff/months/{period}/objections"): _object_driver,
+    ("GET", "/staff/months/{period}/objections"): _objections_driver,
+    ("PUT", "/staff/months/{period}/objections/{objection_id}"): _decide_driver,
+    ("POST", "/staff/months/{period}/finalise"): _finalise_driver,
 }
 
 
