@@ -49,7 +49,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.refold:
-        print(json.dumps(performance.refold(period)))
+        from chalicelib.domain.errors import Conflict
+
+        try:
+            print(json.dumps(performance.refold(period)))
+        except Conflict as exc:  # a final month is never folded again
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 1
         return 0
     if args.digest:
         result = performance.monthly_digest(now, period=period)

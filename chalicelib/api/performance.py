@@ -7,15 +7,18 @@ from typing import Any
 from chalice import Response
 from pydantic import Field
 
+from chalicelib import auth
 from chalicelib.api.http import current_request, json_response, query, route
 from chalicelib.auth import principal_of
 from chalicelib.domain import clock
-from chalicelib.domain.errors import not_found, validation_error
+from chalicelib.domain.errors import forbidden, not_found, validation_error
 from chalicelib.domain.performance import FIGURES, check_period
-from chalicelib.schemas import Out
+from chalicelib.schemas import Out, Strict, parse
 from chalicelib.services import performance
 
-STAFF_ROLES = ("admin", "pimpinan")
+# An OPD's officers see their own row and may object to its figures (opd_admin where that role exists).
+OPD_ROLES = tuple(r for r in ("opd", "opd_admin") if r in auth.ROLES)
+STAFF_ROLES = ("admin", "pimpinan", *OPD_ROLES)
 
 
 class Figures(Out):
@@ -41,14 +44,56 @@ class Figures(Out):
 class OpdFigures(Figures):
     opd_code: str
     opd_name: str
+    status: str = Field(description="provisional | final: the month's status")
+
+
+class ObjectionWindow(Out):
+    opens: str = Field(description="00:00 WIB on the 1st of the month")
+    closes: str = Field(description="23:59:59 WIB of the 5th working day after the month (regency calendar)")
+    state: str = Field(description="not_open | open | closed")
+
+
+class ObjectionCounts(Out):
+    undecided: int
+    accepted: int
+    rejected: int
+
+
+class Verification(Out):
+    unit: str = Field(description="DISKOMINFOTIK: the complaint desk, not an OPD row")
+    stage: str
+    forwarded: int = Field(description="Reports forwarded from `diajukan` in the month")
+    on_time: int = Field(description="Forwarded within the verifikasi deadline (3 HK), no breach recorded")
+    late: int
+    on_time_pct: float | None
+    breaches: int = Field(description="Forwarded reports with a verifikasi sla_breach")
+    median_working_hours: float | None
+
+
+class Correction(Out):
+    final_month: str = Field(description="The final month whose figure the late event changed")
+    opd_code: str
+    opd_name: str
+    tracking_id: str
+    disposition_seq: int
+    changes: dict[str, int] = Field(description="figure -> +1 / -1 against the frozen record")
+    recorded_at: str | None
 
 
 class PerformanceBoard(Out):
     period: str
-    as_of: str = Field(description="The instant overdue/pending/late were evaluated at (+07:00)")
-    items: list[OpdFigures] = Field(description="One per OPD that received reports in the month, by code")
+    status: str = Field(description="provisional (objections open, figures may move) | final (frozen)")
+    finalised_at: str | None
+    as_of: str = Field(description="The instant overdue/pending/late were evaluated at (+07:00); "
+                       "for a final month the instant it was finalised")
+    items: list[OpdFigures] = Field(description="One per OPD that received reports in the month, by code "
+                                    "(an OPD's officer: its own row only)")
     totals: Figures = Field(description="The regency: sums of the rows (a report forwarded to two OPDs "
                             "counts for each); median and average over all dispositions")
+    objection_window: ObjectionWindow
+    objections: ObjectionCounts
+    verification: Verification = Field(description="Diskominfotik's own verification time")
+    corrections: list[Correction] = Field(description="Late events about earlier final months, recorded here")
 
 
 class DrillRow(Out):
@@ -69,6 +114,7 @@ class DrillRow(Out):
     ended_by: str | None
     breach_seqs: list[int] = Field(description="Seq numbers of the sla_breach events in the audit trail")
     rating: int | None
+    waived: list[str] = Field(description="Figures an accepted objection took this report out of")
 
 
 class DrillDown(Out):
@@ -76,6 +122,7 @@ class DrillDown(Out):
     opd_code: str
     opd_name: str
     figure: str
+    status: str
     as_of: str
     count: int
     items: list[DrillRow]
@@ -136,7 +183,8 @@ def staff_performance() -> Any:
     fmt = params.get("format", "json")
     if fmt not in ("json", "csv"):
         raise validation_error([{"field": "format", "type": "enum", "message": "json atau csv"}])
-    body = performance.board_json(period)
+    who = principal_of(current_request())
+    body = performance.board_json(period, opd_code=who.opd_code if who.role in OPD_ROLES else None)
     if fmt == "json":
         return json_response(body)
     return Response(body=performance.to_csv(body), status_code=200, headers={
@@ -156,9 +204,12 @@ def staff_performance_drilldown(opd_code: str) -> Any:
     if figure not in FIGURES:
         raise validation_error([{"field": "figure", "type": "enum",
                                  "message": "salah satu dari " + ", ".join(FIGURES)}])
+    who = principal_of(current_request())
+    if who.role in OPD_ROLES and who.opd_code != opd_code:
+        raise forbidden("OPD hanya dapat melihat rincian kinerjanya sendiri.")
     try:
-        role = principal_of(current_request()).role
-        return json_response(performance.drilldown(period, opd_code, figure, role=role))
+        return json_response(performance.drilldown(period, opd_code, figure, role=who.role,
+                                                   own_opd=who.role in OPD_ROLES))
     except performance.UnknownOpd:
         raise not_found("Tidak ada OPD dengan kode ini.") from None
 
@@ -178,3 +229,87 @@ def public_stats() -> Any:
         raise validation_error([{"field": "period", "type": "range", "message": str(exc).capitalize() + "."}],
                                "Periode tidak tersedia.") from None
     return json_response(performance.public_stats(period))
+
+
+# -- closing the month: objections, decisions, finalisation ----------------------------------
+
+class ObjectionIn(Strict):
+    tracking_id: str = Field(min_length=1, max_length=64)
+    figure: str = Field(description="late | breaches | overdue_open: a figure that counts against the OPD")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class DecisionIn(Strict):
+    decision: str = Field(description="accepted | rejected")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class Objection(Out):
+    id: str
+    period: str
+    opd_code: str
+    tracking_id: str
+    figure: str
+    reason: str
+    status: str = Field(description="undecided | accepted | rejected")
+    filed_at: str
+    decision_note: str | None = None
+    decided_at: str | None = None
+    disposition_seqs: list[int]
+
+
+class ObjectionList(Out):
+    period: str
+    status: str
+    objection_window: ObjectionWindow
+    items: list[Objection]
+
+
+def _path_period(period: str) -> str:
+    try:
+        return check_period(period)
+    except ValueError as exc:
+        raise validation_error([{"field": "period", "type": "format", "message": str(exc)}]) from None
+
+
+@route("/staff/months/{period}/objections", "POST", summary="An OPD objects to one figure of one of its reports",
+       tags=["staff", "performance"], auth="staff", roles=OPD_ROLES, request=ObjectionIn,
+       responses={201: Objection}, errors=(400, 404, 409))
+def file_objection(period: str) -> Any:
+    from chalicelib.services import month_close
+
+    period = _path_period(period)
+    request = current_request()
+    body = parse(ObjectionIn, request.raw_body)
+    made = month_close.file_objection(period, principal_of(request), body.tracking_id, body.figure, body.reason)
+    return json_response(made, 201)
+
+
+@route("/staff/months/{period}/objections", "GET", summary="The month's objections (an OPD: its own)",
+       tags=["staff", "performance"], auth="staff", roles=("admin", *OPD_ROLES),
+       responses={200: ObjectionList}, errors=(400,))
+def list_objections(period: str) -> Any:
+    from chalicelib.services import month_close
+
+    return json_response(month_close.list_objections(_path_period(period), principal_of(current_request())))
+
+
+@route("/staff/months/{period}/objections/{objection_id}", "PUT", summary="Accept or reject an objection",
+       tags=["staff", "performance"], auth="staff", roles=("admin",), request=DecisionIn,
+       responses={200: Objection}, errors=(400, 404, 409))
+def decide_objection(period: str, objection_id: str) -> Any:
+    from chalicelib.services import month_close
+
+    period = _path_period(period)
+    request = current_request()
+    body = parse(DecisionIn, request.raw_body)
+    return json_response(month_close.decide(period, objection_id, principal_of(request), body.decision, body.note))
+
+
+@route("/staff/months/{period}/finalise", "POST", summary="Finalise the month's record (after the objection window)",
+       tags=["staff", "performance"], auth="staff", roles=("admin",), responses={200: PerformanceBoard},
+       errors=(400, 409))
+def finalise_month(period: str) -> Any:
+    from chalicelib.services import month_close
+
+    return json_response(month_close.finalise(_path_period(period), principal_of(current_request())))

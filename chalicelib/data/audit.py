@@ -76,3 +76,21 @@ def change_reference(kind: str, code: str, old: ReferenceItem | None, new: dict[
 
 def trail(subject: str) -> list[ReportEvent]:
     return list(ReportEvent.query(key(subject), consistent_read=True))
+
+
+def write_with_event(model: type[Any], changes: list[dict[str, Any]], subject: str,
+                     event_values: dict[str, Any]) -> ReportEvent:
+    """Write `changes` (TransactWriteItems entries on `model`'s table, each with its condition)
+    together with the audit event `event_values` in partition `audit#<subject>`, in one
+    transaction. Raises Changed(reasons) when a change's condition failed: nothing is written."""
+    partition = key(subject)
+    for _ in range(_ATTEMPTS):
+        event = ReportEvent(partition, _last_seq(partition) + 1, **event_values)
+        try:
+            items.transact_write(model, [*changes, items.put_new(event)])
+        except items.Cancelled as exc:
+            if any(exc.reasons[:len(changes)]):
+                raise Changed(str(exc.reasons[:len(changes)])) from exc
+            continue  # another audit event took this seq: number it again
+        return event
+    raise Changed(f"could not number an audit event in {partition}")

@@ -309,6 +309,22 @@ class PerformanceFact(Model):
     fact = JSONAttribute()
 
 
+class MonthClosing(Model):
+    """The closing of a Tukin month, in the performance table under partition `close#YYYY-MM`
+    (never a month's own partition, so a scoreboard's Query does not read it): range `state` (the
+    month's status, with the count of undecided objections and, once final, the frozen board) and
+    `objection#<id>` (one OPD's objection). chalicelib/data/month_close.py."""
+
+    class Meta:
+        table_name = "performance"
+
+    month = UnicodeAttribute(hash_key=True)  # close#YYYY-MM
+    fact_key = UnicodeAttribute(range_key=True)  # state | objection#<id>
+    status = UnicodeAttribute(null=True)  # provisional|final; undecided|accepted|rejected
+    open_objections = NumberAttribute(null=True)
+    data = JSONAttribute(null=True)
+
+
 class ReferenceItem(Model):
     class Meta:
         table_name = "reference"
@@ -350,13 +366,15 @@ MODELS: dict[str, type[Model]] = {
     "reference_table": ReferenceItem,
     "attachments_table": Attachment,
 }
+# Models that share another model's table (same Settings attribute).
+SHARED_TABLES: dict[type[Model], str] = {MonthClosing: "performance_table"}
 
 
 def bind() -> None:
     """Point every model at the tables of the current Settings (and the local endpoint, if any)."""
     s = settings()
     host = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
-    for attr, model in MODELS.items():
+    for attr, model in [*MODELS.items(), *((a, m) for m, a in SHARED_TABLES.items())]:
         meta: Any = model.Meta
         target = (getattr(s, attr), s.region, host)
         if (getattr(meta, "table_name", None), getattr(meta, "region", None), getattr(meta, "host", None)) == target:

@@ -15,7 +15,7 @@ times, end in the fold of the longest log seen.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,10 +28,16 @@ from chalicelib.domain.performance import Fact
 DIGEST_ACTION = "performance_digest"
 
 
+CORRECTION = "~correction#"  # sorts after every OPD code: a drill-down's begins_with never meets it
+
+
 @dataclass
 class Read:
     facts: list[Fact]
     items_read: int  # ScannedCount summed over the pages: what DynamoDB read (and bills)
+    # Late events about an earlier, final month, recorded in this month's record: each
+    # {"fact": Fact, "changes": {figure: +1|-1}, "final_month", "recorded_at"}.
+    corrections: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _item(fact: Fact) -> PerformanceFact:
@@ -56,12 +62,43 @@ def save(facts: Iterable[Fact]) -> int:
     return written
 
 
+def save_correction(period: str, fact: Fact, changes: dict[str, int], recorded_at: str) -> bool:
+    """Record in `period`'s record the latest fold of a fact of an earlier, final month (same
+    rule as `save`: never a fold of a shorter log over a longer one)."""
+    body = {"fact": fact.as_dict(), "changes": changes, "final_month": fact.month, "recorded_at": recorded_at}
+    item = PerformanceFact(period, f"{CORRECTION}{fact.month}#{fact.key}", tracking_id=fact.tracking_id,
+                           opd_code=fact.opd_code, basis_seq=fact.basis_seq, fact=body)
+    condition = PerformanceFact.basis_seq.does_not_exist() | (PerformanceFact.basis_seq <= fact.basis_seq)
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def stored(fact: Fact) -> Fact | None:
+    """The fact as stored in its own month (for a final month: as frozen)."""
+    try:
+        item = PerformanceFact.get(fact.month, fact.key, consistent_read=True)
+    except PerformanceFact.DoesNotExist:
+        return None
+    return Fact.from_dict(item.fact or {})
+
+
 def _read(month: str, prefix: str | None = None) -> Read:
     condition = PerformanceFact.fact_key.startswith(prefix) if prefix else None
     # No page size: DynamoDB pages by 1 MB (about 1,500 facts), the fewest round trips.
     pages = PerformanceFact.query(month, range_key_condition=condition)
-    facts = [Fact.from_dict(item.fact or {}) for item in pages]
-    return Read(facts=facts, items_read=pages.page_iter.total_scanned_count)
+    facts, corrections = [], []
+    for item in pages:
+        if item.fact_key.startswith(CORRECTION):
+            raw = dict(item.fact or {})
+            corrections.append({**raw, "fact": Fact.from_dict(raw.get("fact") or {})})
+        else:
+            facts.append(Fact.from_dict(item.fact or {}))
+    return Read(facts=facts, items_read=pages.page_iter.total_scanned_count, corrections=corrections)
 
 
 def month(period: str) -> Read:

@@ -63,7 +63,7 @@ from typing import Any
 
 from chalicelib.domain import clock
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.sla import RESPON_OPD, TINDAK_LANJUT, PausedClock, SlaPolicy, deadline
+from chalicelib.domain.sla import RESPON_OPD, TINDAK_LANJUT, VERIFIKASI, PausedClock, SlaPolicy, deadline
 from chalicelib.domain.workflow import Status
 
 DISPOSING_ACTIONS = frozenset({"verify", "redispose"})
@@ -133,6 +133,16 @@ class Fact:
     paused_breached: bool = False
     basis_seq: int = 0  # the last event folded in
     merged_into: str | None = None  # the report was merged into this primary: counted there
+    # Figures an accepted objection took this fact out of (chalicelib.domain.month_close). Set
+    # when a month is read, never by the fold: the stored facts stay the audit trail's fold.
+    waived: tuple[str, ...] = ()
+    # Diskominfotik's verification before this disposition, when it forwarded a report waiting
+    # at the desk (`diajukan`): since when it waited, its 3 HK deadline, the working hours taken,
+    # and whether the sweep recorded a verification breach. None on a redisposition.
+    desk_since: str | None = None
+    desk_due_at: str | None = None
+    desk_hours: float | None = None
+    desk_breached: bool = False
 
     @property
     def key(self) -> str:
@@ -142,6 +152,7 @@ class Fact:
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["breach_seqs"] = list(self.breach_seqs)
+        out["waived"] = list(self.waived)
         return out
 
     @classmethod
@@ -149,6 +160,7 @@ class Fact:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in raw.items() if k in known}
         values["breach_seqs"] = tuple(int(s) for s in values.get("breach_seqs") or ())
+        values["waived"] = tuple(str(s) for s in values.get("waived") or ())
         for name in ("seq", "basis_seq"):
             values[name] = int(values.get(name) or 0)
         if values.get("first_response_seq") is not None:
@@ -157,8 +169,9 @@ class Fact:
             values["rating"] = int(values["rating"])
         if values.get("paused_remaining") is not None:
             values["paused_remaining"] = int(values["paused_remaining"])
-        if values.get("first_response_hours") is not None:
-            values["first_response_hours"] = float(values["first_response_hours"])
+        for name in ("first_response_hours", "desk_hours"):
+            if values.get(name) is not None:
+                values[name] = float(values[name])
         return cls(**values)
 
 
@@ -201,21 +214,32 @@ def disposition_facts(tracking_id: str, steps: Iterable[Step], *, policy: SlaPol
     current: Fact | None = None  # the disposition in force
     status: str | None = None
     last_seq = 0
+    desk_since: datetime | None = None  # the report waits at Diskominfotik's desk since then
+    desk_breached = False
     ordered = sorted(steps, key=lambda s: s.seq)
     for step in ordered:
         last_seq = step.seq
         new_status = step.to_status or status
         at = _iso(step.at)
         opd = step.data.get("opd_code")
+        if new_status == Status.DIAJUKAN.value and status != Status.DIAJUKAN.value:
+            desk_since, desk_breached = step.at, False  # the verification stage starts afresh
+        if step.action == "sla_breach" and step.data.get("stage") == VERIFIKASI:
+            desk_breached = True
         if step.action in DISPOSING_ACTIONS and new_status == Status.DIDISPOSISIKAN.value:
             if current is not None:
                 out.append(_leave(current, at, step.action))
                 current = None
             if opd:  # the workflow names the OPD in data.opd_code; without it nobody can be credited
                 first_due = due(RESPON_OPD, step.at)
+                desk: dict[str, Any] = {}
+                if status == Status.DIAJUKAN.value and desk_since is not None:
+                    desk = {"desk_since": _iso(desk_since), "desk_due_at": due(VERIFIKASI, desk_since),
+                            "desk_hours": round(calendar.working_hours_between(desk_since, step.at), 4),
+                            "desk_breached": desk_breached}
                 current = Fact(tracking_id=tracking_id, opd_code=str(opd), seq=step.seq,
                                month=clock.month_wib(step.at), disposed_at=at, response_due_at=first_due,
-                               stage=RESPON_OPD, stage_due_at=first_due)
+                               stage=RESPON_OPD, stage_due_at=first_due, **desk)
         elif current is not None:
             current = _apply(current, step, at, status, new_status, due, calendar)
             if current.returned:  # back at the admin desk: the next disposition is a new fact
@@ -283,7 +307,15 @@ def _apply(fact: Fact, step: Step, at: str, status: str | None, new_status: str 
 # -- 2. the figures: facts -> scoreboard ----------------------------------------------------
 
 def outcome(fact: Fact, now: datetime) -> str:
-    """on_time | late | pending | withdrawn (see the module's definitions)."""
+    """on_time | late | pending | withdrawn (see the module's definitions). A `late` waived by an
+    accepted objection counts as on time when the OPD answered, as withdrawn when it did not."""
+    result = _outcome(fact, now)
+    if result == LATE and LATE in fact.waived:
+        return ON_TIME if fact.first_response_at is not None else WITHDRAWN
+    return result
+
+
+def _outcome(fact: Fact, now: datetime) -> str:
     if fact.first_response_at is not None:
         return ON_TIME if fact.on_time else LATE
     cutoff = fact.ended_at or _iso(now)
@@ -294,6 +326,8 @@ def outcome(fact: Fact, now: datetime) -> str:
 
 
 def is_overdue(fact: Fact, now: datetime) -> bool:
+    if "overdue_open" in fact.waived:
+        return False
     return fact.holding and fact.stage_due_at is not None and _iso(now) > fact.stage_due_at
 
 
@@ -314,7 +348,7 @@ def in_figure(fact: Fact, figure: str, now: datetime) -> bool:
     if figure == "returned":
         return fact.returned
     if figure == "breaches":
-        return bool(fact.breach_seqs)
+        return bool(fact.breach_seqs) and "breaches" not in fact.waived
     if figure == "rated":
         return fact.rating is not None
     raise ValueError(f"unknown figure {figure!r}; one of {', '.join(FIGURES)}")

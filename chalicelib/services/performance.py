@@ -22,11 +22,14 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.config import settings
+from chalicelib.data import month_close as closing
 from chalicelib.data import performance as store
 from chalicelib.data import reference, reports
 from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
+from chalicelib.domain import month_close as mc
 from chalicelib.domain import performance as perf
+from chalicelib.domain.errors import Conflict
 from chalicelib.observability import logger
 from chalicelib.services import sla_state
 
@@ -51,14 +54,42 @@ def case_of(report: Report) -> perf.Case:
 
 
 def refresh(tracking_id: str) -> list[perf.Fact]:
-    """Fold one report's event log into its facts and store them. Returns the facts."""
+    """Fold one report's event log into its facts and store them. Returns the facts.
+
+    A fact of a final month is never written there again: it goes to the record of the next
+    month that is not final, as a correction (chalicelib.domain.month_close)."""
     report = reports.get(tracking_id)
     if report is None:
         return []
     facts = perf.disposition_facts(tracking_id, steps_of(reports.events(tracking_id)),
                                    policy=sla_state.policy(), calendar=sla_state.calendar(), case=case_of(report))
-    store.save(facts)
+    states = {month: closing.state(month) for month in {f.month for f in facts}}
+    store.save([f for f in facts if not states[f.month].final])
+    for f in facts:
+        if states[f.month].final:
+            _record_correction(f, states[f.month])
     return facts
+
+
+def _record_correction(fact: perf.Fact, final: closing.MonthState) -> None:
+    now = clock.now()
+    waived = mc.waivers(o for o in closing.objections(fact.month) if o.get("tracking_id") == fact.tracking_id)
+    frozen = store.stored(fact)
+    before = mc.waive([frozen], waived)[0] if frozen is not None else None
+    after = mc.waive([fact], waived)[0]
+    finalised_at = clock.parse(str(final.data.get("finalised_at") or clock.iso(now)))
+    changes = mc.changes(before, finalised_at, after, now)
+    target = mc.correction_period(fact.month, lambda p: closing.state(p).final)
+    store.save_correction(target, fact, changes, clock.iso(now))
+    logger.info("performance correction", extra={"final_month": fact.month, "period": target,
+                                                  "changes": changes})
+
+
+def refuse_if_final(period: str) -> None:
+    """A final month's record is never folded again."""
+    if closing.state(period).final:
+        raise Conflict(f"Rekap kinerja {period} sudah final dan tidak dapat dihitung ulang; peristiwa yang "
+                       "terlambat dicatat sebagai koreksi pada bulan berikutnya.", code="month_final")
 
 
 def refold(period: str) -> dict[str, Any]:
@@ -68,7 +99,9 @@ def refold(period: str) -> dict[str, Any]:
     override declared afterwards (a cuti bersama announced late) moves the deadlines of the days
     it covers, and the month's on-time record must follow before Tukin is decided on it: after
     such a change, operators run `python -m chalicelib.cli performance --period YYYY-MM --refold`.
-    Reads the month's facts (one Query) and each report's events; idempotent."""
+    Reads the month's facts (one Query) and each report's events; idempotent. Refused (Conflict
+    `month_final`) once the month is final."""
+    refuse_if_final(period)
     reference.refresh("holiday")  # this run must not fold with a cached override list
     tracking_ids = sorted({f.tracking_id for f in store.month(period).facts})
     written = sum(len(refresh(tid)) for tid in tracking_ids)
@@ -108,31 +141,79 @@ def _names() -> dict[str, str]:
     return {code: str(item.get("name", code)) for code, item in reference.opds().items()}
 
 
+@dataclass
+class MonthRead:
+    """A month's record as read: facts with the accepted objections applied, evaluated at `as_of`
+    (a final month: the instant it was finalised, so its figures never move)."""
+
+    period: str
+    as_of: datetime
+    state: closing.MonthState
+    facts: list[perf.Fact]
+    objections: list[dict[str, Any]]
+    corrections: list[dict[str, Any]]
+    items_read: int
+
+
+def read_month(period: str, now: datetime | None = None) -> MonthRead:
+    state = closing.state(period)
+    as_of = now or clock.now()
+    if state.final and state.data.get("finalised_at"):
+        as_of = clock.parse(str(state.data["finalised_at"]))
+    read = store.month(period)
+    objections = closing.objections(period)
+    facts = mc.waive(read.facts, mc.waivers(objections))
+    return MonthRead(period, as_of, state, facts, objections, read.corrections, read.items_read)
+
+
 def board(period: str, now: datetime | None = None) -> tuple[perf.Scoreboard, int]:
     """The month's scoreboard and the number of items DynamoDB read for it."""
-    now = now or clock.now()
-    read = store.month(period)
-    logger.info("performance scoreboard", extra={"period": period, "facts": len(read.facts),
-                                                 "items_read": read.items_read})
-    return perf.scoreboard(read.facts, now, period), read.items_read
+    month = read_month(period, now)
+    logger.info("performance scoreboard", extra={"period": period, "facts": len(month.facts),
+                                                 "items_read": month.items_read})
+    return perf.scoreboard(month.facts, month.as_of, period), month.items_read
 
 
-def board_json(period: str, now: datetime | None = None) -> dict[str, Any]:
-    """CONTRACT.md's `GET /staff/performance` body, plus `breaches`, the extra figures and totals."""
-    sb, _ = board(period, now)
+def board_json(period: str, now: datetime | None = None, *, opd_code: str | None = None) -> dict[str, Any]:
+    """CONTRACT.md's `GET /staff/performance` body, plus `breaches`, the extra figures and totals,
+    the month's status (provisional|final), its objection window and objections, Diskominfotik's
+    verification block and the corrections recorded here about earlier final months. With
+    `opd_code` (an OPD's officer): its own row, objections and corrections only."""
+    month = read_month(period, now)
+    sb = perf.scoreboard(month.facts, month.as_of, period)
     names = _names()
+    window = mc.objection_window(period, sla_state.calendar())
+    mine = (lambda code: code == opd_code) if opd_code else (lambda code: True)
+    counts = {status: 0 for status in (mc.UNDECIDED, mc.ACCEPTED, mc.REJECTED)}
+    for o in month.objections:
+        if mine(o.get("opd_code")):
+            counts[o["status"]] = counts.get(o["status"], 0) + 1
     return {
         "period": period,
+        "status": month.state.status,
+        "finalised_at": month.state.data.get("finalised_at"),
         "as_of": clock.iso(sb.as_of),
-        "items": [{"opd_code": code, "opd_name": names.get(code, code), **fig.as_dict()}
-                  for code, fig in sb.rows.items()],
+        "items": [{"opd_code": code, "opd_name": names.get(code, code), "status": month.state.status,
+                   **fig.as_dict()} for code, fig in sb.rows.items() if mine(code)],
         "totals": sb.totals.as_dict(),
+        "objection_window": window.as_dict(now or clock.now()),
+        "objections": counts,
+        "verification": mc.verification(month.facts),
+        "corrections": [_correction_row(c, names) for c in month.corrections
+                        if c["changes"] and mine(c["fact"].opd_code)],
     }
+
+
+def _correction_row(c: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    f: perf.Fact = c["fact"]
+    return {"final_month": c["final_month"], "opd_code": f.opd_code, "opd_name": names.get(f.opd_code, f.opd_code),
+            "tracking_id": f.tracking_id, "disposition_seq": f.seq, "changes": c["changes"],
+            "recorded_at": _when(c.get("recorded_at"))}
 
 
 CSV_COLUMNS = ("opd_code", "opd_name", "received", "responded", "responded_on_time", "on_time_pct",
                "median_first_response_hours", "overdue_open", "returned", "returned_pct", "breaches",
-               "avg_rating", "rated", "late", "pending", "withdrawn")
+               "avg_rating", "rated", "late", "pending", "withdrawn", "status")
 
 
 def to_csv(body: dict[str, Any]) -> str:
@@ -152,31 +233,39 @@ class UnknownOpd(LookupError):
 
 
 def drilldown(period: str, opd_code: str, figure: str, now: datetime | None = None,
-              *, role: str = privacy.ADMIN) -> dict[str, Any]:
+              *, role: str = privacy.ADMIN, own_opd: bool = False) -> dict[str, Any]:
     """The reports behind one figure of one OPD: exactly those `scoreboard` counted (same rule,
     chalicelib.domain.performance.in_figure, same facts).
 
     A report `role` may not read (privacy.may_read: `rahasia` for pimpinan) still counts and keeps
-    its timing row, but the row carries no tracking id (`withheld`): a count, not a pointer."""
+    its timing row, but the row carries no tracking id (`withheld`): a count, not a pointer.
+    `own_opd`: the caller is an officer of this OPD, who may list the reports forwarded to it
+    (timing only). Accepted objections and a final month's frozen instant apply as on the
+    scoreboard."""
     if figure not in perf.FIGURES:
         raise ValueError(figure)
     names = _names()
     if opd_code not in names:
         raise UnknownOpd(opd_code)
+    state = closing.state(period)
     now = now or clock.now()
-    facts = sorted(store.opd_month(period, opd_code).facts, key=lambda f: (f.disposed_at, f.tracking_id, f.seq))
+    if state.final and state.data.get("finalised_at"):
+        now = clock.parse(str(state.data["finalised_at"]))
+    waived = mc.waivers(o for o in closing.objections(period) if o.get("opd_code") == opd_code)
+    facts = sorted(mc.waive(store.opd_month(period, opd_code).facts, waived),
+                   key=lambda f: (f.disposed_at, f.tracking_id, f.seq))
     chosen = [f for f in facts if perf.in_figure(f, figure, now)]
     modes: dict[str, str | None] = {}
     if privacy.unreadable_privacies(role):
         modes = reports.privacy_modes(f.tracking_id for f in chosen)
     rows = []
     for f in chosen:
-        # Scoreboard readers are never the assigned OPD; a report not found is not shown either.
-        shown = role == privacy.ADMIN or (f.tracking_id in modes and modes[f.tracking_id] is not None
+        # Other scoreboard readers are not the OPD; a report not found is not shown either.
+        shown = role == privacy.ADMIN or own_opd or (f.tracking_id in modes and modes[f.tracking_id] is not None
                                            and privacy.may_read(role, modes[f.tracking_id], assigned=False))
         rows.append(_row(f, now) if shown else {**_row(f, now), "tracking_id": None, "withheld": True})
     return {"period": period, "opd_code": opd_code, "opd_name": names[opd_code], "figure": figure,
-            "as_of": clock.iso(now), "count": len(rows), "items": rows}
+            "status": state.status, "as_of": clock.iso(now), "count": len(rows), "items": rows}
 
 
 def _row(f: perf.Fact, now: datetime) -> dict[str, Any]:
@@ -199,6 +288,7 @@ def _row(f: perf.Fact, now: datetime) -> dict[str, Any]:
         "ended_by": f.ended_by,
         "breach_seqs": list(f.breach_seqs),
         "rating": f.rating,
+        "waived": list(f.waived),
     }
 
 

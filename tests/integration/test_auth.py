@@ -67,7 +67,7 @@ def _staff_calls(tid: str) -> list[tuple[str, str, str | None]]:
 
     calls = []
     values = {"tracking_id": tid, "opd_code": "DPUPR", "date": "2031-01-02", "template_id": "minta-lokasi",
-              "attachment_id": "att_" + "0" * 32}
+              "attachment_id": "att_" + "0" * 32, "period": "2026-11", "objection_id": "keb_" + "0" * 20}
     for op in operations():
         if op.auth != "staff":
             continue

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib import auth
 from chalicelib.data.models import Report
 from chalicelib.domain import clock
 from tests.staff_support import Api, bearer, staff_auth  # noqa: F401  (fixture)
@@ -35,6 +36,8 @@ OPD_ROLES = ("opd", "opd_admin")
 SCENARIOS = ("own", "other", "unassigned")
 PRIVACIES = ("publik", "anonim", "rahasia")
 
+# The OPD roles of the month-closing routes: `opd_admin` too where the tree has that role.
+OPD_ROLES = frozenset(r for r in ("opd", "opd_admin") if r in auth.ROLES)
 # (method, path) -> roles the route admits. Data then narrows `opd` to its own OPD.
 ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/reports"): frozenset({"admin", "opd", "pimpinan"}),
@@ -43,8 +46,13 @@ ROUTE_RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/reports/{tracking_id}/reveal"): frozenset({"admin"}),
     ("GET", "/staff/reports/{tracking_id}/similar"): frozenset({"admin"}),  # the verification desk
     ("GET", "/staff/reports/{tracking_id}/attachments/{attachment_id}"): frozenset({"admin", "opd", "pimpinan"}),
-    ("GET", "/staff/performance"): frozenset({"admin", "pimpinan"}),
-    ("GET", "/staff/performance/{opd_code}/reports"): frozenset({"admin", "pimpinan"}),
+    # An OPD sees its own row and its own drill-down only.
+    ("GET", "/staff/performance"): frozenset({"admin", "pimpinan"}) | OPD_ROLES,
+    ("GET", "/staff/performance/{opd_code}/reports"): frozenset({"admin", "pimpinan"}) | OPD_ROLES,
+    ("POST", "/staff/months/{period}/objections"): OPD_ROLES,  # an OPD objects to its own figures
+    ("GET", "/staff/months/{period}/objections"): frozenset({"admin"}) | OPD_ROLES,
+    ("PUT", "/staff/months/{period}/objections/{objection_id}"): frozenset({"admin"}),
+    ("POST", "/staff/months/{period}/finalise"): frozenset({"admin"}),
     ("GET", "/staff/calendar/overrides"): frozenset({"admin"}),
     ("PUT", "/staff/calendar/overrides/{date}"): frozenset({"admin"}),
     ("DELETE", "/staff/calendar/overrides/{date}"): frozenset({"admin"}),
@@ -322,6 +330,36 @@ def _officers_driver(api: Api, report: dict[str, Any], role: str, scenario: str)
     return r.status_code, r.status_code == 200 and len(r.json_body["items"]) > 0
 
 
+def _object_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    # A report that is not the OPD's: past the role check it is a 404, and nothing is stored.
+    period = clock.month_wib(clock.now())
+    body = {"tracking_id": "KBB-0000-0000", "figure": "late", "reason": "Uji matriks."}
+    r = api.client.http.post(f"/staff/months/{period}/objections", body=json.dumps(body),
+                             headers={"Content-Type": "application/json", **bearer(role, opd_of(role))})
+    return r.status_code, r.status_code == 404
+
+
+def _objections_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    period = clock.month_wib(clock.now())
+    r = api.client.http.get(f"/staff/months/{period}/objections", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 200
+
+
+def _decide_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    period = clock.month_wib(clock.now())
+    r = api.client.http.put(f"/staff/months/{period}/objections/keb_{'0' * 20}",
+                            body=json.dumps({"decision": "accepted"}),
+                            headers={"Content-Type": "application/json", **bearer(role, opd_of(role))})
+    return r.status_code, r.status_code == 404
+
+
+def _finalise_driver(api: Api, report: dict[str, Any], role: str, scenario: str) -> tuple[int, bool]:
+    # The current month: past the role check, refused while its objection window is open.
+    period = clock.month_wib(clock.now())
+    r = api.client.http.post(f"/staff/months/{period}/finalise", headers=bearer(role, opd_of(role)))
+    return r.status_code, r.status_code == 409 and r.json_body["error"]["code"] == "objection_window_open"
+
+
 # Non-action routes: a driver per route returns (status, whether the caller got the thing).
 # Routes about one report: whether the caller got it depends on privacy and ownership too.
 REPORT_ROUTES = {("GET", "/staff/reports"), ("GET", "/staff/reports/{tracking_id}"),
@@ -346,6 +384,10 @@ READ_DRIVERS: dict[tuple[str, str], Callable[..., tuple[int, bool]]] = {
     ("PUT", "/staff/templates/{template_id}"): _put_template_driver,
     ("DELETE", "/staff/templates/{template_id}"): _delete_template_driver,
     ("GET", "/staff/officers"): _officers_driver,
+    ("POST", "/staff/months/{period}/objections"): _object_driver,
+    ("GET", "/staff/months/{period}/objections"): _objections_driver,
+    ("PUT", "/staff/months/{period}/objections/{objection_id}"): _decide_driver,
+    ("POST", "/staff/months/{period}/finalise"): _finalise_driver,
 }
 
 

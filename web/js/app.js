@@ -49,7 +49,7 @@ function navItems() {
   ];
   if (s) {
     items.push(['#/staf', 'Kotak masuk']);
-    if (s.role === 'admin' || s.role === 'pimpinan') items.push(['#/staf/kinerja', 'Kinerja OPD']);
+    if (['admin', 'pimpinan', 'opd', 'opd_admin'].includes(s.role)) items.push(['#/staf/kinerja', 'Kinerja OPD']);
     if (s.role === 'admin') items.push(['#/staf/catat', 'Catat laporan'], ['#/staf/sinkron', 'Sinkron LAPOR!']);
   } else {
     items.push(['#/staf/masuk', 'Masuk staf']);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the browser tests need (Debian's Chromium, the npm packages of package-lock.json)
-# and runs them against the real local stack. Usage: tests/e2e/web/run.sh [client|device|lighthouse|all]
+# and runs them against the real local stack. Usage: tests/e2e/web/run.sh [client|device|lighthouse|kinerja|all]
 #   client      the staff and citizen flows, axe, 360 px, Cognito sign-in    (client.test.mjs)
 #   device      a cheap phone: photos, offline drafts, the installable app   (device.test.mjs)
 #   lighthouse  Lighthouse 12 scores and the form's transfer size           (lighthouse.test.mjs)
-#   all         the three (default)
+#   kinerja     the monthly scoreboard, objections, decisions, finalisation (kinerja.test.mjs)
+#   all         the four (default)
 # Screenshots, axe reports and logs go to test-artifacts/web/.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -87,9 +88,9 @@ PY
 status=0
 suites=()
 case "$what" in
-  client|device|lighthouse) suites=("$what") ;;
-  all) suites=(client device lighthouse) ;;
-  *) echo "usage: $0 [client|device|lighthouse|all]" >&2; exit 2 ;;
+  client|device|lighthouse|kinerja) suites=("$what") ;;
+  all) suites=(client device lighthouse kinerja) ;;
+  *) echo "usage: $0 [client|device|lighthouse|kinerja|all]" >&2; exit 2 ;;
 esac
 own_stack
 # The suites wait for the stack (START_STACK=1 would start one of their own if none answered).
