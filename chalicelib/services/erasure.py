@@ -100,7 +100,7 @@ def _summary(report: Report, p: dict[str, Any], outcome: str) -> dict[str, Any]:
 
 
 def erase_report(tracking_id: str, *, policy: retention.RetentionPolicy, policy_due: str | None = None,
-                 request_id: str | None = None, dry_run: bool = False,
+                 request_id: str | None = None, dry_run: bool = False, merged_into: str | None = None,
                  now: datetime | None = None) -> dict[str, Any] | None:
     """Erase one report's personal data (see the module docstring). `policy_due` (ISO UTC): the
     retention run's cutoff; the report is then re-checked to be closed before it. `request_id`: a
@@ -111,8 +111,12 @@ def erase_report(tracking_id: str, *, policy: retention.RetentionPolicy, policy_
         report = reports.get(tracking_id)
         if report is None:
             return None
-        if policy_due is not None and (report.status not in policy.closed_statuses
-                                       or not report.closed_at or report.closed_at >= policy_due):
+        if merged_into is not None:
+            # A duplicate never closes on its own: it is due with the primary it was merged into.
+            if report.merged_into != merged_into:
+                return {"tracking_id": tracking_id, "status": report.status, "outcome": "not_due"}
+        elif policy_due is not None and (report.status not in policy.closed_statuses
+                                         or not report.closed_at or report.closed_at >= policy_due):
             return {"tracking_id": tracking_id, "status": report.status, "outcome": "not_due"}
         events = reports.events(tracking_id)
         p = plan(report, events, policy)
@@ -158,6 +162,15 @@ def run_retention(now: datetime | None = None, dry_run: bool = False,
     due = reports.due_for_erasure(cutoff, policy.max_reports_per_run)
     results = []
     for tracking_id in due:
+        # Duplicates merged into a due report go first: only the primary's own erasure takes it out
+        # of the index, so a run that stops halfway finds the primary, and its duplicates, again.
+        primary = reports.get(tracking_id)
+        if primary is not None and primary.closed_at and primary.closed_at < cutoff:
+            for duplicate in primary.merged_ids or []:
+                followed = erase_report(str(duplicate), policy=policy, merged_into=tracking_id, dry_run=dry_run,
+                                        now=now)
+                if followed is not None:
+                    results.append(followed)
         result = erase_report(tracking_id, policy=policy, policy_due=cutoff, dry_run=dry_run, now=now)
         if result is not None:
             results.append(result)

@@ -328,3 +328,31 @@ def test_the_daily_schedule_runs_the_retention(app: Any, api: Api, valid_report:
             source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]))
     assert Report.get(due["tracking_id"]).reporter is None
     assert Report.get(recent["tracking_id"]).reporter is not None
+
+
+def test_a_duplicate_is_erased_with_the_primary_it_was_merged_into(api: Api, valid_report: dict[str, Any]) -> None:
+    """A merged duplicate never closes on its own; its reporter's data goes when the primary's does."""
+    from chalicelib.data.models import Report
+    from chalicelib.domain import retention
+    from chalicelib.services import erasure
+
+    primary = api.submit(valid_report)
+    duplicate = api.submit(_canary_report(valid_report))
+    bystander = api.submit(_canary_report(valid_report))  # open, merged nowhere: never due
+    r = api.act(duplicate["tracking_id"], "admin", action="merge", primary=primary["tracking_id"])
+    assert r.status_code == 200, r.body
+    api.walk(primary, "selesai")
+    closed = _closed_at(primary["tracking_id"])
+    assert CANARY["name"] in _everything(duplicate["tracking_id"])
+
+    assert erasure.run_retention(now=closed + timedelta(days=23 * 30))["reports"] == []
+    later = closed + timedelta(days=25 * 31)
+    dry = erasure.run_retention(now=later, dry_run=True)
+    assert [(x["tracking_id"], x["outcome"]) for x in dry["reports"]] == [
+        (duplicate["tracking_id"], "would_erase"), (primary["tracking_id"], "would_erase")]
+    ran = erasure.run_retention(now=later)
+    assert ran["counts"] == {"erased": 2}
+    gone = Report.get(duplicate["tracking_id"])
+    assert gone.reporter is None and gone.description == retention.ERASED_TEXT
+    assert not any(s in _everything(duplicate["tracking_id"]) for s in CANARY_STRINGS)
+    assert CANARY["name"] in _everything(bystander["tracking_id"])
