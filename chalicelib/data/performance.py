@@ -21,8 +21,9 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
-from chalicelib.data import digests
+from chalicelib.data import digests, items, month_close
 from chalicelib.data.models import PerformanceFact, ReportEvent
+from chalicelib.domain.month_close import FINAL
 from chalicelib.domain.performance import Fact
 
 DIGEST_ACTION = "performance_digest"
@@ -60,6 +61,41 @@ def save(facts: Iterable[Fact]) -> int:
             raise
         written += 1
     return written
+
+
+def save_unless_final(facts: Iterable[Fact]) -> tuple[int, list[Fact]]:
+    """`save`, each fact in one transaction with a check that its month is not final (the month's
+    `close#` state item, chalicelib/data/month_close.py): a finalisation racing this write can
+    never see a fact change under it. Returns (written, the facts refused because their month
+    is final)."""
+    meta: Any = PerformanceFact.Meta
+    written, final = 0, []
+    for fact in facts:
+        check = {"ConditionCheck": {
+            "TableName": meta.table_name,
+            "Key": {"month": {"S": month_close.partition(fact.month)}, "fact_key": {"S": month_close.STATE}},
+            "ConditionExpression": "attribute_not_exists(#s) OR #s <> :final",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":final": {"S": FINAL}},
+        }}
+        put = {"Put": {
+            "TableName": meta.table_name, "Item": items.item(_item(fact)),
+            "ConditionExpression": "attribute_not_exists(#b) OR #b <= :b",
+            "ExpressionAttributeNames": {"#b": "basis_seq"},
+            "ExpressionAttributeValues": {":b": {"N": str(fact.basis_seq)}},
+        }}
+        try:
+            items.transact_write(PerformanceFact, [check, put])
+        except items.Cancelled as exc:
+            if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+                final.append(fact)
+            elif len(exc.reasons) > 1 and exc.reasons[1] == "ConditionalCheckFailed":
+                continue  # a newer fold won: keep it
+            else:
+                raise
+            continue
+        written += 1
+    return written, final
 
 
 def save_correction(period: str, fact: Fact, changes: dict[str, int], recorded_at: str) -> bool:

@@ -63,11 +63,11 @@ def refresh(tracking_id: str) -> list[perf.Fact]:
         return []
     facts = perf.disposition_facts(tracking_id, steps_of(reports.events(tracking_id)),
                                    policy=sla_state.policy(), calendar=sla_state.calendar(), case=case_of(report))
-    states = {month: closing.state(month) for month in {f.month for f in facts}}
-    store.save([f for f in facts if not states[f.month].final])
-    for f in facts:
-        if states[f.month].final:
-            _record_correction(f, states[f.month])
+    _, refused = store.save_unless_final(facts)
+    states: dict[str, closing.MonthState] = {}
+    for f in refused:
+        state = states.setdefault(f.month, closing.state(f.month))
+        _record_correction(f, state)
     return facts
 
 

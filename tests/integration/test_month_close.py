@@ -185,6 +185,16 @@ def test_a_month_is_objected_to_decided_finalised_and_then_corrected(
     assert board(api, "opd", "DPUPR", period="2026-12")["corrections"] == []  # DINSOS's, not DPUPR's
     assert board(api, "opd", "DINSOS", period="2026-12")["corrections"] == [correction]
 
+    # A fold racing the finalisation cannot land in the final month: its write checks the month.
+    from dataclasses import replace
+
+    from chalicelib.data import performance as store
+
+    (frozen,) = [f for f in store.opd_month(NOV, "DINSOS").facts if f.tracking_id == tid_c]
+    assert store.save_unless_final([replace(frozen, basis_seq=10**6, rating=5)]) == (0, [replace(
+        frozen, basis_seq=10**6, rating=5)])
+    assert store.stored(frozen) == frozen
+
     # The audit trail: filed, decided, finalised; actors and roles, no personal data.
     trail = closing.trail(NOV)
     assert [e.action for e in trail] == ["objection_filed", "objection_decided", "month_finalised"]
