@@ -179,6 +179,8 @@ class ReportView(Out):
                                            "from its last progress update, while it works on the report")
     attachments: list[str]
     timeline: list[TimelineEntry]
+    merged: bool = Field(default=False, description="merged into another report about the same problem: the "
+                         "status, OPD, deadline and public steps are that report's")
 
 
 class AttachmentIn(Strict):

@@ -27,7 +27,7 @@ def test_an_sms_report_arrives_in_the_staff_inbox_and_cek_answers_it(stack: Any,
     token = cli(stack, "token", "--role", "admin").strip().splitlines()[-1]
     auth = {"Authorization": f"Bearer {token}"}
     status, staff, _ = http.call("GET", f"/staff/reports/{tracking_id}", headers=auth)
-    assert status == 200 and staff["kecamatan"] == "lembang" and staff["source"] == "sms"
+    assert status == 200 and staff["kecamatan"] == "lembang" and staff["channel"] == "sms"
     status, listed, _ = http.call("GET", "/staff/reports?channel=sms&limit=100", headers=auth)
     assert any(i["tracking_id"] == tracking_id for i in listed["items"])
 
