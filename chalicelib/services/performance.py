@@ -38,7 +38,7 @@ CONSUMER = "performance"
 # receipts, escalations) changes no figure: skipped without reading anything.
 FACT_ACTIONS = frozenset({"verify", "redispose", "accept", "respond", "return", "close", "reply",
                           "feedback", "auto_close", "archive", "sla_breach", "sp4n_archive", "sp4n_close",
-                          "merge"})
+                          "merge", "correct"})
 TEMPLATE = "pimpinan_kinerja_bulanan"
 
 

@@ -150,3 +150,26 @@ def test_who_and_when(client: Any, valid_report: dict[str, Any]) -> None:
         assert api.act(held, role, "DPUPR", action="correct", category="sampah").status_code == 403
     assert api.act(held, "pimpinan", action="correct", category="sampah").status_code == 403
     assert Report.get(held).category == "jalan_rusak"
+
+
+def test_a_correction_reaches_the_monthly_record_at_once(client: Any, valid_report: dict[str, Any]) -> None:
+    """The per-OPD record holds the tindak lanjut deadline the category chose: a `correct` refolds it."""
+    from types import SimpleNamespace
+
+    from chalicelib.data import performance as store
+    from chalicelib.services import performance
+
+    api = Api(client)
+    created = _report(api, valid_report, "diproses")
+    tid = created["tracking_id"]
+    performance.refresh(tid)
+    period = clock.month_wib(clock.now())
+
+    def stage_due() -> set[str | None]:
+        return {f.stage_due_at for f in store.month(period).facts if f.tracking_id == tid}
+
+    before = stage_due()
+    api.ok(tid, "admin", action="correct", category="sampah")
+    event = SimpleNamespace(tracking_id=tid, action="correct", seq=int(Report.get(tid).event_seq))
+    assert performance.handle_event(event) != {"skipped": True}
+    assert stage_due() == {Report.get(tid).due_at} and stage_due() != before
