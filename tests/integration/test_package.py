@@ -354,7 +354,7 @@ def test_cognito_pool_groups_attribute_and_client(template: Json) -> None:
     pool = r["UserPool"]["Properties"]
     assert {"Name": "opd_code", "AttributeDataType": "String", "Mutable": True}.items() <= pool["Schema"][0].items()
     groups = {g["Properties"]["GroupName"] for g in resources(template, "AWS::Cognito::UserPoolGroup").values()}
-    assert groups == {"admin", "opd", "pimpinan"}
+    assert groups == {"admin", "opd", "opd_admin", "pimpinan"}
     assert r["UserPoolWebClient"]["Properties"]["GenerateSecret"] is False
     assert {"CognitoUserPoolId", "CognitoClientId", "CognitoDomain"} <= set(template["Outputs"])
 
