@@ -258,8 +258,6 @@ describe('the web client on a phone (local stack)', { timeout: 600000 }, () => {
     await page.close();
   });
 
-  // Ported from the removed mock API at the end of the session; on the real stack one assertion
-  // still fails and was not diagnosed in time. Skipped so the rest lands; issue 16 stays open for it.
   it('files both ways: staff see photo thumbnails and a PDF link; the OPD answer file reaches the tracking page', async () => {
     env.art = artifacts('device-berkas');
     const upload = async (bytes, type, name) => {

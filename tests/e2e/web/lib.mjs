@@ -229,9 +229,16 @@ export async function keyboardReach(page) {
   const reached = new Set();
   const radioStops = {};
   const total = expected.controls.length + Object.keys(expected.radios).length;
-  await page.evaluate(() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); });
-  await page.locator('body').focus().catch(() => {});
-  for (let i = 0; i < total + 15; i += 1) {
+  // Tab starts from the last focused node, which a page may have set (its h1 after a route
+  // change): focus the body itself so the walk starts at the top, and allow one wrap around.
+  await page.evaluate(() => {
+    if (document.activeElement) document.activeElement.blur();
+    window.scrollTo(0, 0);
+    document.body.setAttribute('tabindex', '-1');
+    document.body.focus();
+    document.body.removeAttribute('tabindex');
+  });
+  for (let i = 0; i < 2 * total + 15 && reached.size < total; i += 1) {
     await page.keyboard.press('Tab');
     const info = await page.evaluate(() => {
       const el = document.activeElement;
