@@ -2,7 +2,8 @@
 version check: nothing half-stored, and two officers acting at once cannot both win."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
@@ -11,6 +12,7 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.data import items, rate_limits
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
 from chalicelib.domain import clock, retention
+from chalicelib.domain import report as entity
 from chalicelib.domain.ratelimit import Window
 from chalicelib.domain.workflow import is_open
 
@@ -137,6 +139,108 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
         raise Conflict(exc.reasons, names) from exc
 
 
+# -- the entity a move works on ------------------------------------------------------------
+# The entity's fields that are the model's own attributes of the same name; `desa` lives in the
+# model's `location` map (with a copy of the kecamatan).
+_ENTITY_FIELDS = tuple(f.name for f in fields(entity.Report) if f.name != "desa")
+
+
+def entity_of(report: Report) -> entity.Report:
+    """The stored report as the domain's entity (a copy: change it, then `apply_entity`)."""
+    values = {name: getattr(report, name) for name in _ENTITY_FIELDS}
+    values["returned_by"] = list(values["returned_by"] or [])
+    values["sla_breached"] = bool(values["sla_breached"])
+    values["rating"] = int(values["rating"]) if values["rating"] is not None else None
+    return entity.Report(**values, desa=report.location.desa if report.location else None)
+
+
+def apply_entity(changed: entity.Report, report: Report) -> None:
+    """Bring the stored report in step with the entity a move changed."""
+    for name in _ENTITY_FIELDS:
+        setattr(report, name, getattr(changed, name))
+    if report.location is not None:
+        report.location.kecamatan = changed.kecamatan
+        report.location.desa = changed.desa
+
+
+def event_of(tracking_id: str, seq: int, event: entity.Event) -> ReportEvent:
+    """The domain's event as the row `update` numbers and stores."""
+    return ReportEvent(tracking_id, seq, at=clock.iso_utc(event.at), actor=event.actor, actor_id=event.actor_id,
+                       role=event.role, action=event.action, from_status=event.from_status,
+                       to_status=event.to_status, message=event.message, public=event.public,
+                       data=dict(event.data))
+
+
+@dataclass
+class Change:
+    """What a change of one report writes besides the report: its new events (numbered by
+    `update`), the claims on attachments it newly references and other items of the same
+    transaction, each (name for Conflict.failed, write)."""
+
+    events: list[ReportEvent]
+    claims: Sequence[dict[str, Any]] = ()
+    extra: Sequence[tuple[str, dict[str, Any]]] = ()
+
+
+@dataclass
+class Saved:
+    """What `update` did: the report as it stands, its new events, and whether it wrote at all
+    (False when `mutate` found nothing to do)."""
+
+    report: Report
+    events: list[ReportEvent]
+    written: bool
+
+
+def lost_version_race(_seen_seq: int, conflict: Conflict) -> bool:
+    """The default reason to try a change again: someone else wrote the report first."""
+    return conflict.failed("report")
+
+
+def update(tracking_id: str, mutate: Callable[[Report], Change | list[ReportEvent] | None], *, attempts: int,
+           retry: Callable[[int, Conflict], bool] = lost_version_race,
+           read: Callable[[str], Report | None] | None = None,
+           current: Report | None = None) -> Saved | None:
+    """The one read-modify-write of a report. Read it, let `mutate` change it in memory and say
+    what else to write (None: nothing, no write), and store all of it under the version check
+    (`save_change`). When the write loses, `retry(seen_event_seq, conflict)` decides whether to
+    read again and start over, at most `attempts` writes; otherwise, or when the attempts run
+    out, the Conflict is raised for the caller to explain.
+
+    `read` (default `get`) reads the report; None means it is gone, and `update` returns None.
+    `current`: the report as the caller has just read it, used by the first attempt instead of
+    a read."""
+    read = read or get
+    failure: Conflict | None = None
+    for attempt in range(attempts):
+        report = current if attempt == 0 and current is not None else read(tracking_id)
+        if report is None:
+            return None
+        seen = int(report.event_seq or 0)
+        expected = int(report.version or 1)
+        change = mutate(report)
+        if change is None:
+            return Saved(report, [], written=False)
+        if not isinstance(change, Change):
+            change = Change(list(change))
+        seq = seen
+        for event in change.events:
+            seq += 1
+            event.seq = seq
+        report.version, report.event_seq = expected + 1, seq
+        try:
+            save_change(report, expected, change.events, change.claims, change.extra)
+        except Conflict as exc:
+            if not retry(seen, exc):
+                raise
+            failure = exc
+            continue
+        return Saved(report, change.events, written=True)
+    if failure is None:
+        raise ValueError("attempts must be at least 1")
+    raise failure
+
+
 def _put_changed(report: Report, expected_version: int) -> dict[str, Any]:
     """The conditional Put of a changed report, with every derived index key brought in step."""
     _stamp_retention(report)
@@ -151,25 +255,22 @@ def _put_changed(report: Report, expected_version: int) -> dict[str, Any]:
     }}
 
 
-def save_merge(duplicate: Report, duplicate_version: int, duplicate_events: Iterable[ReportEvent],
-               primary: Report, primary_version: int, primary_events: Iterable[ReportEvent]) -> None:
-    """A duplicate linked to its primary: both reports (versions already bumped by the caller,
-    each under its own version check) and each one's audit events, in ONE transaction. Conflict
-    (failed("report")) when either changed since it was read."""
-    writes: list[dict[str, Any]] = []
-    names: list[str] = []
-    for report, version, evs in ((duplicate, duplicate_version, duplicate_events),
-                                 (primary, primary_version, primary_events)):
-        writes.append(_put_changed(report, version))
-        names.append("report")
-        for event in evs:
-            event.version = version + 1
-            writes.append(items.put_new(event))
-            names.append("event")
-    try:
-        items.transact_write(Report, writes)
-    except items.Cancelled as exc:
-        raise Conflict(exc.reasons, names) from exc
+def also_changed(report: Report, events: Iterable[ReportEvent]) -> list[tuple[str, dict[str, Any]]]:
+    """A second report changed in the same transaction as the one `update` writes (a merge's
+    primary), under its own version check, with its events: items for `Change.extra`. The
+    report's version and event numbers are bumped here; its Conflict is failed("report") too."""
+    expected = int(report.version or 1)
+    seq = int(report.event_seq or 0)
+    writes: list[tuple[str, dict[str, Any]]] = []
+    numbered = []
+    for event in events:
+        seq += 1
+        event.seq, event.version = seq, expected + 1
+        numbered.append(event)
+    report.version, report.event_seq = expected + 1, seq
+    writes.append(("report", _put_changed(report, expected)))
+    writes.extend(("event", items.put_new(event)) for event in numbered)
+    return writes
 
 
 def dupe_place_of(status: str | None, kecamatan: str | None, merged_into: str | None) -> str | None:
@@ -260,6 +361,35 @@ def mark_checked(tracking_id: str, at: str) -> None:
                                    condition=Report.sp4n_watch.exists())
     except UpdateError:
         pass  # it left the watch list meanwhile (closed): nothing to mark
+
+
+def count_sync_attempt(tracking_id: str, error: str) -> bool:
+    """One more failed SP4N-LAPOR! attempt on a linked report, and its error. No version bump:
+    an officer's If-Match must not go stale because the sync is retrying. False when the report
+    is gone or not linked."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        Report(tracking_id).update(
+            # typed map attributes are document paths on the class (PynamoDB's stubs do not say so)
+            actions=[Report.sp4n.attempts.add(1), Report.sp4n.last_error.set(error)],  # type: ignore[attr-defined]
+            condition=Report.tracking_id.exists() & Report.sp4n.exists(),
+        )
+    except UpdateError:
+        return False
+    return True
+
+
+def note_lapor_status(tracking_id: str, status_code: str) -> None:
+    """The status last seen on LAPOR! of a linked report (diagnostic: no version bump)."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        Report(tracking_id).update(
+            actions=[Report.sp4n.lapor_status.set(status_code)],  # type: ignore[attr-defined]
+            condition=Report.tracking_id.exists() & Report.sp4n.exists())
+    except UpdateError:
+        pass  # gone, or not linked
 
 
 def events(tracking_id: str) -> list[ReportEvent]:

@@ -84,37 +84,28 @@ def _event(report: Report, action: str, data: dict[str, object]) -> ReportEvent:
                        to_status=report.status, public=False, message=None, data=data)
 
 
-def _bump(report: Report, event: ReportEvent) -> int:
-    expected = int(report.version or 1)
-    report.version = expected + 1
-    report.event_seq = int(event.seq)
-    return expected
-
-
 def _issue(first: Report, channel: str) -> None:
     tracking_id = str(first.tracking_id)
     otp = access_code.new_otp()
     digest = access_code.otp_digest(access_key.key(), tracking_id, otp)
-    report: Report | None = first
-    for _ in range(_RETRIES):
-        if report is None:
-            return
+    def record(report: Report) -> reports.Change:
         now = clock()
         event = _event(report, "access_recovery", {"sealed": True, "channel": channel,
                                                    "valid_minutes": access_code.OTP_TTL_SECONDS // 60})
-        expected = _bump(report, event)
-        sealed = access_key.seal(otp, f"{tracking_id}#{event.seq}")
-        try:
-            reports.save_change(report, expected, [event], extra=[
-                ("recovery", access.put_recovery(tracking_id, digest, int(now) + access_code.OTP_TTL_SECONDS)),
-                ("sealed", access.put_seal(tracking_id, int(event.seq), sealed, now)),
-            ])
-            return
-        except reports.Conflict as exc:
-            if not exc.failed("report"):
-                raise
-            report = reports.get(tracking_id)  # changed meanwhile: once more on the current version
-    raise RuntimeError(f"could not record a recovery code for {tracking_id}")
+        # The seal is bound to the event's number, which `update` gives: the next one.
+        seq = int(report.event_seq or 0) + 1
+        sealed = access_key.seal(otp, f"{tracking_id}#{seq}")
+        return reports.Change([event], extra=[
+            ("recovery", access.put_recovery(tracking_id, digest, int(now) + access_code.OTP_TTL_SECONDS)),
+            ("sealed", access.put_seal(tracking_id, seq, sealed, now)),
+        ])
+
+    try:
+        reports.update(tracking_id, record, attempts=_RETRIES, current=first)
+    except reports.Conflict as exc:
+        if not exc.failed("report"):
+            raise
+        raise RuntimeError(f"could not record a recovery code for {tracking_id}") from None
 
 
 def wrong_code() -> Invalid:
@@ -134,23 +125,26 @@ def confirm(tracking_id: str, typed: str) -> str:
         access.count_wrong_try(tid, pending.digest)
         raise wrong_code()
     new = access_code.new_code()
-    for _ in range(_RETRIES):
-        report = reports.get(tid)
-        if report is None:
-            raise wrong_code()
+
+    def reissue(report: Report) -> reports.Change:
         event = _event(report, "access_reissued", {"sealed": True})
-        expected = _bump(report, event)
+        seq = int(report.event_seq or 0) + 1
         report.access_token_hash = access_code.digest(key, new)
-        sealed = access_key.seal(new, f"{tid}#{event.seq}")
-        try:
-            reports.save_change(report, expected, [event], extra=[
-                ("recovery", access.consume_recovery(tid, pending.digest, access_code.OTP_MAX_TRIES)),
-                ("sealed", access.put_seal(tid, int(event.seq), sealed, now)),
-            ])
-            return new
-        except reports.Conflict as exc:
-            if exc.failed("recovery"):
-                raise wrong_code() from None  # used, replaced or tried out meanwhile
-            if not exc.failed("report"):
-                raise
-    raise RuntimeError(f"could not reissue the access code of {tid}")
+        sealed = access_key.seal(new, f"{tid}#{seq}")
+        return reports.Change([event], extra=[
+            ("recovery", access.consume_recovery(tid, pending.digest, access_code.OTP_MAX_TRIES)),
+            ("sealed", access.put_seal(tid, seq, sealed, now)),
+        ])
+
+    try:
+        saved = reports.update(tid, reissue, attempts=_RETRIES,
+                               retry=lambda _seen, exc: exc.failed("report") and not exc.failed("recovery"))
+    except reports.Conflict as exc:
+        if exc.failed("recovery"):
+            raise wrong_code() from None  # used, replaced or tried out meanwhile
+        if not exc.failed("report"):
+            raise
+        raise RuntimeError(f"could not reissue the access code of {tid}") from None
+    if saved is None:
+        raise wrong_code()
+    return new

@@ -26,7 +26,7 @@ from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock
 from chalicelib.domain import duplicates as dup
 from chalicelib.domain import workflow as wf
-from chalicelib.domain.errors import validation_error, version_conflict
+from chalicelib.domain.errors import not_found, validation_error, version_conflict
 from chalicelib.domain.tracking import normalise_tracking_id
 from chalicelib.observability import logger
 from chalicelib.services import workflow
@@ -80,16 +80,17 @@ def merge(tracking_id: str, principal: Principal, fields: Mapping[str, Any], if_
     """Link the report `tracking_id` (the duplicate) to `fields["primary"]`. Refusals: 404 for a
     duplicate the caller cannot see; 400 for a missing or unknown primary; 409 version_conflict
     for a stale If-Match; 409 invalid_transition for what domain.workflow.check_merge refuses."""
-    who = workflow.Actor.staff(principal)
-    for _ in range(workflow._RETRIES):
-        duplicate = workflow.load_for_staff(tracking_id, principal)
+    who = workflow.staff_actor(principal)
+
+    def link(duplicate: Report) -> reports.Change:
+        if not workflow.visible_to(principal, duplicate):
+            raise not_found("Tidak ada laporan dengan nomor ini.")
         clean = workflow._check_fields("merge", fields, duplicate)
-        primary_id = normalise_tracking_id(str(clean["primary"]))
-        primary = reports.get(primary_id)
+        primary = reports.get(normalise_tracking_id(str(clean["primary"])))
         if primary is None or not workflow.visible_to(principal, primary):
             raise validation_error([{"field": "primary", "type": "unknown",
                                      "message": "laporan utama tidak ditemukan"}])
-        expected, p_expected = int(duplicate.version), int(primary.version)
+        expected = int(duplicate.version)
         # As for every action: a change since the client's version that was only the system's
         # bookkeeping (the SP4N-LAPOR! sync record of the submission) is no conflict.
         if if_match is not None and if_match != expected and not workflow._unseen_only_bookkeeping(
@@ -108,24 +109,25 @@ def merge(tracking_id: str, principal: Principal, fields: Mapping[str, Any], if_
         except wf.WorkflowError as exc:
             raise workflow._refusal(exc) from None
         received = _received(primary, duplicate, who, moment)
-        duplicate.version, duplicate.event_seq = expected + 1, int(event.seq)
-        primary.version = p_expected + 1
-        try:
-            reports.save_merge(duplicate, expected, [event], primary, p_expected, [received])
-        except reports.Conflict:
-            continue  # either report changed meanwhile: read both again and decide again
-        logger.info("report merged", extra={"tracking_id": duplicate.tracking_id, "primary": primary.tracking_id})
-        return duplicate
-    raise workflow._conflict()
+        return reports.Change([event], extra=reports.also_changed(primary, [received]))
+
+    try:
+        # Either report changed meanwhile: read both again and decide again.
+        saved = reports.update(tracking_id, link, attempts=workflow._RETRIES)
+    except reports.Conflict:
+        raise workflow._conflict() from None
+    if saved is None:
+        raise not_found("Tidak ada laporan dengan nomor ini.")
+    duplicate = saved.report
+    logger.info("report merged", extra={"tracking_id": duplicate.tracking_id, "primary": duplicate.merged_into})
+    return duplicate
 
 
 def _received(primary: Report, duplicate: Report, who: workflow.Actor, now: datetime) -> ReportEvent:
     """The primary's side of a merge: its list of duplicates and an internal audit event."""
-    seq = int(primary.event_seq) + 1
-    primary.event_seq = seq
     primary.merged_ids = [*(primary.merged_ids or []), duplicate.tracking_id]  # type: ignore[list-item]
     primary.updated_at = clock.iso_utc(now)
-    return ReportEvent(primary.tracking_id, seq, at=clock.iso_utc(now), actor=who.actor, actor_id=who.actor_id,
+    return ReportEvent(primary.tracking_id, 0, at=clock.iso_utc(now), actor=who.actor, actor_id=who.actor_id,
                        role=who.role, action="merge_received", from_status=primary.status,
                        to_status=primary.status, message=None, public=False,
                        data={"duplicate": duplicate.tracking_id, "privacy": duplicate.privacy})

@@ -107,49 +107,56 @@ def erase_report(tracking_id: str, *, policy: retention.RetentionPolicy, policy_
     data subject's erasure request. Returns the summary (tracking id, field names, counts), or
     None when there is no such report."""
     now = now or clock.now()
-    for _ in range(_RETRIES):
-        report = reports.get(tracking_id)
-        if report is None:
-            return None
+    answer: dict[str, Any] = {}  # the summary when nothing is written
+    done: dict[str, Any] = {}  # the plan and reason of the erasure written
+
+    def erase(report: Report) -> list[ReportEvent] | None:
+        answer.clear()
         if merged_into is not None:
             # A duplicate never closes on its own: it is due with the primary it was merged into.
             if report.merged_into != merged_into:
-                return {"tracking_id": tracking_id, "status": report.status, "outcome": "not_due"}
+                answer.update(tracking_id=tracking_id, status=report.status, outcome="not_due")
+                return None
         elif policy_due is not None and (report.status not in policy.closed_statuses
                                          or not report.closed_at or report.closed_at >= policy_due):
-            return {"tracking_id": tracking_id, "status": report.status, "outcome": "not_due"}
-        events = reports.events(tracking_id)
-        p = plan(report, events, policy)
+            answer.update(tracking_id=tracking_id, status=report.status, outcome="not_due")
+            return None
+        p = plan(report, reports.events(tracking_id), policy)
         nothing = not (p["changes"] or p["scrubs"] or p["attachments"])
-        if dry_run:
-            return _summary(report, p, "already_erased" if nothing and report.erased_at else "would_erase")
-        if nothing and report.erased_at:
-            return _summary(report, p, "already_erased")
+        if dry_run or (nothing and report.erased_at):
+            outcome = "already_erased" if nothing and report.erased_at else "would_erase"
+            answer.update(_summary(report, p, outcome))
+            return None
+        # Files and old events first: after a lost race they are already done, or redone.
         for attachment_id in p["attachments"]:
             attachments.erase(attachment_id)
         for seq, delta in p["scrubs"].items():
             reports.scrub_event(tracking_id, seq, delta)
-        expected, seq = int(report.version), int(report.event_seq) + 1
         for name, value in p["changes"].items():
             setattr(report, name, value)
         report.erased_at = clock.iso_utc(now)
-        report.version, report.event_seq = expected + 1, seq
         reason = {"request": request_id} if request_id else {"policy": policy.policy}
-        event = ReportEvent(
-            tracking_id, seq, at=clock.iso_utc(now), actor="sistem", role="sistem", action="erase",
+        done.update(plan=p, reason=reason)
+        return [ReportEvent(
+            tracking_id, 0, at=clock.iso_utc(now), actor="sistem", role="sistem", action="erase",
             from_status=report.status, to_status=report.status, public=False, message=None,
             data={"fields": p["fields"], "events": sorted(p["scrubs"]), "event_fields": p["event_fields"],
                   "attachments_erased": len(p["attachments"]), **reason},
-        )
-        try:
-            reports.save_change(report, expected, [event])
-        except reports.Conflict:
-            continue  # changed meanwhile: re-read, re-plan (steps 1 and 2 are already done or redone)
-        logger.info("personal data erased", extra={"tracking_id": tracking_id, "fields": p["fields"],
-                                                   "events": len(p["scrubs"]), "attachments": len(p["attachments"]),
-                                                   **reason})
-        return _summary(report, p, "erased")
-    raise RuntimeError(f"{tracking_id} kept changing; the next run retries it")
+        )]
+
+    try:
+        saved = reports.update(tracking_id, erase, attempts=_RETRIES)
+    except reports.Conflict:
+        raise RuntimeError(f"{tracking_id} kept changing; the next run retries it") from None
+    if saved is None:
+        return None
+    if not saved.written:
+        return dict(answer)
+    p, reason = done["plan"], done["reason"]
+    logger.info("personal data erased", extra={"tracking_id": tracking_id, "fields": p["fields"],
+                                               "events": len(p["scrubs"]), "attachments": len(p["attachments"]),
+                                               **reason})
+    return _summary(saved.report, p, "erased")
 
 
 def run_retention(now: datetime | None = None, dry_run: bool = False,

@@ -22,7 +22,7 @@ into emails and SMS using each event's `data.audience`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -143,9 +143,9 @@ def _event(report: Report, seq: int, action: str, now: datetime, data: dict[str,
     )
 
 
-def _process(report: Report, now: datetime, cal: WorkingCalendar, result: SweepResult) -> bool:
-    """Plan and write one due report. False: someone else wrote first and nothing was written."""
-    expected = int(report.version)
+def _plan(report: Report, now: datetime, cal: WorkingCalendar, done: list[Done]) -> list[ReportEvent]:
+    """Apply the SLA plan to one due report in memory: its new deadline and next check, and the
+    events (reminders, breaches, a system move) it produced; what they tell is added to `done`."""
     clk = sla_state.clock_of(report, cal)
     decision = sla_plan.plan(
         clk, now,
@@ -153,12 +153,10 @@ def _process(report: Report, now: datetime, cal: WorkingCalendar, result: SweepR
         stored_due=clock.parse(report.due_at) if report.due_at else None,
         state=report.sla_state, opd_code=report.opd_code, breached=bool(report.sla_breached),
     )
-    seq = int(report.event_seq)
+    done.clear()
     events: list[ReportEvent] = []
-    done: list[Done] = []
     for notice in decision.notices:
-        seq += 1
-        events.append(_event(report, seq, notice.action, now, notice.data))
+        events.append(_event(report, 0, notice.action, now, notice.data))
         done.append(Done(report.tracking_id, notice.action, notice.data.get("stage"),
                          notice.data.get("opd_code"), notice.data.get("due_at"),
                          tuple(notice.data.get("audience", ()))))
@@ -184,59 +182,45 @@ def _process(report: Report, now: datetime, cal: WorkingCalendar, result: SweepR
         stage = report.sla_stage
         due = clock.iso(decision.due_at) if decision.due_at else None
         audience = ["pelapor", "opd"] if report.opd_code else ["pelapor"]
-        seq += 1
         events.append(workflow.apply_system_move(
-            report, decision.system_move, now, seq,
+            report, decision.system_move, now, 0,
             {"stage": stage, "due_at": due, "audience": audience}))
         done.append(Done(report.tracking_id, decision.system_move, stage, report.opd_code, due,
                          tuple(audience)))
-
-    report.event_seq = seq
-    report.version = expected + 1
-    if result.dry_run:
-        result.done.extend(done)
-        result.rescheduled += not events
-        return True
-    try:
-        reports.save_change(report, expected, events)
-    except reports.Conflict:
-        # Someone (another sweep, an officer, the sync) changed the report after we read it. Their
-        # write won; ours is dropped whole, events included.
-        return False
-    result.done.extend(done)
-    if not events:
-        result.rescheduled += 1
-    return True
-
-
-def _until_written(report: Report, write: Callable[[Report], bool],
-                   reread: Callable[[str], Report | None]) -> bool:
-    """`write` the report; after a lost version race (False), `reread` it and write again, at most
-    ATTEMPTS writes. `reread` gives None when nothing is left to do. False: it kept losing."""
-    for attempt in range(ATTEMPTS):
-        if attempt:
-            fresh = reread(report.tracking_id)
-            if fresh is None:
-                return True
-            report = fresh
-        if write(report):
-            return True
-    return False
+    return events
 
 
 def _settle(report: Report, now: datetime, cal: WorkingCalendar, result: SweepResult) -> None:
-    """Process one due report; after a lost version race, plan again from the stored report."""
+    """Plan and write one due report under the version check. After a lost race (another sweep,
+    an officer, the sync wrote first) it is read again and planned again from what is stored,
+    unless the other writer did the work, closed the report or moved its deadline."""
+    done: list[Done] = []
+    if result.dry_run:
+        events = _plan(report, now, cal, done)
+        result.done.extend(done)
+        result.rescheduled += not events
+        return
+
     def still_due(tracking_id: str) -> Report | None:
         if tracking_id not in result.retried:
             result.retried.append(tracking_id)
         result.items_read += 1
         fresh = reports.get(tracking_id)
         if fresh is None or not fresh.sweep_at or fresh.sweep_at > clock.iso_utc(now):
-            return None  # the other writer did the work, closed the report, or moved its deadline
+            return None
         return fresh
 
-    if not _until_written(report, lambda r: _process(r, now, cal, result), still_due):
+    try:
+        saved = reports.update(report.tracking_id, lambda r: reports.Change(_plan(r, now, cal, done)),
+                               attempts=ATTEMPTS, read=still_due, current=report)
+    except reports.Conflict:
         result.conflicts.append(report.tracking_id)
+        return
+    if saved is None:
+        return
+    result.done.extend(done)
+    if not saved.events:
+        result.rescheduled += 1
 
 
 def sweep(now: datetime | None = None, *, max_reports: int = DEFAULT_MAX_REPORTS,
@@ -281,7 +265,15 @@ def reschedule_open() -> int:
         for report in Report.by_sweep.query(shard, page_size=PAGE_SIZE):
             # A lost race is planned again from the stored report: the winner may not have
             # re-planned the deadline (the sync's records keep whatever due_at they read).
-            _until_written(report, lambda r: _reschedule(r, cal, moved), _open)
+            try:
+                saved = reports.update(report.tracking_id, lambda r: _reschedule(r, cal), attempts=ATTEMPTS,
+                                       read=_open, current=report)
+            except reports.Conflict:
+                log.warning("deadline not moved: the report kept changing",
+                            extra={"tracking_id": report.tracking_id})
+                continue
+            if saved is not None and saved.written:
+                moved.append(report.tracking_id)
     return len(moved)
 
 
@@ -291,26 +283,19 @@ def _open(tracking_id: str) -> Report | None:
     return report if report is not None and report.sweep_at else None
 
 
-def _reschedule(report: Report, cal: WorkingCalendar, moved: list[str]) -> bool:
-    """Move one report's deadline to `cal` (noted in `moved`). False: someone wrote first."""
+def _reschedule(report: Report, cal: WorkingCalendar) -> reports.Change | None:
+    """Move one report's deadline to `cal` in memory; None when it is already right."""
     clk = sla_state.clock_of(report, cal)
     if clk.due_at is None or report.due_at == clock.iso_utc(clk.due_at):
-        return True  # already right
+        return None
     state = report.sla_state or {}
     # The first check of the moved stage not done yet (it may already be due: the next
     # sweep then acts on it at once instead of at the old, later time).
     pending = [c for c in clk.checks() if c.kind.value not in state]
-    expected = int(report.version)
     report.due_at = clock.iso_utc(clk.due_at)
     report.sweep_at = clock.iso_utc(pending[0].at) if pending else None
     report.sweep_shard = sla_state.shard_of(report.tracking_id) if pending else None
-    report.version = expected + 1
-    try:
-        reports.save_change(report, expected, [])
-    except reports.Conflict:
-        return False
-    moved.append(report.tracking_id)
-    return True
+    return reports.Change([])
 
 
 # Seconds kept free at the end of a Lambda invocation: one report's transaction and the log line.

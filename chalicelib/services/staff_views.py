@@ -173,27 +173,22 @@ def _actions(report: Report, principal: Principal) -> list[str]:
 def _record_reveal(report: Report, principal: Principal, audited: tuple[str, ...], reason: str,
                    now: datetime) -> Report:
     """Save the `identity_viewed` audit event; re-read and retry when the report just changed."""
-    for _ in range(_REVEAL_RETRIES):
-        expected = int(report.version)
-        seq = int(report.event_seq) + 1
-        event = ReportEvent(
-            report.tracking_id, seq, at=clock.iso_utc(now), actor="admin", actor_id=principal.sub,
-            role=principal.role, action="identity_viewed", from_status=report.status,
-            to_status=report.status, message=None, public=False,
-            data={"revealed": list(audited), "privacy": report.privacy, "reason": reason},
-        )
-        report.version = expected + 1
-        report.event_seq = seq
-        report.updated_at = clock.iso_utc(now)
-        try:
-            reports.save_change(report, expected, [event])
-            return report
-        except reports.Conflict:
-            fresh = reports.get(report.tracking_id)
-            if fresh is None:
-                break
-            report = fresh
-    raise version_conflict("Laporan sedang berubah; silakan coba lagi.")
+    def audit(current: Report) -> list[ReportEvent]:
+        current.updated_at = clock.iso_utc(now)
+        return [ReportEvent(
+            current.tracking_id, 0, at=clock.iso_utc(now), actor="admin", actor_id=principal.sub,
+            role=principal.role, action="identity_viewed", from_status=current.status,
+            to_status=current.status, message=None, public=False,
+            data={"revealed": list(audited), "privacy": current.privacy, "reason": reason},
+        )]
+
+    try:
+        saved = reports.update(report.tracking_id, audit, attempts=_REVEAL_RETRIES, current=report)
+    except reports.Conflict:
+        saved = None
+    if saved is None:
+        raise version_conflict("Laporan sedang berubah; silakan coba lagi.")
+    return saved.report
 
 
 def _shown(view_reporter: dict[str, Any] | None) -> tuple[str, ...]:

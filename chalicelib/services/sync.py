@@ -49,7 +49,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 
 from chalicelib.adapters import sp4n
 from chalicelib.data import claims, reports
@@ -74,6 +74,9 @@ PULL_LOOKBACK = timedelta(days=int(os.environ.get("SP4N_PULL_LOOKBACK_DAYS", "7"
 # LAPOR!'s clock and ours differ a little: a lost-answer search starts this much earlier.
 CLOCK_SLACK = timedelta(minutes=5)
 CURSOR_KEY = "sync#pull#cursor"
+# Writes of the sync's records race the very moves they record; nobody waits on them, so they
+# try more often than a person's move before SQS or the next pull takes over.
+_ATTEMPTS = 10
 OUR_AUTHOR = "institution"  # how LAPOR! marks follow-ups posted through the integration API
 _TYPES = {1: "pengaduan", 2: "aspirasi", 3: "permintaan_informasi"}
 _KECAMATAN_BY_ID = {v: k for k, v in sp4n.KECAMATAN_LOCATION_IDS.items()}
@@ -120,26 +123,13 @@ def _event(report: Report, action: str, data: dict[str, Any], message: str | Non
 def change_report(tracking_id: str, mutate: Callable[[Report], list[ReportEvent]]) -> list[ReportEvent]:
     """Apply `mutate` to the current report and store it with the events it returns, under the
     version check; on a concurrent change, re-read and apply again. [] from `mutate`: nothing."""
-    for _ in range(10):
-        report = reports.get(tracking_id)
-        if report is None:
-            raise MalformedEvent(f"no report {tracking_id}")
-        new_events = mutate(report)
-        if not new_events:
-            return []
-        expected = int(report.version or 1)
-        seq = int(report.event_seq or 0)
-        for e in new_events:
-            seq += 1
-            e.seq = seq
-        report.version = expected + 1
-        report.event_seq = seq
-        try:
-            reports.save_change(report, expected, new_events)
-        except reports.Conflict:
-            continue
-        return new_events
-    raise RuntimeError(f"report {tracking_id} kept changing; retried later")
+    try:
+        saved = reports.update(tracking_id, lambda report: mutate(report) or None, attempts=_ATTEMPTS)
+    except reports.Conflict:
+        raise RuntimeError(f"report {tracking_id} kept changing; retried later") from None
+    if saved is None:
+        raise MalformedEvent(f"no report {tracking_id}")
+    return saved.events
 
 
 def _sp4n(report: Report) -> Sp4nState:
@@ -179,15 +169,8 @@ def record_failed(tracking_id: str, seq: int, error: str) -> None:
 
 def record_attempt(tracking_id: str, error: str) -> None:
     """A transient failure: count it without bumping the version (see the module doc)."""
-    try:
-        Report(tracking_id).update(
-            # typed map attributes are document paths on the class (PynamoDB's stubs do not say so)
-            actions=[Report.sp4n.attempts.add(1), Report.sp4n.last_error.set(error)],  # type: ignore[attr-defined]
-            condition=Report.tracking_id.exists() & Report.sp4n.exists(),
-        )
-    except UpdateError as exc:
-        logger.warning("could not count the sync attempt", extra={"tracking_id": tracking_id,
-                                                                  "error": type(exc).__name__})
+    if not reports.count_sync_attempt(tracking_id, error):
+        logger.warning("could not count the sync attempt", extra={"tracking_id": tracking_id})
 
 
 def _error_text(exc: BaseException) -> str:
@@ -614,28 +597,22 @@ def apply_once(tracking_id: str, ref: str, build: Callable[[Report, int], list[R
     """Write what `build` makes of the current report, once per LAPOR! reference `ref` (kept in
     each event's data), under the version check: a concurrent change re-reads and rebuilds; a
     second pull, or a concurrent one, finds the reference and writes nothing."""
-    for _ in range(10):
+    def build_once(report: Report) -> list[ReportEvent] | None:
         known, _events = _refs(tracking_id)
         if ref in known:
-            return []
-        report = reports.get(tracking_id)
-        if report is None:
-            raise MalformedEvent(f"no report {tracking_id}")
-        expected, seq = int(report.version or 1), int(report.event_seq or 0)
-        new_events = build(report, seq + 1)
-        if not new_events:
-            return []
-        for i, e in enumerate(new_events):
-            e.seq = seq + 1 + i
+            return None
+        new_events = build(report, int(report.event_seq or 0) + 1)
+        for e in new_events:
             e.data = {**(e.data or {}), "sp4n_ref": ref, "origin": "sp4n"}
-        report.version = expected + 1
-        report.event_seq = seq + len(new_events)
-        try:
-            reports.save_change(report, expected, new_events)
-        except reports.Conflict:
-            continue
-        return new_events
-    raise RuntimeError(f"report {tracking_id} kept changing; retried on the next pull")
+        return new_events or None
+
+    try:
+        saved = reports.update(tracking_id, build_once, attempts=_ATTEMPTS)
+    except reports.Conflict:
+        raise RuntimeError(f"report {tracking_id} kept changing; retried on the next pull") from None
+    if saved is None:
+        raise MalformedEvent(f"no report {tracking_id}")
+    return saved.events
 
 
 def _note(report: Report, seq: int, action: str, message: str, data: dict[str, Any]) -> ReportEvent:
@@ -829,12 +806,7 @@ def settle_privacy(tracking_id: str, complaint: sp4n.Sp4nComplaint) -> int:
 
 def _note_lapor_status(tracking_id: str, status_code: str) -> None:
     """LAPOR!'s last seen status, for the problems page (diagnostic, written without a version)."""
-    try:
-        Report(tracking_id).update(
-            actions=[Report.sp4n.lapor_status.set(status_code)],  # type: ignore[attr-defined]
-            condition=Report.tracking_id.exists() & Report.sp4n.exists())
-    except UpdateError:
-        pass
+    reports.note_lapor_status(tracking_id, status_code)
 
 
 def poll(now: datetime, budget: int | None = None) -> dict[str, Any]:

@@ -45,7 +45,6 @@ Decisions (where CONTRACT.md is silent):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -53,6 +52,7 @@ from chalicelib.auth import Principal
 from chalicelib.data import officers, reference, reports
 from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
+from chalicelib.domain import report as report_entity
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.errors import (
     DomainError,
@@ -63,33 +63,21 @@ from chalicelib.domain.errors import (
     validation_error,
     version_conflict,
 )
+from chalicelib.domain.report import Actor
 from chalicelib.services import attachments_check, sla_state, views
 
-# What ends the OPD's wait for a first response: a public word to the reporter (an answer, a
-# progress update, or the OPD's own request for information), not an `accept`.
-FIRST_RESPONSES = frozenset({"respond", "progress", "request_info"})
 # Attempts of one move when only bookkeeping raced it (see `act`).
 _RETRIES = 3
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who moves a report, as the event records it."""
-
-    actor: str            # pelapor | admin | opd | sistem (the timeline's `actor`)
-    role: str             # the workflow role
-    actor_id: str | None = None   # staff `sub`; never shown to citizens
-    opd_code: str | None = None
-
-    @classmethod
-    def staff(cls, principal: Principal, action: str | None = None) -> Actor:
-        """The actor of `action`: an opd_admin acts as `opd` except in an action only its role
-        takes (assign), whose event then records role `opd_admin`."""
-        role = principal.role
-        spec = wf.ACTIONS.get(action or "")
-        if principal.opd_admin and spec is not None and wf.Role.OPD_ADMIN in spec.roles:
-            role = wf.Role.OPD_ADMIN.value
-        return cls(principal.role, role, principal.sub, principal.opd_code)
+def staff_actor(principal: Principal, action: str | None = None) -> Actor:
+    """The actor of `action`: an opd_admin acts as `opd` except in an action only its role
+    takes (assign), whose event then records role `opd_admin`."""
+    role = principal.role
+    spec = wf.ACTIONS.get(action or "")
+    if principal.opd_admin and spec is not None and wf.Role.OPD_ADMIN in spec.roles:
+        role = wf.Role.OPD_ADMIN.value
+    return Actor(principal.role, role, principal.sub, principal.opd_code)
 
 
 REPORTER = Actor("pelapor", "pelapor")
@@ -227,26 +215,9 @@ def _correction_problems(action: str, clean: dict[str, Any], report: Report) -> 
 
 def _corrections(fields: Mapping[str, Any], report: Report) -> dict[str, dict[str, Any]]:
     """What `fields` change of the report's type, category, kecamatan and desa: {field: {from, to}}."""
-    current = {"type": report.type, "category": report.category, "kecamatan": report.kecamatan,
-               "desa": report.location.desa if report.location else None}
-    wanted = {f: fields[f] for f in wf.CORRECTABLE_FIELDS if f in fields}
-    if "kecamatan" in wanted and wanted["kecamatan"] != current["kecamatan"] and "desa" not in wanted:
-        wanted["desa"] = None  # the old desa is in the old kecamatan
-    return {f: {"from": current[f], "to": v} for f, v in wanted.items() if v != current[f]}
-
-
-def _apply_corrections(report: Report, changes: Mapping[str, Mapping[str, Any]]) -> None:
-    for name, change in changes.items():
-        value = change["to"]
-        if name == "kecamatan":
-            report.kecamatan = value
-            report.location.kecamatan = value
-        elif name == "desa":
-            report.location.desa = value
-        else:
-            setattr(report, name, value)
-    if "type" in changes and report.type != "pengaduan":
-        report.classification = None  # only a pengaduan is classified
+    return report_entity.corrections(fields, {"type": report.type, "category": report.category,
+                                              "kecamatan": report.kecamatan,
+                                              "desa": report.location.desa if report.location else None})
 
 
 # How far ahead an OPD may plan: the longest case of config/sla.json is 60 HK (about three
@@ -276,157 +247,36 @@ def _planned_completion_problems(clean: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- applying a move in memory ------------------------------------------------------------------
 
-def _event(report: Report, seq: int, move: wf.Move, who: Actor, now: datetime, message: str | None,
-           data: dict[str, Any]) -> ReportEvent:
-    return ReportEvent(
-        report.tracking_id, seq, at=clock.iso_utc(now), actor=who.actor, actor_id=who.actor_id,
-        role=who.role, action=move.action, from_status=move.from_status.value,
-        to_status=move.to_status.value, message=message, public=move.public,
-        data={k: v for k, v in data.items() if v is not None},
-    )
-
-
-def _event_data(move: wf.Move, report: Report, who: Actor, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """What the event's `data` records: codes and internal texts, never personal data."""
-    action = move.action
-    data: dict[str, Any] = {}
-    if who.opd_code:
-        data["actor_opd"] = who.opd_code
-    if action in ("verify", "correct") and _corrections(fields, report):
-        data["corrections"] = _corrections(fields, report)
-    if action == "verify":
-        data.update(opd_code=fields["opd_code"], classification=fields.get("classification"),
-                    category=fields.get("category"), note=fields.get("note"))
-        if fields.get("privacy") and fields["privacy"] != report.privacy:
-            data.update(privacy=fields["privacy"], privacy_from=report.privacy)
-    elif action == "correct":
-        data.update(opd_code=report.opd_code, note=fields.get("note"))
-    elif action == "assign":
-        data.update(opd_code=report.opd_code, officer=fields["officer"], from_officer=report.assigned_to,
-                    note=fields.get("note"))
-    elif action == "redispose":
-        data.update(opd_code=fields["opd_code"], from_opd=report.opd_code, note=fields.get("note"))
-    elif action == "return":
-        data.update(opd_code=report.opd_code, reason_code=fields["reason_code"], reason=fields["reason"])
-    elif action == "reject":
-        data.update(reason_code=fields.get("reason_code"), reason=fields["reason"])
-    elif action == "note":
-        data.update(opd_code=report.opd_code)
-    elif action == "respond":
-        data.update(opd_code=report.opd_code, attachments=fields.get("attachments"))
-    elif action == "progress":
-        data.update(opd_code=report.opd_code, attachments=fields.get("attachments"),
-                    planned_completion=fields.get("planned_completion"))
-    elif action == "request_info":
-        data.update(asked_by=who.role, opd_code=report.opd_code)
-    elif action == "feedback":
-        data.update(resolved=fields["resolved"], rating=fields.get("rating"), opd_code=report.opd_code)
-    elif action == "reply":
-        data.update(opd_code=report.opd_code, attachments=fields.get("attachments"))
-    elif action in ("accept", "close", "auto_close", "archive"):
-        data.update(opd_code=report.opd_code)
-    elif action == "merge":
-        data.update(primary=fields["primary"], opd_code=report.opd_code, note=fields.get("note"))
-    return data
-
-
 def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any], now: datetime,
                seq: int) -> ReportEvent:
-    """Apply `action` by `who` to `report` IN MEMORY and return its event numbered `seq`.
-
-    The caller saves: `reports.save_change(report, expected_version, [event, ...])` after
-    setting `report.version`/`event_seq` (see `_save`). Raises the domain's WorkflowError when
-    the table does not allow the move. `fields` are already checked (`_check_fields`).
-    """
-    asked_by = (report.info_request or {}).get("asked_by") if report.status == wf.Status.PERLU_KELENGKAPAN else None
-    wf.check_merged(action, who.role, report.merged_into)
-    move = wf.transition(report.status, action, who.role, resolved=fields.get("resolved"), asked_by=asked_by)
-    message = wf.timeline_message(move, fields) if move.public else fields.get("message")
-    event = _event(report, seq, move, who, now, message, _event_data(move, report, who, fields))
-    corrections = _corrections(fields, report) if action in ("verify", "correct") else {}
-    _apply_corrections(report, corrections)
-
-    if action in ("verify", "redispose"):
-        report.opd_code = fields["opd_code"]
-        report.disposed_at = clock.iso_utc(now)
-        report.first_response_at = None
-        report.planned_completion = None  # a new OPD plans for itself
-        report.assigned_to = report.assigned_at = None  # and assigns for itself
-        if action == "verify":
-            if fields.get("classification"):
-                report.classification = fields["classification"]
-            if fields.get("category"):
-                report.category = fields["category"]
-            if fields.get("privacy"):
-                report.privacy = fields["privacy"]
-    elif action == "return":
-        returned: list[Any] = list(report.returned_by or [])
-        if report.opd_code and report.opd_code not in returned:
-            returned.append(report.opd_code)
-        report.returned_by = returned
-        report.opd_code = None
-        report.assigned_to = report.assigned_at = None
-    elif action in FIRST_RESPONSES and (action != "request_info" or who.role == wf.Role.OPD):
-        if not report.first_response_at:
-            report.first_response_at = clock.iso_utc(now)
-    elif action == "feedback" and fields.get("rating") is not None:
-        report.rating = int(fields["rating"])
-    elif action == "assign":
-        report.assigned_to = fields["officer"]
-        report.assigned_at = clock.iso_utc(now)
-    if action == "progress" and fields.get("planned_completion"):
-        report.planned_completion = fields["planned_completion"]
-    if action == "merge":
-        # The primary is worked on: the duplicate leaves its OPD's inbox and the SLA sweep.
-        report.merged_into = fields["primary"]
-        report.opd_code = None
-        for name, value in sla_state.cleared_fields().items():
-            setattr(report, name, value)
-
-    resumed: dict[str, Any] | None = None
-    if move.from_status == wf.Status.PERLU_KELENGKAPAN and move.changes_status:
-        if move.to_status == wf.Status.DIPROSES:
-            resumed = (report.info_request or {}).get("paused")
-        report.info_request = None
-    if action == "request_info":
-        report.info_request = {"asked_by": who.role, "opd_code": report.opd_code, "asked_at": clock.iso_utc(now)}
-        if who.role == wf.Role.OPD:
-            report.info_request["paused"] = sla_state.pause(report, now)
-
-    report.status = move.to_status.value
-    report.status_created = f"{report.status}#{report.created_at}" if report.opd_code else None
-    if resumed:
-        for name, value in sla_state.resumed_fields(report.tracking_id, report.status, resumed, now).items():
-            setattr(report, name, value)
-    elif move.restarts_sla and (move.changes_status or action == "redispose"):
-        for name, value in sla_state.stage_fields(report.tracking_id, report.type, report.category,
-                                                  report.status, now, now,
-                                                  classification=report.classification).items():
-            setattr(report, name, value)
-    elif action == "correct" and ({"type", "category"} & set(corrections)):
-        replanned = sla_state.replanned_fields(report, now)
-        if replanned:
-            event.data = {**(event.data or {}), "due_from": report.due_at, "due_to": replanned["due_at"]}
-        for name, value in replanned.items():
-            setattr(report, name, value)
-    report.updated_at = clock.iso_utc(now)
-    return event
+    """Apply `action` by `who` to `report` IN MEMORY (the domain's entity decides what the move
+    does, chalicelib/domain/report.py) and return its event numbered `seq`; the caller saves it
+    with `reports.update`. Raises the domain's WorkflowError when the table does not allow the
+    move. `fields` are already checked (`_check_fields`)."""
+    moved = reports.entity_of(report)
+    event = moved.apply(action, who, fields, now, sla_state)
+    reports.apply_entity(moved, report)
+    return reports.event_of(report.tracking_id, seq, event)
 
 
-class _Stale(Exception):
-    """The conditional write lost to a concurrent change."""
+def _change(event: ReportEvent, attachments: Sequence[str], tracking_id: str) -> reports.Change:
+    """The move's write: its event, and the claims on the attachments it references."""
+    return reports.Change([event], attachments_check.claim_items(list(attachments), tracking_id))
 
 
-def _save(report: Report, expected_version: int, events: list[ReportEvent], attachments: Sequence[str] = ()) -> None:
-    """Store the move; the attachments it references are claimed in the same transaction."""
-    report.version = expected_version + 1
-    report.event_seq = max(int(e.seq) for e in events)
-    ids = list(attachments)
-    try:
-        reports.save_change(report, expected_version, events, attachments_check.claim_items(ids, report.tracking_id))
-    except reports.Conflict as exc:
-        attachments_check.explain_refused_claim(exc, ids, report.tracking_id)
-        raise _Stale() from None
+def _refused_write(exc: reports.Conflict, attachments: Sequence[str], tracking_id: str) -> DomainError:
+    """A write that lost for good: a refused claim names its files (400); otherwise a 409."""
+    attachments_check.explain_refused_claim(exc, list(attachments), tracking_id)
+    return _conflict()
+
+
+def _retry_after_bookkeeping(tracking_id: str, *, humans_too: bool) -> Any:
+    """`reports.update`'s retry rule for moves: only a lost version race, and only when what won
+    it was bookkeeping (see `_only_bookkeeping`)."""
+    def retry(seen_seq: int, exc: reports.Conflict) -> bool:
+        return (exc.failed("report") and not exc.failed("attachment")
+                and _only_bookkeeping(tracking_id, seen_seq, humans_too=humans_too))
+    return retry
 
 
 def _conflict() -> VersionConflict:
@@ -503,7 +353,7 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
     only the system's internal bookkeeping (an SP4N-LAPOR! sync record, an SLA reminder): then
     the action is checked again against the new state and goes ahead (a few retries at most).
     """
-    who = Actor.staff(principal, action)
+    who = staff_actor(principal, action)
     if action not in wf.STAFF_ACTIONS:
         raise _refusal(wf.UnknownAction(action, action=action, role=who.role))
     if wf.Role(who.role) not in wf.ACTIONS[action].roles:
@@ -513,25 +363,32 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
         from chalicelib.services import duplicates
 
         return duplicates.merge(tracking_id, principal, fields, if_match, now)
-    for _ in range(_RETRIES):
-        report = load_for_staff(tracking_id, principal)
+    attachments: Sequence[str] = ()
+
+    def move(report: Report) -> reports.Change:
+        nonlocal attachments
+        if not visible_to(principal, report):
+            raise not_found("Tidak ada laporan dengan nomor ini.")
         clean = _check_fields(action, fields, report)
-        expected, seen = int(report.version), int(report.event_seq)
+        expected = int(report.version)
         if if_match is not None and if_match != expected and not _unseen_only_bookkeeping(
                 report.tracking_id, if_match, expected):
             raise version_conflict(f"Laporan sudah pada versi {expected}, bukan {if_match}; muat ulang lalu coba lagi.")
-        moment = now or clock.now()
+        attachments = clean.get("attachments") or ()
         try:
-            event = apply_move(report, action, who, clean, moment, seen + 1)
+            event = apply_move(report, action, who, clean, now or clock.now(), int(report.event_seq) + 1)
         except wf.WorkflowError as exc:
             raise _refusal(exc) from None
-        try:
-            _save(report, expected, [event], clean.get("attachments") or ())
-            return report
-        except _Stale:
-            if not _only_bookkeeping(report.tracking_id, seen, humans_too=False):
-                raise _conflict() from None
-    raise _conflict()
+        return _change(event, attachments, report.tracking_id)
+
+    try:
+        saved = reports.update(tracking_id, move, attempts=_RETRIES,
+                               retry=_retry_after_bookkeeping(tracking_id, humans_too=False))
+    except reports.Conflict as exc:
+        raise _refused_write(exc, attachments, tracking_id) from None
+    if saved is None:
+        raise not_found("Tidak ada laporan dengan nomor ini.")
+    return saved.report
 
 
 # -- the reporter ---------------------------------------------------------------------------------
@@ -566,21 +423,28 @@ def reporter_act_by_phone(tracking_id: str, phone_hash: str, action: str, fields
 def _reporter_move(load: Any, action: str, fields: Mapping[str, Any], now: datetime | None) -> Report:
     if action not in wf.REPORTER_ACTIONS:
         raise ValueError(f"not a reporter action: {action}")
-    for _ in range(_RETRIES):
-        report = load()
+    attachments: Sequence[str] = ()
+
+    def move(report: Report) -> reports.Change:
+        nonlocal attachments
         clean = _check_fields(action, fields, report)
-        expected, seen = int(report.version), int(report.event_seq)
+        attachments = clean.get("attachments") or ()
         try:
-            event = apply_move(report, action, REPORTER, clean, now or clock.now(), seen + 1)
+            event = apply_move(report, action, REPORTER, clean, now or clock.now(), int(report.event_seq) + 1)
         except wf.WorkflowError as exc:
             raise _refusal(exc) from None
-        try:
-            _save(report, expected, [event], clean.get("attachments") or ())
-            return report
-        except _Stale:
-            if not _only_bookkeeping(report.tracking_id, seen, humans_too=True):
-                raise _conflict() from None
-    raise _conflict()
+        return _change(event, attachments, report.tracking_id)
+
+    first = load()
+    try:
+        saved = reports.update(first.tracking_id, move, attempts=_RETRIES, current=first,
+                               read=lambda _tid: load(),
+                               retry=_retry_after_bookkeeping(first.tracking_id, humans_too=True))
+    except reports.Conflict as exc:
+        raise _refused_write(exc, attachments, first.tracking_id) from None
+    if saved is None:
+        raise not_found("Tidak ada laporan dengan nomor ini.")
+    return saved.report
 
 
 # -- SP4N-LAPOR! ----------------------------------------------------------------------------------
@@ -626,17 +490,16 @@ def apply_system(tracking_id: str, action: str, now: datetime | None = None,
     replied in time, an admin closed it): the system never fights a human. Raises
     VersionConflict when the report changed between reading and writing; retry on the next run.
     """
-    report = reports.get(tracking_id)
-    if report is None:
-        return None
-    now = now or clock.now()
-    expected = int(report.version)
+    moment = now or clock.now()
+
+    def move(report: Report) -> list[ReportEvent] | None:
+        try:
+            return [apply_system_move(report, action, moment, int(report.event_seq) + 1, data)]
+        except wf.InvalidTransition:
+            return None
+
     try:
-        event = apply_system_move(report, action, now, int(report.event_seq) + 1, data)
-    except wf.InvalidTransition:
-        return None
-    try:
-        _save(report, expected, [event])
-    except _Stale:
+        saved = reports.update(tracking_id, move, attempts=1)
+    except reports.Conflict:
         raise _conflict() from None
-    return report
+    return saved.report if saved is not None and saved.written else None

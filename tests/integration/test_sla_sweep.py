@@ -383,7 +383,7 @@ def test_a_report_that_keeps_changing_is_left_for_the_next_run(
 
     def always_second(report_: Any, expected: int, events: Any, *claims: Any) -> None:
         tries.append(expected)
-        raise repo.Conflict("someone else wrote first")
+        raise repo.Conflict(["ConditionalCheckFailed"], ["report"])  # someone else wrote first
 
     monkeypatch.setattr(repo, "save_change", always_second)
     result = sla_sweep.sweep(wib(2026, 4, 9, 1))
