@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.http import client_ip, current_request, header, json_response, route
+from chalicelib.api.http import client_ip, current_request, header, idempotency_key, json_response, route
 from chalicelib.schemas import (
     AccessRecovered,
     FeedbackIn,
@@ -32,7 +32,7 @@ _IDEMPOTENCY_HEADER = [{
        responses={201: ReportCreated}, errors=(409, 429), parameters=_IDEMPOTENCY_HEADER)
 def submit_report() -> Any:
     request = current_request()
-    key = intake.check_idempotency_key(header(request, "idempotency-key"))
+    key = idempotency_key(request)
     report = parse(ReportIn, request.raw_body)
     # The per-client limit is counted inside the submission's own transaction (not by route()).
     return json_response(intake.submit(report, key, client=client_ip(request)), 201)

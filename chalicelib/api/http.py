@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -221,6 +222,32 @@ class _Refused(ChaliceUnhandledError):
 def header(request: Request, name: str) -> str | None:
     value = request.headers.get(name)
     return value if value is None else str(value)
+
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
+
+
+def idempotency_key(request: Request) -> str | None:
+    """`Idempotency-Key`: 8 to 128 printable ASCII characters, or absent; anything else a 400."""
+    value = header(request, "idempotency-key")
+    if value is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise errors.validation_error([{"field": "Idempotency-Key", "type": "format",
+                                        "message": "8 sampai 128 karakter ASCII yang terbaca"}])
+    return value
+
+
+def if_match(request: Request) -> int | None:
+    """`If-Match: 3`, `"3"` or `W/"3"` -> 3; absent or blank None; anything else a 400."""
+    value = header(request, "if-match")
+    if value is None or not value.strip():
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 12:
+        raise errors.validation_error([{"field": "If-Match", "type": "format",
+                                        "message": "versi laporan, berupa angka"}])
+    return int(text)
 
 
 def query(request: Request) -> dict[str, str]:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 from chalice import Response
 
-from chalicelib.api.http import client_ip, current_request, header, query, route
+from chalicelib.api.http import client_ip, current_request, header, idempotency_key, query, route
 from chalicelib.domain import clock
 from chalicelib.domain.errors import DomainError, Invalid, NotFound
 from chalicelib.services import open311
@@ -259,13 +259,12 @@ _IDEMPOTENCY = [{"name": "Idempotency-Key", "in": "header", "required": False,
 
 
 def _post(fmt: str) -> Response:
-    from chalicelib.services import intake
 
     request = current_request()
     raw = request.raw_body or b""
     form = parse_form(raw if isinstance(raw, bytes) else raw.encode(), header(request, "content-type") or "")
     form.setdefault("api_key", query(request).get("api_key", ""))
-    key = intake.check_idempotency_key(header(request, "idempotency-key"))
+    key = idempotency_key(request)
     created = open311.submit(form, key, client_ip(request))
     return answer(fmt, "requests", [created], 201)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from chalice import Response
 from pydantic import ConfigDict, Field, RootModel, create_model
 
-from chalicelib.api.http import current_request, header, json_response, query, route
+from chalicelib.api.http import current_request, idempotency_key, if_match, json_response, query, route
 from chalicelib.auth import principal_of
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.channels import CHANNELS
@@ -168,7 +168,7 @@ _LIST_PARAMS = [
 def enter_report() -> Any:
     # Not under the citizens' per-address limit: the desk enters many a day from one office.
     request = current_request()
-    key = intake.check_idempotency_key(header(request, "idempotency-key"))
+    key = idempotency_key(request)
     body = parse(StaffReportIn, request.raw_body)
     principal = principal_of(request)
     report = ReportIn.model_validate(body.model_dump(exclude={"channel"}))
@@ -240,10 +240,10 @@ def reveal(tracking_id: str) -> Any:
 def act(tracking_id: str) -> Any:
     request = current_request()
     principal = principal_of(request)
-    if_match = workflow.parse_if_match(header(request, "if-match"))
+    version = if_match(request)
     body: Strict = parse(StaffActionIn, request.raw_body).root
     fields = body.model_dump(exclude={"action"}, exclude_none=True)
-    report = workflow.act(tracking_id, getattr(body, "action"), principal, fields, if_match)  # noqa: B009
+    report = workflow.act(tracking_id, getattr(body, "action"), principal, fields, version)  # noqa: B009
     return json_response(staff_views.after_action(report, principal), headers={"ETag": f'"{report.version}"'})
 
 

@@ -14,7 +14,6 @@ import base64
 import hashlib
 import json
 import os
-import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
 
 
 NOTICE_SENT = ("Simpan kode akses ini. Kode juga kami kirim ke nomor HP/email Anda; jika hilang, "
@@ -108,15 +106,6 @@ def _check_reference(report: ReportIn) -> tuple[str, str | None, dict[str, Any] 
     if problems:
         raise validation_error(problems)
     return str(kec), desa, category
-
-
-def check_idempotency_key(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if not _IDEMPOTENCY_KEY.match(value):
-        raise validation_error([{"field": "Idempotency-Key", "type": "format",
-                                 "message": "8 sampai 128 karakter ASCII yang terbaca"}])
-    return value
 
 
 def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "web",

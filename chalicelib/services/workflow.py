@@ -329,18 +329,6 @@ def _refusal(exc: wf.WorkflowError) -> DomainError:
 
 # -- staff ----------------------------------------------------------------------------------------
 
-def parse_if_match(value: str | None) -> int | None:
-    """`If-Match: 3`, `"3"` or `W/"3"` -> 3; anything else a 400."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    text = text.removeprefix("W/")
-    text = text.strip('"')
-    if not text.isdigit() or len(text) > 12:
-        raise validation_error([{"field": "If-Match", "type": "format", "message": "versi laporan, berupa angka"}])
-    return int(text)
-
-
 def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str, Any],
         if_match: int | None = None, now: datetime | None = None) -> Report:
     """A staff action (CONTRACT.md's table). Returns the saved report.

@@ -44,3 +44,11 @@ def test_the_check_sees_an_import() -> None:
     # The walk must find imports nested in functions too (the lazy imports of the handlers).
     assert uses(imports_of(ROOT / "api" / "http.py"), "chalice")
     assert uses(imports_of(ROOT.parent / "app.py"), "chalicelib.services")
+
+
+def test_only_the_api_layer_parses_request_headers() -> None:
+    # If-Match and Idempotency-Key are HTTP: chalicelib/api/http.py turns them into values.
+    readers = {str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py")
+               if not str(p.relative_to(ROOT)).startswith(("api/", "local/"))
+               and any(h in p.read_text(encoding="utf-8").lower() for h in ('"if-match"', '"idempotency-key"'))}
+    assert readers == set()
