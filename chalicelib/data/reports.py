@@ -177,14 +177,14 @@ class Change:
     `update`), the claims on attachments it newly references and other items of the same
     transaction, each (name for Conflict.failed, write)."""
 
-    events: list[ReportEvent]
+    events: list[entity.Event]
     claims: Sequence[dict[str, Any]] = ()
     extra: Sequence[tuple[str, dict[str, Any]]] = ()
 
 
 @dataclass
 class Saved:
-    """What `update` did: the report as it stands, its new events, and whether it wrote at all
+    """What `update` did: the report as it stands, its new events as stored, and whether it wrote at all
     (False when `mutate` found nothing to do)."""
 
     report: Report
@@ -197,7 +197,7 @@ def lost_version_race(_seen_seq: int, conflict: Conflict) -> bool:
     return conflict.failed("report")
 
 
-def update(tracking_id: str, mutate: Callable[[Report], Change | list[ReportEvent] | None], *, attempts: int,
+def update(tracking_id: str, mutate: Callable[[Report], Change | list[entity.Event] | None], *, attempts: int,
            retry: Callable[[int, Conflict], bool] = lost_version_race,
            read: Callable[[str], Report | None] | None = None,
            current: Report | None = None) -> Saved | None:
@@ -223,19 +223,16 @@ def update(tracking_id: str, mutate: Callable[[Report], Change | list[ReportEven
             return Saved(report, [], written=False)
         if not isinstance(change, Change):
             change = Change(list(change))
-        seq = seen
-        for event in change.events:
-            seq += 1
-            event.seq = seq
-        report.version, report.event_seq = expected + 1, seq
+        rows = [event_of(report.tracking_id, seen + i, event) for i, event in enumerate(change.events, 1)]
+        report.version, report.event_seq = expected + 1, seen + len(rows)
         try:
-            save_change(report, expected, change.events, change.claims, change.extra)
+            save_change(report, expected, rows, change.claims, change.extra)
         except Conflict as exc:
             if not retry(seen, exc):
                 raise
             failure = exc
             continue
-        return Saved(report, change.events, written=True)
+        return Saved(report, rows, written=True)
     if failure is None:
         raise ValueError("attempts must be at least 1")
     raise failure
@@ -255,7 +252,7 @@ def _put_changed(report: Report, expected_version: int) -> dict[str, Any]:
     }}
 
 
-def also_changed(report: Report, events: Iterable[ReportEvent]) -> list[tuple[str, dict[str, Any]]]:
+def also_changed(report: Report, events: Iterable[entity.Event]) -> list[tuple[str, dict[str, Any]]]:
     """A second report changed in the same transaction as the one `update` writes (a merge's
     primary), under its own version check, with its events: items for `Change.extra`. The
     report's version and event numbers are bumped here; its Conflict is failed("report") too."""
@@ -265,8 +262,9 @@ def also_changed(report: Report, events: Iterable[ReportEvent]) -> list[tuple[st
     numbered = []
     for event in events:
         seq += 1
-        event.seq, event.version = seq, expected + 1
-        numbered.append(event)
+        row = event_of(report.tracking_id, seq, event)
+        row.version = expected + 1
+        numbered.append(row)
     report.version, report.event_seq = expected + 1, seq
     writes.append(("report", _put_changed(report, expected)))
     writes.extend(("event", items.put_new(event)) for event in numbered)

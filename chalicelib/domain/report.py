@@ -46,6 +46,14 @@ class Event:
     actor_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def bookkeeping(cls, status: str, action: str, at: datetime, data: dict[str, Any],
+                    message: str | None = None) -> Event:
+        """The system's internal record on a report (a sync, an SLA check, an erasure): no status
+        change, not shown to the reporter, so an officer's If-Match still holds."""
+        return cls(at=at, actor="sistem", role="sistem", action=action, from_status=status, to_status=status,
+                   public=False, message=message, data=data)
+
 
 class SlaRules(Protocol):
     """The SLA fields a move sets, bound to the policy and calendar (chalicelib/services/sla_state.py)."""

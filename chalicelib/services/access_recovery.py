@@ -22,10 +22,11 @@ import time
 
 from chalicelib.adapters import access_key
 from chalicelib.data import access, rate_limits, reports
-from chalicelib.data.models import Report, ReportEvent
+from chalicelib.data.models import Report
 from chalicelib.domain import access_code, identity
 from chalicelib.domain import clock as domain_clock
 from chalicelib.domain.errors import Invalid, validation_error
+from chalicelib.domain.report import Event
 from chalicelib.domain.tracking import normalise_tracking_id
 from chalicelib.services import rate_limits as limits
 
@@ -77,11 +78,9 @@ def _within_send_budget(tracking_id: str) -> bool:
     return True
 
 
-def _event(report: Report, action: str, data: dict[str, object]) -> ReportEvent:
+def _event(report: Report, action: str, data: dict[str, object]) -> Event:
     # The system's bookkeeping (no status change, not public): an officer's If-Match still holds.
-    return ReportEvent(report.tracking_id, int(report.event_seq or 0) + 1, at=domain_clock.iso_utc(domain_clock.now()),
-                       actor="sistem", role="sistem", action=action, from_status=report.status,
-                       to_status=report.status, public=False, message=None, data=data)
+    return Event.bookkeeping(report.status, action, domain_clock.now(), data)
 
 
 def _issue(first: Report, channel: str) -> None:

@@ -22,11 +22,12 @@ from typing import Any
 
 from chalicelib.auth import Principal
 from chalicelib.data import reports
-from chalicelib.data.models import Report, ReportEvent
+from chalicelib.data.models import Report
 from chalicelib.domain import clock
 from chalicelib.domain import duplicates as dup
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.errors import not_found, validation_error, version_conflict
+from chalicelib.domain.report import Actor, Event
 from chalicelib.domain.tracking import normalise_tracking_id
 from chalicelib.observability import logger
 from chalicelib.services import workflow
@@ -104,8 +105,7 @@ def merge(tracking_id: str, principal: Principal, fields: Mapping[str, Any], if_
                            duplicate_has_merged=bool(duplicate.merged_ids),
                            primary_id=primary.tracking_id, primary_status=primary.status,
                            primary_merged_into=primary.merged_into, role=who.role)
-            event = workflow.apply_move(duplicate, "merge", who, {**clean, "primary": primary.tracking_id},
-                                        moment, int(duplicate.event_seq) + 1)
+            event = workflow.apply_move(duplicate, "merge", who, {**clean, "primary": primary.tracking_id}, moment)
         except wf.WorkflowError as exc:
             raise workflow._refusal(exc) from None
         received = _received(primary, duplicate, who, moment)
@@ -123,12 +123,11 @@ def merge(tracking_id: str, principal: Principal, fields: Mapping[str, Any], if_
     return duplicate
 
 
-def _received(primary: Report, duplicate: Report, who: workflow.Actor, now: datetime) -> ReportEvent:
+def _received(primary: Report, duplicate: Report, who: Actor, now: datetime) -> Event:
     """The primary's side of a merge: its list of duplicates and an internal audit event."""
     primary.merged_ids = [*(primary.merged_ids or []), duplicate.tracking_id]  # type: ignore[list-item]
     primary.updated_at = clock.iso_utc(now)
-    return ReportEvent(primary.tracking_id, 0, at=clock.iso_utc(now), actor=who.actor, actor_id=who.actor_id,
-                       role=who.role, action="merge_received", from_status=primary.status,
-                       to_status=primary.status, message=None, public=False,
-                       data={"duplicate": duplicate.tracking_id, "privacy": duplicate.privacy})
+    return Event(at=now, actor=who.actor, actor_id=who.actor_id, role=who.role, action="merge_received",
+                 from_status=primary.status, to_status=primary.status, public=False,
+                 data={"duplicate": duplicate.tracking_id, "privacy": duplicate.privacy})
 

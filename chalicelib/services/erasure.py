@@ -25,6 +25,7 @@ from chalicelib.adapters import contact_key, kms
 from chalicelib.data import reports
 from chalicelib.data.models import Attachment, Report, ReportEvent
 from chalicelib.domain import clock, identity, retention
+from chalicelib.domain.report import Event
 from chalicelib.domain.workflow import CLOSED_STATUSES
 from chalicelib.observability import logger
 from chalicelib.services import attachments, views
@@ -110,7 +111,7 @@ def erase_report(tracking_id: str, *, policy: retention.RetentionPolicy, policy_
     answer: dict[str, Any] = {}  # the summary when nothing is written
     done: dict[str, Any] = {}  # the plan and reason of the erasure written
 
-    def erase(report: Report) -> list[ReportEvent] | None:
+    def erase(report: Report) -> list[Event] | None:
         answer.clear()
         if merged_into is not None:
             # A duplicate never closes on its own: it is due with the primary it was merged into.
@@ -137,12 +138,9 @@ def erase_report(tracking_id: str, *, policy: retention.RetentionPolicy, policy_
         report.erased_at = clock.iso_utc(now)
         reason = {"request": request_id} if request_id else {"policy": policy.policy}
         done.update(plan=p, reason=reason)
-        return [ReportEvent(
-            tracking_id, 0, at=clock.iso_utc(now), actor="sistem", role="sistem", action="erase",
-            from_status=report.status, to_status=report.status, public=False, message=None,
-            data={"fields": p["fields"], "events": sorted(p["scrubs"]), "event_fields": p["event_fields"],
-                  "attachments_erased": len(p["attachments"]), **reason},
-        )]
+        return [Event.bookkeeping(report.status, "erase", now, {
+            "fields": p["fields"], "events": sorted(p["scrubs"]), "event_fields": p["event_fields"],
+            "attachments_erased": len(p["attachments"]), **reason})]
 
     try:
         saved = reports.update(tracking_id, erase, attempts=_RETRIES)

@@ -29,9 +29,10 @@ from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.data import digests, reports
-from chalicelib.data.models import Report, ReportEvent
+from chalicelib.data.models import Report
 from chalicelib.domain import clock, sla_plan
 from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.report import Event
 from chalicelib.domain.sla import STAFF_STAGES, stage_for
 from chalicelib.domain.workflow import Status
 from chalicelib.observability import logger as log
@@ -136,14 +137,7 @@ def _due(shard: str, now: datetime, result: SweepResult) -> Iterator[Report]:
 
 # -- acting on one report -------------------------------------------------------------------
 
-def _event(report: Report, seq: int, action: str, now: datetime, data: dict[str, Any]) -> ReportEvent:
-    return ReportEvent(
-        report.tracking_id, seq, at=clock.iso_utc(now), actor="sistem", role="sistem", action=action,
-        from_status=report.status, to_status=report.status, public=False, message=None, data=data,
-    )
-
-
-def _plan(report: Report, now: datetime, cal: WorkingCalendar, done: list[Done]) -> list[ReportEvent]:
+def _plan(report: Report, now: datetime, cal: WorkingCalendar, done: list[Done]) -> list[Event]:
     """Apply the SLA plan to one due report in memory: its new deadline and next check, and the
     events (reminders, breaches, a system move) it produced; what they tell is added to `done`."""
     clk = sla_state.clock_of(report, cal)
@@ -154,9 +148,9 @@ def _plan(report: Report, now: datetime, cal: WorkingCalendar, done: list[Done])
         state=report.sla_state, opd_code=report.opd_code, breached=bool(report.sla_breached),
     )
     done.clear()
-    events: list[ReportEvent] = []
+    events: list[Event] = []
     for notice in decision.notices:
-        events.append(_event(report, 0, notice.action, now, notice.data))
+        events.append(Event.bookkeeping(report.status, notice.action, now, notice.data))
         done.append(Done(report.tracking_id, notice.action, notice.data.get("stage"),
                          notice.data.get("opd_code"), notice.data.get("due_at"),
                          tuple(notice.data.get("audience", ()))))
@@ -183,7 +177,7 @@ def _plan(report: Report, now: datetime, cal: WorkingCalendar, done: list[Done])
         due = clock.iso(decision.due_at) if decision.due_at else None
         audience = ["pelapor", "opd"] if report.opd_code else ["pelapor"]
         events.append(workflow.apply_system_move(
-            report, decision.system_move, now, 0,
+            report, decision.system_move, now,
             {"stage": stage, "due_at": due, "audience": audience}))
         done.append(Done(report.tracking_id, decision.system_move, stage, report.opd_code, due,
                          tuple(audience)))

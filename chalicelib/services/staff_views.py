@@ -25,6 +25,7 @@ from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.errors import forbidden, validation_error, version_conflict
+from chalicelib.domain.report import Event
 from chalicelib.observability import access as access_log
 from chalicelib.services import officers, sla_state, views
 from chalicelib.services import workflow as workflow_service
@@ -173,14 +174,11 @@ def _actions(report: Report, principal: Principal) -> list[str]:
 def _record_reveal(report: Report, principal: Principal, audited: tuple[str, ...], reason: str,
                    now: datetime) -> Report:
     """Save the `identity_viewed` audit event; re-read and retry when the report just changed."""
-    def audit(current: Report) -> list[ReportEvent]:
+    def audit(current: Report) -> list[Event]:
         current.updated_at = clock.iso_utc(now)
-        return [ReportEvent(
-            current.tracking_id, 0, at=clock.iso_utc(now), actor="admin", actor_id=principal.sub,
-            role=principal.role, action="identity_viewed", from_status=current.status,
-            to_status=current.status, message=None, public=False,
-            data={"revealed": list(audited), "privacy": current.privacy, "reason": reason},
-        )]
+        return [Event(at=now, actor="admin", actor_id=principal.sub, role=principal.role, action="identity_viewed",
+                      from_status=current.status, to_status=current.status, public=False,
+                      data={"revealed": list(audited), "privacy": current.privacy, "reason": reason})]
 
     try:
         saved = reports.update(report.tracking_id, audit, attempts=_REVEAL_RETRIES, current=report)

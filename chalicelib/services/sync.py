@@ -63,6 +63,7 @@ from chalicelib.data.models import (
 from chalicelib.domain import clock, tracking
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.events import DomainEvent, MalformedEvent
+from chalicelib.domain.report import Event
 from chalicelib.observability import logger, mask_text
 from chalicelib.services import consumer, sla_state
 
@@ -114,13 +115,11 @@ def reset_clients() -> None:
 
 # -- recording on the report ----------------------------------------------------------------
 
-def _event(report: Report, action: str, data: dict[str, Any], message: str | None = None) -> ReportEvent:
-    return ReportEvent(report.tracking_id, 0, at=clock.iso_utc(clock.now()), actor="sistem", role="sistem",
-                       action=action, from_status=report.status, to_status=report.status, public=False,
-                       message=message, data=data)
+def _event(report: Report, action: str, data: dict[str, Any], message: str | None = None) -> Event:
+    return Event.bookkeeping(report.status, action, clock.now(), data, message)
 
 
-def change_report(tracking_id: str, mutate: Callable[[Report], list[ReportEvent]]) -> list[ReportEvent]:
+def change_report(tracking_id: str, mutate: Callable[[Report], list[Event]]) -> list[ReportEvent]:
     """Apply `mutate` to the current report and store it with the events it returns, under the
     version check; on a concurrent change, re-read and apply again. [] from `mutate`: nothing."""
     try:
@@ -139,7 +138,7 @@ def _sp4n(report: Report) -> Sp4nState:
 
 
 def record_synced(tracking_id: str, seq: int, complaint_id: str, call: str, attempts: int = 1) -> None:
-    def mutate(report: Report) -> list[ReportEvent]:
+    def mutate(report: Report) -> list[Event]:
         s = _sp4n(report)
         if s.complaint_id == complaint_id and int(s.synced_seq or 0) >= seq and s.state == "synced":
             return []  # recorded by an earlier delivery
@@ -155,7 +154,7 @@ def record_synced(tracking_id: str, seq: int, complaint_id: str, call: str, atte
 
 
 def record_failed(tracking_id: str, seq: int, error: str) -> None:
-    def mutate(report: Report) -> list[ReportEvent]:
+    def mutate(report: Report) -> list[Event]:
         s = _sp4n(report)
         if s.state == "failed" and s.last_error == error:
             return []
@@ -504,7 +503,7 @@ def mirror_to_duplicates(primary: Report, event: DomainEvent) -> int:
 
 
 def _record_mirrored(tracking_id: str, primary_id: str, primary_seq: int, complaint_id: str) -> None:
-    def mutate(report: Report) -> list[ReportEvent]:
+    def mutate(report: Report) -> list[Event]:
         return [_event(report, "sp4n_mirrored", {"origin": "sync", "primary": primary_id,
                                                  "primary_seq": primary_seq, "complaint_id": complaint_id})]
 
@@ -593,11 +592,11 @@ def _refs(tracking_id: str) -> tuple[set[str], list[ReportEvent]]:
     return {str((e.data or {}).get("sp4n_ref")) for e in events if (e.data or {}).get("sp4n_ref")}, events
 
 
-def apply_once(tracking_id: str, ref: str, build: Callable[[Report, int], list[ReportEvent]]) -> list[ReportEvent]:
+def apply_once(tracking_id: str, ref: str, build: Callable[[Report, int], list[Event]]) -> list[ReportEvent]:
     """Write what `build` makes of the current report, once per LAPOR! reference `ref` (kept in
     each event's data), under the version check: a concurrent change re-reads and rebuilds; a
     second pull, or a concurrent one, finds the reference and writes nothing."""
-    def build_once(report: Report) -> list[ReportEvent] | None:
+    def build_once(report: Report) -> list[Event] | None:
         known, _events = _refs(tracking_id)
         if ref in known:
             return None
@@ -615,24 +614,23 @@ def apply_once(tracking_id: str, ref: str, build: Callable[[Report, int], list[R
     return saved.events
 
 
-def _note(report: Report, seq: int, action: str, message: str, data: dict[str, Any]) -> ReportEvent:
-    e = _event(report, action, data, message[:4000])
-    e.seq = seq
-    return e
+def _note(report: Report, seq: int, action: str, message: str, data: dict[str, Any]) -> Event:
+    """An internal note of what LAPOR! did (`seq`: where it will go, unused: `update` numbers it)."""
+    return _event(report, action, data, message[:4000])
 
 
 def _reporter_move(c: sp4n.Sp4nComplaint, action: str, fields: dict[str, Any], fallback: str,
-                   fallback_text: str, extra: dict[str, Any]) -> Callable[[Report, int], list[ReportEvent]]:
+                   fallback_text: str, extra: dict[str, Any]) -> Callable[[Report, int], list[Event]]:
     """Their reporter's reply or feedback, as our workflow's own reporter action; where our
     workflow does not take it (a reply while the OPD is at work, a rating after the close), it is
     kept as an internal event for staff."""
     from chalicelib.domain.errors import DomainError
     from chalicelib.services import workflow
 
-    def build(report: Report, seq: int) -> list[ReportEvent]:
+    def build(report: Report, seq: int) -> list[Event]:
         data = {"complaint_id": c.complaint_id, **extra}
         try:
-            return [workflow.apply_sp4n_move(report, action, fields, clock.now(), seq, data)]
+            return [workflow.apply_sp4n_move(report, action, fields, clock.now(), data)]
         except (wf.WorkflowError, DomainError):
             return [_note(report, seq, fallback, fallback_text, {**data, "not_applied": action})]
 
@@ -675,7 +673,7 @@ def pending_pushes(report: Report, events: list[ReportEvent], older_than: dateti
     return out
 
 
-def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], list[ReportEvent]]]:
+def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], list[Event]]]:
     """LAPOR!'s current status against ours: agreeing, nothing; a change of its admins that our
     workflow allows (mapping `pull_status`), that move by role `sp4n`; anything else a conflict
     for an admin to settle (sp4n.problem, listed by GET /staff/sync/problems)."""
@@ -685,7 +683,7 @@ def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], li
     last = c.logs[-1].at.isoformat() if c.logs else (c.updated_at.isoformat() if c.updated_at else "")
     ref = f"status:{last}:{c.status_code}"
 
-    def build(report: Report, seq: int) -> list[ReportEvent]:
+    def build(report: Report, seq: int) -> list[Event]:
         s = _sp4n(report)
         s.lapor_status = c.status_code
         if agrees(report.status, c.status_code):
@@ -694,7 +692,7 @@ def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], li
         action = mapping()["pull_status"].get(c.status_code)
         if action:
             try:
-                return [workflow.apply_sp4n_move(report, action, {}, clock.now(), seq, data)]
+                return [workflow.apply_sp4n_move(report, action, {}, clock.now(), data)]
             except (wf.WorkflowError, DomainError):
                 pass
         s.problem = f"SP4N-LAPOR! berstatus {c.status_name} ({c.status_code}), laporan di sini {report.status}"
@@ -746,7 +744,7 @@ def apply_complaint(c: sp4n.Sp4nComplaint, now: datetime, *, followups: list[sp4
 def settle(tracking_id: str, lapor_status: str) -> int:
     """Clear a recorded divergence once both sides agree again (an admin settled it on either
     side). Returns the events written (0 or 1)."""
-    def mutate(report: Report) -> list[ReportEvent]:
+    def mutate(report: Report) -> list[Event]:
         s = _sp4n(report)
         if not s.problem or not agrees(report.status, lapor_status):
             return []
@@ -761,7 +759,7 @@ def settle(tracking_id: str, lapor_status: str) -> int:
 def mark_diverged(tracking_id: str, lapor_status: str, status_name: str) -> int:
     """Record a divergence found by reconciliation (not a fresh LAPOR! change: the pull's
     conflict covers those). Returns the events written (0 or 1)."""
-    def mutate(report: Report) -> list[ReportEvent]:
+    def mutate(report: Report) -> list[Event]:
         s = _sp4n(report)
         if s.problem or agrees(report.status, lapor_status):
             return []
@@ -778,7 +776,7 @@ def record_privacy_raised(tracking_id: str, seq: int, raised_to: str) -> int:
     """An admin raised the privacy here (verify). LAPOR!'s integration has no call to change a
     complaint's is_anonymous/is_secret, so it is listed for an admin to set by hand there (GET
     /staff/sync/problems, kind `privacy`) until reconciliation sees LAPOR!'s flags agree."""
-    def mutate(report: Report) -> list[ReportEvent]:
+    def mutate(report: Report) -> list[Event]:
         s = _sp4n(report)
         if s.privacy_divergence == raised_to or report.privacy != raised_to:
             return []
@@ -792,7 +790,7 @@ def record_privacy_raised(tracking_id: str, seq: int, raised_to: str) -> int:
 
 def settle_privacy(tracking_id: str, complaint: sp4n.Sp4nComplaint) -> int:
     """Clear a privacy divergence once LAPOR!'s flags say what ours says (set there by hand)."""
-    def mutate(report: Report) -> list[ReportEvent]:
+    def mutate(report: Report) -> list[Event]:
         s = _sp4n(report)
         if not s.privacy_divergence or complaint.is_secret is None or not sp4n.privacy_agrees(
                 report.privacy, complaint.is_anonymous, complaint.is_secret):

@@ -63,7 +63,7 @@ from chalicelib.domain.errors import (
     validation_error,
     version_conflict,
 )
-from chalicelib.domain.report import Actor
+from chalicelib.domain.report import Actor, Event
 from chalicelib.services import attachments_check, sla_state, views
 
 # Attempts of one move when only bookkeeping raced it (see `act`).
@@ -247,19 +247,18 @@ def _planned_completion_problems(clean: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- applying a move in memory ------------------------------------------------------------------
 
-def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any], now: datetime,
-               seq: int) -> ReportEvent:
+def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any], now: datetime) -> Event:
     """Apply `action` by `who` to `report` IN MEMORY (the domain's entity decides what the move
-    does, chalicelib/domain/report.py) and return its event numbered `seq`; the caller saves it
-    with `reports.update`. Raises the domain's WorkflowError when the table does not allow the
-    move. `fields` are already checked (`_check_fields`)."""
+    does, chalicelib/domain/report.py) and return its event; the caller saves it with
+    `reports.update`. Raises the domain's WorkflowError when the table does not allow the move.
+    `fields` are already checked (`_check_fields`)."""
     moved = reports.entity_of(report)
     event = moved.apply(action, who, fields, now, sla_state)
     reports.apply_entity(moved, report)
-    return reports.event_of(report.tracking_id, seq, event)
+    return event
 
 
-def _change(event: ReportEvent, attachments: Sequence[str], tracking_id: str) -> reports.Change:
+def _change(event: Event, attachments: Sequence[str], tracking_id: str) -> reports.Change:
     """The move's write: its event, and the claims on the attachments it references."""
     return reports.Change([event], attachments_check.claim_items(list(attachments), tracking_id))
 
@@ -364,7 +363,7 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
             raise version_conflict(f"Laporan sudah pada versi {expected}, bukan {if_match}; muat ulang lalu coba lagi.")
         attachments = clean.get("attachments") or ()
         try:
-            event = apply_move(report, action, who, clean, now or clock.now(), int(report.event_seq) + 1)
+            event = apply_move(report, action, who, clean, now or clock.now())
         except wf.WorkflowError as exc:
             raise _refusal(exc) from None
         return _change(event, attachments, report.tracking_id)
@@ -418,7 +417,7 @@ def _reporter_move(load: Any, action: str, fields: Mapping[str, Any], now: datet
         clean = _check_fields(action, fields, report)
         attachments = clean.get("attachments") or ()
         try:
-            event = apply_move(report, action, REPORTER, clean, now or clock.now(), int(report.event_seq) + 1)
+            event = apply_move(report, action, REPORTER, clean, now or clock.now())
         except wf.WorkflowError as exc:
             raise _refusal(exc) from None
         return _change(event, attachments, report.tracking_id)
@@ -437,8 +436,8 @@ def _reporter_move(load: Any, action: str, fields: Mapping[str, Any], now: datet
 
 # -- SP4N-LAPOR! ----------------------------------------------------------------------------------
 
-def apply_sp4n_move(report: Report, action: str, fields: Mapping[str, Any], now: datetime, seq: int,
-                    data: Mapping[str, Any]) -> ReportEvent:
+def apply_sp4n_move(report: Report, action: str, fields: Mapping[str, Any], now: datetime,
+                    data: Mapping[str, Any]) -> Event:
     """A move brought in from SP4N-LAPOR! by the pull, applied IN MEMORY (the caller saves with
     the version check): its reporter's `reply`/`feedback` exactly as the reporter's own (same
     fields, same edges, actor `pelapor`), or its admins' status change (`sp4n_archive`,
@@ -450,21 +449,21 @@ def apply_sp4n_move(report: Report, action: str, fields: Mapping[str, Any], now:
         who, clean = SP4N_ADMIN, {}
     else:
         raise ValueError(f"not a move SP4N-LAPOR! may bring: {action}")
-    event = apply_move(report, action, who, clean, now, seq)
+    event = apply_move(report, action, who, clean, now)
     event.data = {**(event.data or {}), **{k: v for k, v in data.items() if v is not None}}
     return event
 
 
 # -- the system -----------------------------------------------------------------------------------
 
-def apply_system_move(report: Report, action: str, now: datetime, seq: int,
-                      data: Mapping[str, Any] | None = None) -> ReportEvent:
+def apply_system_move(report: Report, action: str, now: datetime,
+                      data: Mapping[str, Any] | None = None) -> Event:
     """`auto_close` or `archive` applied to `report` in memory (for callers that write other
     events in the same transaction, like the SLA sweep). Extra `data` (e.g. the stage and
     audience) is merged into the event's data. The caller saves."""
     if action not in wf.SYSTEM_ACTIONS:
         raise ValueError(f"not a system action: {action}")
-    event = apply_move(report, action, SYSTEM, {}, now, seq)
+    event = apply_move(report, action, SYSTEM, {}, now)
     if data:
         event.data = {**(event.data or {}), **{k: v for k, v in data.items() if v is not None}}
     return event
@@ -480,9 +479,9 @@ def apply_system(tracking_id: str, action: str, now: datetime | None = None,
     """
     moment = now or clock.now()
 
-    def move(report: Report) -> list[ReportEvent] | None:
+    def move(report: Report) -> list[Event] | None:
         try:
-            return [apply_system_move(report, action, moment, int(report.event_seq) + 1, data)]
+            return [apply_system_move(report, action, moment, data)]
         except wf.InvalidTransition:
             return None
 

@@ -40,14 +40,13 @@ def act(tracking_id: str, action: str, to_status: str | None = None, *, public: 
         message: str | None = None, actor: str = "admin", data: dict[str, Any] | None = None,
         **fields: Any) -> int:
     """What the workflow does: change the report and append its event, in one transaction."""
-    from chalicelib.data.models import ReportEvent
     from chalicelib.domain import clock
+    from chalicelib.domain.report import Event
     from chalicelib.services import sync
 
     def mutate(report: Any) -> list[Any]:
-        event = ReportEvent(tracking_id, 0, at=clock.iso_utc(clock.now()), actor=actor, role=actor, action=action,
-                            from_status=report.status, to_status=to_status or report.status, public=public,
-                            message=message, data=data or {})
+        event = Event(at=clock.now(), actor=actor, role=actor, action=action, from_status=report.status,
+                      to_status=to_status or report.status, public=public, message=message, data=data or {})
         if to_status:
             report.status = to_status
         for key, value in fields.items():

@@ -3,6 +3,7 @@ SLA check, reveal, erasure and access recovery writes through it, so its rules a
 once: the version check, the retry rule, the attempts, and that nothing is half-stored."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -27,10 +28,10 @@ def _store(**overrides: Any) -> Any:
 
 
 def _note(report: Any, text: str = "catatan") -> Any:
-    from chalicelib.data.models import ReportEvent
+    from chalicelib.domain.report import Event
 
-    return ReportEvent(report.tracking_id, 0, at="2026-01-06T01:00:00+00:00", actor="admin", action="note",
-                       from_status=report.status, to_status=report.status, public=False, data={"note": text})
+    return Event(at=datetime(2026, 1, 6, 1, tzinfo=UTC), actor="admin", role="admin", action="note",
+                 from_status=report.status, to_status=report.status, public=False, data={"note": text})
 
 
 def _other_writer_first(times: int) -> Any:
