@@ -32,7 +32,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.adapters.mail import Outgoing, Sender
-from chalicelib.data import access, claims, officers, reference, reports
+from chalicelib.data import access, claims, ledger, officers, reference, reports
 from chalicelib.data.models import Report
 from chalicelib.domain import clock, identity
 from chalicelib.domain.events import DomainEvent, MalformedEvent
@@ -322,7 +322,7 @@ def set_senders(replacement: Mapping[str, Sender] | None) -> None:
 def claim_key(event: DomainEvent, message: Outgoing) -> str:
     # The recipient is hashed: the idempotency table needs no one's address in clear.
     who = hashlib.sha256(message.to.strip().lower().encode()).hexdigest()[:32]
-    return f"{CONSUMER}#{event.tracking_id}#{event.seq}#{message.channel}#{who}"
+    return ledger.NOTIFY_LEASE.key(event.tracking_id, event.seq, message.channel, who)
 
 
 def send_once(event: DomainEvent, message: Outgoing) -> bool:

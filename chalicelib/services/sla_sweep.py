@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.config import settings
-from chalicelib.data import digests, reports
+from chalicelib.data import digests, report_queries, reports
 from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, sla_plan
 from chalicelib.domain.calendar import WorkingCalendar
@@ -127,11 +127,11 @@ def _shards() -> list[str]:
 
 def _due(shard: str, now: datetime, result: SweepResult) -> Iterator[Report]:
     """Due reports of one shard, oldest check first. Key condition only: nothing read is wasted."""
-    pages = Report.by_sweep.query(shard, Report.sweep_at <= clock.iso_utc(now), page_size=PAGE_SIZE)
+    pages = report_queries.due(shard, clock.iso_utc(now), PAGE_SIZE)
     try:
         yield from pages
     finally:
-        result.items_read += pages.page_iter.total_scanned_count
+        result.items_read += pages.items_read
 
 
 # -- acting on one report -------------------------------------------------------------------
@@ -278,7 +278,7 @@ def reschedule_open() -> int:
     cal = sla_state.calendar(fresh=True)
     moved: list[str] = []
     for shard in _shards():
-        for report in Report.by_sweep.query(shard, page_size=PAGE_SIZE):
+        for report in report_queries.in_sweep(shard, PAGE_SIZE):
             # A lost race is planned again from the stored report: the winner may not have
             # re-planned the deadline (the sync's records keep whatever due_at they read).
             _until_written(report, lambda r: _reschedule(r, cal, moved), _open)
@@ -369,7 +369,7 @@ def weekly_digest(now: datetime | None = None) -> DigestResult:
     week = digest_week(now)
     items: list[dict[str, Any]] = []
     for status in _STAFF_STATUSES:
-        for r in Report.by_status.query(status, filter_condition=Report.sla_breached == True):  # noqa: E712 (a condition)
+        for r in report_queries.breached(status):
             items.append({
                 "tracking_id": r.tracking_id,
                 "stage": r.sla_stage,

@@ -33,7 +33,7 @@ def _repush(report: Report, now: datetime, force: bool) -> tuple[int, str | None
     if force:
         synced = {int((e.data or {}).get("for_seq") or 0) for e in events if e.action == "sp4n_synced"}
         for e in events:
-            key = f"{sync.CONSUMER}#{report.tracking_id}#{e.seq}"
+            key = sync.claim_key(report.tracking_id, e.seq)
             claim = claims.get(key) if e.action in sync.synced_actions() and int(e.seq) not in synced else None
             if claim is not None and (claim.response or {}).get("outcome") == "rejected":
                 claims.forget(key)  # the admin retries what LAPOR! refused once

@@ -44,3 +44,88 @@ def test_the_check_sees_an_import() -> None:
     # The walk must find imports nested in functions too (the lazy imports of the handlers).
     assert uses(imports_of(ROOT / "api" / "http.py"), "chalice")
     assert uses(imports_of(ROOT.parent / "app.py"), "chalicelib.services")
+
+
+# What a PynamoDB model does against its table (reads, writes; and `_get_connection`, its client).
+# Outside
+# chalicelib/data/ a model may be named (a type, an attribute of a report) but never called on.
+TABLE_METHODS = frozenset({"query", "scan", "get", "batch_get", "batch_write", "count", "save", "update",
+                           "delete", "exists", "refresh"})
+MODELS_MODULE = "chalicelib.data.models"
+
+
+def _model_names(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """(names bound to a model class, names bound to the models module) by any import in `tree`."""
+    classes: set[str] = set()
+    modules_: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == MODELS_MODULE:
+            classes.update(alias.asname or alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == "chalicelib.data":
+            modules_.update(alias.asname or alias.name for alias in node.names if alias.name == "models")
+        elif isinstance(node, ast.Import):
+            modules_.update(alias.asname for alias in node.names if alias.name == MODELS_MODULE and alias.asname)
+    return classes, modules_
+
+
+def _receiver_root(node: ast.expr) -> tuple[str | None, int]:
+    """The name a call's receiver starts from (`Report` in `Report.by_status.query`, in
+    `Report(k).update` and in `models.Report.get`), and how many attribute steps lead to it."""
+    steps = 0
+    while True:
+        if isinstance(node, ast.Attribute):
+            node, steps = node.value, steps + 1
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Name):
+            return node.id, steps
+        else:
+            return None, steps
+
+
+def table_calls(source: str) -> list[str]:
+    """`line: call` for every table method called on a model imported from chalicelib.data.models."""
+    tree = ast.parse(source)
+    classes, modules_ = _model_names(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "_get_connection":
+            found.append(f"{node.lineno}: {ast.unparse(node)}")
+            continue
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in TABLE_METHODS):
+            continue
+        root, steps = _receiver_root(node.func.value)
+        if root in classes or (root in modules_ and steps >= 1):
+            found.append(f"{node.lineno}: {ast.unparse(node.func)}")
+    return found
+
+
+def test_only_the_data_layer_calls_tables() -> None:
+    # local/ is the development stack (it binds the models to the stack it creates); bind() is not
+    # a table call, so it needs no exception and gets none.
+    leaks = {name: calls for path in sorted(ROOT.rglob("*.py"))
+             if not (name := str(path.relative_to(ROOT))).startswith("data/")
+             and (calls := table_calls(path.read_text(encoding="utf-8")))}
+    assert leaks == {}
+
+
+def test_the_table_check_sees_a_call() -> None:
+    # Every shape that reached a table from a service before the data boundary was drawn.
+    source = """
+from chalicelib.data.models import Attachment, Report as R
+from chalicelib.data import models
+
+def f(ids):
+    from chalicelib.data.models import IdempotencyRecord
+    R.by_status.count("baru")
+    Attachment.batch_get(ids)
+    R("x").update(actions=[])
+    IdempotencyRecord("k").save()
+    models.ReferenceItem.query("k")
+    R.x._get_connection()
+    R.status == "baru"
+    {}.get("a")
+    models.bind()
+"""
+    assert [call.split(":")[0] for call in table_calls(source)] == ["7", "8", "9", "10", "11", "12"]
