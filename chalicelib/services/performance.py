@@ -19,19 +19,21 @@ import io
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
 from chalicelib.data import month_close as closing
 from chalicelib.data import performance as store
 from chalicelib.data import reference, report_queries, reports
-from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
 from chalicelib.domain import month_close as mc
 from chalicelib.domain import performance as perf
 from chalicelib.domain.errors import Conflict
 from chalicelib.observability import logger
 from chalicelib.services import sla_state
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report, ReportEvent
 
 CONSUMER = "performance"
 # Events that can change a disposition fact. Anything else (submit, notes, reminders, sync

@@ -15,14 +15,16 @@ counted in the metric Sp4nDiverged (alarm in infra/operations.yaml).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.data import claims, reports
-from chalicelib.data.models import Report
 from chalicelib.domain import clock
 from chalicelib.domain.events import DomainEvent
 from chalicelib.observability import logger
 from chalicelib.services import consumer, sync
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report
 
 GRACE = timedelta(minutes=30)
 
