@@ -71,14 +71,10 @@ class RawPage:
     resume: dict[str, Any] | None
 
 
-def one_page(index: str, hash_value: str, range_key_condition: Condition | None, size: int,
-             start: dict[str, Any] | None, filter_condition: Condition | None = None) -> RawPage | None:
-    """ONE page of a partition of `index` (by_month, by_updated_month), newest first, at most
-    `size` items read; None when the partition holds nothing from `start` on."""
-    indexes = {"by_month": Report.by_month, "by_updated_month": Report.by_updated_month}
-    pages = indexes[index].query(hash_value, range_key_condition=range_key_condition,
-                                 filter_condition=filter_condition, scan_index_forward=False,
-                                 page_size=size, last_evaluated_key=start).page_iter
+def _one_page(index: Any, hash_value: str, range_key_condition: Condition, size: int,
+              start: dict[str, Any] | None, filter_condition: Condition | None = None) -> RawPage | None:
+    pages = index.query(hash_value, range_key_condition=range_key_condition, filter_condition=filter_condition,
+                        scan_index_forward=False, page_size=size, last_evaluated_key=start).page_iter
     try:
         raw = next(pages)
     except StopIteration:
@@ -86,6 +82,20 @@ def one_page(index: str, hash_value: str, range_key_condition: Condition | None,
     rows = raw.get("Items", [])
     return RawPage([Report.from_raw_data(row) for row in rows], int(raw.get("ScannedCount", len(rows))),
                    pages.last_evaluated_key)
+
+
+def changed_page(month: str, after: str, size: int, start: dict[str, Any] | None) -> RawPage | None:
+    """ONE page of the public reports last changed in `month` (the sparse by_updated_month index,
+    which holds no rahasia report) after `after`, newest change first, at most `size` items read;
+    None when nothing is left from `start` on."""
+    return _one_page(Report.by_updated_month, month, Report.updated_at > after, size, start)
+
+
+def created_page(month: str, first: str, last: str, size: int, start: dict[str, Any] | None) -> RawPage | None:
+    """ONE page of the reports created in `month` between `first` and `last` (by_month), newest
+    first, rahasia ones filtered out (they still count as read), at most `size` items read."""
+    return _one_page(Report.by_month, month, Report.created_at.between(first, last), size, start,
+                     Report.privacy != "rahasia")
 
 
 def by_ids(tracking_ids: list[str]) -> list[Report]:

@@ -10,21 +10,24 @@ erased or made rahasia is gone from the next answer.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.data import partner_keys, reference, report_queries, reports
-from chalicelib.data.models import Report
 from chalicelib.domain import clock
 from chalicelib.domain.errors import Forbidden, Invalid, NotFound
 from chalicelib.domain.redaction import redact_text
 from chalicelib.domain.tracking import normalise_tracking_id
 from chalicelib.domain.workflow import CLOSED_STATUSES
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report
 
 VERIFIER = "DISKOMINFOTIK"  # answers for a report until it is forwarded to an OPD
 DEFAULT_WINDOW = timedelta(days=90)  # the spec's default (and largest) date range
@@ -256,8 +259,8 @@ def _filtered(q: RequestQuery) -> bool:
     return bool(q.service_codes or q.statuses or q.near or q.bbox)
 
 
-def _pages(index: str, month: str, condition: Any, q: RequestQuery, budget: list[int],
-           filter_condition: Any = None) -> Iterator[Report]:
+def _pages(read: Callable[[int, dict[str, Any] | None], report_queries.RawPage | None], q: RequestQuery,
+           budget: list[int]) -> Iterator[Report]:
     """One month of an index, newest first, within the request's read budget (`budget[0]`: items
     it may still read; `budget[1]`: rows still wanted). Unfiltered, a page asks for just the rows
     still wanted, so the list reads one item per request it returns."""
@@ -265,7 +268,7 @@ def _pages(index: str, month: str, condition: Any, q: RequestQuery, budget: list
     start: dict[str, Any] | None = None
     while budget[0] > 0 and (filtered or budget[1] > 0):
         size = max(1, min(budget[0], max(3 * budget[1], 25) if filtered else budget[1], 500))
-        page = report_queries.one_page(index, month, condition, size, start, filter_condition)
+        page = read(size, start)
         if page is None:
             return
         budget[0] -= page.read
@@ -282,8 +285,9 @@ def _by_updated(q: RequestQuery) -> Iterator[Report]:
     month by month back to the bound (default: 90 days)."""
     bound = q.updated_after or (q.now - DEFAULT_WINDOW)
     budget = [READ_BUDGET, _wanted(q)]
+    after = clock.iso_utc(bound)
     for month in _months_back(q.now, bound):
-        yield from _pages("by_updated_month", month, Report.updated_at > clock.iso_utc(bound), q, budget)
+        yield from _pages(functools.partial(report_queries.changed_page, month, after), q, budget)
         if budget[0] <= 0:
             return
 
@@ -294,9 +298,9 @@ def _by_created(q: RequestQuery) -> Iterator[Report]:
     end = q.end or min(q.now, (q.start or q.now) + DEFAULT_WINDOW)
     start = q.start or (end - DEFAULT_WINDOW)
     budget = [READ_BUDGET, _wanted(q)]
-    condition = Report.created_at.between(clock.iso_utc(start), clock.iso_utc(end))
+    first, last = clock.iso_utc(start), clock.iso_utc(end)
     for month in _months_back(end, start):
-        yield from _pages("by_month", month, condition, q, budget, Report.privacy != "rahasia")
+        yield from _pages(functools.partial(report_queries.created_page, month, first, last), q, budget)
         if budget[0] <= 0:
             return
 

@@ -165,7 +165,7 @@ def runtime_model_imports(source: str) -> bool:
 # under `if TYPE_CHECKING:` and calls chalicelib/data/ for everything else.
 RUNTIME_MODEL_IMPORTS = {
     "cli.py", "local/provision.py", "local/pump.py",
-    "services/access_recovery.py", "services/duplicates.py", "services/erasure.py", "services/open311.py",
+    "services/access_recovery.py", "services/duplicates.py", "services/erasure.py",
     "services/sla_sweep.py", "services/staff_list.py", "services/staff_views.py", "services/sync.py",
     "services/workflow.py",
 }
