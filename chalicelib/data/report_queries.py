@@ -144,3 +144,21 @@ def month_summaries(month: str) -> Counted:
     statistics count: status, category, kecamatan, privacy, source and the desa."""
     return Counted(Report.by_month.query(month, attributes_to_get=["status", "category", "kecamatan", "privacy",
                                                                    "source", "location.desa"]))
+
+
+def matching(*, kecamatan: str | None = None, source: str | None = None, assigned_to: str | None = None,
+             hidden_privacies: tuple[str, ...] = ()) -> Condition | None:
+    """A filter for `page`: every given field equal, no report of a hidden privacy (filtered in
+    the Query, so a page is not emptied by rows its reader may not see). None: no filter."""
+    parts: list[Condition] = []
+    if kecamatan:
+        parts.append(Report.kecamatan == kecamatan)
+    if source:
+        parts.append(Report.source == source)
+    if assigned_to:
+        parts.append(Report.assigned_to == assigned_to)
+    parts.extend(Report.privacy != hidden for hidden in hidden_privacies)
+    condition: Condition | None = None
+    for part in parts:
+        condition = part if condition is None else condition & part
+    return condition

@@ -166,7 +166,7 @@ def runtime_model_imports(source: str) -> bool:
 RUNTIME_MODEL_IMPORTS = {
     "cli.py", "local/provision.py", "local/pump.py",
     "services/access_recovery.py", "services/duplicates.py", "services/erasure.py",
-    "services/sla_sweep.py", "services/staff_list.py", "services/staff_views.py", "services/sync.py",
+    "services/sla_sweep.py", "services/staff_views.py", "services/sync.py",
     "services/workflow.py",
 }
 
