@@ -15,22 +15,23 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.data.models import IdempotencyRecord
+from chalicelib.data import ledger
+from chalicelib.data.models import LedgerItem
 
 SEAL_TTL_SECONDS = 24 * 3600
 
 
 def _table() -> str:
-    meta: Any = IdempotencyRecord.Meta
+    meta: Any = LedgerItem.Meta
     return str(meta.table_name)
 
 
 def _client() -> Any:
-    return IdempotencyRecord._get_connection().connection.client
+    return LedgerItem._get_connection().connection.client
 
 
 def seal_key(tracking_id: str, seq: int) -> str:
-    return f"seal#{tracking_id}#{seq}"
+    return ledger.ACCESS_SEAL.key(tracking_id, seq)
 
 
 def put_seal(tracking_id: str, seq: int, sealed: str, now: float) -> dict[str, Any]:
@@ -46,8 +47,8 @@ def put_seal(tracking_id: str, seq: int, sealed: str, now: float) -> dict[str, A
 def read_seal(tracking_id: str, seq: int, now: float) -> str | None:
     """The sealed code of event `seq`, or None when it was sent (deleted) or has lapsed."""
     try:
-        record = IdempotencyRecord.get(seal_key(tracking_id, seq), consistent_read=True)
-    except IdempotencyRecord.DoesNotExist:
+        record = LedgerItem.get(seal_key(tracking_id, seq), consistent_read=True)
+    except LedgerItem.DoesNotExist:
         return None
     if record.expires_at is not None and float(record.expires_at) <= now:
         return None  # DynamoDB's TTL deletes lazily
@@ -56,11 +57,11 @@ def read_seal(tracking_id: str, seq: int, now: float) -> str | None:
 
 
 def drop_seal(tracking_id: str, seq: int) -> None:
-    IdempotencyRecord(seal_key(tracking_id, seq)).delete()
+    LedgerItem(seal_key(tracking_id, seq)).delete()
 
 
 def recovery_key(tracking_id: str) -> str:
-    return f"recovery#{tracking_id}"
+    return ledger.RECOVERY.key(tracking_id)
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ def put_recovery(tracking_id: str, digest: str, expires_at: int) -> dict[str, An
 
 def pending(tracking_id: str) -> Pending | None:
     try:
-        record = IdempotencyRecord.get(recovery_key(tracking_id), consistent_read=True)
-    except IdempotencyRecord.DoesNotExist:
+        record = LedgerItem.get(recovery_key(tracking_id), consistent_read=True)
+    except LedgerItem.DoesNotExist:
         return None
     if not record.fingerprint:
         return None

@@ -21,7 +21,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from chalicelib.data import items
-from chalicelib.data.models import IdempotencyRecord
+from chalicelib.data.models import LedgerItem
 
 IN_PROGRESS, RETRY, DONE = "in_progress", "retry", "done"
 # How long a finished key is remembered: longer than a message can live (4 days in the source
@@ -50,9 +50,9 @@ def _conditional_failed(exc: Exception) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-def get(key: str) -> IdempotencyRecord | None:
+def get(key: str) -> LedgerItem | None:
     try:
-        return IdempotencyRecord.get(key, consistent_read=True)
+        return LedgerItem.get(key, consistent_read=True)
     except DoesNotExist:
         return None
 
@@ -65,13 +65,13 @@ def acquire(key: str, lease_seconds: float) -> Claim | None:
     now = _now()
     token = secrets.token_hex(16)
 
-    def held(data: dict[str, Any]) -> IdempotencyRecord:
-        return IdempotencyRecord(key, fingerprint=token, state=IN_PROGRESS,
+    def held(data: dict[str, Any]) -> LedgerItem:
+        return LedgerItem(key, fingerprint=token, state=IN_PROGRESS,
                                  response={**data, "lease_until": now + lease_seconds},
                                  expires_at=int(now + KEEP_SECONDS))
 
     try:
-        held({}).save(condition=IdempotencyRecord.key.does_not_exist())
+        held({}).save(condition=LedgerItem.key.does_not_exist())
         return Claim(key, token, {}, taken_over=False, lease_seconds=lease_seconds)
     except PutError as exc:
         if not _conditional_failed(exc):
@@ -84,7 +84,7 @@ def acquire(key: str, lease_seconds: float) -> Claim | None:
     data: dict[str, Any] = dict(current.response or {})
     if current.state == IN_PROGRESS and float(data.get("lease_until", 0)) > now:
         raise Busy(key)
-    condition = (IdempotencyRecord.fingerprint == current.fingerprint) & (IdempotencyRecord.state == current.state)
+    condition = (LedgerItem.fingerprint == current.fingerprint) & (LedgerItem.state == current.state)
     try:
         held(data).save(condition=condition)
     except PutError as exc:
@@ -106,11 +106,11 @@ def acquire_new(keys: list[str], lease_seconds: float) -> list[Claim] | None:
         return None
     now = _now()
     claims = [Claim(key, secrets.token_hex(16), {}, taken_over=False, lease_seconds=lease_seconds) for key in keys]
-    writes = [items.put_new(IdempotencyRecord, {"key": c.key, "fingerprint": c.token, "state": IN_PROGRESS,
+    writes = [items.put_new(LedgerItem, {"key": c.key, "fingerprint": c.token, "state": IN_PROGRESS,
                                                 "response": {"lease_until": now + lease_seconds},
                                                 "expires_at": int(now + KEEP_SECONDS)}) for c in claims]
     try:
-        items.transact_write(IdempotencyRecord, writes)
+        items.transact_write(LedgerItem, writes)
     except items.Cancelled:
         return None
     return claims
@@ -124,21 +124,21 @@ def complete_all(done: list[tuple[Claim, dict[str, Any]]]) -> None:
             complete(claim, **data)
         return
     expires_at = int(_now() + KEEP_SECONDS)
-    attrs = IdempotencyRecord.get_attributes()
+    attrs = LedgerItem.get_attributes()
     names = {"#s": attrs["state"].attr_name, "#r": attrs["response"].attr_name,
              "#e": attrs["expires_at"].attr_name, "#f": attrs["fingerprint"].attr_name}
     writes = []
     for claim, data in done:
         response = {**claim.data, **data}
         writes.append({"Update": {
-            "TableName": IdempotencyRecord.Meta.table_name,
+            "TableName": LedgerItem.Meta.table_name,
             "Key": {attrs["key"].attr_name: {"S": claim.key}},
             "UpdateExpression": "SET #s = :s, #r = :r, #e = :e", "ConditionExpression": "#f = :f",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": {":s": {"S": DONE}, ":r": {"S": attrs["response"].serialize(response)},
                                           ":e": {"N": str(expires_at)}, ":f": {"S": claim.token}}}})
     try:
-        items.transact_write(IdempotencyRecord, writes)
+        items.transact_write(LedgerItem, writes)
     except items.Cancelled:
         for claim, data in done:
             complete(claim, **data)
@@ -150,10 +150,10 @@ def complete_all(done: list[tuple[Claim, dict[str, Any]]]) -> None:
 def _update(claim: Claim, state: str, data: dict[str, Any], expires_at: int) -> bool:
     claim.data.update(data)
     try:
-        IdempotencyRecord(claim.key).update(
-            actions=[IdempotencyRecord.state.set(state), IdempotencyRecord.response.set(dict(claim.data)),
-                     IdempotencyRecord.expires_at.set(expires_at)],
-            condition=IdempotencyRecord.fingerprint == claim.token,
+        LedgerItem(claim.key).update(
+            actions=[LedgerItem.state.set(state), LedgerItem.response.set(dict(claim.data)),
+                     LedgerItem.expires_at.set(expires_at)],
+            condition=LedgerItem.fingerprint == claim.token,
         )
     except UpdateError as exc:
         if _conditional_failed(exc):
@@ -167,9 +167,9 @@ def note(claim: Claim, **data: Any) -> None:
     lease is renewed. Raises Busy if the lease was lost: the caller must stop, not go on."""
     claim.data.update(data)
     try:
-        IdempotencyRecord(claim.key).update(
-            actions=[IdempotencyRecord.response.set({**claim.data, "lease_until": _now() + claim.lease_seconds})],
-            condition=(IdempotencyRecord.fingerprint == claim.token) & (IdempotencyRecord.state == IN_PROGRESS),
+        LedgerItem(claim.key).update(
+            actions=[LedgerItem.response.set({**claim.data, "lease_until": _now() + claim.lease_seconds})],
+            condition=(LedgerItem.fingerprint == claim.token) & (LedgerItem.state == IN_PROGRESS),
         )
     except UpdateError as exc:
         if not _conditional_failed(exc):
@@ -189,4 +189,4 @@ def release(claim: Claim, **data: Any) -> bool:
 def forget(key: str) -> None:
     """Drop a finished claim so the work may be done again (an admin's retry of a sync that
     SP4N-LAPOR! refused, once the cause is fixed)."""
-    IdempotencyRecord(key).delete()
+    LedgerItem(key).delete()

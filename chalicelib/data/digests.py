@@ -13,8 +13,8 @@ import time
 from datetime import datetime
 from typing import Any
 
-from chalicelib.data import items
-from chalicelib.data.models import IdempotencyRecord, ReportEvent
+from chalicelib.data import items, ledger
+from chalicelib.data.models import LedgerItem, ReportEvent
 from chalicelib.domain import clock
 
 # Kept for a year: long enough that no late retry could ever record a week twice.
@@ -23,7 +23,7 @@ ACTION = "sla_digest"
 
 
 def key(week: str) -> str:
-    return f"digest#{week}"
+    return ledger.DIGEST_MARKER.key(week)
 
 
 def record(week: str, now: datetime, data: dict[str, Any], *, action: str = ACTION) -> bool:
@@ -31,7 +31,7 @@ def record(week: str, now: datetime, data: dict[str, Any], *, action: str = ACTI
     digest_key = key(week)
     event = ReportEvent(digest_key, 1, at=clock.iso_utc(now), actor="sistem", role="sistem", action=action,
                         from_status=None, to_status=None, public=False, message=None, data=data)
-    marker = IdempotencyRecord(digest_key, state="done", response={"week": week, "at": clock.iso_utc(now)},
+    marker = LedgerItem(digest_key, state="done", response={"week": week, "at": clock.iso_utc(now)},
                                expires_at=int(time.time()) + DIGEST_TTL_SECONDS)
     try:
         items.transact_write(ReportEvent, [items.put_new(marker), items.put_new(event)])

@@ -281,7 +281,12 @@ class ReportEvent(Model):
     version = NumberAttribute(null=True)
 
 
-class IdempotencyRecord(Model):
+class LedgerItem(Model):
+    """One control record of the ledger table (idempotency records, rate-limit counters, consumer
+    leases, the SP4N cursor, complaint links, digest markers...): its kind is its key prefix, see
+    chalicelib/data/ledger.py. The table keeps its first name, "idempotency" (Settings
+    .idempotency_table, CloudFormation IdempotencyTable): a new name would be a new, empty table."""
+
     class Meta:
         table_name = "idempotency"
 
@@ -290,7 +295,7 @@ class IdempotencyRecord(Model):
     state = UnicodeAttribute(default="done")
     response = JSONAttribute(null=True)
     expires_at = NumberAttribute(null=True)
-    hits = NumberAttribute(null=True)  # rate-limit counters (`rl#...` keys, chalicelib/data/rate_limits.py)
+    hits = NumberAttribute(null=True)  # rate-limit counters (chalicelib/data/rate_limits.py)
 
 
 class PerformanceFact(Model):
@@ -362,7 +367,7 @@ MODELS: dict[str, type[Model]] = {
     "reports_table": Report,
     "events_table": ReportEvent,
     "performance_table": PerformanceFact,
-    "idempotency_table": IdempotencyRecord,
+    "idempotency_table": LedgerItem,
     "reference_table": ReferenceItem,
     "attachments_table": Attachment,
 }

@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.data.models import IdempotencyRecord
+from chalicelib.data.models import LedgerItem
 from chalicelib.domain.ratelimit import Window
 
 
@@ -21,14 +21,14 @@ class Exceeded(Exception):
 
 def update(window: Window) -> dict[str, Any]:
     """The counted hit as DynamoDB's Update: `ADD hits 1` only if `hits < limit` (or no item)."""
-    meta: Any = IdempotencyRecord.Meta
+    meta: Any = LedgerItem.Meta
     return {
         "TableName": meta.table_name,
-        "Key": {IdempotencyRecord.key.attr_name: {"S": window.key}},
+        "Key": {LedgerItem.key.attr_name: {"S": window.key}},
         "ConditionExpression": "attribute_not_exists (#0) OR #0 < :0",
         "UpdateExpression": "SET #1 = :1 ADD #0 :2",
-        "ExpressionAttributeNames": {"#0": IdempotencyRecord.hits.attr_name,
-                                     "#1": IdempotencyRecord.expires_at.attr_name},
+        "ExpressionAttributeNames": {"#0": LedgerItem.hits.attr_name,
+                                     "#1": LedgerItem.expires_at.attr_name},
         "ExpressionAttributeValues": {":0": {"N": str(window.policy.limit)}, ":1": {"N": str(window.expires_at())},
                                       ":2": {"N": "1"}},
     }
@@ -36,14 +36,14 @@ def update(window: Window) -> dict[str, Any]:
 
 def hit(window: Window) -> int:
     """Count one request; returns the count so far in the window, or raises Exceeded."""
-    client = IdempotencyRecord._get_connection().connection.client
+    client = LedgerItem._get_connection().connection.client
     try:
         out = client.update_item(**update(window), ReturnValues="UPDATED_NEW")
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             raise Exceeded(window.key) from exc
         raise
-    return int(out["Attributes"][IdempotencyRecord.hits.attr_name]["N"])
+    return int(out["Attributes"][LedgerItem.hits.attr_name]["N"])
 
 
 def transaction_item(window: Window) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.data import items, rate_limits
-from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
+from chalicelib.data.models import LedgerItem, Report, ReportEvent
 from chalicelib.domain import clock, retention
 from chalicelib.domain import report as entity
 from chalicelib.domain.ratelimit import Window
@@ -67,7 +67,7 @@ def get(tracking_id: str, consistent: bool = True) -> Report | None:
 
 
 def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str, Any],
-           idempotency: IdempotencyRecord | None = None, rate_limit: Window | None = None,
+           idempotency: LedgerItem | None = None, rate_limit: Window | None = None,
            claims: Sequence[dict[str, Any]] = (), extra: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
     """Store a new report, its first event, (optionally) the idempotency record, the client's
     rate-limit hit and the claims on its attachments, all or nothing, in ONE TransactWriteItems.
@@ -359,35 +359,6 @@ def mark_checked(tracking_id: str, at: str) -> None:
                                    condition=Report.sp4n_watch.exists())
     except UpdateError:
         pass  # it left the watch list meanwhile (closed): nothing to mark
-
-
-def count_sync_attempt(tracking_id: str, error: str) -> bool:
-    """One more failed SP4N-LAPOR! attempt on a linked report, and its error. No version bump:
-    an officer's If-Match must not go stale because the sync is retrying. False when the report
-    is gone or not linked."""
-    from pynamodb.exceptions import UpdateError
-
-    try:
-        Report(tracking_id).update(
-            # typed map attributes are document paths on the class (PynamoDB's stubs do not say so)
-            actions=[Report.sp4n.attempts.add(1), Report.sp4n.last_error.set(error)],  # type: ignore[attr-defined]
-            condition=Report.tracking_id.exists() & Report.sp4n.exists(),
-        )
-    except UpdateError:
-        return False
-    return True
-
-
-def note_lapor_status(tracking_id: str, status_code: str) -> None:
-    """The status last seen on LAPOR! of a linked report (diagnostic: no version bump)."""
-    from pynamodb.exceptions import UpdateError
-
-    try:
-        Report(tracking_id).update(
-            actions=[Report.sp4n.lapor_status.set(status_code)],  # type: ignore[attr-defined]
-            condition=Report.tracking_id.exists() & Report.sp4n.exists())
-    except UpdateError:
-        pass  # gone, or not linked
 
 
 def events(tracking_id: str) -> list[ReportEvent]:

@@ -9,15 +9,16 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.data.models import IdempotencyRecord
+from chalicelib.data import ledger
+from chalicelib.data.models import LedgerItem
 
-PREFIX = "wa-chat#"
+PREFIX = ledger.CHAT.prefix
 TTL_SECONDS = 24 * 3600
 
 
 def load(chat_key: str) -> dict[str, Any] | None:
     try:
-        item = IdempotencyRecord.get(PREFIX + chat_key, consistent_read=True)
+        item = LedgerItem.get(PREFIX + chat_key, consistent_read=True)
     except DoesNotExist:
         return None
     if item.expires_at is not None and item.expires_at <= time.time():
@@ -28,7 +29,7 @@ def load(chat_key: str) -> dict[str, Any] | None:
 def save(chat_key: str, state: dict[str, Any]) -> None:
     """Save the chat after a message of the citizen's (so `last_in_at` is when they last wrote)."""
     now = time.time()
-    IdempotencyRecord(PREFIX + chat_key, state="chat", response={**state, "last_in_at": int(now)},
+    LedgerItem(PREFIX + chat_key, state="chat", response={**state, "last_in_at": int(now)},
                       expires_at=int(now + TTL_SECONDS)).save()
 
 
@@ -41,4 +42,4 @@ def window_open(chat_key: str, now: float | None = None) -> bool:
 
 
 def end(chat_key: str) -> None:
-    IdempotencyRecord(PREFIX + chat_key).delete()
+    LedgerItem(PREFIX + chat_key).delete()

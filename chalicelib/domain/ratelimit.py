@@ -14,6 +14,9 @@ import ipaddress
 import math
 from dataclasses import dataclass
 
+# What every window key starts with: the rate-limit counters kind of chalicelib/data/ledger.py.
+KEY_PREFIX = "rl#"
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -94,4 +97,4 @@ def client_digest(client: str) -> str:
 
 def window(policy: Policy, client: str, now: float) -> Window:
     start = int(now) // policy.window * policy.window
-    return Window(policy, start, f"rl#{policy.scope}#{start}#{client_digest(client_key(client))}")
+    return Window(policy, start, f"{KEY_PREFIX}{policy.scope}#{start}#{client_digest(client_key(client))}")

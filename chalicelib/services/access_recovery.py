@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import hmac
 import time
+from typing import TYPE_CHECKING
 
 from chalicelib.adapters import access_key
 from chalicelib.data import access, rate_limits, reports
-from chalicelib.data.models import Report
 from chalicelib.domain import access_code, identity
 from chalicelib.domain import clock as domain_clock
 from chalicelib.domain.errors import Invalid, validation_error
 from chalicelib.domain.report import Event
 from chalicelib.domain.tracking import normalise_tracking_id
 from chalicelib.services import rate_limits as limits
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report
 
 clock = time.time  # tests move time through this (the code's 15 minutes)
 _RETRIES = 3

@@ -21,18 +21,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.update import Action
-
 from chalicelib.adapters import aws
 from chalicelib.config import settings
+from chalicelib.data import attachments as records
 from chalicelib.data import reports as reports_data
-from chalicelib.data.models import Attachment
 from chalicelib.domain import clock, uploads
 from chalicelib.domain.errors import TooLarge, UnsupportedMedia, not_found
 from chalicelib.observability import access as access_log
@@ -41,6 +37,7 @@ from chalicelib.services.attachments_check import ATTACHMENT_ID
 
 if TYPE_CHECKING:
     from chalicelib.auth import Principal
+    from chalicelib.data.models import Attachment
 
 ID_PREFIX = "att_"
 INCOMING = "incoming/"  # quarantine key prefix (the S3 notification filters on it)
@@ -50,7 +47,6 @@ DOWNLOAD_EXPIRES = 300  # presigned GET: 5 minutes
 # A pending record outlives its upload window by far: S3 events can arrive late and the queue
 # retries for a while. It goes with the quarantine bucket's own 2-day expiry.
 PENDING_TTL = 2 * 24 * 3600
-REJECTED_TTL = 7 * 24 * 3600  # kept a week so that support can tell a reporter why
 ALLOWED_TYPES = (uploads.JPEG, uploads.PNG, uploads.PDF)
 
 
@@ -83,10 +79,7 @@ def create(content_type: str, size: int) -> dict[str, Any]:
     """A pending record and the presigned POST that may fill it (one PutItem; signing is local)."""
     attachment_id = new_id()
     now = clock.now()
-    Attachment(
-        attachment_id, state="pending", content_type=content_type, size=size, created_at=clock.iso_utc(now),
-        expires_at=int(now.timestamp()) + PENDING_TTL,
-    ).save(condition=Attachment.attachment_id.does_not_exist())
+    records.create_pending(attachment_id, content_type, size, clock.iso_utc(now), int(now.timestamp()) + PENDING_TTL)
     key = INCOMING + attachment_id
     post = _s3().generate_presigned_post(
         Bucket=settings().quarantine_bucket,
@@ -112,16 +105,17 @@ def take(data: bytes, content_type: str) -> tuple[str, str]:
         raise TooLarge("Ukuran berkas maksimal 10 MB.")
     attachment_id = new_id()
     now = clock.now()
-    Attachment(
-        attachment_id, state="pending", content_type=content_type, size=len(data), created_at=clock.iso_utc(now),
-        expires_at=int(now.timestamp()) + PENDING_TTL,
-    ).save(condition=Attachment.attachment_id.does_not_exist())
+    records.create_pending(attachment_id, content_type, len(data), clock.iso_utc(now),
+                           int(now.timestamp()) + PENDING_TTL)
     bucket = settings().quarantine_bucket
     _s3().put_object(Bucket=bucket, Key=INCOMING + attachment_id, Body=data, ContentType=content_type)
     outcome = scan_object(bucket, INCOMING + attachment_id)
     if outcome in ("missing", "already_clean", "already_rejected"):
-        record = Attachment.get(attachment_id, consistent_read=True)
-        outcome = f"rejected:{record.reason or 'unknown'}" if record.state == "rejected" else str(record.state)
+        decided = records.get(attachment_id)  # just created: only a TTL days away removes it
+        if decided is None:
+            outcome = "unknown"
+        else:
+            outcome = f"rejected:{decided.reason or 'unknown'}" if decided.state == "rejected" else str(decided.state)
     return attachment_id, outcome
 
 
@@ -164,9 +158,8 @@ def scan_object(bucket: str, key: str) -> str:
         logger.warning("unexpected object in quarantine deleted", extra={"key": key[:200]})
         _delete_quarantined(key)
         return "unknown"
-    try:
-        record = Attachment.get(attachment_id, consistent_read=True)
-    except Attachment.DoesNotExist:
+    record = records.get(attachment_id)
+    if record is None:
         logger.warning("upload without a record (expired or never created) deleted",
                        extra={"attachment_id": attachment_id})
         _delete_quarantined(key)
@@ -220,22 +213,9 @@ def _reject(record: Attachment, key: str, refused: uploads.Refused) -> str:
 
 def _decide(record: Attachment, state: str, **fields: Any) -> None:
     """pending -> clean | rejected, once. Losing the race to a concurrent scan is fine: that scan
-    decided, and both only ever publish checked bytes."""
-    actions: list[Action] = [Attachment.state.set(state), Attachment.checked_at.set(clock.iso_utc(clock.now()))]
-    for name, value in fields.items():
-        actions.append(getattr(Attachment, name).set(value))
-    if state == "clean":
-        # No TTL from now on: a report may point at it. Until one claims it, the daily purge
-        # (purge_unclaimed) sees it through the sparse by_unclaimed index.
-        actions.append(Attachment.expires_at.remove())
-        actions.append(Attachment.unclaimed.set("yes"))
-    else:
-        actions.append(Attachment.expires_at.set(int(time.time()) + REJECTED_TTL))
-    try:
-        record.update(actions=actions, condition=Attachment.state == "pending")
-    except UpdateError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
-            raise
+    decided, and both only ever publish checked bytes. A clean one has no TTL from now on (a
+    report may point at it); until one claims it, the daily purge (purge_unclaimed) sees it."""
+    if not records.decide(record.attachment_id, state, clock.iso_utc(clock.now()), **fields):
         logger.info("attachment already decided", extra={"attachment_id": record.attachment_id})
 
 
@@ -261,18 +241,12 @@ def purge_unclaimed(now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     cutoff = clock.iso_utc(now - timedelta(days=UNCLAIMED_DAYS))
     counts = {"purged": 0, "claimed_meanwhile": 0}
-    for candidate in Attachment.by_unclaimed.query("yes", Attachment.checked_at < cutoff):
-        record = Attachment(candidate.attachment_id)
-        try:
-            record.update(actions=[Attachment.state.set("purging")],
-                          condition=Attachment.state.is_in("clean", "purging") & Attachment.report_id.does_not_exist())
-        except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
-                raise
+    for attachment_id in records.unclaimed_before(cutoff):
+        if not records.start_purge(attachment_id):
             counts["claimed_meanwhile"] += 1
             continue
-        _s3().delete_object(Bucket=settings().attachments_bucket, Key=CLEAN + candidate.attachment_id)
-        record.delete(condition=Attachment.state == "purging")
+        _s3().delete_object(Bucket=settings().attachments_bucket, Key=CLEAN + attachment_id)
+        records.finish_purge(attachment_id)
         counts["purged"] += 1
     logger.info("unclaimed uploads purged", extra=counts)
     return counts
@@ -282,7 +256,7 @@ def erase(attachment_id: str) -> None:
     """Delete a claimed attachment, file and record (personal-data erasure,
     chalicelib/services/erasure.py). Both deletes are no-ops the second time."""
     _s3().delete_object(Bucket=settings().attachments_bucket, Key=CLEAN + attachment_id)
-    Attachment(attachment_id).delete()
+    records.delete(attachment_id)
 
 
 # ---- 3. serving --------------------------------------------------------------------------------
@@ -300,11 +274,8 @@ def download_url(attachment_id: str) -> dict[str, Any]:
     decided that its user may see this attachment (the reporter: it belongs to their report)."""
     if not ATTACHMENT_ID.match(attachment_id):
         raise not_found("Lampiran tidak ditemukan.")
-    try:
-        record = Attachment.get(attachment_id, consistent_read=True)
-    except Attachment.DoesNotExist:
-        raise not_found("Lampiran tidak ditemukan.") from None
-    if record.state != "clean":
+    record = records.get(attachment_id)
+    if record is None or record.state != "clean":
         raise not_found("Lampiran tidak ditemukan.")
     # The link states type and disposition itself, whatever the object's metadata says (an object
     # stored before PDFs became downloads, or one whose metadata was changed).
@@ -330,11 +301,8 @@ def clean_copy(attachment_id: str) -> tuple[bytes, str] | None:
     """The checked file's bytes and type, for sending it on (SP4N-LAPOR!); None unless clean."""
     if not ATTACHMENT_ID.match(attachment_id):
         return None
-    try:
-        record = Attachment.get(attachment_id, consistent_read=True)
-    except Attachment.DoesNotExist:
-        return None
-    if record.state != "clean":
+    record = records.get(attachment_id)
+    if record is None or record.state != "clean":
         return None
     obj = _s3().get_object(Bucket=settings().attachments_bucket, Key=CLEAN + attachment_id)
     return obj["Body"].read(), str(record.content_type)

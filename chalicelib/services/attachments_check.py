@@ -64,27 +64,13 @@ def explain_refused_claim(conflict: Any, ids: list[str], tracking_id: str | None
 def claim_items(ids: list[str], tracking_id: str) -> list[dict[str, Any]]:
     """One transaction Update per id: the file becomes report `tracking_id`'s, and leaves the
     purge's index. Fails (ConditionalCheckFailed) unless it is clean and no other report's."""
-    from chalicelib.data.models import Attachment
+    from chalicelib.data import attachments
 
-    meta: Any = Attachment.Meta
-    return [{"Update": {
-        "TableName": meta.table_name,
-        "Key": {Attachment.attachment_id.attr_name: {"S": attachment_id}},
-        "UpdateExpression": "SET #r = :r REMOVE #u",
-        "ConditionExpression": "#s = :clean AND (attribute_not_exists(#r) OR #r = :r)",
-        "ExpressionAttributeNames": {"#r": Attachment.report_id.attr_name, "#u": Attachment.unclaimed.attr_name,
-                                     "#s": Attachment.state.attr_name},
-        "ExpressionAttributeValues": {":r": {"S": tracking_id}, ":clean": {"S": "clean"}},
-    }} for attachment_id in ids]
+    return attachments.claim_items(ids, tracking_id)
 
 
 def _records(ids: list[str]) -> dict[str, tuple[str, str | None, str | None]]:
-    """attachment id -> (state, reason, report_id) in ONE BatchGetItem (strongly consistent).
-    Unknown ids are absent."""
-    if not ids:
-        return {}
-    from chalicelib.data.models import Attachment
+    """attachment id -> (state, reason, report_id), one BatchGetItem. Unknown ids are absent."""
+    from chalicelib.data import attachments
 
-    found = Attachment.batch_get(ids, consistent_read=True,
-                                 attributes_to_get=["attachment_id", "state", "reason", "report_id"])
-    return {a.attachment_id: (a.state, a.reason, a.report_id) for a in found}
+    return attachments.states(ids)

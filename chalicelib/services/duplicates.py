@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.auth import Principal
 from chalicelib.data import reports
-from chalicelib.data.models import Report
 from chalicelib.domain import clock
 from chalicelib.domain import duplicates as dup
 from chalicelib.domain import workflow as wf
@@ -31,6 +30,9 @@ from chalicelib.domain.report import Actor, Event
 from chalicelib.domain.tracking import normalise_tracking_id
 from chalicelib.observability import logger
 from chalicelib.services import workflow
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report
 
 
 def _place(report: Report) -> dup.Place:

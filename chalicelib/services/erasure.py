@@ -19,16 +19,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters import contact_key, kms
-from chalicelib.data import reports
-from chalicelib.data.models import Attachment, Report, ReportEvent
+from chalicelib.data import attachments as attachment_records
+from chalicelib.data import report_fields, reports
 from chalicelib.domain import clock, identity, retention
 from chalicelib.domain.report import Event
 from chalicelib.domain.workflow import CLOSED_STATUSES
 from chalicelib.observability import logger
 from chalicelib.services import attachments, views
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report, ReportEvent
 
 _RETRIES = 3
 
@@ -68,14 +71,7 @@ def _attachment_ids(report: Report, events: Iterable[ReportEvent]) -> list[str]:
 
 
 def _existing_attachments(ids: list[str]) -> list[str]:
-    out = []
-    for attachment_id in ids:
-        try:
-            Attachment.get(attachment_id, consistent_read=True)
-        except Attachment.DoesNotExist:
-            continue
-        out.append(attachment_id)
-    return out
+    return attachment_records.existing(ids)
 
 
 def plan(report: Report, events: list[ReportEvent], policy: retention.RetentionPolicy) -> dict[str, Any]:
@@ -269,32 +265,27 @@ def migrate_contact_index(dry_run: bool = False, rehash: bool = False) -> dict[s
     counts = {"reports": 0, "hashed": 0, "clock_started": 0}
     key = contact_key.key()
     statuses = _policy().closed_statuses
-    for report in Report.scan():
+    for report in report_fields.every_report():
         counts["reports"] += 1
-        actions: list[Any] = []
+        values: dict[str, Any] = {}
         reporter = _plain_reporter(report)
         if report.erased_at is None and (reporter.get("phone") or reporter.get("email")):
             hashes = identity.contact_hashes(key, reporter.get("phone"), reporter.get("email"))
             for name, value in hashes.items():
                 if value and (rehash or getattr(report, name) != value):
-                    actions.append(getattr(Report, name).set(value))
-            if actions:
+                    values[name] = value
+            if values:
                 counts["hashed"] += 1
         if report.status in statuses and not report.closed_at:
             closed = _closed_at(report)
             fields = retention.closure_fields(report.status, closed, None, report.erased_at, statuses)
-            actions.append(Report.closed_at.set(fields["closed_at"]))
+            values["closed_at"] = fields["closed_at"]
             if fields["retention_due"]:
-                actions.append(Report.retention_due.set(fields["retention_due"]))
+                values["retention_due"] = fields["retention_due"]
             counts["clock_started"] += 1
-        if actions and not dry_run:
-            # Conditional on the version read: a report changed meanwhile is done by the next run.
-            try:
-                report.update(actions=actions, condition=Report.version == report.version)
-            except Exception as exc:  # noqa: BLE001 a version race: counted, left for a re-run
-                if "ConditionalCheckFailed" not in str(exc):
-                    raise
-                counts["raced"] = counts.get("raced", 0) + 1
+        # Conditional on the version read: a report changed meanwhile is done by the next run.
+        if values and not dry_run and not report_fields.set_if_unchanged(report, values):
+            counts["raced"] = counts.get("raced", 0) + 1
     return counts
 
 

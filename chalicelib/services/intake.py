@@ -14,12 +14,10 @@ import base64
 import hashlib
 import json
 import os
-import time
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters import access_key, contact_key, kms
-from chalicelib.data import access, reference, reports
-from chalicelib.data.models import IdempotencyRecord
+from chalicelib.data import access, ledger, reference, reports
 from chalicelib.domain import access_code, clock, identity, tracking
 from chalicelib.domain.errors import Conflict, validation_error
 from chalicelib.schemas import ReportIn
@@ -47,11 +45,6 @@ def deliverable(report: ReportIn) -> bool:
 def _fingerprint(report: ReportIn) -> str:
     canonical = json.dumps(report.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _record_key(idempotency_key: str) -> str:
-    # Only a hash of the client's key is stored: the key itself seals the replayed token.
-    return "req#" + hashlib.sha256(idempotency_key.encode()).hexdigest()
 
 
 def _aead(idempotency_key: str, fingerprint: str) -> AESGCM:
@@ -147,13 +140,10 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
         # reads this sealed copy (never the event) and deletes it once sent.
         extra = [("sealed", access.put_seal(tracking_id, 1, access_key.seal(token, f"{tracking_id}#1"),
                                             now.timestamp()))] if recoverable else []
-        record = None
-        if idempotency_key:
-            record = IdempotencyRecord(
-                _record_key(idempotency_key), fingerprint=fingerprint, state="done",
-                response={**answer, "sealed_token": _seal(token, idempotency_key, fingerprint)},
-                expires_at=int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
-            )
+        # Only a hash of the client's key is stored: the key itself seals the replayed token.
+        record = ledger.idempotency_record(
+            idempotency_key, fingerprint, {**answer, "sealed_token": _seal(token, idempotency_key, fingerprint)},
+            IDEMPOTENCY_TTL_SECONDS) if idempotency_key else None
         claims = attachments_check.claim_items(list(report.attachments), tracking_id)
         try:
             reports.create(item, event, record, limit, claims, extra)
@@ -171,11 +161,13 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
 
 
 def _replay(idempotency_key: str, fingerprint: str) -> dict[str, Any]:
-    record = IdempotencyRecord.get(_record_key(idempotency_key), consistent_read=True)
-    if record.fingerprint != fingerprint:
+    stored = ledger.stored_answer(idempotency_key)
+    if stored is None:  # the write was refused because it exists; only its TTL (a day) removes it
+        raise RuntimeError("the idempotency record that refused the write is gone")
+    if stored.fingerprint != fingerprint:
         raise Conflict("Idempotency-Key ini sudah dipakai untuk isi permintaan yang lain.",
                        code="idempotency_conflict")
-    response = dict(record.response or {})
+    response = stored.answer
     sealed = response.pop("sealed_token")
     return {**response, "access_token": _unseal(sealed, idempotency_key, fingerprint)}
 

@@ -29,17 +29,19 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters.mail import Outgoing, Sender
-from chalicelib.data import access, claims, officers, reference, reports
-from chalicelib.data.models import Report
+from chalicelib.data import access, claims, ledger, officers, reference, reports
 from chalicelib.domain import clock, identity
 from chalicelib.domain.events import DomainEvent, MalformedEvent
 from chalicelib.domain.redaction import redact_text
 from chalicelib.domain.workflow import is_neutral_message
 from chalicelib.observability import logger
 from chalicelib.services import consumer, templates, whatsapp_outbound
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report
 
 CONSUMER = "notify"
 # Longer than one send can take (the function times out after 30 s).
@@ -322,7 +324,7 @@ def set_senders(replacement: Mapping[str, Sender] | None) -> None:
 def claim_key(event: DomainEvent, message: Outgoing) -> str:
     # The recipient is hashed: the idempotency table needs no one's address in clear.
     who = hashlib.sha256(message.to.strip().lower().encode()).hexdigest()[:32]
-    return f"{CONSUMER}#{event.tracking_id}#{event.seq}#{message.channel}#{who}"
+    return ledger.NOTIFY_LEASE.key(event.tracking_id, event.seq, message.channel, who)
 
 
 def send_once(event: DomainEvent, message: Outgoing) -> bool:

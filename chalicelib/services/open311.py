@@ -10,21 +10,24 @@ erased or made rahasia is gone from the next answer.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.data import reference, reports
-from chalicelib.data.models import ReferenceItem, Report
+from chalicelib.data import partner_keys, reference, report_queries, reports
 from chalicelib.domain import clock
 from chalicelib.domain.errors import Forbidden, Invalid, NotFound
 from chalicelib.domain.redaction import redact_text
 from chalicelib.domain.tracking import normalise_tracking_id
 from chalicelib.domain.workflow import CLOSED_STATUSES
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report
 
 VERIFIER = "DISKOMINFOTIK"  # answers for a report until it is forwarded to an OPD
 DEFAULT_WINDOW = timedelta(days=90)  # the spec's default (and largest) date range
@@ -33,7 +36,6 @@ DEFAULT_PAGE_SIZE = 50
 MAX_OFFSET = 2000  # (page - 1) * page_size: offset paging reads what it skips
 MAX_IDS = 50
 READ_BUDGET = 3000  # items one list request may read, whatever its filters
-KEY_KIND = "open311_key"  # reference table: kind + sha256(api_key)
 
 # Our status -> (Open311 status, status_notes). The one table of docs/OPEN311.md.
 STATUS_MAP: dict[str, tuple[str, str]] = {
@@ -190,7 +192,7 @@ def get_request(service_request_id: str) -> dict[str, Any]:
 
 def list_requests(q: RequestQuery) -> list[dict[str, Any]]:
     if q.ids:
-        rows: Iterator[Report] = iter(sorted(Report.batch_get(_ids(q.ids)), key=lambda r: r.created_at,
+        rows: Iterator[Report] = iter(sorted(report_queries.by_ids(_ids(q.ids)), key=lambda r: r.created_at,
                                              reverse=True))
     elif q.start is not None or q.end is not None:
         rows = _by_created(q)
@@ -257,8 +259,8 @@ def _filtered(q: RequestQuery) -> bool:
     return bool(q.service_codes or q.statuses or q.near or q.bbox)
 
 
-def _pages(index: Any, month: str, condition: Any, q: RequestQuery, budget: list[int],
-           filter_condition: Any = None) -> Iterator[Report]:
+def _pages(read: Callable[[int, dict[str, Any] | None], report_queries.RawPage | None], q: RequestQuery,
+           budget: list[int]) -> Iterator[Report]:
     """One month of an index, newest first, within the request's read budget (`budget[0]`: items
     it may still read; `budget[1]`: rows still wanted). Unfiltered, a page asks for just the rows
     still wanted, so the list reads one item per request it returns."""
@@ -266,17 +268,14 @@ def _pages(index: Any, month: str, condition: Any, q: RequestQuery, budget: list
     start: dict[str, Any] | None = None
     while budget[0] > 0 and (filtered or budget[1] > 0):
         size = max(1, min(budget[0], max(3 * budget[1], 25) if filtered else budget[1], 500))
-        pages = index.query(month, range_key_condition=condition, filter_condition=filter_condition,
-                            scan_index_forward=False, page_size=size, last_evaluated_key=start).page_iter
-        try:
-            raw = next(pages)
-        except StopIteration:
+        page = read(size, start)
+        if page is None:
             return
-        budget[0] -= int(raw.get("ScannedCount", len(raw.get("Items", []))))
-        for row in raw.get("Items", []):
+        budget[0] -= page.read
+        for report in page.items:
             budget[1] -= 1
-            yield Report.from_raw_data(row)
-        start = pages.last_evaluated_key
+            yield report
+        start = page.resume
         if start is None:
             return
 
@@ -286,8 +285,9 @@ def _by_updated(q: RequestQuery) -> Iterator[Report]:
     month by month back to the bound (default: 90 days)."""
     bound = q.updated_after or (q.now - DEFAULT_WINDOW)
     budget = [READ_BUDGET, _wanted(q)]
+    after = clock.iso_utc(bound)
     for month in _months_back(q.now, bound):
-        yield from _pages(Report.by_updated_month, month, Report.updated_at > clock.iso_utc(bound), q, budget)
+        yield from _pages(functools.partial(report_queries.changed_page, month, after), q, budget)
         if budget[0] <= 0:
             return
 
@@ -298,9 +298,9 @@ def _by_created(q: RequestQuery) -> Iterator[Report]:
     end = q.end or min(q.now, (q.start or q.now) + DEFAULT_WINDOW)
     start = q.start or (end - DEFAULT_WINDOW)
     budget = [READ_BUDGET, _wanted(q)]
-    condition = Report.created_at.between(clock.iso_utc(start), clock.iso_utc(end))
+    first, last = clock.iso_utc(start), clock.iso_utc(end)
     for month in _months_back(end, start):
-        yield from _pages(Report.by_month, month, condition, q, budget, Report.privacy != "rahasia")
+        yield from _pages(functools.partial(report_queries.created_page, month, first, last), q, budget)
         if budget[0] <= 0:
             return
 
@@ -317,27 +317,19 @@ def issue_key(partner: str) -> str:
     if not partner:
         raise ValueError("the partner needs a name")
     api_key = "o311_" + secrets.token_urlsafe(32)
-    ReferenceItem(KEY_KIND, _key_hash(api_key), data={"partner": partner, "created_at": clock.iso(clock.now())}).save()
+    partner_keys.add(_key_hash(api_key), partner, clock.iso(clock.now()))
     return api_key
 
 
 def revoke_keys(partner: str) -> int:
-    gone = 0
-    for item in ReferenceItem.query(KEY_KIND):
-        if dict(item.data).get("partner") == partner:
-            item.delete()
-            gone += 1
-    return gone
+    return partner_keys.remove_partner(partner)
 
 
 def partner_of(api_key: str | None) -> str:
     """The partner an api_key belongs to; a 403 (the spec's code) for a missing or unknown key."""
-    if api_key:
-        try:
-            item = ReferenceItem.get(KEY_KIND, _key_hash(api_key))
-            return str(dict(item.data)["partner"])
-        except ReferenceItem.DoesNotExist:
-            pass
+    partner = partner_keys.partner(_key_hash(api_key)) if api_key else None
+    if partner is not None:
+        return partner
     raise Forbidden("api_key tidak dikenal: minta kunci ke Diskominfotik KBB.")
 
 

@@ -5,16 +5,14 @@ an item's content, and costs what the open reports weigh in the index (a few rea
 """
 from __future__ import annotations
 
-from chalicelib.data.models import Report
+from chalicelib.data import report_queries
 from chalicelib.domain.workflow import OPEN_STATUSES
 from chalicelib.observability import logger, open_reports
 
 
 def counts() -> dict[str, int]:
     # A duplicate merged into another report is not work of its own: its primary is.
-    unmerged = Report.merged_into.does_not_exist()
-    return {str(status.value): int(Report.by_status.count(status.value, filter_condition=unmerged))
-            for status in sorted(OPEN_STATUSES)}
+    return {str(status.value): report_queries.count_unmerged(status.value) for status in sorted(OPEN_STATUSES)}
 
 
 def publish() -> dict[str, int]:

@@ -19,19 +19,21 @@ import io
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
 from chalicelib.data import month_close as closing
 from chalicelib.data import performance as store
-from chalicelib.data import reference, reports
-from chalicelib.data.models import Report, ReportEvent
+from chalicelib.data import reference, report_queries, reports
 from chalicelib.domain import clock, privacy
 from chalicelib.domain import month_close as mc
 from chalicelib.domain import performance as perf
 from chalicelib.domain.errors import Conflict
 from chalicelib.observability import logger
 from chalicelib.services import sla_state
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report, ReportEvent
 
 CONSUMER = "performance"
 # Events that can change a disposition fact. Anything else (submit, notes, reminders, sync
@@ -336,8 +338,7 @@ def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
     by_channel: dict[str, int] = {}
     by_desa: dict[str, int] = {}
     hidden = total = 0
-    pages = Report.by_month.query(period, attributes_to_get=["status", "category", "kecamatan", "privacy", "source",
-                                                             "location.desa"])
+    pages = report_queries.month_summaries(period)
     for r in pages:
         total += 1
         by_status[r.status] = by_status.get(r.status, 0) + 1
@@ -373,7 +374,7 @@ def public_stats(period: str, now: datetime | None = None) -> dict[str, Any]:
         ],
     }
     logger.info("public stats",
-                extra={"period": period, "items_read": pages.page_iter.total_scanned_count + facts_read})
+                extra={"period": period, "items_read": pages.items_read + facts_read})
     if now is None:
         _stats_cache[period] = (time.monotonic(), body)
     return body

@@ -25,11 +25,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
-from chalicelib.data import digests, reports
-from chalicelib.data.models import Report
+from chalicelib.data import digests, report_queries, reports
 from chalicelib.domain import clock, sla_plan
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.report import Event
@@ -37,6 +36,9 @@ from chalicelib.domain.sla import STAFF_STAGES, stage_for
 from chalicelib.domain.workflow import Status
 from chalicelib.observability import logger as log
 from chalicelib.services import sla_state
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report
 
 # A run handles at most this many due reports; the rest stay due (sweep_at unchanged) and the
 # next run, 15 minutes later, takes them. Bounds one Lambda invocation during a surge.
@@ -128,11 +130,11 @@ def _shards() -> list[str]:
 
 def _due(shard: str, now: datetime, result: SweepResult) -> Iterator[Report]:
     """Due reports of one shard, oldest check first. Key condition only: nothing read is wasted."""
-    pages = Report.by_sweep.query(shard, Report.sweep_at <= clock.iso_utc(now), page_size=PAGE_SIZE)
+    pages = report_queries.due(shard, clock.iso_utc(now), PAGE_SIZE)
     try:
         yield from pages
     finally:
-        result.items_read += pages.page_iter.total_scanned_count
+        result.items_read += pages.items_read
 
 
 # -- acting on one report -------------------------------------------------------------------
@@ -256,7 +258,7 @@ def reschedule_open() -> int:
     cal = sla_state.calendar(fresh=True)
     moved: list[str] = []
     for shard in _shards():
-        for report in Report.by_sweep.query(shard, page_size=PAGE_SIZE):
+        for report in report_queries.in_sweep(shard, PAGE_SIZE):
             # A lost race is planned again from the stored report: the winner may not have
             # re-planned the deadline (the sync's records keep whatever due_at they read).
             try:
@@ -348,7 +350,7 @@ def weekly_digest(now: datetime | None = None) -> DigestResult:
     week = digest_week(now)
     items: list[dict[str, Any]] = []
     for status in _STAFF_STATUSES:
-        for r in Report.by_status.query(status, filter_condition=Report.sla_breached == True):  # noqa: E712 (a condition)
+        for r in report_queries.breached(status):
             items.append({
                 "tracking_id": r.tracking_id,
                 "stage": r.sla_stage,

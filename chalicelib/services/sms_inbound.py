@@ -27,7 +27,7 @@ from typing import Any
 from chalicelib.adapters import aws, contact_key
 from chalicelib.adapters.mail import Outgoing
 from chalicelib.adapters.sms_gateway import InboundSms
-from chalicelib.data import claims, reference, reports
+from chalicelib.data import claims, ledger, reference, reports
 from chalicelib.domain import clock, identity, sms_command
 from chalicelib.domain.errors import DomainError, RateLimited
 from chalicelib.observability import logger
@@ -61,7 +61,7 @@ def handle_message(body: dict[str, Any], delivery: consumer.Delivery | None = No
     except ValueError:
         logger.warning("inbound SMS from a number we cannot answer", extra={"message_id": message_id})
         return "ignored"
-    claim = claims.acquire(f"{CONSUMER}#{message_id}", LEASE_SECONDS)
+    claim = claims.acquire(ledger.SMS_LEASE.key(message_id), LEASE_SECONDS)
     if claim is None:
         return "duplicate"
     try:

@@ -27,19 +27,21 @@ import csv
 import io
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters import server_keys
 from chalicelib.auth import Principal
 from chalicelib.config import settings
 from chalicelib.data import officers, reference, report_queries
-from chalicelib.data.models import Report
 from chalicelib.domain import clock, cursor, privacy
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
 from chalicelib.observability import access
 from chalicelib.services import sla_state, views
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -148,17 +150,9 @@ def list_reports(principal: Principal, filters: Filters, now: datetime | None = 
     start = position.get("k")
     if start is not None and not isinstance(start, dict):
         raise _bad_cursor()
-    condition = Report.kecamatan == filters.kecamatan if filters.kecamatan else None
-    if filters.channel:
-        by_channel = Report.source == filters.channel
-        condition = by_channel if condition is None else condition & by_channel
-    if filters.assigned:
-        mine = Report.assigned_to == principal.sub
-        condition = mine if condition is None else condition & mine
-    for hidden in sorted(privacy.unreadable_privacies(principal.role)):
-        # Filtered in the query, so a page is not emptied by rows the caller may not read.
-        unless = Report.privacy != hidden
-        condition = unless if condition is None else condition & unless
+    condition = report_queries.matching(
+        kecamatan=filters.kecamatan, source=filters.channel, assigned_to=principal.sub if filters.assigned else None,
+        hidden_privacies=tuple(sorted(privacy.unreadable_privacies(principal.role))))
 
     if scope_opd is not None and filters.opd_code not in (None, scope_opd):
         return [], None  # another OPD's reports do not exist for this user

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters import kms
 from chalicelib.auth import Principal
 from chalicelib.data import reference, reports
-from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.errors import forbidden, validation_error, version_conflict
@@ -29,6 +28,9 @@ from chalicelib.domain.report import Event
 from chalicelib.observability import access as access_log
 from chalicelib.services import officers, sla_state, views
 from chalicelib.services import workflow as workflow_service
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report, ReportEvent
 
 _REVEAL_RETRIES = 3
 

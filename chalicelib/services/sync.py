@@ -49,12 +49,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
 from chalicelib.adapters import sp4n
-from chalicelib.data import claims, reports
+from chalicelib.data import claims, ledger, report_fields, reports
 from chalicelib.data.models import (
-    IdempotencyRecord,
     Location,
     Report,
     ReportEvent,
@@ -74,7 +71,6 @@ LEASE_SECONDS = 180.0
 PULL_LOOKBACK = timedelta(days=int(os.environ.get("SP4N_PULL_LOOKBACK_DAYS", "7")))
 # LAPOR!'s clock and ours differ a little: a lost-answer search starts this much earlier.
 CLOCK_SLACK = timedelta(minutes=5)
-CURSOR_KEY = "sync#pull#cursor"
 # Writes of the sync's records race the very moves they record; nobody waits on them, so they
 # try more often than a person's move before SQS or the next pull takes over.
 _ATTEMPTS = 10
@@ -168,7 +164,7 @@ def record_failed(tracking_id: str, seq: int, error: str) -> None:
 
 def record_attempt(tracking_id: str, error: str) -> None:
     """A transient failure: count it without bumping the version (see the module doc)."""
-    if not reports.count_sync_attempt(tracking_id, error):
+    if not report_fields.count_sync_attempt(tracking_id, error):
         logger.warning("could not count the sync attempt", extra={"tracking_id": tracking_id})
 
 
@@ -178,26 +174,19 @@ def _error_text(exc: BaseException) -> str:
 
 # -- the complaint <-> report map -----------------------------------------------------------
 
-def map_key(complaint_id: str) -> str:
-    return f"sp4n#complaint#{complaint_id}"
+def claim_key(tracking_id: str, seq: float, *, primary: str | None = None) -> str:
+    """The lease of one push: of an event of the report, or (`primary`) of a primary's event
+    mirrored to this duplicate."""
+    return (ledger.SYNC_LEASE.key(tracking_id, "from", primary, seq) if primary
+            else ledger.SYNC_LEASE.key(tracking_id, seq))
 
 
 def mapped_report(complaint_id: str) -> str | None:
-    record = claims.get(map_key(complaint_id))
-    return str((record.response or {}).get("tracking_id")) if record is not None else None
-
-
-def _map_record(complaint_id: str, tracking_id: str) -> IdempotencyRecord:
-    # No TTL: the map lives as long as the report does.
-    return IdempotencyRecord(map_key(complaint_id), state="map", response={"tracking_id": tracking_id})
+    return ledger.linked_report(complaint_id)
 
 
 def remember_complaint(complaint_id: str, tracking_id: str) -> None:
-    try:
-        _map_record(complaint_id, tracking_id).save(condition=IdempotencyRecord.key.does_not_exist())
-    except PutError as exc:
-        if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
-            raise
+    if not ledger.link_complaint(complaint_id, tracking_id):
         other = mapped_report(complaint_id)
         if other != tracking_id:
             raise RuntimeError(f"LAPOR! complaint {complaint_id} is already linked to {other}") from None
@@ -345,7 +334,7 @@ def _complaint_of(report: Report) -> str:
     complaint_id = _sp4n(report).complaint_id
     if complaint_id:
         return str(complaint_id)
-    create = claims.get(f"{CONSUMER}#{report.tracking_id}#1")
+    create = claims.get(claim_key(report.tracking_id, 1))
     if create is not None and create.state == claims.DONE and (create.response or {}).get("outcome") == "rejected":
         raise _Permanent("the complaint itself was rejected by SP4N-LAPOR!")
     raise NotYetSynced(f"{report.tracking_id}: complaint not on SP4N-LAPOR! yet")
@@ -423,7 +412,7 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
     report = reports.get(event.tracking_id)
     if report is None:
         raise MalformedEvent(f"no report {event.tracking_id}")
-    claim = claims.acquire(f"{CONSUMER}#{event.tracking_id}#{event.seq}", LEASE_SECONDS)
+    claim = claims.acquire(claim_key(event.tracking_id, event.seq), LEASE_SECONDS)
     if claim is None:
         mirror_to_duplicates(report, event)  # a redelivery after a duplicate's push failed
         return "duplicate"
@@ -487,7 +476,7 @@ def mirror_to_duplicates(primary: Report, event: DomainEvent) -> int:
         duplicate = reports.get(str(duplicate_id))
         if duplicate is None or duplicate.merged_into != primary.tracking_id or not _sp4n(duplicate).complaint_id:
             continue
-        claim = claims.acquire(f"{CONSUMER}#{duplicate.tracking_id}#from#{primary.tracking_id}#{event.seq}",
+        claim = claims.acquire(claim_key(duplicate.tracking_id, event.seq, primary=primary.tracking_id),
                                LEASE_SECONDS)
         if claim is None:
             continue  # sent by an earlier delivery
@@ -518,13 +507,12 @@ def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 # -- pull -----------------------------------------------------------------------------------
 
 def _cursor() -> datetime | None:
-    record = claims.get(CURSOR_KEY)
-    since = (record.response or {}).get("since") if record is not None else None
+    since = ledger.sp4n_cursor()
     return clock.parse(since) if since else None
 
 
 def _save_cursor(since: datetime) -> None:
-    IdempotencyRecord(CURSOR_KEY, state="cursor", response={"since": since.isoformat()}).save()
+    ledger.save_sp4n_cursor(since)
 
 
 def _privacy(c: sp4n.Sp4nComplaint) -> str:
@@ -564,7 +552,7 @@ def import_complaint(c: sp4n.Sp4nComplaint, now: datetime) -> str | None:
                             data={"type": rtype, "privacy": privacy, "source": "sp4n", "origin": "sp4n",
                                   "complaint_id": c.complaint_id})
         try:
-            reports.create(report, event, _map_record(c.complaint_id, tracking_id))
+            reports.create(report, event, ledger.complaint_link(c.complaint_id, tracking_id))
         except reports.Conflict as exc:
             if exc.failed("idempotency"):
                 return None  # imported before
@@ -666,7 +654,7 @@ def pending_pushes(report: Report, events: list[ReportEvent], older_than: dateti
             continue
         if older_than is not None and clock.parse(e.at) > older_than:
             continue
-        claim = claims.get(f"{CONSUMER}#{report.tracking_id}#{e.seq}")
+        claim = claims.get(claim_key(report.tracking_id, e.seq))
         if claim is not None and claim.state == claims.DONE:
             continue
         out.append(e)
@@ -804,7 +792,7 @@ def settle_privacy(tracking_id: str, complaint: sp4n.Sp4nComplaint) -> int:
 
 def _note_lapor_status(tracking_id: str, status_code: str) -> None:
     """LAPOR!'s last seen status, for the problems page (diagnostic, written without a version)."""
-    reports.note_lapor_status(tracking_id, status_code)
+    report_fields.note_lapor_status(tracking_id, status_code)  # False: closed or unlinked meanwhile
 
 
 def poll(now: datetime, budget: int | None = None) -> dict[str, Any]:

@@ -15,14 +15,16 @@ counted in the metric Sp4nDiverged (alarm in infra/operations.yaml).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.data import claims, reports
-from chalicelib.data.models import Report
 from chalicelib.domain import clock
 from chalicelib.domain.events import DomainEvent
 from chalicelib.observability import logger
 from chalicelib.services import consumer, sync
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report
 
 GRACE = timedelta(minutes=30)
 
@@ -33,7 +35,7 @@ def _repush(report: Report, now: datetime, force: bool) -> tuple[int, str | None
     if force:
         synced = {int((e.data or {}).get("for_seq") or 0) for e in events if e.action == "sp4n_synced"}
         for e in events:
-            key = f"{sync.CONSUMER}#{report.tracking_id}#{e.seq}"
+            key = sync.claim_key(report.tracking_id, e.seq)
             claim = claims.get(key) if e.action in sync.synced_actions() and int(e.seq) not in synced else None
             if claim is not None and (claim.response or {}).get("outcome") == "rejected":
                 claims.forget(key)  # the admin retries what LAPOR! refused once

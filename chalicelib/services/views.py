@@ -1,15 +1,17 @@
 """What each audience sees of a report. The reporter's view: public events only, no staff names."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters import access_key
 from chalicelib.data import reference, reports
-from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import access_code, clock
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.errors import not_found
 from chalicelib.domain.tracking import normalise_tracking_id
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report, ReportEvent
 
 
 def _iso(value: str | None) -> str | None:

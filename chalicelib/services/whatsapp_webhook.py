@@ -23,7 +23,6 @@ from chalicelib.domain.events import MalformedEvent
 from chalicelib.observability import logger
 
 SIGNATURE_PREFIX = "sha256="
-CLAIM_PREFIX = "whatsapp:"
 CLAIM_LEASE_SECONDS = 120.0
 
 
@@ -113,12 +112,12 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def handle_update(update: dict[str, Any], delivery: Any) -> int:
-    from chalicelib.data import claims
+    from chalicelib.data import claims, ledger
     from chalicelib.services import consumer
 
     handled = 0
     for message, contact, phone_number_id in iter_messages(update):
-        claim = claims.acquire(CLAIM_PREFIX + str(message["id"]), CLAIM_LEASE_SECONDS)
+        claim = claims.acquire(ledger.WHATSAPP_LEASE.key(message["id"]), CLAIM_LEASE_SECONDS)
         if claim is None:
             consumer.count("WhatsappDuplicates")
             continue

@@ -46,11 +46,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.auth import Principal
 from chalicelib.data import officers, reference, reports
-from chalicelib.data.models import Report, ReportEvent
 from chalicelib.domain import clock, privacy
 from chalicelib.domain import report as report_entity
 from chalicelib.domain import workflow as wf
@@ -65,6 +64,9 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.report import Actor, Event
 from chalicelib.services import attachments_check, sla_state, views
+
+if TYPE_CHECKING:
+    from chalicelib.data.models import Report, ReportEvent
 
 # Attempts of one move when only bookkeeping raced it (see `act`).
 _RETRIES = 3

@@ -55,9 +55,9 @@ def assert_429(r: Any, retry_after: int) -> None:
 
 
 def rate_items() -> list[Any]:
-    from chalicelib.data.models import IdempotencyRecord
+    from chalicelib.data.models import LedgerItem
 
-    return [i for i in IdempotencyRecord.scan() if i.key.startswith("rl#")]
+    return [i for i in LedgerItem.scan() if i.key.startswith("rl#")]
 
 
 def test_past_the_submission_limit_429_with_retry_after_and_nothing_stored(client: Any, limits: Any) -> None:

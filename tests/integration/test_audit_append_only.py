@@ -73,12 +73,12 @@ def test_the_code_updates_or_deletes_an_event_in_one_place_only() -> None:
     # none is the events table. A new one fails here until someone looks at it.
     targets = {
         "chalicelib/data/audit.py:change_reference": "ReferenceItem",  # the audited calendar change
-        "chalicelib/data/rate_limits.py:hit": "IdempotencyRecord",
-        "chalicelib/data/rate_limits.py:transaction_item": "IdempotencyRecord",
-        "chalicelib/services/attachments_check.py:claim_items": "Attachment",
-        "chalicelib/data/access.py:consume_recovery": "IdempotencyRecord",  # a recovery code used up
-        "chalicelib/data/access.py:count_wrong_try": "IdempotencyRecord",
-        "chalicelib/data/claims.py:complete_all": "IdempotencyRecord",  # an event's claims marked done
+        "chalicelib/data/rate_limits.py:hit": "LedgerItem",
+        "chalicelib/data/rate_limits.py:transaction_item": "LedgerItem",
+        "chalicelib/data/attachments.py:claim_items": "Attachment",
+        "chalicelib/data/access.py:consume_recovery": "LedgerItem",  # a recovery code used up
+        "chalicelib/data/access.py:count_wrong_try": "LedgerItem",
+        "chalicelib/data/claims.py:complete_all": "LedgerItem",  # an event's claims marked done
         # a Tukin month's undecided-objection count (filed / decided), with its audit event put_new
         "chalicelib/data/month_close.py:file_objection": "MonthClosing",
         "chalicelib/data/month_close.py:decide": "MonthClosing",

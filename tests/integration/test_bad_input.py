@@ -96,7 +96,7 @@ def test_messages_say_the_limit_in_indonesian(client: Any) -> None:
 @pytest.mark.parametrize("name,body,content_type,status,field", CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_refused_in_contract_shape(client: Any, name: str, body: Any, content_type: str,
                                                 status: int, field: str | None) -> None:
-    from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
+    from chalicelib.data.models import LedgerItem, Report, ReportEvent
 
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     r = client.http.post("/reports", body=raw, headers={"Content-Type": content_type})
@@ -109,7 +109,7 @@ def test_bad_input_is_refused_in_contract_shape(client: Any, name: str, body: An
     assert b"Traceback" not in r.body and b"3217014508900001" not in r.body
     said = " ".join([err["message"], *(str(d.get("message", "")) for d in err["details"])])
     assert not ENGLISH.search(said), said  # citizens and officers read Indonesian
-    assert Report.count() == 0 and ReportEvent.count() == 0 and IdempotencyRecord.count() == 0
+    assert Report.count() == 0 and ReportEvent.count() == 0 and LedgerItem.count() == 0
 
 
 def test_there_are_at_least_thirty_kinds() -> None:

@@ -30,7 +30,7 @@ def _report(**overrides: Any) -> Any:
 ])
 def test_items_equal_pynamodb_serialize(aws: dict[str, str], overrides: dict[str, Any]) -> None:
     from chalicelib.data import items
-    from chalicelib.data.models import IdempotencyRecord, ReportEvent
+    from chalicelib.data.models import LedgerItem, ReportEvent
 
     if overrides.get("location", 1) is None:  # a required attribute left out: both refuse
         from pynamodb.exceptions import AttributeNullError
@@ -45,7 +45,7 @@ def test_items_equal_pynamodb_serialize(aws: dict[str, str], overrides: dict[str
     event = ReportEvent("KBB-AAAA-BBBB", 1, at="2026-01-05T01:00:00+00:00", actor="pelapor", action="submit",
                         public=True, data={"type": "pengaduan"})
     assert items.item(event) == event.serialize()
-    record = IdempotencyRecord("req#x", fingerprint="f", response={"a": 1}, expires_at=1800000000)
+    record = LedgerItem("req#x", fingerprint="f", response={"a": 1}, expires_at=1800000000)
     assert items.item(record) == record.serialize()
 
 

@@ -27,13 +27,13 @@ def _read(streams: Any, iterator: str) -> tuple[list[str], str]:
 
 def test_a_cancelled_transaction_leaves_no_stream_record_and_the_reader_goes_on(aws: dict[str, str]) -> None:
     from chalicelib.data import items
-    from chalicelib.data.models import IdempotencyRecord, ReportEvent
+    from chalicelib.data.models import LedgerItem, ReportEvent
 
-    IdempotencyRecord("taken").save()
+    LedgerItem("taken").save()
     streams, iterator = _reader(aws)
     phantom = ReportEvent("KBB-PHAN-TOM1", 1, at="2026-01-05T01:00:00+00:00", actor="pelapor", action="submit")
     with pytest.raises(items.Cancelled) as cancelled:
-        items.transact_write(ReportEvent, [items.put_new(phantom), items.put_new(IdempotencyRecord("taken"))])
+        items.transact_write(ReportEvent, [items.put_new(phantom), items.put_new(LedgerItem("taken"))])
     assert cancelled.value.reasons == [None, "ConditionalCheckFailed"]
     real = ReportEvent("KBB-REAL-0001", 1, at="2026-01-05T01:00:00+00:00", actor="pelapor", action="submit")
     items.transact_write(ReportEvent, [items.put_new(real)])

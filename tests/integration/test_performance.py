@@ -477,7 +477,7 @@ def test_monthly_digest_on_the_first_working_day_once(aws: dict[str, str], clock
     import app as app_module
     from chalicelib.data import performance as store
     from chalicelib.data import reports
-    from chalicelib.data.models import IdempotencyRecord
+    from chalicelib.data.models import LedgerItem
     from chalicelib.local.pump import _Context
     from chalicelib.services import performance, templates
 
@@ -496,7 +496,7 @@ def test_monthly_digest_on_the_first_working_day_once(aws: dict[str, str], clock
     app_module.performance_monthly_digest(_scheduled_event(NOW), _Context("performance_digest"))
     event = store.digest(PERIOD)
     assert event is not None and event.action == "performance_digest" and event.tracking_id == "digest#monthly#2026-03"
-    assert IdempotencyRecord.get("digest#monthly#2026-03").state == "done"
+    assert LedgerItem.get("digest#monthly#2026-03").state == "done"
     data = event.data
     assert data["audience"] == ["pimpinan"] and data["template"] == "pimpinan_kinerja_bulanan"
     assert data["totals"]["received"] == 5  # S1, P8, K6 and D3 twice (DISDUKCAPIL, DINKES)

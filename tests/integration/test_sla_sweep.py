@@ -596,9 +596,9 @@ def test_weekly_digest_to_pimpinan_is_recorded_once_per_week(submit: Callable[..
     assert event.data["overdue_total"] == 1 and event.data["overdue_by_opd"] == {"DISKOMINFOTIK": 1}
     assert [i["tracking_id"] for i in event.data["overdue"]] == [late]
     assert on_time not in str(event.data)
-    from chalicelib.data.models import IdempotencyRecord
+    from chalicelib.data.models import LedgerItem
 
-    assert IdempotencyRecord.get("digest#2026-W13").state == "done"
+    assert LedgerItem.get("digest#2026-W13").state == "done"
 
 
 def test_schedules_are_declared_on_the_app_and_run_the_services(

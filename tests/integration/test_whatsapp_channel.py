@@ -130,14 +130,14 @@ def test_a_bad_photo_gets_an_indonesian_reply_and_nothing_is_attached(client: An
                                                                       graph: dict[str, Any], data: bytes,
                                                                       mime: str, words: str) -> None:
     from chalicelib.data import whatsapp_chats
-    from chalicelib.data.models import Attachment, IdempotencyRecord
+    from chalicelib.data.models import Attachment, LedgerItem
 
     to_photos(client, aws)
     kind = "image" if mime.startswith("image/") else "document"
     deliver(client, aws, chat_message(kind, 5, SENDER, id=graph["upload"](data, mime), mime_type=mime))
     assert words in texts(graph)[-1] and "tidak dilampirkan" in texts(graph)[-1]
     assert all(a.state != "clean" for a in Attachment.scan())
-    [state] = [i.response for i in IdempotencyRecord.scan() if i.key.startswith(whatsapp_chats.PREFIX)]
+    [state] = [i.response for i in LedgerItem.scan() if i.key.startswith(whatsapp_chats.PREFIX)]
     assert state["step"] == "photos" and state["photos"] == []
 
 
@@ -167,7 +167,7 @@ def test_a_flood_from_one_number_gets_one_reply_and_changes_nothing(client: Any,
                                                                    graph: dict[str, Any],
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib import config
-    from chalicelib.data.models import IdempotencyRecord, Report
+    from chalicelib.data.models import LedgerItem, Report
     from chalicelib.services import rate_limits
 
     monkeypatch.setenv("RATE_LIMIT_WHATSAPP", "3/3600")
@@ -178,12 +178,12 @@ def test_a_flood_from_one_number_gets_one_reply_and_changes_nothing(client: Any,
     deliver(client, aws, chat_message("text", 1, SENDER, body="halo"), button(2, "pengaduan"),
             chat_message("text", 3, SENDER, body=STORY))
     assert len(texts(graph)) == 3
-    state_before = [i.response for i in IdempotencyRecord.scan() if i.key.startswith("wa-chat#")]
+    state_before = [i.response for i in LedgerItem.scan() if i.key.startswith("wa-chat#")]
     deliver(client, aws, chat_message("text", 4, SENDER, body="lembang"), chat_message("text", 5, SENDER, body="x"),
             chat_message("text", 6, SENDER, body="y"))
     replies = texts(graph)
     assert len(replies) == 4 and "Terlalu banyak pesan dari nomor ini" in replies[-1]
-    assert [i.response for i in IdempotencyRecord.scan() if i.key.startswith("wa-chat#")] == state_before
+    assert [i.response for i in LedgerItem.scan() if i.key.startswith("wa-chat#")] == state_before
     assert Report.count() == 0
     # Another number has its own budget.
     deliver(client, aws, chat_message("text", 1, "6289876543210", body="halo"))
@@ -200,7 +200,7 @@ def _event(tracking_id: str, seq: int, action: str, to_status: str, message: str
 def test_follow_up_is_free_text_within_24_hours_and_a_template_after(client: Any, aws: dict[str, str],
                                                                      graph: dict[str, Any]) -> None:
     from chalicelib.data import whatsapp_chats
-    from chalicelib.data.models import IdempotencyRecord
+    from chalicelib.data.models import LedgerItem
     from chalicelib.local import outbox
     from chalicelib.services import notify, templates, whatsapp_outbound
 
@@ -216,7 +216,7 @@ def test_follow_up_is_free_text_within_24_hours_and_a_template_after(client: Any
     assert tracking_id in free["text"]["body"] and question in free["text"]["body"]
 
     # A day later with no word from the reporter: only an approved template may go.
-    [item] = [i for i in IdempotencyRecord.scan() if i.key.startswith(whatsapp_chats.PREFIX)]
+    [item] = [i for i in LedgerItem.scan() if i.key.startswith(whatsapp_chats.PREFIX)]
     item.response = {**item.response, "last_in_at": int(item.response["last_in_at"]) - 24 * 3600 - 1}
     item.save()
     notify.handle_event(_event(tracking_id, 3, "verify", "didisposisikan", ""))
