@@ -44,7 +44,7 @@ Decisions (where CONTRACT.md is silent):
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -271,12 +271,14 @@ def _refused_write(exc: reports.Conflict, attachments: Sequence[str], tracking_i
     return _conflict()
 
 
-def _retry_after_bookkeeping(tracking_id: str, *, humans_too: bool) -> Any:
-    """`reports.update`'s retry rule for moves: only a lost version race, and only when what won
-    it was bookkeeping (see `_only_bookkeeping`)."""
+def _retry_after_bookkeeping(tracking_id: str, attachments: Callable[[], Sequence[str]], *,
+                             humans_too: bool) -> Callable[[int, reports.Conflict], bool]:
+    """`reports.update`'s retry rule for moves. A refused claim on a file that is still not
+    usable is the client's 400; anything else is tried again when what won the race was
+    bookkeeping (see `_only_bookkeeping`), including a file that became clean meanwhile."""
     def retry(seen_seq: int, exc: reports.Conflict) -> bool:
-        return (exc.failed("report") and not exc.failed("attachment")
-                and _only_bookkeeping(tracking_id, seen_seq, humans_too=humans_too))
+        attachments_check.explain_refused_claim(exc, list(attachments()), tracking_id)
+        return _only_bookkeeping(tracking_id, seen_seq, humans_too=humans_too)
     return retry
 
 
@@ -372,7 +374,7 @@ def act(tracking_id: str, action: str, principal: Principal, fields: Mapping[str
 
     try:
         saved = reports.update(tracking_id, move, attempts=_RETRIES,
-                               retry=_retry_after_bookkeeping(tracking_id, humans_too=False))
+                               retry=_retry_after_bookkeeping(tracking_id, lambda: attachments, humans_too=False))
     except reports.Conflict as exc:
         raise _refused_write(exc, attachments, tracking_id) from None
     if saved is None:
@@ -428,7 +430,8 @@ def _reporter_move(load: Any, action: str, fields: Mapping[str, Any], now: datet
     try:
         saved = reports.update(first.tracking_id, move, attempts=_RETRIES, current=first,
                                read=lambda _tid: load(),
-                               retry=_retry_after_bookkeeping(first.tracking_id, humans_too=True))
+                               retry=_retry_after_bookkeeping(first.tracking_id, lambda: attachments,
+                                                              humans_too=True))
     except reports.Conflict as exc:
         raise _refused_write(exc, attachments, first.tracking_id) from None
     if saved is None:

@@ -55,15 +55,15 @@ def act_in_stack(stack: Any, tracking_id: str, action: str, to_status: str, opd_
     script = f"""
 from chalicelib import cli
 cli.load_env()
-from chalicelib.data.models import ReportEvent
 from chalicelib.domain import clock
+from chalicelib.domain.report import Event
 from chalicelib.services import sync
 
 def mutate(report):
-    event = ReportEvent({tracking_id!r}, 0, at=clock.iso_utc(clock.now()), actor="admin", role="admin",
-                        action={action!r}, from_status=report.status, to_status={to_status!r}, public=True,
-                        message="Laporan telah diverifikasi dan diteruskan ke instansi yang berwenang.",
-                        data={{"opd_code": {opd_code!r}}})
+    event = Event(at=clock.now(), actor="admin", role="admin", action={action!r}, from_status=report.status,
+                  to_status={to_status!r}, public=True,
+                  message="Laporan telah diverifikasi dan diteruskan ke instansi yang berwenang.",
+                  data={{"opd_code": {opd_code!r}}})
     report.status = {to_status!r}
     report.opd_code = {opd_code!r}
     return [event]

@@ -398,6 +398,35 @@ def test_a_response_claims_its_attachments(aws: dict[str, str], valid_report: di
     assert record(answer).report_id == other and record(photo).report_id == mine
 
 
+def test_a_file_that_turned_clean_while_its_claim_was_refused_is_claimed_on_the_retry(
+        aws: dict[str, str], valid_report: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The claim's condition saw the file still pending, but by the time the refusal is
+    explained the scanner has passed it: nothing is wrong any more, so the move is tried again
+    (not a 409 for a conflict that never was)."""
+    from chalicelib.auth import Principal
+    from chalicelib.data import reports
+    from chalicelib.schemas import ReportIn
+    from chalicelib.services import intake, workflow
+    from tests.attachment_support import clean_attachment
+
+    tid = intake.submit(ReportIn.model_validate(valid_report))["tracking_id"]
+    admin = Principal(sub="admin-1", role="admin", opd_code=None)
+    workflow.act(tid, "verify", admin, {"opd_code": "DPUPR"})
+    answer = clean_attachment(pdf=True)
+    real, refused = reports.save_change, []
+
+    def pending_once(report: Any, expected: int, events: Any, claims: Any = (), extra: Any = ()) -> None:
+        if claims and not refused:
+            refused.append(expected)
+            raise reports.Conflict([None, None, "ConditionalCheckFailed"], ["report", "event", "attachment"])
+        real(report, expected, events, claims, extra)
+
+    monkeypatch.setattr(reports, "save_change", pending_once)
+    opd = Principal(sub="opd-1", role="opd", opd_code="DPUPR")
+    saved = workflow.act(tid, "respond", opd, {"message": "Sudah ditangani.", "attachments": [answer]})
+    assert refused and saved.status == "ditindaklanjuti" and record(answer).report_id == tid
+
+
 # ---- purging uploads no report took --------------------------------------------------------------
 
 def _age(attachment_id: str, days: int) -> None:
