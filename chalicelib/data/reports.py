@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.data import items, rate_limits
+from chalicelib.data import items
 from chalicelib.data.models import IdempotencyRecord, Report, ReportEvent
 from chalicelib.domain import clock, retention
-from chalicelib.domain.ratelimit import Window
 from chalicelib.domain.workflow import is_open
+
+if TYPE_CHECKING:  # the submission's limit: loaded by the write that counts one
+    from chalicelib.domain.ratelimit import Window
 
 
 class Conflict(Exception):
@@ -91,6 +93,8 @@ def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str,
         writes.append(items.put_new(idempotency))
         names.append("idempotency")
     if rate_limit is not None:
+        from chalicelib.data import rate_limits
+
         writes.append(rate_limits.transaction_item(rate_limit))
         names.append("rate_limit")
     writes.extend(claims)
