@@ -1,4 +1,6 @@
 """Lapor KBB: events in, calls out. Everything else lives in chalicelib/."""
+import gc
+
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import observability  # logging with personal data masked, metrics
@@ -143,3 +145,8 @@ def whatsapp_consumer(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import whatsapp_webhook
 
     return whatsapp_webhook.handle(event.to_dict(), event.context)
+
+
+# Everything imported so far lives as long as the container: moved out of the collector's way, a
+# full collection during the first call (botocore's JSON models make one) scans only newer objects.
+gc.freeze()

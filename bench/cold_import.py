@@ -3,8 +3,9 @@
 Per function: a fresh interpreter imports app.py (what Lambda imports for every function of this
 Chalice app), then the service module the handler imports, then creates the AWS clients that
 function uses -- against a fresh interpreter that imports boto3 and creates the same clients.
-Interpreter start-up is outside both timings. Runs alternate app/baseline to share any drift;
-the ratio is of the medians.
+Interpreter start-up is outside both timings. Runs go in rounds, one of each side back to back
+(which side first alternates), so both share the machine's load of the moment; the ratio is the
+median of the rounds' ratios, the times printed beside it the medians of each side.
 """
 from __future__ import annotations
 
@@ -80,11 +81,18 @@ def measure(function: str, runs: int) -> dict[str, float]:
     base_code = _BASE.format(clients=clients)
     _time(app_code), _time(base_code)  # warm the page cache and the .pyc files
     app_times, base_times = [], []
-    for _ in range(runs):
-        app_times.append(_time(app_code))
-        base_times.append(_time(base_code))
+    for i in range(runs):
+        # A round is one run of each side back to back, the first side alternating: the load of
+        # a shared machine drifts over a minute far more than within a round.
+        if i % 2:
+            base_times.append(_time(base_code))
+            app_times.append(_time(app_code))
+        else:
+            app_times.append(_time(app_code))
+            base_times.append(_time(base_code))
     app_s, base_s = statistics.median(app_times), statistics.median(base_times)
-    return {"app_s": app_s, "baseline_s": base_s, "ratio": app_s / base_s}
+    ratio = statistics.median(a / b for a, b in zip(app_times, base_times, strict=True))
+    return {"app_s": app_s, "baseline_s": base_s, "ratio": ratio}
 
 
 if __name__ == "__main__":

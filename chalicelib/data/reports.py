@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import UpdateError
 
-from chalicelib.data import items, rate_limits
+from chalicelib.data import items
 from chalicelib.data.models import LedgerItem, Report, ReportEvent
 from chalicelib.domain import clock, retention
-from chalicelib.domain import report as entity
-from chalicelib.domain.ratelimit import Window
 from chalicelib.domain.workflow import is_open
+
+if TYPE_CHECKING:  # the submission's limit: loaded by the write that counts one
+    from chalicelib.domain import report as entity
+    from chalicelib.domain.ratelimit import Window
 
 
 class Conflict(Exception):
@@ -93,6 +95,8 @@ def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str,
         writes.append(items.put_new(idempotency))
         names.append("idempotency")
     if rate_limit is not None:
+        from chalicelib.data import rate_limits
+
         writes.append(rate_limits.transaction_item(rate_limit))
         names.append("rate_limit")
     writes.extend(claims)
@@ -140,14 +144,21 @@ def save_change(report: Report, expected_version: int, events: Iterable[ReportEv
 
 
 # -- the entity a move works on ------------------------------------------------------------
-# The entity's fields that are the model's own attributes of the same name; `desa` lives in the
-# model's `location` map (with a copy of the kecamatan).
-_ENTITY_FIELDS = tuple(f.name for f in fields(entity.Report) if f.name != "desa")
+@lru_cache(maxsize=1)
+def _entity_fields() -> tuple[str, ...]:
+    """The entity's fields that are the model's own attributes of the same name; `desa` lives in
+    the model's `location` map (with a copy of the kecamatan). The entity module is loaded by the
+    first move, not by every function that reads reports."""
+    from chalicelib.domain import report as entity
+
+    return tuple(f.name for f in fields(entity.Report) if f.name != "desa")
 
 
 def entity_of(report: Report) -> entity.Report:
     """The stored report as the domain's entity (a copy: change it, then `apply_entity`)."""
-    values = {name: getattr(report, name) for name in _ENTITY_FIELDS}
+    from chalicelib.domain import report as entity
+
+    values = {name: getattr(report, name) for name in _entity_fields()}
     values["returned_by"] = list(values["returned_by"] or [])
     values["sla_breached"] = bool(values["sla_breached"])
     values["rating"] = int(values["rating"]) if values["rating"] is not None else None
@@ -156,7 +167,7 @@ def entity_of(report: Report) -> entity.Report:
 
 def apply_entity(changed: entity.Report, report: Report) -> None:
     """Bring the stored report in step with the entity a move changed."""
-    for name in _ENTITY_FIELDS:
+    for name in _entity_fields():
         setattr(report, name, getattr(changed, name))
     if report.location is not None:
         report.location.kecamatan = changed.kecamatan

@@ -55,7 +55,6 @@ Definitions (the contract's fields; "the month" is the WIB calendar month):
 """
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
@@ -399,6 +398,8 @@ class Figures:
 
 
 def figures(facts: Sequence[Fact], now: datetime) -> Figures:
+    import statistics  # the scoreboard's only: not loaded by the consumer that folds facts
+
     ordered = sorted((f for f in facts if not f.merged_into), key=lambda f: (f.disposed_at, f.tracking_id, f.seq))
     ids = {fig: tuple(f.tracking_id for f in ordered if in_figure(f, fig, now)) for fig in FIGURES}
     hours = [f.first_response_hours for f in ordered if f.first_response_hours is not None]
