@@ -31,7 +31,6 @@ from chalicelib.config import settings
 from chalicelib.data import digests, report_queries, reports
 from chalicelib.domain import clock, sla_plan
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.report import Event
 from chalicelib.domain.sla import STAFF_STAGES, stage_for
 from chalicelib.domain.workflow import Status
 from chalicelib.observability import logger as log
@@ -39,6 +38,7 @@ from chalicelib.services import sla_state
 
 if TYPE_CHECKING:
     from chalicelib.data.models import Report
+    from chalicelib.domain.report import Event
 
 # A run handles at most this many due reports; the rest stay due (sweep_at unchanged) and the
 # next run, 15 minutes later, takes them. Bounds one Lambda invocation during a surge.
@@ -149,6 +149,8 @@ def _plan(report: Report, now: datetime, cal: WorkingCalendar, done: list[Done])
         stored_due=clock.parse(report.due_at) if report.due_at else None,
         state=report.sla_state, opd_code=report.opd_code, breached=bool(report.sla_breached),
     )
+    from chalicelib.domain.report import Event  # loaded by the first due report, not the cold start
+
     done.clear()
     events: list[Event] = []
     for notice in decision.notices:

@@ -47,7 +47,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters import sp4n
 from chalicelib.data import claims, ledger, report_fields, reports
@@ -60,9 +60,11 @@ from chalicelib.data.models import (
 from chalicelib.domain import clock, tracking
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.events import DomainEvent, MalformedEvent
-from chalicelib.domain.report import Event
 from chalicelib.observability import logger, mask_text
 from chalicelib.services import consumer, sla_state
+
+if TYPE_CHECKING:
+    from chalicelib.domain.report import Event
 
 CONSUMER = "sync"
 # Longer than one attempt can take (the function times out after 120 s).
@@ -112,6 +114,8 @@ def reset_clients() -> None:
 # -- recording on the report ----------------------------------------------------------------
 
 def _event(report: Report, action: str, data: dict[str, Any], message: str | None = None) -> Event:
+    from chalicelib.domain.report import Event  # loaded by the first record, not the cold start
+
     return Event.bookkeeping(report.status, action, clock.now(), data, message)
 
 
