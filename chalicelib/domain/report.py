@@ -4,7 +4,7 @@
 state machine (chalicelib.domain.workflow), changes the report and returns the `Event` it
 produced. Storage maps it to and from the table (chalicelib/data/reports.py); the SLA clock is
 handed in as `SlaRules`, bound by the service to the policy and the regency's calendar. The
-rules themselves are in docs/DOMAIN.md ("The workflow").
+rules themselves are in docs/DOMAIN.md ("The workflow, move by move").
 """
 from __future__ import annotations
 

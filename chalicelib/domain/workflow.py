@@ -2,51 +2,8 @@
 
 One `Action` row per thing that can happen to a report: who may do it (roles), from which
 statuses, to which status, which fields it needs, and whether the reporter sees it on the
-timeline. Services call `transition()`; UIs call `actions_for()`; tests iterate `ACTIONS`.
-
-Decisions (where CONTRACT.md is silent):
-- `note` is internal, changes nothing, and is allowed in every status, closed ones included:
-  staff may annotate a finished case (an audit remark) without reopening it.
-- `return` (OPD: *bukan wewenang*): a `reason_code` from `RETURN_REASON_CODES` plus a free-text
-  `reason`, both internal to staff; the status change is public with a neutral message, so the
-  reporter's timeline explains why the report went back. `reject` may carry the same code: the
-  code (never the free text) decides how SP4N-LAPOR! is told (sp4n_mapping.json `reason_codes`).
-- `verify`, `redispose`, `accept`: public with a neutral message; their `note` stays internal.
-  `verify` may raise the report's privacy (publik -> anonim -> rahasia), never lower it.
-- `request_info`, `reject`, `respond`, `close`: the staff's `message` is what the reporter reads
-  (`reject`'s `reason` is an internal code).
-- `request_info` by the admin from diajukan, by the OPD from diproses; both -> perlu_kelengkapan.
-  Who asked is recorded (the event's data and the report's `info_request`) because it decides
-  where the reply goes.
-- `reply` from perlu_kelengkapan -> diajukan (back to verification) when the admin asked, ->
-  diproses (back to the same OPD, its clock resumed) when the OPD asked; from ditindaklanjuti ->
-  diproses (reopened to the same OPD). Replies in any other status are a 409.
-- `progress` (OPD): a public progress update with an optional planned completion date. It is not
-  an answer: from diproses the status stays (and the resolution deadline with it), from
-  didisposisikan it takes the report to diproses as `accept` would (posting progress is working
-  on it). It counts as the OPD's first response.
-- `feedback` only from ditindaklanjuti: resolved=true -> selesai, resolved=false -> diproses.
-  A selesai report is final (closed by the reporter, an admin or the 10-HK auto-close); the
-  reporter is reminded before the auto-close, and after it files a new report or goes to
-  Ombudsman RI. Re-opening closed reports would need its own window rule: not worth it now.
-- System moves: `auto_close` (ditindaklanjuti -> selesai), `archive` (perlu_kelengkapan ->
-  ditolak), both public; `sla_reminder` and `sla_breach` are internal events that change nothing.
-- SP4N-LAPOR!'s admins (role `sp4n`, applied by the pull): `sp4n_archive` (their Arsip or Bukan
-  Wewenang while we have not started: diajukan/perlu_kelengkapan -> ditolak) and `sp4n_close`
-  (their Selesai after our answer: ditindaklanjuti -> selesai). Anything else they do is not a
-  move of ours: the pull records it as a conflict for an admin to settle.
-- `merge` (admin): links an open duplicate to its open primary (`merged_into`); its status stays
-  and it follows the primary from then on (see `check_merge`, `MERGED_ALLOWS`, docs/DESIGN.md).
-- `pimpinan` is read-only: no row lists it.
-- `assign` (role `opd_admin`, the head of an OPD's desk; it may do all an `opd` may): names the
-  OPD officer who works the report, while the OPD holds it. Internal (the reporter is not told
-  who), no status change, no new clock; assigning again records who it was and who it is now.
-  An OPD that assigns nobody works as before.
-- `correct` (admin, any open status): fixes what intake got wrong (type, category, kecamatan,
-  desa); `verify` takes the same corrections. Internal, no status change; the deadline of the
-  running stage is replanned from the stage's start when it depends on what changed.
-- Check order in `transition`: unknown action (400) -> role not permitted (403) -> status (409),
-  so a role that may never do an action learns nothing about the report's status.
+timeline. Services call `transition()`; UIs call `actions_for()`; tests iterate `ACTIONS`. The
+rules behind the rows, move by move: docs/DOMAIN.md ("The workflow, move by move").
 """
 from __future__ import annotations
 

@@ -1,42 +1,9 @@
 """SP4N-LAPOR! sync: push our reports to the national system, pull back what happened there.
 
-Push (SyncQueue consumer), per event, as the one table chalicelib/config/sp4n_mapping.json says
-(docs/SP4N.md): `submit` creates the complaint (privacy flags is_anonymous/is_secret; the text
-cut of the reporter's identity; clean attachments unless rahasia); every other step LAPOR!'s
-reporter sees goes as a follow-up with its timeline text and the LAPOR! status it sets, or as
-LAPOR!'s own reject (bukan wewenang). A step waits until every earlier step of its report is on
-LAPOR! (SQS redelivers out of order after an outage). Steps that came from LAPOR! are not echoed.
-The report records `sp4n.state` (pending|synced|failed), `complaint_id`, `attempts`.
-
-Exactly once per (tracking_id, seq): a claim `sync#<tracking_id>#<seq>` is taken first; the
-complaint id is written into the claim the moment LAPOR! returns it, then onto the report. A
-retry that finds the id in the claim only records it. A write whose answer was lost (timeout,
-5xx after processing) is marked in the claim ("sending"); the retry first looks on LAPOR! for
-what it sent (same text since the first try) and adopts it instead of sending again. Write calls
-are made without the adapter's internal retries, so one attempt is one request; SQS redelivery
-(with backoff) is the retry. Residual risk: LAPOR! offers no idempotency reference; a lost create
-answer is looked up only through the list endpoint (when enabled), so without it, or when LAPOR!
-changes the text on receipt, the complaint could be filed twice.
-
-Recording on the report goes through `reports.save_change` (version check + an `sp4n_synced` /
-`sp4n_failed` event), so it never overwrites a concurrent workflow change and the workflow never
-overwrites it: whoever loses the version race re-reads and retries. Only the attempt counter and
-last error of a transient failure are written without a version (an UpdateItem on `sp4n`), so an
-outage does not turn officers' edits into version conflicts; a concurrent workflow write may
-overwrite those two diagnostic fields, nothing else.
-
-Failures: transient (unavailable, timeouts, protocol errors, our own credentials rejected) fail
-the SQS item; it comes back with backoff; on the 5th receive `sp4n.state` becomes `failed` and
-SQS then moves it to the DLQ (`python -m chalicelib.cli dlq redrive --queue sync` after the
-outage). A 4xx rejection of the request itself is permanent: `failed`, acknowledged, not retried.
-
-Pull (schedule, every 3 h; the local pump more often): per-complaint polling of the open reports
-linked to LAPOR! (the sparse by_sp4n_watch index, oldest checked first, a budget per run), and the
-list endpoint only when SP4N_LIST_ENDPOINT is on (it also imports KBB complaints filed directly on
-LAPOR!). LAPOR!'s reporter's follow-ups and ratings become `reply`/`feedback` through the workflow
-service; its admins' status changes become `sp4n_archive`/`sp4n_close` where our state machine
-allows them, otherwise a conflict (`sp4n.problem`) for an admin. Each LAPOR! follow-up, rating and
-status is applied once, by its reference in the event's data.
+Push (the SyncQueue consumer): each event as chalicelib/config/sp4n_mapping.json says, once per
+(tracking_id, seq) and in order. Pull (scheduled): the open complaints linked to LAPOR!, whose
+reporter's and admins' moves come in through the workflow service, each once. How, and what
+LAPOR! does not let us check: docs/SP4N.md.
 """
 from __future__ import annotations
 

@@ -1,46 +1,10 @@
-"""Moving a report through the workflow: staff actions, the reporter's replies and feedback, and
-the system's moves (auto-close, archive).
+"""Moving a report: staff actions, the reporter's replies and feedback, SP4N-LAPOR!'s moves and the
+system's (auto-close, archive).
 
-Every move:
-- is checked against the state machine in chalicelib.domain.workflow (the table decides who may
-  do what from which status; this module only applies it);
-- bumps `version` and appends immutable events (who, role, when, from, to, message, public or
-  internal) in ONE transaction with a version condition (chalicelib.data.reports.save_change),
-  so two officers acting at once cannot both win: the loser gets 409 `version_conflict`;
-- keeps the index attributes (`status_created` while an OPD holds the report), the SLA fields
-  (`sla_state.stage_fields` on every status change and on a new OPD), `disposed_at`,
-  `first_response_at`, `returned_by` and `rating` in step.
-
-Decisions (where CONTRACT.md is silent):
-- `If-Match: <version>` is checked against the stored version; without it the version read here
-  is the condition, so a concurrent change still makes this one fail (no silent overwrite). One
-  exception keeps officers and reporters from failing on the system's own bookkeeping: when all
-  that came in between left the status alone and was internal and by `sistem` (an SP4N-LAPOR!
-  sync record, an SLA reminder) - or, for the reporter, left the status alone - the move is
-  checked again on the fresh report and retried; that holds for an If-Match too, judged by the
-  version each event's write produced (`_unseen_only_bookkeeping`). Two officers' moves never
-  both win.
-- An OPD may only see and act on a report forwarded to it; anything else is the same 404 as a
-  report that does not exist (checked before the role's right to the action, so a 403 never tells
-  an OPD that a report it cannot see exists).
-- `return` hands the report back: the OPD's code is added to `returned_by` (kept for ever, it is
-  on that OPD's record) and `opd_code` is cleared, so the report leaves the OPD's list until an
-  admin `redispose`s it. `redispose` starts a new clock for the new OPD (`disposed_at`, SLA stage,
-  `first_response_at` cleared: the first response is counted per holder). A reopen (reply or
-  feedback "not resolved") goes back to the same OPD.
-- `assign` (opd_admin) names an officer of the report's own OPD (the officers table,
-  chalicelib/data/officers.py); anyone else is a 400 and nothing changes. The event keeps who it
-  was (`from_officer`) and who it is now (`officer`): user ids, never names or contacts. A
-  report that leaves the OPD (return, redispose) leaves its officer too.
-- `correct` (admin) and `verify` take corrections of type, category, kecamatan and desa: each
-  checked against the reference data (a desa of the report's kecamatan, the new one if that
-  changes too; a new kecamatan without a desa clears the old desa), recorded in the event's
-  `corrections` as {field: {"from", "to"}}. A type other than pengaduan clears the
-  classification. `correct` with nothing that changes is a 400. The running stage's deadline is
-  replanned (sla_state.replanned_fields) when it depends on what changed.
-- Internal texts (`note`, `reason`) go into the event's `data`, never into its public `message`.
-  `verify`'s and `redispose`'s `note`, `return`'s and `reject`'s `reason` and `reason_code` are in
-  `data`.
+Checks what needs the stored data (visibility, the fields against the reference data, officers,
+attachments, If-Match), lets the report entity (chalicelib/domain/report.py) apply the move, and
+saves it with `reports.update`. The rules: docs/DOMAIN.md ("The workflow, move by move"); the
+write and its retry rule: docs/DESIGN.md ("Changing a report").
 """
 from __future__ import annotations
 
