@@ -1,7 +1,7 @@
 """Clean attachments for tests that need one to reference (a report, a staff `respond`).
 
 Reports and answers may reference only attachments that the scanner marked clean
-(services/attachments_check.py), so a made-up `att_<hex>` id is a 400. Inside the `aws` fixture:
+(services/attachment_claims.py), so a made-up `att_<hex>` id is a 400. Inside the `aws` fixture:
 
     from tests.attachment_support import clean_attachment
     attachment_id = clean_attachment()            # a small clean PNG

@@ -1,5 +1,5 @@
 """The attachments table: one record per upload (chalicelib/services/attachments.py decides what
-happens to it; chalicelib/services/attachments_check.py says which ids a report may reference).
+happens to it; chalicelib/services/attachment_claims.py says which ids a report may reference).
 
 Every read and write of a record is here, each one AWS call: the pending record of a new upload,
 the scanner's one decision, the purge's two conditional steps, the claim that a report's write

@@ -56,7 +56,7 @@ class Event:
 
 
 class SlaRules(Protocol):
-    """The SLA fields a move sets, bound to the policy and calendar (chalicelib/services/sla_state.py)."""
+    """The SLA fields a move sets, bound to the policy and calendar (chalicelib/services/sla_fields.py)."""
 
     def stage_fields(self, tracking_id: str, report_type: str, category: str | None, status: str,
                      start: datetime, now: datetime, *, classification: str | None = None) -> dict[str, Any]: ...

@@ -10,7 +10,7 @@
    record `clean` -- or `rejected` with a reason, and the file never leaves quarantine.
 3. `download_url(attachment_id)` signs a 5-minute GET for a clean file only.
 4. A report or response claims its files in its own transaction
-   (chalicelib/services/attachments_check.py); `purge_unclaimed` (daily) deletes clean files no
+   (chalicelib/services/attachment_claims.py); `purge_unclaimed` (daily) deletes clean files no
    report claimed within 7 days, so uploads abandoned with their form do not stay forever.
 
 Redelivery is harmless: the record's state is decided once (a conditional write from `pending`),
@@ -33,7 +33,7 @@ from chalicelib.domain import clock, uploads
 from chalicelib.domain.errors import TooLarge, UnsupportedMedia, not_found
 from chalicelib.observability import access as access_log
 from chalicelib.observability import logger
-from chalicelib.services.attachments_check import ATTACHMENT_ID
+from chalicelib.services.attachment_claims import ATTACHMENT_ID
 
 if TYPE_CHECKING:
     from chalicelib.auth import Principal

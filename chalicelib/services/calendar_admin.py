@@ -17,7 +17,7 @@ from chalicelib.domain import clock
 from chalicelib.domain.calendar import InvalidOverride, parse_overrides
 from chalicelib.domain.calendar_year import MAX_YEAR, MIN_YEAR, year_calendar
 from chalicelib.domain.errors import not_found, validation_error, version_conflict
-from chalicelib.services import sla_state
+from chalicelib.services import sla_fields
 
 KIND = "holiday"
 MAX_NOTE = 200
@@ -119,6 +119,6 @@ def _reschedule() -> None:
 def year_view(year: int) -> dict[str, Any]:
     overrides = parse_overrides(reference.holiday_overrides())
     try:
-        return year_calendar(sla_state.calendar(), year, overrides)
+        return year_calendar(sla_fields.calendar(), year, overrides)
     except ValueError as exc:
         raise validation_error([{"field": "year", "type": "range", "message": str(exc)}]) from None

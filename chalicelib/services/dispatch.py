@@ -15,7 +15,7 @@ from chalicelib.adapters import aws
 from chalicelib.config import settings
 from chalicelib.domain.events import AUDIT_PREFIX, DomainEvent
 from chalicelib.observability import logger
-from chalicelib.services import batch, consumer
+from chalicelib.services import batch, sqs_batches
 
 
 def publish(event: DomainEvent) -> str:
@@ -51,10 +51,10 @@ def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry for the events stream: {"batchItemFailures": [{"itemIdentifier": seq}]}."""
     result = batch.process(event, _record_handler, batch.stream_id)
     failed = len(result.get("batchItemFailures", []))
-    consumer.count("EventsDispatched", len(event.get("Records", [])) - failed)
+    sqs_batches.count("EventsDispatched", len(event.get("Records", [])) - failed)
     if failed:
-        consumer.count("EventsDispatchFailed", failed)
-    consumer.flush_metrics()
+        sqs_batches.count("EventsDispatchFailed", failed)
+    sqs_batches.flush_metrics()
     return dict(result)
 
 

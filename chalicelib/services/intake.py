@@ -21,7 +21,7 @@ from chalicelib.data import access, ledger, reference, reports
 from chalicelib.domain import access_code, clock, identity, tracking
 from chalicelib.domain.errors import Conflict, validation_error
 from chalicelib.schemas import ReportIn
-from chalicelib.services import attachments_check, rate_limits, sla_state
+from chalicelib.services import attachment_claims, rate_limits, sla_fields
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -95,7 +95,7 @@ def _check_reference(report: ReportIn) -> tuple[str, str | None, dict[str, Any] 
                              "message": "kategori tidak dikenal (lihat GET /categories)"})
     if report.opd_code is not None and report.opd_code not in reference.opds():
         problems.append({"field": "opd_code", "type": "unknown", "message": "OPD tidak dikenal (lihat GET /opds)"})
-    problems.extend(attachments_check.shape_problems(report.attachments))  # the rest: claimed in the write
+    problems.extend(attachment_claims.shape_problems(report.attachments))  # the rest: claimed in the write
     if problems:
         raise validation_error(problems)
     return str(kec), desa, category
@@ -144,7 +144,7 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
         record = ledger.idempotency_record(
             idempotency_key, fingerprint, {**answer, "sealed_token": _seal(token, idempotency_key, fingerprint)},
             IDEMPOTENCY_TTL_SECONDS) if idempotency_key else None
-        claims = attachments_check.claim_items(list(report.attachments), tracking_id)
+        claims = attachment_claims.claim_items(list(report.attachments), tracking_id)
         try:
             reports.create(item, event, record, limit, claims, extra)
         except reports.Conflict as exc:
@@ -152,7 +152,7 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
                 return _replay(idempotency_key or "", fingerprint)
             if limit is not None and exc.failed("rate_limit"):
                 raise rate_limits.limited(limit) from None
-            attachments_check.explain_refused_claim(exc, list(report.attachments))
+            attachment_claims.explain_refused_claim(exc, list(report.attachments))
             if exc.failed("report"):
                 continue  # tracking id taken
             raise
@@ -207,5 +207,5 @@ def _build(report: ReportIn, tracking_id: str, token: str, privacy: str, kecamat
         "event_seq": 1,
         "access_token_hash": access_code.digest(access_key.key(), token),
         "source": source,
-        **sla_state.stage_fields(tracking_id, report.type, report.category, "diajukan", now, now),
+        **sla_fields.stage_fields(tracking_id, report.type, report.category, "diajukan", now, now),
     }

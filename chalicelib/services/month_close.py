@@ -17,7 +17,7 @@ from chalicelib.domain import month_close as mc
 from chalicelib.domain import performance as perf
 from chalicelib.domain.errors import Conflict, Forbidden, not_found, validation_error
 from chalicelib.observability import logger
-from chalicelib.services import performance, sla_state
+from chalicelib.services import performance, sla_fields
 
 NOTE_MAX = 1000
 
@@ -41,7 +41,7 @@ def file_objection(period: str, who: Principal, tracking_id: Any, figure: Any, r
     if not isinstance(tracking_id, str) or not tracking_id.strip():
         raise validation_error([{"field": "tracking_id", "type": "missing", "message": "nomor laporan wajib diisi"}])
     figure, reason = mc.check_objection(figure, reason)
-    mc.check_may_object(period, sla_state.calendar(), now, final=closing.state(period).final)
+    mc.check_may_object(period, sla_fields.calendar(), now, final=closing.state(period).final)
     own = [f for f in store.opd_month(period, who.opd_code).facts if f.tracking_id == tracking_id]
     if not own:
         raise not_found("Laporan ini tidak diteruskan ke OPD Anda pada bulan tersebut.")
@@ -104,7 +104,7 @@ def list_objections(period: str, who: Principal) -> dict[str, Any]:
         items = [o for o in items if o.get("opd_code") == who.opd_code]
     items.sort(key=lambda o: (o.get("filed_at") or "", o.get("id") or ""))
     state = closing.state(period)
-    window = mc.objection_window(period, sla_state.calendar())
+    window = mc.objection_window(period, sla_fields.calendar())
     return {"period": period, "status": state.status, "objection_window": window.as_dict(clock.now()),
             "items": [_public(o) for o in items]}
 
@@ -113,7 +113,7 @@ def finalise(period: str, who: Principal, now: datetime | None = None) -> dict[s
     """Make the month final: after the objection window, with every objection decided."""
     now = now or clock.now()
     state = closing.state(period)
-    mc.check_may_finalise(period, sla_state.calendar(), now, final=state.final, undecided=state.open_objections)
+    mc.check_may_finalise(period, sla_fields.calendar(), now, final=state.final, undecided=state.open_objections)
     body = performance.board_json(period, now)
     frozen = {"finalised_at": clock.iso(now), "finalised_by": who.sub, "totals": body["totals"],
               "items": body["items"], "verification": body["verification"]}
@@ -122,7 +122,7 @@ def finalise(period: str, who: Principal, now: datetime | None = None) -> dict[s
             "period": period, "totals": body["totals"], "objections": body["objections"]}))
     except audit.Changed as exc:
         again = closing.state(period)
-        mc.check_may_finalise(period, sla_state.calendar(), now, final=again.final, undecided=again.open_objections)
+        mc.check_may_finalise(period, sla_fields.calendar(), now, final=again.final, undecided=again.open_objections)
         raise Conflict("Bulan berubah saat difinalkan; coba lagi.", code="month_changed") from exc
     performance.clear_cache()
     logger.info("performance month finalised", extra={"period": period})

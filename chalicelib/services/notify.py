@@ -38,7 +38,7 @@ from chalicelib.domain.events import DomainEvent, MalformedEvent
 from chalicelib.domain.redaction import redact_text
 from chalicelib.domain.workflow import is_neutral_message
 from chalicelib.observability import logger
-from chalicelib.services import consumer, templates, whatsapp_outbound
+from chalicelib.services import sqs_batches, templates, whatsapp_outbound
 
 if TYPE_CHECKING:
     from chalicelib.data.models import Report
@@ -345,7 +345,7 @@ def _send_claimed(claim: claims.Claim, message: Outgoing) -> str:
         raise
 
 
-def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) -> dict[str, int]:
+def handle_event(event: DomainEvent, delivery: sqs_batches.Delivery | None = None) -> dict[str, int]:
     report = None
     if not event.tracking_id.startswith("digest#"):
         report = reports.get(event.tracking_id)
@@ -380,9 +380,9 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
                                             "action": event.action, "sent": sent, "skipped": skipped,
                                             "failed": len(failures)})
     if sent:
-        consumer.count("NotificationsSent", sent)
+        sqs_batches.count("NotificationsSent", sent)
     if failures:
-        consumer.count("NotificationsFailed", len(failures))
+        sqs_batches.count("NotificationsFailed", len(failures))
         raise failures[0]
     if code is not None:
         access.drop_seal(event.tracking_id, event.seq)  # sent: no copy of the code is kept
@@ -411,4 +411,4 @@ def _with_code(notices: list[Notice], event: DomainEvent, code: str | None) -> l
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry for NotifyQueue: Powertools' partial batch response."""
-    return consumer.process(event, context, handle_event, CONSUMER)
+    return sqs_batches.process(event, context, handle_event, CONSUMER)

@@ -30,7 +30,7 @@ from chalicelib.domain import month_close as mc
 from chalicelib.domain import performance as perf
 from chalicelib.domain.errors import Conflict
 from chalicelib.observability import logger
-from chalicelib.services import sla_state
+from chalicelib.services import sla_fields
 
 if TYPE_CHECKING:
     from chalicelib.data.models import Report, ReportEvent
@@ -64,7 +64,7 @@ def refresh(tracking_id: str) -> list[perf.Fact]:
     if report is None:
         return []
     facts = perf.disposition_facts(tracking_id, steps_of(reports.events(tracking_id)),
-                                   policy=sla_state.policy(), calendar=sla_state.calendar(), case=case_of(report))
+                                   policy=sla_fields.policy(), calendar=sla_fields.calendar(), case=case_of(report))
     _, refused = store.save_unless_final(facts)
     states: dict[str, closing.MonthState] = {}
     for f in refused:
@@ -128,9 +128,9 @@ def handle_event(event: Any, delivery: Any = None) -> dict[str, Any]:
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry for PerformanceQueue: Powertools' partial batch response."""
-    from chalicelib.services import consumer
+    from chalicelib.services import sqs_batches
 
-    return consumer.process(event, context, handle_event, CONSUMER)
+    return sqs_batches.process(event, context, handle_event, CONSUMER)
 
 
 # -- reading: the scoreboard ----------------------------------------------------------------
@@ -184,7 +184,7 @@ def board_json(period: str, now: datetime | None = None, *, opd_code: str | None
     month = read_month(period, now)
     sb = perf.scoreboard(month.facts, month.as_of, period)
     names = _names()
-    window = mc.objection_window(period, sla_state.calendar())
+    window = mc.objection_window(period, sla_fields.calendar())
     mine = (lambda code: code == opd_code) if opd_code else (lambda code: True)
     counts = {status: 0 for status in (mc.UNDECIDED, mc.ACCEPTED, mc.REJECTED)}
     for o in month.objections:
@@ -435,7 +435,7 @@ def monthly_digest(now: datetime | None = None, *, period: str | None = None) ->
     (the CLI, for a month whose run was missed) it records that month on any day, still once."""
     now = now or clock.now()
     if period is None:
-        if not perf.is_first_working_day_of_month(sla_state.calendar(), now):
+        if not perf.is_first_working_day_of_month(sla_fields.calendar(), now):
             return DigestResult(None, False, "not the first working day of the month")
         period = perf.previous_period(now)
     body = board_json(period, now)

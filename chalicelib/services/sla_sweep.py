@@ -34,7 +34,7 @@ from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.sla import STAFF_STAGES, stage_for
 from chalicelib.domain.workflow import Status
 from chalicelib.observability import logger as log
-from chalicelib.services import sla_state
+from chalicelib.services import sla_fields
 
 if TYPE_CHECKING:
     from chalicelib.data.models import Report
@@ -142,7 +142,7 @@ def _due(shard: str, now: datetime, result: SweepResult) -> Iterator[Report]:
 def _plan(report: Report, now: datetime, cal: WorkingCalendar, done: list[Done]) -> list[Event]:
     """Apply the SLA plan to one due report in memory: its new deadline and next check, and the
     events (reminders, breaches, a system move) it produced; what they tell is added to `done`."""
-    clk = sla_state.clock_of(report, cal)
+    clk = sla_fields.clock_of(report, cal)
     decision = sla_plan.plan(
         clk, now,
         swept_at=clock.parse(report.sweep_at) if report.sweep_at else None,
@@ -169,7 +169,7 @@ def _plan(report: Report, now: datetime, cal: WorkingCalendar, done: list[Done])
     if decision.due_at is not None:
         report.due_at = clock.iso_utc(decision.due_at)
     report.sweep_at = clock.iso_utc(decision.sweep_at) if decision.sweep_at else None
-    report.sweep_shard = sla_state.shard_of(report.tracking_id) if decision.sweep_at else None
+    report.sweep_shard = sla_fields.shard_of(report.tracking_id) if decision.sweep_at else None
 
     if decision.system_move is not None:
         # The workflow's own system move (status, index keys, a fresh SLA stage), applied in
@@ -234,7 +234,7 @@ def sweep(now: datetime | None = None, *, max_reports: int = DEFAULT_MAX_REPORTS
         raise ValueError("sweep(now) needs an aware datetime")
     result = SweepResult(now=now, dry_run=dry_run)
     # One calendar for the whole run, read fresh: every report sees the same, current days.
-    cal = sla_state.calendar(fresh=True)
+    cal = sla_fields.calendar(fresh=True)
     for shard in _shards():
         for report in _due(shard, now, result):
             if result.due >= max_reports or (stop_at is not None and time.monotonic() >= stop_at):
@@ -257,7 +257,7 @@ def reschedule_open() -> int:
 
     Reads the open work (all of the index), not the table. Returns how many reports moved.
     """
-    cal = sla_state.calendar(fresh=True)
+    cal = sla_fields.calendar(fresh=True)
     moved: list[str] = []
     for shard in _shards():
         for report in report_queries.in_sweep(shard, PAGE_SIZE):
@@ -283,7 +283,7 @@ def _open(tracking_id: str) -> Report | None:
 
 def _reschedule(report: Report, cal: WorkingCalendar) -> reports.Change | None:
     """Move one report's deadline to `cal` in memory; None when it is already right."""
-    clk = sla_state.clock_of(report, cal)
+    clk = sla_fields.clock_of(report, cal)
     if clk.due_at is None or report.due_at == clock.iso_utc(clk.due_at):
         return None
     state = report.sla_state or {}
@@ -292,7 +292,7 @@ def _reschedule(report: Report, cal: WorkingCalendar) -> reports.Change | None:
     pending = [c for c in clk.checks() if c.kind.value not in state]
     report.due_at = clock.iso_utc(clk.due_at)
     report.sweep_at = clock.iso_utc(pending[0].at) if pending else None
-    report.sweep_shard = sla_state.shard_of(report.tracking_id) if pending else None
+    report.sweep_shard = sla_fields.shard_of(report.tracking_id) if pending else None
     return reports.Change([])
 
 

@@ -31,7 +31,7 @@ from chalicelib.data import claims, ledger, reference, reports
 from chalicelib.domain import clock, identity, sms_command
 from chalicelib.domain.errors import DomainError, RateLimited
 from chalicelib.observability import logger
-from chalicelib.services import consumer, rate_limits, templates
+from chalicelib.services import rate_limits, sqs_batches, templates
 
 CONSUMER = "sms_inbound"
 LEASE_SECONDS = 120.0
@@ -51,10 +51,10 @@ def accept(message: InboundSms) -> None:
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry for SmsInboundQueue: Powertools' partial batch response."""
-    return consumer.process(event, context, handle_message, CONSUMER, parse=json.loads)
+    return sqs_batches.process(event, context, handle_message, CONSUMER, parse=json.loads)
 
 
-def handle_message(body: dict[str, Any], delivery: consumer.Delivery | None = None) -> str:
+def handle_message(body: dict[str, Any], delivery: sqs_batches.Delivery | None = None) -> str:
     message_id, text = str(body["message_id"]), str(body.get("text") or "")
     try:
         sender = identity.normalise_phone(str(body["sender"]))

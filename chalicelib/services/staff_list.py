@@ -38,7 +38,7 @@ from chalicelib.domain import workflow as wf
 from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
 from chalicelib.observability import access
-from chalicelib.services import sla_state, views
+from chalicelib.services import sla_fields, views
 
 if TYPE_CHECKING:
     from chalicelib.data.models import Report
@@ -209,7 +209,7 @@ def list_item(report: Report, principal: Principal, names: dict[tuple[str, str],
     title = privacy.text_for(access, principal.role, report.title,
                              {"name": report.reporter.name, "email": report.reporter.email,
                               "phone": report.reporter.phone} if report.reporter else None, None)
-    sla = sla_state.staff_view(report)
+    sla = sla_fields.staff_view(report)
     return {
         "tracking_id": report.tracking_id,
         "type": report.type,

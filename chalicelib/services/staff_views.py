@@ -26,7 +26,7 @@ from chalicelib.domain import workflow as wf
 from chalicelib.domain.errors import forbidden, validation_error, version_conflict
 from chalicelib.domain.report import Event
 from chalicelib.observability import access as access_log
-from chalicelib.services import officers, sla_state, views
+from chalicelib.services import officers, sla_fields, views
 from chalicelib.services import workflow as workflow_service
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def staff_view(report: Report, events: list[ReportEvent], principal: Principal,
         "first_response_at": _iso(report.first_response_at),
         "returned_by": list(report.returned_by or []),
         "rating": int(report.rating) if report.rating is not None else None,
-        "sla": sla_state.staff_view(report),
+        "sla": sla_fields.staff_view(report),
         "sp4n": {
             "state": (sp4n.state if sp4n is not None else None) or "pending",
             "complaint_id": sp4n.complaint_id if sp4n is not None else None,

@@ -28,7 +28,7 @@ from chalicelib.domain import clock, tracking
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.events import DomainEvent, MalformedEvent
 from chalicelib.observability import logger, mask_text
-from chalicelib.services import consumer, sla_state
+from chalicelib.services import sla_fields, sqs_batches
 
 if TYPE_CHECKING:
     from chalicelib.domain.report import Event
@@ -371,11 +371,11 @@ def _is_transient(exc: BaseException) -> bool:
     return not isinstance(exc, (sp4n.Sp4nRejected, _Permanent))
 
 
-def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) -> str:
+def handle_event(event: DomainEvent, delivery: sqs_batches.Delivery | None = None) -> str:
     """Push one event to SP4N-LAPOR!. Returns what was done; raises to have SQS retry."""
     if event.action not in synced_actions() or event.data.get("origin") == "sp4n":
         return "ignored"
-    delivery = delivery or consumer.Delivery(1, "")
+    delivery = delivery or sqs_batches.Delivery(1, "")
     if delivery.batch.get("unavailable"):
         # One call in this batch already found LAPOR! down: fail the rest fast instead of letting
         # each wait for its timeouts (and the function for its own).
@@ -393,7 +393,7 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
         if isinstance(exc, sp4n.Sp4nUnavailable):
             delivery.batch["unavailable"] = True
         if not isinstance(exc, (NotYetSynced, claims.Busy)):
-            consumer.count("Sp4nFailed")  # the alarm of infra/operations.yaml
+            sqs_batches.count("Sp4nFailed")  # the alarm of infra/operations.yaml
         error = _error_text(exc)
         if not _is_transient(exc):
             claims.complete(claim, outcome="rejected", error=error)
@@ -414,7 +414,7 @@ def handle_event(event: DomainEvent, delivery: consumer.Delivery | None = None) 
     if event.data.get("privacy_from") and event.data.get("privacy"):
         record_privacy_raised(event.tracking_id, event.seq, str(event.data["privacy"]))
     if call != "nothing":
-        consumer.count("Sp4nSynced")
+        sqs_batches.count("Sp4nSynced")
     claims.complete(claim, outcome="synced", complaint_id=complaint_id, call=call)
     logger.info("synced to SP4N-LAPOR!", extra={"tracking_id": event.tracking_id, "seq": event.seq,
                                                 "action": event.action, "call": call})
@@ -472,7 +472,7 @@ def _record_mirrored(tracking_id: str, primary_id: str, primary_seq: int, compla
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry for SyncQueue: Powertools' partial batch response."""
-    return consumer.process(event, context, handle_event, CONSUMER)
+    return sqs_batches.process(event, context, handle_event, CONSUMER)
 
 
 # -- pull -----------------------------------------------------------------------------------
@@ -515,7 +515,7 @@ def import_complaint(c: sp4n.Sp4nComplaint, now: datetime) -> str | None:
             access_token_hash=tracking.hash_token(secrets.token_urlsafe(32)),
             source="sp4n",
             sp4n=Sp4nState(state="synced", complaint_id=c.complaint_id, attempts=0, synced_seq=1),  # type: ignore[no-untyped-call]
-            **sla_state.stage_fields(tracking_id, rtype, None, "diajukan", now, now),
+            **sla_fields.stage_fields(tracking_id, rtype, None, "diajukan", now, now),
         )
         event = ReportEvent(tracking_id, 1, at=created, actor="sistem", role="sistem", action="submit",
                             from_status=None, to_status="diajukan", public=True,
@@ -655,7 +655,7 @@ def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], li
             except (wf.WorkflowError, DomainError):
                 pass
         s.problem = f"SP4N-LAPOR! berstatus {c.status_name} ({c.status_code}), laporan di sini {report.status}"
-        consumer.count("Sp4nDiverged")
+        sqs_batches.count("Sp4nDiverged")
         return [_note(report, seq, "sp4n_conflict", f"Status di SP4N-LAPOR! ({c.status_name}) tidak sejalan "
                       f"dengan status laporan ({report.status}); perlu diselesaikan admin.", data)]
 
@@ -833,6 +833,6 @@ def pull(now: datetime | None = None) -> dict[str, Any]:
     result["polled"] = polled["polled"]
     result["events"] = int(result.get("events") or 0) + polled["events"]
     result["poll_failed"] = polled["failed"]
-    consumer.flush_metrics()
+    sqs_batches.flush_metrics()
     logger.info("SP4N-LAPOR! pull", extra={k: v for k, v in result.items() if k != "since"})
     return result

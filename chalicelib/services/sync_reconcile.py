@@ -21,7 +21,7 @@ from chalicelib.data import claims, reports
 from chalicelib.domain import clock
 from chalicelib.domain.events import DomainEvent
 from chalicelib.observability import logger
-from chalicelib.services import consumer, sync
+from chalicelib.services import sqs_batches, sync
 
 if TYPE_CHECKING:
     from chalicelib.data.models import Report
@@ -111,8 +111,8 @@ def run(now: datetime | None = None) -> dict[str, Any]:
             result["errors"] += 1 if outcome["error"] else 0
     left = problems()
     result["problems"] = len(left)
-    consumer.count("Sp4nDiverged", sum(1 for p in left if p["kind"] == "diverged"))
-    consumer.count("Sp4nProblems", len(left))
-    consumer.flush_metrics()
+    sqs_batches.count("Sp4nDiverged", sum(1 for p in left if p["kind"] == "diverged"))
+    sqs_batches.count("Sp4nProblems", len(left))
+    sqs_batches.flush_metrics()
     logger.info("SP4N-LAPOR! reconciliation", extra=result)
     return result

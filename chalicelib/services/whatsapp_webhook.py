@@ -106,20 +106,20 @@ def parse_update(body: str) -> dict[str, Any]:
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The `whatsapp` function: every message of every queued update, each exactly once."""
-    from chalicelib.services import consumer
+    from chalicelib.services import sqs_batches
 
-    return consumer.process(event, context, handle_update, "whatsapp", parse=parse_update)
+    return sqs_batches.process(event, context, handle_update, "whatsapp", parse=parse_update)
 
 
 def handle_update(update: dict[str, Any], delivery: Any) -> int:
     from chalicelib.data import claims, ledger
-    from chalicelib.services import consumer
+    from chalicelib.services import sqs_batches
 
     handled = 0
     for message, contact, phone_number_id in iter_messages(update):
         claim = claims.acquire(ledger.WHATSAPP_LEASE.key(message["id"]), CLAIM_LEASE_SECONDS)
         if claim is None:
-            consumer.count("WhatsappDuplicates")
+            sqs_batches.count("WhatsappDuplicates")
             continue
         try:
             outcome = on_message(message, contact, phone_number_id)
@@ -128,7 +128,7 @@ def handle_update(update: dict[str, Any], delivery: Any) -> int:
             raise
         claims.complete(claim, type=str(message.get("type", "")), outcome=outcome)
         handled += 1
-    consumer.count("WhatsappMessages", handled)
+    sqs_batches.count("WhatsappMessages", handled)
     return handled
 
 

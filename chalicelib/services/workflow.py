@@ -27,7 +27,7 @@ from chalicelib.domain.errors import (
     version_conflict,
 )
 from chalicelib.domain.report import Actor, Event
-from chalicelib.services import attachments_check, sla_state, views
+from chalicelib.services import attachment_claims, sla_fields, views
 
 if TYPE_CHECKING:
     from chalicelib.data.models import Report, ReportEvent
@@ -122,7 +122,7 @@ def _check_fields(action: str, fields: Mapping[str, Any], report: Report) -> dic
         if not isinstance(atts, list) or len(atts) > most or not all(isinstance(a, str) for a in atts):
             problems.append({"field": "attachments", "type": "list", "message": f"maksimal {most} lampiran"})
         else:
-            problems.extend(attachments_check.shape_problems(atts))  # the rest: claimed in the write
+            problems.extend(attachment_claims.shape_problems(atts))  # the rest: claimed in the write
     if "planned_completion" in clean:
         problems.extend(_planned_completion_problems(clean))
     if "rating" in clean and (isinstance(clean["rating"], bool) or clean["rating"] not in (1, 2, 3, 4, 5)):
@@ -219,19 +219,19 @@ def apply_move(report: Report, action: str, who: Actor, fields: Mapping[str, Any
     `reports.update`. Raises the domain's WorkflowError when the table does not allow the move.
     `fields` are already checked (`_check_fields`)."""
     moved = reports.entity_of(report)
-    event = moved.apply(action, who, fields, now, sla_state)
+    event = moved.apply(action, who, fields, now, sla_fields)
     reports.apply_entity(moved, report)
     return event
 
 
 def _change(event: Event, attachments: Sequence[str], tracking_id: str) -> reports.Change:
     """The move's write: its event, and the claims on the attachments it references."""
-    return reports.Change([event], attachments_check.claim_items(list(attachments), tracking_id))
+    return reports.Change([event], attachment_claims.claim_items(list(attachments), tracking_id))
 
 
 def _refused_write(exc: reports.Conflict, attachments: Sequence[str], tracking_id: str) -> DomainError:
     """A write that lost for good: a refused claim names its files (400); otherwise a 409."""
-    attachments_check.explain_refused_claim(exc, list(attachments), tracking_id)
+    attachment_claims.explain_refused_claim(exc, list(attachments), tracking_id)
     return _conflict()
 
 
@@ -241,7 +241,7 @@ def _retry_after_bookkeeping(tracking_id: str, attachments: Callable[[], Sequenc
     usable is the client's 400; anything else is tried again when what won the race was
     bookkeeping (see `_only_bookkeeping`), including a file that became clean meanwhile."""
     def retry(seen_seq: int, exc: reports.Conflict) -> bool:
-        attachments_check.explain_refused_claim(exc, list(attachments()), tracking_id)
+        attachment_claims.explain_refused_claim(exc, list(attachments()), tracking_id)
         return _only_bookkeeping(tracking_id, seen_seq, humans_too=humans_too)
     return retry
 

@@ -334,7 +334,7 @@ def test_consumer_is_idempotent_and_order_free(aws: dict[str, str], clock: Clock
     from chalicelib.data import reports
     from chalicelib.domain import performance as perf
     from chalicelib.local.pump import _Context
-    from chalicelib.services import performance, sla_state
+    from chalicelib.services import performance, sla_fields
     from tests.sqs_events import delete_succeeded, failed_ids, receive_event
 
     subset = {k: SCENARIO[k] for k in ("P2", "D3", "S5", "K6")}
@@ -366,7 +366,7 @@ def test_consumer_is_idempotent_and_order_free(aws: dict[str, str], clock: Clock
         report = reports.get(c["tracking_id"])
         assert report is not None
         for f in perf.disposition_facts(report.tracking_id, performance.steps_of(reports.events(report.tracking_id)),
-                                        policy=sla_state.policy(), calendar=sla_state.calendar(),
+                                        policy=sla_fields.policy(), calendar=sla_fields.calendar(),
                                         case=performance.case_of(report)):
             expected[f.key] = f
     assert stored == expected and len(stored) == 5  # D3 twice (DISDUKCAPIL, then DINKES)

@@ -124,9 +124,9 @@ def sweep(now: datetime) -> Any:
 
 def in_index(tracking_id: str) -> bool:
     from chalicelib.data.models import Report
-    from chalicelib.services import sla_state
+    from chalicelib.services import sla_fields
 
-    shard = sla_state.shard_of(tracking_id)
+    shard = sla_fields.shard_of(tracking_id)
     return any(r.tracking_id == tracking_id for r in Report.by_sweep.query(shard))
 
 
@@ -182,13 +182,13 @@ def test_an_override_moves_a_deadline_even_past_a_concurrent_sync_record(
 
 def test_forwarded_tue_17_mar_2026_is_due_fri_27_mar_for_the_opd(
         submit: Callable[..., str], act: Callable[..., Any]) -> None:
-    from chalicelib.services import sla_state
+    from chalicelib.services import sla_fields
 
     tid = submit(wib(2026, 3, 16, 14))
     r = act(wib(2026, 3, 17, 10), tid, "verify", opd_code="DINSOS")
     assert (r.status, r.sla_stage) == ("didisposisikan", "respon_opd")
     assert r.due_at == "2026-03-27T16:59:59.000000+00:00"  # Fri 27 Mar 23:59:59 WIB
-    assert sla_state.staff_view(r) == {"stage": "respon_opd", "due_at": "2026-03-27T23:59:59+07:00",
+    assert sla_fields.staff_view(r) == {"stage": "respon_opd", "due_at": "2026-03-27T23:59:59+07:00",
                                        "breached": False, "breached_by": []}
 
 
@@ -828,7 +828,7 @@ def fill(table: str, total: int, due_template: dict[str, Any], due: int, now_utc
     """
     import boto3
 
-    from chalicelib.services import sla_state
+    from chalicelib.services import sla_fields
 
     client = boto3.client("dynamodb", region_name="ap-southeast-3")
     due_ids: list[str] = []
@@ -844,12 +844,12 @@ def fill(table: str, total: int, due_template: dict[str, Any], due: int, now_utc
     for i in range(total):
         tid = f"KBB-B{i:07d}"
         if i < due:
-            item = {**due_template, "tracking_id": {"S": tid}, "sweep_shard": {"S": sla_state.shard_of(tid)},
+            item = {**due_template, "tracking_id": {"S": tid}, "sweep_shard": {"S": sla_fields.shard_of(tid)},
                     "sweep_at": {"S": now_utc}}
             due_ids.append(tid)
         elif i % 10 == 0:
             item = {"tracking_id": {"S": tid}, "status": {"S": "diproses"},
-                    "sweep_shard": {"S": sla_state.shard_of(tid)}, "sweep_at": {"S": future_utc}}
+                    "sweep_shard": {"S": sla_fields.shard_of(tid)}, "sweep_at": {"S": future_utc}}
         else:
             item = {"tracking_id": {"S": tid}, "status": {"S": "selesai"}}
         requests.append({"PutRequest": {"Item": item}})

@@ -265,7 +265,7 @@ def test_event_from_stream_image_with_decimals_and_json_data() -> None:
 
 def test_consumer_reports_only_the_failed_records(monkeypatch: pytest.MonkeyPatch) -> None:
     from chalicelib.adapters import queue
-    from chalicelib.services import consumer
+    from chalicelib.services import sqs_batches
 
     delayed: list[tuple[str, int]] = []
     monkeypatch.setattr(queue, "delay_redelivery", lambda arn, handle, seconds: delayed.append((handle, seconds)))
@@ -281,18 +281,18 @@ def test_consumer_reports_only_the_failed_records(monkeypatch: pytest.MonkeyPatc
     boom = event("boom").to_json()
     seen: list[str] = []
 
-    def handler(e: DomainEvent, delivery: consumer.Delivery) -> None:
+    def handler(e: DomainEvent, delivery: sqs_batches.Delivery) -> None:
         seen.append(e.action)
         if e.action == "boom":
             raise RuntimeError("transient")
 
     batch = {"Records": [record(1, good), record(2, "{not json"), record(3, boom, count=3), record(4, good)]}
-    result = consumer.process(batch, None, handler, "test")
+    result = sqs_batches.process(batch, None, handler, "test")
     assert result == {"batchItemFailures": [{"itemIdentifier": "m2"}, {"itemIdentifier": "m3"}]}
     assert seen == ["verify", "boom", "verify"]
     # failed records get a backoff growing with their receive count (full jitter below the ceiling)
     assert [h for h, _ in delayed] == ["h2", "h3"] and 4 <= delayed[0][1] <= 8 and 16 <= delayed[1][1] <= 32
 
     everything_fails = {"Records": [record(5, "{not json"), record(6, "[]")]}
-    assert consumer.process(everything_fails, None, handler, "test") == {
+    assert sqs_batches.process(everything_fails, None, handler, "test") == {
         "batchItemFailures": [{"itemIdentifier": "m5"}, {"itemIdentifier": "m6"}]}

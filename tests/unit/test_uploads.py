@@ -166,7 +166,7 @@ def test_api_side_never_loads_pillow() -> None:
     import sys
     from pathlib import Path
 
-    code = ("import sys; import chalicelib.api.attachments, chalicelib.services.attachments_check; "
+    code = ("import sys; import chalicelib.api.attachments, chalicelib.services.attachment_claims; "
             "sys.exit(any(m == 'PIL' or m.startswith('PIL.') for m in sys.modules))")
     root = Path(__file__).resolve().parents[2]
     assert subprocess.run([sys.executable, "-c", code], cwd=root, check=False).returncode == 0
