@@ -1,30 +1,8 @@
 """Staff authentication: `Authorization: Bearer <JWT>`, verified in the application.
 
-Two sources of keys, one set of checks (signature RS256 only, `exp`, `iss`, `aud` for id tokens
-or `client_id` for access tokens, `token_use`):
-
-- AWS (env COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID [comma separated], AWS_REGION): the user
-  pool's JWKS from `https://cognito-idp.{region}.amazonaws.com/{pool}/.well-known/jwks.json`,
-  fetched by PyJWKClient and cached per container. The role is the user's `cognito:groups`
-  entry, matched EXACTLY against `admin`, `opd`, `opd_admin`, `pimpinan` (a group `opd-admin-x`
-  is nobody); the OPD is `custom:opd_code`. (Cognito puts custom attributes into id tokens; an access token
-  carries them only through a pre-token-generation trigger.)
-- Local stack and tests (env LOCAL_JWT_PUBLIC_KEY = PEM, JWT_ISSUER, JWT_AUDIENCE; only when
-  STAGE is `local` or `test`): a key pair generated at stack start (chalicelib/local/hooks.py);
-  `python -m chalicelib.cli token` signs with the private half. Role and OPD are the `role` and
-  `opd_code` claims of CONTRACT.md.
-
-If COGNITO_USER_POOL_ID is set the local key is never consulted. With neither configured every
-staff request is refused (fail closed).
-
-A missing, malformed, unsigned (`alg: none`), HS256-with-the-public-key, badly signed, expired,
-wrong-issuer, wrong-audience or wrong-use token is a 401 `unauthenticated`. A valid token with no
-single staff role (or role `opd`/`opd_admin` without an OPD) is a 403 `forbidden`.
-
-`opd_admin` (the head of an OPD's complaint desk) is an `opd` user who may also assign the OPD's
-reports to its officers: its Principal has role `opd` (so every scope, privacy and workflow rule
-of an OPD user applies unchanged) and `opd_admin` True; a route that admits `opd` admits it, and
-a route or action meant for it alone names `opd_admin`.
+RS256 against the Cognito user pool's keys in AWS, or the local stack's key pair in local and
+test stages; neither configured refuses every staff request. A bad token is a 401, a valid one
+without exactly one staff role a 403. Key sources, claims and roles: docs/DESIGN.md ("Staff auth").
 """
 from __future__ import annotations
 
@@ -114,7 +92,7 @@ def verifier_from_env(env: Mapping[str, str] | None = None) -> Verifier | None:
 
 # -- keys ------------------------------------------------------------------------------------
 
-# PyJWT (and the cryptography it loads, ~45 ms) is imported by the functions that verify, not here:
+# PyJWT (and the cryptography it loads) is imported by the functions that verify, not here:
 # the API function imports this module, and a citizen's request never needs it.
 if TYPE_CHECKING:
     import jwt

@@ -41,7 +41,7 @@ _cached: list[_DataKey] = []
 
 
 def _data_key() -> _DataKey:
-    # Imported here: cryptography costs ~20 ms of a cold start, and only a submission with a NIK needs it.
+    # Imported here: cryptography is a large part of a cold start, and only a submission with a NIK needs it.
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     with _lock:

@@ -1,25 +1,8 @@
 """The one adapter between Lapor KBB and the national SP4N-LAPOR! API.
 
 Everything the app sends to or reads from LAPOR! goes through ``Sp4nClient``: authentication,
-retries, response validation and, above all, what personal data may leave (none: LAPOR! gets
-the report's text with the reporter's identity removed, and the privacy flags).
-
-Errors: ``Sp4nUnavailable`` is transient (retry later), ``Sp4nRejected`` permanent (the request
-itself is wrong: do not resend it unchanged), ``Sp4nProtocolError`` an answer we cannot read.
-Each carries ``attempts``; ``client.last_attempts`` gives the same after a successful call.
-
-HTTP goes through a ``Transport`` (default: a urllib3 pool; tests pass their own); answers are read
-into frozen dataclasses by explicit checks, so neither requests nor pydantic loads with the module.
-
-Duplicate risk: LAPOR! offers no idempotency key that we know of. Reads are retried here; the
-sync service sends writes as one attempt per SQS delivery and, after a lost answer, looks on
-LAPOR! for what it sent before sending again (chalicelib/services/sync.py, docs/SP4N.md).
-
-Environment (``Sp4nClient.from_env``): SP4N_BASE_URL, SP4N_API_KEY, SP4N_API_TOKEN; in AWS
-SP4N_SECRET_ID (Secrets Manager JSON) and/or SP4N_PARAMETER_PREFIX (SSM, SecureString) override
-them; optional SP4N_TIMEOUT ("connect,read" seconds), SP4N_MAX_ATTEMPTS, SP4N_INSTITUTION.
-With STAGE=local the local stand-in is the default (unset is no stage: nothing local): http://127.0.0.1:$LAPOR_SP4N_PORT
-(or $SP4N_STANDIN_PORT, else 8100), key "local-key", token "local-token".
+retries of reads, checks of every answer, and what personal data may leave (none). Its errors,
+transport and environment: docs/SP4N.md ("The adapter").
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from chalicelib.adapters import aws
 from chalicelib.config import settings
 
 # Every model's connection draws its botocore session from the one shared with boto3's clients
-# (PynamoDB would create a session per model: ~100 ms of CPU each, paid on a cold start).
+# (PynamoDB would create a session per model, each costly on a cold start).
 _pynamodb_connection.get_session = aws.botocore_session
 
 

@@ -54,7 +54,7 @@ def normalise_phone(raw: str) -> str:
         raise ValueError("nomor telepon hanya boleh berisi angka, spasi, tanda hubung dan + di depan")
     if not 8 <= len(cleaned.lstrip("+")) <= 15:
         raise ValueError("nomor telepon harus 8 sampai 15 angka")
-    import phonenumbers  # here: ~13 ms of import that an API cold start need not pay before it is used
+    import phonenumbers  # here: an import an API cold start need not pay before it is used
 
     try:
         number = phonenumbers.parse(cleaned, "ID")

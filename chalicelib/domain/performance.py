@@ -1,57 +1,9 @@
 """The monthly per-OPD performance record (the Tukin review): what each figure means, as code.
 
-Pure: no boto3, no storage. Two steps, both deterministic:
-
-1. `disposition_facts(...)` folds one report's immutable event log into one `Fact` per
-   *disposition* (a `verify` or `redispose` that forwarded the report to an OPD). The fact
-   says when the OPD got the report, when and how it first answered, whether it handed it back,
-   breached, was rated. Stored facts are this function's output, so any fact can be re-derived
-   from the audit trail and checked by hand.
-2. `scoreboard(facts, now)` turns the facts of one month into the figures below, and keeps, for
-   every figure, the tracking ids behind it (`in_figure` is the one predicate the counts AND the
-   drill-down use, so the drill-down lists exactly what was counted).
-
-Definitions (the contract's fields; "the month" is the WIB calendar month):
-- A report belongs to OPD X's month M for each disposition to X that happened in M (WIB). A report
-  redisposed from X to Y counts for X and for Y; X's return or breach stays on X's fact. Totals are
-  the sums of the rows (a report forwarded to two OPDs counts twice: once per OPD).
-- received: dispositions to the OPD in the month.
-- responded: the OPD answered the reporter in public after this disposition: an answer
-  (`respond`), a progress update (`progress`) or its own request for information
-  (`request_info`); the first of these is the *first response*. An `accept` is not an answer.
-- The first-response deadline (`response_due_at`) is the deadline of the OPD's SLA stage in force
-  when it first answered, recomputed from the event log with the working calendar and
-  config/sla.json exactly as the SLA engine computes it (so it agrees with the breaches the sweep
-  records): `respon_opd` counted from the disposition while the report is `didisposisikan`; once
-  the OPD `accept`s, `tindak_lanjut` counted from the accept. Recomputed rather than read from the
-  report because the report's `due_at` is overwritten at every stage, while the events are not.
-- responded_on_time: the first response came at or before `response_due_at`, AND, if the OPD
-  accepted first, the accept came at or before the `respon_opd` deadline. (Without the second
-  condition an OPD could sit on a report for weeks, accept it, and still be "on time".)
-- late: the OPD missed its first-response deadline: answered after it, accepted after the
-  respon_opd deadline, or held the report past the deadline without answering (still holding it,
-  or it left the OPD only after the deadline).
-- pending: still with the OPD, unanswered, deadline not yet passed (can still be on time).
-- withdrawn: left the OPD (handed back, redisposed by the admin, closed) before its deadline and
-  without an answer: nothing was due from the OPD. received = on_time + late + pending + withdrawn.
-- on_time_pct = 100 x responded_on_time / (responded_on_time + late), one decimal; null when
-  nothing is decided yet. Pending reports do not count against an OPD before their deadline, and
-  withdrawn ones never do.
-- median_first_response_hours: median of the WORKING hours (07:30-16:00 WIB on working days,
-  `WorkingCalendar.working_hours_between`) from disposition to first response, over `responded`;
-  two decimals.
-- The OPD's own request for information pauses its stage; the reporter's reply resumes it with
-  the time it had left (chalicelib.domain.sla.PausedClock), exactly as the SLA engine does.
-- overdue_open: now, the report is with the OPD, waiting on it (didisposisikan or diproses,
-  including after the reporter reopened it), and the deadline of its current stage has passed.
-- returned: the OPD handed the report back as not its authority (`return`); returned_pct =
-  100 x returned / received (the mis-routing rate).
-- breaches: dispositions during which the SLA sweep recorded at least one `sla_breach` for this
-  OPD (any of its stages, also after a reopen). Reports, not events.
-- A report merged into another as its duplicate (`merge`) counts once, on its primary: its own
-  dispositions keep their fact (marked `merged_into`, the audit trail) and count in no figure.
-- avg_rating / rated: the reporter's rating (1-5) given in `feedback` while the report was with
-  this OPD (the last one if several), averaged over the rated ones; two decimals.
+Pure: `disposition_facts(...)` folds one report's event log into one `Fact` per disposition to an
+OPD; `scoreboard(facts, now)` turns a month's facts into the figures, keeping for each figure the
+tracking ids behind it (`in_figure` is the one predicate the counts and the drill-down share).
+Every figure's definition: docs/PERFORMANCE.md.
 """
 from __future__ import annotations
 

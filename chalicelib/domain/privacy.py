@@ -1,23 +1,9 @@
 """Which parts of a report each staff audience may see. Pure: no AWS, no storage, no HTTP.
 
-Rules (CONTRACT.md "Staff", DOMAIN.md "Privacy modes", "Personal data"):
-- Who may read a report at all (texts, reporter, attachments, its row in a list or export, its
-  id in a scoreboard drill-down): `may_read`. A `rahasia` report is read only by admins and the
-  OPD it is assigned to; `pimpinan` see it only as counts (scoreboard, statistics). An `opd`
-  reads only the reports assigned to it, whatever the privacy mode. Every staff read path
-  (report view, reveal, list, CSV export, drill-down) asks `may_read`, nothing else.
-- `admin` (Diskominfotik) sees the reporter's name, email and phone of `publik` and `rahasia`
-  reports. For an `anonim` report the identity stays hidden until the admin asks for it
-  explicitly (a reveal of `identity`, with a reason); every such reading is recorded as an audit event, so a plain
-  read has no side effect and an admin never sees an anonymous reporter by accident.
-- The NIK is shown only to an admin who asks for it (a reveal of `nik`), and every such reading is
-  recorded too (UU 23/2006 Pasal 84). It is never shown to `opd` or `pimpinan`.
-- `opd` sees name, email and phone only when the report is not `anonim`; `pimpinan` never
-  see a reporter's contact, in any mode. Neither can reveal anything.
-- What the reporter wrote (title, description, replies, comments) may itself carry their
-  identity. Every text shown to `pimpinan`, and of an `anonim` report to `opd`, is cut of the
-  reporter's name (and its parts), email, phone (in every common spelling) and NIK; a 16-digit
-  number that looks like a NIK is cut from every text shown to them, whatever the privacy mode.
+`may_read` decides who may read a report at all (every staff read path asks it, nothing else);
+`IdentityAccess` what of the reporter a view shows; the text filters cut a reporter's identity
+from what pimpinan, and an OPD of an anonim report, read. The rules: docs/PRIVACY.md ("Who sees
+what of a report").
 """
 from __future__ import annotations
 

@@ -1,32 +1,8 @@
-"""SLA stages, deadlines and the per-report SLA clock. The numbers live in config/sla.json.
+"""SLA stages, deadlines and the per-report SLA clock; the numbers live in config/sla.json.
 
-Stages (one per open status, see `stage_for`):
-- verifikasi: the admin verifies and forwards (diajukan; also dikembalikan, where the admin re-routes)
-- respon_opd: the OPD's first response after disposition (didisposisikan)
-- tindak_lanjut: the OPD's answer (diproses); the rule depends on the case, see `StagePolicy`
-- konfirmasi: the reporter may reply to the answer (ditindaklanjuti); at the deadline the system
-  auto-closes the report to selesai
-- kelengkapan: the reporter owes more information (perlu_kelengkapan); at the deadline the system
-  archives the report to ditolak
-
-Rules of counting (stated once, used everywhere):
-- A stage starts when the report enters the status (the instant of that event) and every
-  status-changing event, or a redisposition to another OPD, starts a fresh stage. So
-  tindak_lanjut counts from the OPD's `accept`, and a reopened report (reply or unresolved
-  feedback) gives the OPD a fresh tindak_lanjut period from the reporter's message.
-- The deadline is 23:59:59 WIB of the last day (see WorkingCalendar.add_working_days).
-- Pause and resume: while the report waits on the reporter (perlu_kelengkapan, and
-  ditindaklanjuti) no staff deadline runs; only the reporter's own stage does, whose expiry is a
-  system move, never a staff breach. When the reporter answers the ADMIN's request, verification
-  restarts fresh from the reply (a new 3 HK): the reply can change the report so much that it is
-  a new verification (LAPOR!'s "Tunda"). When the reporter answers an OPD's request, the OPD's
-  clock resumes with the time it had left (`PausedClock`): the working days strictly after the
-  pause day up to the deadline's day, counted again from the reply's day. Asking never restarts
-  the clock, so it cannot wipe a breach: a stage already past its deadline when paused resumes
-  with that same deadline, and its recorded breach stays.
-- A reminder goes out at 07:30 WIB of the working day before the deadline's day, to the staff
-  (staff stages) or to the reporter (konfirmasi: "the report will close"; kelengkapan: "it will be
-  archived"). A reminder that would fall at or before the stage's start is dropped.
+One stage per open status (`stage_for`), a deadline per stage (`StagePolicy`), and `SlaClock`, the
+reminders and deadline of one report's stage on the working calendar. The stages and the rules of
+counting (start, pause and resume, reminders): docs/DOMAIN.md ("Stages, and how they are counted").
 """
 from __future__ import annotations
 

@@ -1,26 +1,8 @@
 """What the SLA sweep does to one report at one instant: a pure decision, no storage.
 
-The sweep (chalicelib.services.sla_sweep) reads a due report from the `by_sweep` index, rebuilds
-its SlaClock, asks `plan(...)` what to do, and writes the answer in one versioned transaction.
-Keeping the decision here means every rule below is unit-tested without AWS.
-
-Rules:
-- The checks to act on are `clock.due_checks(since=stored sweep_at, now)`: a sweep that ran late,
-  or after skipped runs, still sees every check since the last one it handled. When the deadline
-  moved since the stage began (an admin added or removed a holiday), the whole stage is looked
-  at again (since=None): a check that moved earlier than the stored sweep_at is not lost.
-- `sla_state` (stored on the report, reset by every new stage) records each reminder, breach and
-  escalation done. A check already recorded is never done again, whatever `since` says: this is
-  what makes a retried sweep, or one that rebuilt the clock with a new holiday list, exactly-once.
-- An expiry (breach, auto-close, archive) acts only once the deadline has passed (now > due_at;
-  the deadline second itself still counts as in time, like `SlaClock.is_breached`).
-- Reminders: staff stages remind whoever owes the step (the admin desk for verification, the OPD
-  for its stages); reporter stages remind the reporter that the report will close or be archived.
-- Breach of a staff stage: a `sla_breach` event to whoever owed the step, a `sla_escalation` to
-  the head of that OPD and Diskominfotik, `sla_breached` set, and the OPD added to `breached_by`.
-  Verification is the Diskominfotik desk's own stage: its breach is Diskominfotik's.
-- Expiry of a reporter stage is a system move (auto_close / archive), done by the workflow.
-- The next `sweep_at` is the stage's next check after `now`; None takes the report out of the index.
+The sweep (chalicelib.services.sla_sweep) rebuilds a due report's SlaClock and asks `plan(...)`
+which reminders, breaches, escalations or system move are due, what the report then records, and
+when to look again. The rules: docs/DESIGN.md ("The sweep, and what it decides per report").
 """
 from __future__ import annotations
 

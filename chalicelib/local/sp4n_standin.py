@@ -761,7 +761,7 @@ def _path_id(cid: str) -> str:
 
 class _Handler(WSGIRequestHandler):
     # One buffered write per answer and no Nagle: otherwise headers and body leave in two
-    # packets and the client's delayed ACK adds ~40 ms to every request.
+    # packets and the client's delayed ACK delays every request.
     wbufsize = 64 * 1024
     disable_nagle_algorithm = True
 

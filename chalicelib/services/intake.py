@@ -48,7 +48,7 @@ def _fingerprint(report: ReportIn) -> str:
 
 
 def _aead(idempotency_key: str, fingerprint: str) -> AESGCM:
-    # Imported here: cryptography costs ~20 ms of an API cold start, and only submissions with an
+    # Imported here: cryptography is a large part of an API cold start, and only submissions with an
     # Idempotency-Key need it.
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM

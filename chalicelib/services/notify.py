@@ -1,26 +1,8 @@
 """The notification consumer: who is told what, by email (SES), SMS (SNS) and WhatsApp, in Indonesian.
 
-Who (RULES below; the texts are files in chalicelib/config/templates/):
-- the OPD's contacts (seed `opds[].emails/phones`): on disposition (verify, redispose), on SLA
-  reminders, breaches and escalations, and when a report they hold is closed by someone else;
-- the OPD's head (`head_emails`) and Diskominfotik (`admin_contacts`): on escalations;
-- Diskominfotik: when an OPD hands a report back (return), on its own reminders and breaches;
-- the reporter, on every public status change and on receipt, with the tracking number, at the
-  contact they gave (an anonymous reporter who left none is told nothing); the reporter of a
-  report filed by WhatsApp in that chat rather than by SMS (chalicelib/services/whatsapp_outbound.py);
-- `pimpinan_contacts`: the weekly digest;
-- the OPD officer an `opd_admin` assigns a report to (`assign`): at the email and phone of the
-  officers table (chalicelib/data/officers.py), looked up by the user id the event carries.
-An event's `data.audience` (set by the SLA sweep) chooses among these where it is given.
-
-Privacy: nothing an OPD, the admin desk or pimpinan receives carries the reporter's identity;
-the report's title is cut of the reporter's name/phone/email and of ID-like numbers, and for a
-`rahasia` report replaced by a neutral line. The NIK is never read here.
-
-Exactly once per (consumer, tracking_id, seq, channel, recipient): a claim in the idempotency
-table is taken before sending and marked done after; a duplicate delivery, sequential or
-concurrent, finds it done (skipped) or held (fails, retried later). An event's first delivery
-takes all its claims in one write and marks them done in one write after its sends.
+`RULES` below say who hears of which event; the texts are chalicelib/config/templates/. Nothing an
+OPD, the admin desk or pimpinan receives carries the reporter's identity. Each message is sent
+once per recipient (a lease in the ledger). The rules in prose: docs/DESIGN.md ("Who is told what").
 """
 from __future__ import annotations
 

@@ -1,23 +1,8 @@
 """The SLA sweep: reminders, breaches, escalations, auto-close and archive, every 15 minutes.
 
-How it finds work: the `by_sweep` GSI (hash `sweep_shard`, range `sweep_at`, sparse) holds only
-reports with a pending check. One Query per shard with `sweep_at <= now` (a key condition, never a
-Scan, never a filter) returns exactly the due reports, so the items read follow the work due, not
-the size of the table. The index projects ALL attributes: the report read from the index is the
-report the sweep writes back, without a second read.
-
-How it stays exactly-once: every change is one `reports.save_change` transaction with the
-report's version as its condition, carrying the events it appends. Two sweeps that race on a
-report both compute the same change; the loser gets Conflict, reads the report again and plans
-from what is stored now (never two events; after ATTEMPTS writes it leaves the report due).
-What the sweep did in the current stage is recorded in `sla_state` inside that same transaction,
-so a retry (or a clock rebuilt with a changed holiday list) never repeats a reminder, breach or
-escalation. A skipped run misses nothing: each report's checks are taken since its stored
-`sweep_at` (see chalicelib.domain.sla_plan).
-
-The decision per report is pure (chalicelib.domain.sla_plan.plan); this module only reads, calls
-it, and writes. It appends events; the fan-out (events stream -> queues -> notifier) turns them
-into emails and SMS using each event's `data.audience`.
+Reads the due reports from the sparse `by_sweep` index (one Query per shard, never a Scan), asks
+chalicelib.domain.sla_plan what is due, and writes each report with `reports.update`. How it finds
+work and why it acts once: docs/DESIGN.md ("The sweep, and what it decides per report").
 """
 from __future__ import annotations
 

@@ -1,25 +1,8 @@
-"""GET /staff/reports: staff lists through the GSIs, with opaque tamper-proof cursors.
+"""GET /staff/reports: staff lists through the GSIs, with opaque tamper-proof cursors, and the CSV
+export.
 
-Which index answers (docs/DESIGN.md "Tables"):
-- an `opd` user: `by_opd` on ITS OWN OPD, whatever `opd_code` says (another OPD's code gives an
-  empty list, never that OPD's reports); `status` narrows the range key (`<status>#...`);
-- admin/pimpinan with `opd_code`: `by_opd` the same way;
-- with `status` only: `by_status`;
-- with neither: `by_month`, walking months back from the current one (WIB) to the service's
-  first month (env SERVICE_START_MONTH or LIST_FIRST_MONTH, default 2025-01), each newest first.
-`kecamatan` is a filter on the query (never a Scan). Lists from `by_opd` without a status come
-grouped by status (the range key), newest first within a status; the others newest first.
-
-Cursors: chalicelib.domain.cursor, HMAC-SHA256 with the key from env CURSOR_SECRET (the local
-stack's hook generates one) or, in AWS, the Secrets Manager secret named by env CURSOR_SECRET_ID
-(JSON {"value": ...}), read at run time once per container: the key itself is never in a
-function's environment, and only the API function's role may read it. A cursor is bound to the query and to the
-caller's scope; an edited, forged or replayed one is a 400.
-
-List items carry no identity of the reporter whatever the role; title texts shown to `opd` and
-`pimpinan` pass through chalicelib.domain.privacy like every other view, and a report the caller
-may not read (privacy.may_read: `rahasia` for pimpinan) is neither listed nor exported. Every CSV
-export leaves an access-log line (who, the filters, the row count).
+Which index answers which filter, the cursor's key and binding, and what a list may show:
+docs/DESIGN.md ("Staff lists and their cursors").
 """
 from __future__ import annotations
 
