@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from bench.reads import REGION, metered, moto_stack
+from bench.reads import metered, moto_stack
+from bench.seed import template_item, write_items
 
 NOW = datetime(2026, 11, 20, 10, 0)
 PER_DAY = 10
@@ -28,40 +30,29 @@ KECAMATAN = ("batujajar", "cihampelas", "cikalongwetan", "cililin", "cipatat", "
 
 
 def fill(table: str, total: int, template: dict[str, Any], now: datetime) -> None:
-    import boto3
-
     from chalicelib.domain import clock
 
-    client = boto3.client("dynamodb", region_name=REGION)
-    pending: list[dict[str, Any]] = []
+    def items() -> Iterator[dict[str, Any]]:
+        for i in range(total):
+            created = now - timedelta(days=i / PER_DAY, minutes=5)
+            recent = now - created <= timedelta(days=30)
+            turn = i // len(KECAMATAN)  # the how-many-th report of its kecamatan
+            is_open = (turn % 2 == 0) if recent else (turn % 50 == 0)
+            kecamatan = KECAMATAN[i % len(KECAMATAN)]
+            item = {**template, "tracking_id": {"S": f"KBB-D{i:07d}"}, "kecamatan": {"S": kecamatan},
+                    "created_at": {"S": clock.iso_utc(created)}, "created_month": {"S": clock.month_wib(created)},
+                    "updated_at": {"S": clock.iso_utc(created)},
+                    "status": {"S": "diajukan" if is_open else "selesai"}}
+            location = dict(template["location"]["M"])
+            location["kecamatan"] = {"S": kecamatan}
+            item["location"] = {"M": location}
+            for key in ("dupe_place", "sweep_at", "sweep_shard", "status_created", "updated_month"):
+                item.pop(key, None)
+            if is_open:
+                item["dupe_place"] = {"S": kecamatan}
+            yield item
 
-    def flush() -> None:
-        while pending:
-            batch = {table: pending[:25]}
-            del pending[:25]
-            while batch:
-                batch = client.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
-
-    for i in range(total):
-        created = now - timedelta(days=i / PER_DAY, minutes=5)
-        recent = now - created <= timedelta(days=30)
-        turn = i // len(KECAMATAN)  # the how-many-th report of its kecamatan
-        is_open = (turn % 2 == 0) if recent else (turn % 50 == 0)
-        kecamatan = KECAMATAN[i % len(KECAMATAN)]
-        item = {**template, "tracking_id": {"S": f"KBB-D{i:07d}"}, "kecamatan": {"S": kecamatan},
-                "created_at": {"S": clock.iso_utc(created)}, "created_month": {"S": clock.month_wib(created)},
-                "updated_at": {"S": clock.iso_utc(created)}, "status": {"S": "diajukan" if is_open else "selesai"}}
-        location = dict(template["location"]["M"])
-        location["kecamatan"] = {"S": kecamatan}
-        item["location"] = {"M": location}
-        for key in ("dupe_place", "sweep_at", "sweep_shard", "status_created", "updated_month"):
-            item.pop(key, None)
-        if is_open:
-            item["dupe_place"] = {"S": kecamatan}
-        pending.append({"PutRequest": {"Item": item}})
-        if len(pending) >= 500:
-            flush()
-    flush()
+    write_items(table, items())
 
 
 def items_read_per_suggestion(total: int) -> dict[str, float]:
@@ -74,8 +65,6 @@ def items_read_per_suggestion(total: int) -> dict[str, float]:
 
     now = NOW.replace(tzinfo=WIB)
     with moto_stack() as env:
-        import boto3
-
         body = {**REPORT, "reporter": {k: v for k, v in REPORT["reporter"].items() if k != "nik"}}
         original_now = clock.now
         try:
@@ -84,11 +73,8 @@ def items_read_per_suggestion(total: int) -> dict[str, float]:
             probe = intake.submit(ReportIn.model_validate(body))["tracking_id"]  # the report at the desk
         finally:
             clock.now = original_now  # type: ignore[assignment]
-        client = boto3.client("dynamodb", region_name=REGION)
         table = env["REPORTS_TABLE"]
-        template = client.get_item(TableName=table, Key={"tracking_id": {"S": template_id}})["Item"]
-        client.delete_item(TableName=table, Key={"tracking_id": {"S": template_id}})
-        fill(table, total, template, now)
+        fill(table, total, template_item(table, template_id), now)
         admin = Principal(sub="bench-admin", role="admin")
         with metered() as meter:
             found = duplicates.similar(probe, admin)["items"]

@@ -14,48 +14,37 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from bench.reads import REGION, metered, moto_stack
+from bench.reads import metered, moto_stack
+from bench.seed import template_item, write_items
 
 NOW = datetime(2026, 11, 20, 10, 0)
 PAGE_SIZE = 50
 
 
 def fill(table: str, total: int, template: dict[str, Any], now: datetime) -> None:
-    import boto3
-
     from chalicelib.data.reports import updated_month
     from chalicelib.domain import clock
 
-    client = boto3.client("dynamodb", region_name=REGION)
-    pending: list[dict[str, Any]] = []
+    def items() -> Iterator[dict[str, Any]]:
+        span = timedelta(days=365)
+        for i in range(total):
+            created = now - span * (i / total)
+            updated = min(created + timedelta(hours=i % 72), now)
+            privacy = "rahasia" if i % 10 == 3 else "publik"
+            item = {**template, "tracking_id": {"S": f"KBB-O{i:07d}"}, "privacy": {"S": privacy},
+                    "created_at": {"S": clock.iso_utc(created)}, "created_month": {"S": clock.month_wib(created)},
+                    "updated_at": {"S": clock.iso_utc(updated)}}
+            month = updated_month(privacy, clock.iso_utc(updated))
+            item.pop("updated_month", None)
+            if month:
+                item["updated_month"] = {"S": month}
+            yield item
 
-    def flush() -> None:
-        while pending:
-            batch = {table: pending[:25]}
-            del pending[:25]
-            while batch:
-                batch = client.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
-
-    span = timedelta(days=365)
-    for i in range(total):
-        created = now - span * (i / total)
-        updated = created + timedelta(hours=i % 72)
-        updated = min(updated, now)
-        privacy = "rahasia" if i % 10 == 3 else "publik"
-        item = {**template, "tracking_id": {"S": f"KBB-O{i:07d}"}, "privacy": {"S": privacy},
-                "created_at": {"S": clock.iso_utc(created)}, "created_month": {"S": clock.month_wib(created)},
-                "updated_at": {"S": clock.iso_utc(updated)}}
-        month = updated_month(privacy, clock.iso_utc(updated))
-        item.pop("updated_month", None)
-        if month:
-            item["updated_month"] = {"S": month}
-        pending.append({"PutRequest": {"Item": item}})
-        if len(pending) >= 500:
-            flush()
-    flush()
+    write_items(table, items())
 
 
 def items_read_per_item(total: int) -> dict[str, float]:
@@ -67,15 +56,10 @@ def items_read_per_item(total: int) -> dict[str, float]:
 
     now = NOW.replace(tzinfo=WIB)
     with moto_stack() as env:
-        import boto3
-
         body = {**REPORT, "reporter": {k: v for k, v in REPORT["reporter"].items() if k != "nik"}}
         template_id = intake.submit(ReportIn.model_validate(body))["tracking_id"]
-        client = boto3.client("dynamodb", region_name=REGION)
         table = env["REPORTS_TABLE"]
-        template = client.get_item(TableName=table, Key={"tracking_id": {"S": template_id}})["Item"]
-        client.delete_item(TableName=table, Key={"tracking_id": {"S": template_id}})
-        fill(table, total, template, now)
+        fill(table, total, template_item(table, template_id), now)
         reference.opds(), reference.categories(), reference.kecamatan()  # cached per container: warm
         with metered() as meter:
             rows = open311.list_requests(open311.RequestQuery(page_size=PAGE_SIZE, now=now))

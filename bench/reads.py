@@ -96,6 +96,7 @@ def moto_stack() -> Iterator[dict[str, str]]:
 
 
 def sweep_items_read_per_due(total: int) -> dict[str, float]:
+    from bench.seed import template_item  # bench.seed reads this module's REGION
     from bench.submit_cpu import REPORT
     from chalicelib.domain import clock
     from chalicelib.domain.clock import WIB
@@ -104,8 +105,6 @@ def sweep_items_read_per_due(total: int) -> dict[str, float]:
     from tests.integration.test_sla_sweep import DUE_IN_BULK, fill
 
     with moto_stack() as env:
-        import boto3
-
         original_now = clock.now
         try:
             clock.now = lambda: datetime(2026, 3, 17, 10, tzinfo=WIB)  # type: ignore[assignment]
@@ -113,11 +112,8 @@ def sweep_items_read_per_due(total: int) -> dict[str, float]:
             template_id = intake.submit(ReportIn.model_validate(body))["tracking_id"]
         finally:
             clock.now = original_now  # type: ignore[assignment]
-        client = boto3.client("dynamodb", region_name=REGION)
         table = env["REPORTS_TABLE"]
-        template = client.get_item(TableName=table, Key={"tracking_id": {"S": template_id}})["Item"]
-        client.delete_item(TableName=table, Key={"tracking_id": {"S": template_id}})
-        fill(table, total, template, DUE_IN_BULK, "2026-03-25T00:30:00.000000+00:00",
+        fill(table, total, template_item(table, template_id), DUE_IN_BULK, "2026-03-25T00:30:00.000000+00:00",
              "2026-04-30T00:30:00.000000+00:00")
         with metered() as meter:
             result = sla_sweep.sweep(datetime(2026, 3, 26, 8, tzinfo=WIB))

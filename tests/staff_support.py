@@ -6,6 +6,7 @@ way the local stack's hook does (LOCAL_JWT_PUBLIC_KEY, JWT_ISSUER, JWT_AUDIENCE,
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -109,3 +110,20 @@ class Api:
         for action, holder, fields in paths[status]:
             view = self.ok(tid, "opd" if holder else "admin", holder, action=action, **fields)
         return view
+
+
+class Clock:
+    """The service's clock, set by the test (chalicelib.domain.clock.now is patched to it)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+def set_clock(monkeypatch: pytest.MonkeyPatch, at: datetime) -> Clock:
+    """Patch the services' clock to `at`; move it by setting `.at` on the answer."""
+    c = Clock(at)
+    monkeypatch.setattr("chalicelib.domain.clock.now", c)
+    return c

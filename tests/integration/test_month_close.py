@@ -13,25 +13,17 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.clock import WIB
-from tests.staff_support import Api, bearer, staff_auth  # noqa: F401  (fixture)
+from tests.staff_support import Api, Clock, bearer, set_clock, staff_auth  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("staff_auth")
 NOV = "2026-11"
 
 
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    c = Clock(datetime(2026, 11, 2, 8, tzinfo=WIB))
-    monkeypatch.setattr("chalicelib.domain.clock.now", c)
-    return c
+    return set_clock(monkeypatch, datetime(2026, 11, 2, 8, tzinfo=WIB))
 
 
 def call(api: Api, method: str, path: str, role: str, opd: str | None = None, body: Any = None) -> Any:

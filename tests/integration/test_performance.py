@@ -40,28 +40,18 @@ from tests.performance_fixture import (
     submitted_at,
     t,
 )
-from tests.staff_support import bearer, staff_auth  # noqa: F401  (fixture)
+from tests.staff_support import Clock, bearer, set_clock, staff_auth  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 OPD_ADMIN = [r for r in ("opd_admin",) if r in STAFF_ROLES]
 KECAMATAN = ("Lembang", "Parongpong", "Ngamprah", "Padalarang", "Cililin", "Cipatat")
 
 
-class Clock:
-    """The service's clock, set by the test (chalicelib.domain.clock.now is patched to it)."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    c = Clock(NOW)
-    monkeypatch.setattr("chalicelib.domain.clock.now", c)
-    return c
+    return set_clock(monkeypatch, NOW)
 
 
 def report_body(valid_report: dict[str, Any], key: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ OPD = Actor("opd", "opd", actor_id="sub-opd", opd_code="DPUPR")
 REPORTER = Actor("pelapor", "pelapor")
 
 
-class Clock:
+class SlaStandIn:
     """The SLA rules a move needs, recording each call."""
 
     def __init__(self) -> None:
@@ -57,7 +57,7 @@ def _report(**overrides: Any) -> Report:
 
 
 def test_verify_hands_the_report_to_an_opd_and_starts_its_clock() -> None:
-    report, sla = _report(), Clock()
+    report, sla = _report(), SlaStandIn()
     event = report.apply("verify", ADMIN, {"opd_code": "DPUPR", "privacy": "anonim", "note": "cek"}, NOW, sla)
     assert (report.status, report.opd_code, report.privacy) == ("didisposisikan", "DPUPR", "anonim")
     assert report.status_created == "didisposisikan#2026-03-31T01:00:00+00:00"
@@ -72,15 +72,15 @@ def test_a_move_the_table_refuses_changes_nothing() -> None:
     report = _report()
     before = copy.deepcopy(report)
     with pytest.raises(wf.InvalidTransition):
-        report.apply("respond", OPD, {"message": "sudah"}, NOW, Clock())
+        report.apply("respond", OPD, {"message": "sudah"}, NOW, SlaStandIn())
     with pytest.raises(wf.NotPermitted):
-        report.apply("verify", OPD, {"opd_code": "DPUPR"}, NOW, Clock())
+        report.apply("verify", OPD, {"opd_code": "DPUPR"}, NOW, SlaStandIn())
     assert report == before
 
 
 def test_corrections_are_applied_and_recorded_old_and_new() -> None:
     report, sla = _report(status="diproses", opd_code="DPUPR", sla_stage="tindak_lanjut",
-                          due_at="2026-04-20T03:00:00+00:00"), Clock()
+                          due_at="2026-04-20T03:00:00+00:00"), SlaStandIn()
     sla.replanned = {"due_at": "2026-04-10T03:00:00+00:00"}
     event = report.apply("correct", ADMIN, {"type": "aspirasi", "kecamatan": "cisarua"}, NOW, sla)
     assert (report.type, report.kecamatan, report.desa, report.classification) == ("aspirasi", "cisarua", None, None)
@@ -95,7 +95,7 @@ def test_corrections_are_applied_and_recorded_old_and_new() -> None:
 
 def test_return_records_the_opd_once_and_leaves_it() -> None:
     report = _report(status="didisposisikan", opd_code="DPUPR", returned_by=["DPUPR"], assigned_to="u-1")
-    event = report.apply("return", OPD, {"reason_code": "bukan_wewenang", "reason": "milik dinas lain"}, NOW, Clock())
+    event = report.apply("return", OPD, {"reason_code": "bukan_wewenang", "reason": "milik dinas lain"}, NOW, SlaStandIn())
     assert (report.opd_code, report.returned_by, report.assigned_to, report.status_created) == (None, ["DPUPR"],
                                                                                                 None, None)
     assert event.data == {"actor_opd": "DPUPR", "opd_code": "DPUPR", "reason_code": "bukan_wewenang",
@@ -103,7 +103,7 @@ def test_return_records_the_opd_once_and_leaves_it() -> None:
 
 
 def test_the_opds_own_question_pauses_its_clock_and_the_reply_resumes_it() -> None:
-    report, sla = _report(status="diproses", opd_code="DPUPR", sla_stage="tindak_lanjut"), Clock()
+    report, sla = _report(status="diproses", opd_code="DPUPR", sla_stage="tindak_lanjut"), SlaStandIn()
     report.apply("request_info", OPD, {"message": "Mohon foto lokasi."}, NOW, sla)
     assert report.first_response_at == "2026-04-01T03:00:00.000000+00:00"  # the OPD's question is a response
     assert report.info_request is not None and report.info_request["paused"]["stage"] == "tindak_lanjut"
@@ -115,13 +115,13 @@ def test_the_opds_own_question_pauses_its_clock_and_the_reply_resumes_it() -> No
 
 def test_the_admins_question_is_no_response_of_the_opd() -> None:
     report = _report()
-    report.apply("request_info", ADMIN, {"message": "Lokasi tepatnya?"}, NOW, Clock())
+    report.apply("request_info", ADMIN, {"message": "Lokasi tepatnya?"}, NOW, SlaStandIn())
     assert report.first_response_at is None and report.info_request == {
         "asked_by": "admin", "opd_code": None, "asked_at": "2026-04-01T03:00:00.000000+00:00"}
 
 
 def test_merge_takes_the_duplicate_out_of_the_inbox_and_the_sweep() -> None:
-    report, sla = _report(status="didisposisikan", opd_code="DPUPR", sla_stage="respon"), Clock()
+    report, sla = _report(status="didisposisikan", opd_code="DPUPR", sla_stage="respon"), SlaStandIn()
     event = report.apply("merge", ADMIN, {"primary": "KBB-CCCC-DDDD"}, NOW, sla)
     assert (report.merged_into, report.opd_code, report.sla_stage, report.status) == (
         "KBB-CCCC-DDDD", None, None, "didisposisikan")
@@ -132,8 +132,8 @@ def test_merge_takes_the_duplicate_out_of_the_inbox_and_the_sweep() -> None:
 
 def test_feedback_keeps_the_rating_and_assign_names_the_officer() -> None:
     report = _report(status="ditindaklanjuti", opd_code="DPUPR")
-    report.apply("feedback", REPORTER, {"resolved": True, "rating": 4}, NOW, Clock())
+    report.apply("feedback", REPORTER, {"resolved": True, "rating": 4}, NOW, SlaStandIn())
     assert (report.status, report.rating) == ("selesai", 4)
     held = _report(status="diproses", opd_code="DPUPR", assigned_to="u-1")
-    event = held.apply("assign", Actor("opd", "opd_admin", "sub-head", "DPUPR"), {"officer": "u-2"}, NOW, Clock())
+    event = held.apply("assign", Actor("opd", "opd_admin", "sub-head", "DPUPR"), {"officer": "u-2"}, NOW, SlaStandIn())
     assert (held.assigned_to, event.data["from_officer"], event.data["officer"]) == ("u-2", "u-1", "u-2")
