@@ -11,8 +11,9 @@ For colleagues:
 - `count("ReportsSubmitted")`: one EMF metric (names in METRICS), flushed by the middleware at the
   end of every handler, HTTP or not. `open_reports({"diajukan": 3, ...})` for the gauge.
 - Tracer: not used. Its import (aws_xray_sdk, wrapt, patching) would be the largest part of
-  every function's cold start (`make bench`, cold_import_ratio), and Lambda's own active tracing
-  (on for every function, see infra/) already shows each invocation and its AWS calls.
+  every function's cold start (`make bench`, cold_import_ratio). Lambda's own active tracing (on
+  for every function, see infra/) shows each invocation with its init and run time; a segment
+  per AWS call would need the X-Ray SDK, which we do not load.
 """
 from __future__ import annotations
 

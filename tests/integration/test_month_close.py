@@ -19,8 +19,6 @@ pytestmark = pytest.mark.usefixtures("staff_auth")
 NOV = "2026-11"
 
 
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return set_clock(monkeypatch, datetime(2026, 11, 2, 8, tzinfo=WIB))

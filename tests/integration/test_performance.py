@@ -47,8 +47,6 @@ OPD_ADMIN = [r for r in ("opd_admin",) if r in STAFF_ROLES]
 KECAMATAN = ("Lembang", "Parongpong", "Ngamprah", "Padalarang", "Cililin", "Cipatat")
 
 
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return set_clock(monkeypatch, NOW)
