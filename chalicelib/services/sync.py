@@ -551,7 +551,7 @@ def _refs(tracking_id: str) -> tuple[set[str], list[ReportEvent]]:
     return {str((e.data or {}).get("sp4n_ref")) for e in events if (e.data or {}).get("sp4n_ref")}, events
 
 
-def apply_once(tracking_id: str, ref: str, build: Callable[[Report, int], list[Event]]) -> list[ReportEvent]:
+def apply_once(tracking_id: str, ref: str, build: Callable[[Report], list[Event]]) -> list[ReportEvent]:
     """Write what `build` makes of the current report, once per LAPOR! reference `ref` (kept in
     each event's data), under the version check: a concurrent change re-reads and rebuilds; a
     second pull, or a concurrent one, finds the reference and writes nothing."""
@@ -559,7 +559,7 @@ def apply_once(tracking_id: str, ref: str, build: Callable[[Report, int], list[E
         known, _events = _refs(tracking_id)
         if ref in known:
             return None
-        new_events = build(report, int(report.event_seq or 0) + 1)
+        new_events = build(report)
         for e in new_events:
             e.data = {**(e.data or {}), "sp4n_ref": ref, "origin": "sp4n"}
         return new_events or None
@@ -573,25 +573,25 @@ def apply_once(tracking_id: str, ref: str, build: Callable[[Report, int], list[E
     return saved.events
 
 
-def _note(report: Report, seq: int, action: str, message: str, data: dict[str, Any]) -> Event:
-    """An internal note of what LAPOR! did (`seq`: where it will go, unused: `update` numbers it)."""
+def _note(report: Report, action: str, message: str, data: dict[str, Any]) -> Event:
+    """An internal note of what LAPOR! did."""
     return _event(report, action, data, message[:4000])
 
 
 def _reporter_move(c: sp4n.Sp4nComplaint, action: str, fields: dict[str, Any], fallback: str,
-                   fallback_text: str, extra: dict[str, Any]) -> Callable[[Report, int], list[Event]]:
+                   fallback_text: str, extra: dict[str, Any]) -> Callable[[Report], list[Event]]:
     """Their reporter's reply or feedback, as our workflow's own reporter action; where our
     workflow does not take it (a reply while the OPD is at work, a rating after the close), it is
     kept as an internal event for staff."""
     from chalicelib.domain.errors import DomainError
     from chalicelib.services import workflow
 
-    def build(report: Report, seq: int) -> list[Event]:
+    def build(report: Report) -> list[Event]:
         data = {"complaint_id": c.complaint_id, **extra}
         try:
             return [workflow.apply_sp4n_move(report, action, fields, clock.now(), data)]
         except (wf.WorkflowError, DomainError):
-            return [_note(report, seq, fallback, fallback_text, {**data, "not_applied": action})]
+            return [_note(report, fallback, fallback_text, {**data, "not_applied": action})]
 
     return build
 
@@ -602,8 +602,8 @@ def _followup_step(report: Report, c: sp4n.Sp4nComplaint, f: sp4n.Sp4nFollowup) 
     if f.author in REPORTER_AUTHORS:
         return ref, _reporter_move(c, "reply", {"message": text}, "sp4n_followup",
                                    f"Tanggapan pelapor di SP4N-LAPOR!: {text}", {"author": f.author})
-    return ref, lambda r, seq: [_note(r, seq, "sp4n_followup", f"Tindak lanjut di SP4N-LAPOR!: {text}",
-                                      {"complaint_id": c.complaint_id, "author": f.author})]
+    return ref, lambda r: [_note(r, "sp4n_followup", f"Tindak lanjut di SP4N-LAPOR!: {text}",
+                                 {"complaint_id": c.complaint_id, "author": f.author})]
 
 
 def _rating_step(report: Report, c: sp4n.Sp4nComplaint, rating: sp4n.Sp4nRating) -> tuple[str, Callable[..., Any]]:
@@ -632,7 +632,7 @@ def pending_pushes(report: Report, events: list[ReportEvent], older_than: dateti
     return out
 
 
-def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], list[Event]]]:
+def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report], list[Event]]]:
     """LAPOR!'s current status against ours: agreeing, nothing; a change of its admins that our
     workflow allows (mapping `pull_status`), that move by role `sp4n`; anything else a conflict
     for an admin to settle (sp4n.problem, listed by GET /staff/sync/problems)."""
@@ -642,7 +642,7 @@ def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], li
     last = c.logs[-1].at.isoformat() if c.logs else (c.updated_at.isoformat() if c.updated_at else "")
     ref = f"status:{last}:{c.status_code}"
 
-    def build(report: Report, seq: int) -> list[Event]:
+    def build(report: Report) -> list[Event]:
         s = _sp4n(report)
         s.lapor_status = c.status_code
         if agrees(report.status, c.status_code):
@@ -656,7 +656,7 @@ def _status_step(c: sp4n.Sp4nComplaint) -> tuple[str, Callable[[Report, int], li
                 pass
         s.problem = f"SP4N-LAPOR! berstatus {c.status_name} ({c.status_code}), laporan di sini {report.status}"
         sqs_batches.count("Sp4nDiverged")
-        return [_note(report, seq, "sp4n_conflict", f"Status di SP4N-LAPOR! ({c.status_name}) tidak sejalan "
+        return [_note(report, "sp4n_conflict", f"Status di SP4N-LAPOR! ({c.status_name}) tidak sejalan "
                       f"dengan status laporan ({report.status}); perlu diselesaikan admin.", data)]
 
     return ref, build
