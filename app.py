@@ -1,6 +1,10 @@
 """Lapor KBB: events in, calls out. Everything else lives in chalicelib/."""
 import gc
 
+# Before anything else: urllib3 (under botocore, which every function loads) compiles large URL
+# patterns at import. On a fresh interpreter's small heap that is cheap; after the app's modules
+# the same compile made the allocator map and unmap memory thousands of times (docs/PERFORMANCE.md).
+import urllib3  # noqa: F401  isort: skip
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import observability  # logging with personal data masked, metrics
