@@ -98,11 +98,14 @@ def acquire(key: str, lease_seconds: float) -> Claim | None:
     return Claim(key, token, data, taken_over=True, lease_seconds=lease_seconds)
 
 
+MAX_TOGETHER = 100  # DynamoDB's limit of items in one transaction
+
+
 def acquire_new(keys: list[str], lease_seconds: float) -> list[Claim] | None:
     """Claims on several keys that nobody has claimed yet, in one write (a consumer's messages of
     one event). None if any key exists, or the keys cannot share a transaction: the caller then
     takes them one by one with `acquire`, which knows the other states."""
-    if not 1 < len(keys) <= 100 or len(set(keys)) != len(keys):
+    if not 1 < len(keys) <= MAX_TOGETHER or len(set(keys)) != len(keys):
         return None
     now = _now()
     claims = [Claim(key, secrets.token_hex(16), {}, taken_over=False, lease_seconds=lease_seconds) for key in keys]
@@ -119,6 +122,10 @@ def acquire_new(keys: list[str], lease_seconds: float) -> list[Claim] | None:
 def complete_all(done: list[tuple[Claim, dict[str, Any]]]) -> None:
     """`complete` for several claims in one write, each still on its own token. If one lease was
     lost meanwhile, they are completed one by one (the lost one is left to its new holder)."""
+    if len(done) > MAX_TOGETHER:
+        for start in range(0, len(done), MAX_TOGETHER):
+            complete_all(done[start:start + MAX_TOGETHER])
+        return
     if len(done) < 2:
         for claim, data in done:
             complete(claim, **data)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.adapters.mail import Outgoing, Sender
 from chalicelib.data import access, claims, ledger, officers, reference, reports
 from chalicelib.domain import clock, identity
-from chalicelib.domain.events import DomainEvent, MalformedEvent
+from chalicelib.domain.events import DomainEvent, MalformedEvent, from_sns_envelope
 from chalicelib.domain.redaction import redact_text
 from chalicelib.domain.workflow import is_neutral_message
 from chalicelib.observability import logger
@@ -327,7 +327,18 @@ def _send_claimed(claim: claims.Claim, message: Outgoing) -> str:
         raise
 
 
-def handle_event(event: DomainEvent, delivery: sqs_batches.Delivery | None = None) -> dict[str, int]:
+@dataclass
+class Planned:
+    """An event's messages, with the claims taken for them in the batch's one write (None: the
+    event claims its own)."""
+
+    event: DomainEvent
+    code: str | None
+    outgoing: list[Outgoing]
+    claims: list[claims.Claim] | None = None
+
+
+def planned(event: DomainEvent) -> Planned:
     report = None
     if not event.tracking_id.startswith("digest#"):
         report = reports.get(event.tracking_id)
@@ -336,12 +347,43 @@ def handle_event(event: DomainEvent, delivery: sqs_batches.Delivery | None = Non
     code = _sealed_code(event)
     outgoing = [message for notice in _with_code(plan(event, report), event, code)
                 for message in messages(notice, event, report, code)]
+    return Planned(event, code, outgoing)
+
+
+def claim_together(plans: list[Planned]) -> None:
+    """Claim the fresh messages of several events in as few writes as a transaction allows. A
+    group whose write is refused (a redelivered event among them) leaves each event to claim its
+    own, so one redelivery does not send the whole batch message by message."""
+    group: list[tuple[Planned, list[str]]] = []
+    size = 0
+    for plan_ in [*plans, None]:
+        keys = [claim_key(plan_.event, m) for m in plan_.outgoing] if plan_ is not None else []
+        if plan_ is None or size + len(keys) > claims.MAX_TOGETHER:
+            taken = claims.acquire_new([k for _, ks in group for k in ks], LEASE_SECONDS) if size > 1 else None
+            for member, member_keys in group:
+                member.claims, taken = (taken[:len(member_keys)], taken[len(member_keys):]) if taken else (None, None)
+            group, size = [], 0
+        if plan_ is not None:
+            group.append((plan_, keys))
+            size += len(keys)
+
+
+def handle_event(event: DomainEvent, delivery: sqs_batches.Delivery | None = None,
+                 prepared: Planned | None = None,
+                 done: list[tuple[claims.Claim, dict[str, Any]]] | None = None) -> dict[str, int]:
+    """Send an event's messages once each. `prepared` and `done` come from `handle`: the plan and
+    claims made for the whole batch, and the batch's list of sent claims it marks done in one
+    write at the end. Alone, the event claims its messages and marks them itself."""
+    prepared = prepared or planned(event)
+    outgoing, code = prepared.outgoing, prepared.code
     # The first delivery of an event (the usual case) claims all its messages in one write and
     # marks the sent ones done in one more; a redelivery goes message by message (send_once).
-    fresh = claims.acquire_new([claim_key(event, m) for m in outgoing], LEASE_SECONDS)
+    fresh = prepared.claims
+    if fresh is None:
+        fresh = claims.acquire_new([claim_key(event, m) for m in outgoing], LEASE_SECONDS)
     sent = skipped = 0
     failures: list[Exception] = []
-    done: list[tuple[claims.Claim, dict[str, Any]]] = []
+    sent_claims: list[tuple[claims.Claim, dict[str, Any]]] = []
     try:
         for i, message in enumerate(outgoing):
             try:
@@ -351,12 +393,15 @@ def handle_event(event: DomainEvent, delivery: sqs_batches.Delivery | None = Non
                     else:
                         skipped += 1
                     continue
-                done.append((fresh[i], {"provider_id": _send_claimed(fresh[i], message)}))
+                sent_claims.append((fresh[i], {"provider_id": _send_claimed(fresh[i], message)}))
                 sent += 1
             except Exception as exc:  # noqa: BLE001 the others still go out; this record is retried for the rest
                 failures.append(exc)
     finally:
-        claims.complete_all(done)
+        if done is None:
+            claims.complete_all(sent_claims)
+        else:
+            done.extend(sent_claims)
     if sent or skipped or failures:
         logger.info("notifications", extra={"tracking_id": event.tracking_id, "seq": event.seq,
                                             "action": event.action, "sent": sent, "skipped": skipped,
@@ -392,5 +437,32 @@ def _with_code(notices: list[Notice], event: DomainEvent, code: str | None) -> l
 
 
 def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry for NotifyQueue: Powertools' partial batch response."""
-    return sqs_batches.process(event, context, handle_event, CONSUMER)
+    """Lambda entry for NotifyQueue: Powertools' partial batch response. The batch's events are
+    planned first and their messages claimed together; the sent ones are marked done together
+    at the end (docs/DESIGN.md, "Notifications")."""
+    plans: dict[tuple[str, int], Planned] = {}
+    for record in event.get("Records") or []:
+        try:
+            parsed = from_sns_envelope(record["body"])
+            if (parsed.tracking_id, parsed.seq) not in plans:
+                plans[(parsed.tracking_id, parsed.seq)] = planned(parsed)
+        except Exception:  # noqa: BLE001, S112 the record's own turn fails again, logged and retried there
+            continue
+    claim_together(list(plans.values()))
+    done: list[tuple[claims.Claim, dict[str, Any]]] = []
+
+    seen: set[tuple[str, int]] = set()
+
+    def one(parsed: DomainEvent, delivery: sqs_batches.Delivery) -> dict[str, int]:
+        key = (parsed.tracking_id, parsed.seq)
+        if key in seen:
+            # A second copy in the same batch (SNS delivers at least once): the first copy's
+            # claims cover its messages, and if that copy failed, its own record comes back.
+            return {"sent": 0, "skipped": 0}
+        seen.add(key)
+        return handle_event(parsed, delivery, plans.pop(key, None), done)
+
+    try:
+        return sqs_batches.process(event, context, one, CONSUMER)
+    finally:
+        claims.complete_all(done)

@@ -155,6 +155,30 @@ def test_1_event_delivered_three_times_yields_one_email_one_sms_one_sp4n_call(
     assert report(tid).sp4n.state == "synced"
 
 
+def test_a_batch_claims_its_events_messages_in_one_write_and_marks_them_done_in_one(
+        fan: Any, valid_report: dict[str, Any], aws_calls: Any) -> None:
+    tids = [submit(fan, with_contact(valid_report)) for _ in range(3)]
+    for tid in tids:
+        act(tid, "verify", "didisposisikan", message="Diteruskan ke DPUPR.", data={"opd_code": "DPUPR"},
+            opd_code="DPUPR")
+    assert fan.pump.pump_stream() == 6
+    for body in bodies(fan, "NOTIFY_QUEUE"):  # three receipts, three forwards: one batch
+        fan.sqs.send_message(QueueUrl=queue_url(fan, "NOTIFY_QUEUE"), MessageBody=body)
+    event, messages = sqs_events.receive_event(fan.sqs, queue_url(fan, "NOTIFY_QUEUE"), 10, visibility_timeout=0)
+    assert len(messages) == 6
+    before = len(sent())
+    aws_calls.clear()
+    assert fan.app.notify_consumer(event, None) == {"batchItemFailures": []}
+    sends = len(sent()) - before
+    assert sends >= 12, sends  # each report: receipt by email and SMS; the forward to both and the OPD
+    assert aws_calls["dynamodb.TransactWriteItems"] == 2, dict(aws_calls)  # every claim in one, done in one
+    aws_calls.clear()
+    assert fan.app.notify_consumer(event, None) == {"batchItemFailures": []}  # the batch again
+    assert len(sent()) - before == sends  # nothing twice
+    # Refused: the batch's claim, then each event's own; each message is then found done.
+    assert aws_calls["dynamodb.TransactWriteItems"] == 1 + len(messages), dict(aws_calls)
+
+
 ADMIN_EMAIL = "pengaduan@diskominfotik.bandungbaratkab.go.id"
 
 
