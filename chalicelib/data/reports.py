@@ -68,6 +68,18 @@ def get(tracking_id: str, consistent: bool = True) -> Report | None:
         return None
 
 
+def get_many(tracking_ids: Iterable[str]) -> dict[str, Report]:
+    """Several reports in one BatchGetItem per hundred, strongly consistent; a missing one is
+    absent from the answer."""
+    keys = list(dict.fromkeys(tracking_ids))
+    if not keys:
+        return {}
+    if len(keys) == 1:
+        one = get(keys[0])
+        return {keys[0]: one} if one is not None else {}
+    return {r.tracking_id: r for r in Report.batch_get(keys, consistent_read=True)}
+
+
 def create(report: Report | Mapping[str, Any], event: ReportEvent | Mapping[str, Any],
            idempotency: LedgerItem | None = None, rate_limit: Window | None = None,
            claims: Sequence[dict[str, Any]] = (), extra: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:

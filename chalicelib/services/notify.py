@@ -338,10 +338,11 @@ class Planned:
     claims: list[claims.Claim] | None = None
 
 
-def planned(event: DomainEvent) -> Planned:
+def planned(event: DomainEvent, read: Mapping[str, Report] | None = None) -> Planned:
+    """`read`: the batch's reports, read together (a report absent from it is read here)."""
     report = None
     if not event.tracking_id.startswith("digest#"):
-        report = reports.get(event.tracking_id)
+        report = (read or {}).get(event.tracking_id) or reports.get(event.tracking_id)
         if report is None:
             raise MalformedEvent(f"no report {event.tracking_id} for event seq {event.seq}")
     code = _sealed_code(event)
@@ -440,12 +441,21 @@ def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry for NotifyQueue: Powertools' partial batch response. The batch's events are
     planned first and their messages claimed together; the sent ones are marked done together
     at the end (docs/DESIGN.md, "Notifications")."""
-    plans: dict[tuple[str, int], Planned] = {}
+    parsed_events = []
     for record in event.get("Records") or []:
         try:
-            parsed = from_sns_envelope(record["body"])
+            parsed_events.append(from_sns_envelope(record["body"]))
+        except Exception:  # noqa: BLE001, S112 the record's own turn fails again, logged and retried there
+            continue
+    try:
+        read = reports.get_many(e.tracking_id for e in parsed_events if not e.tracking_id.startswith("digest#"))
+    except Exception:  # noqa: BLE001 each event reads its own report, and fails on its own
+        read = {}
+    plans: dict[tuple[str, int], Planned] = {}
+    for parsed in parsed_events:
+        try:
             if (parsed.tracking_id, parsed.seq) not in plans:
-                plans[(parsed.tracking_id, parsed.seq)] = planned(parsed)
+                plans[(parsed.tracking_id, parsed.seq)] = planned(parsed, read)
         except Exception:  # noqa: BLE001, S112 the record's own turn fails again, logged and retried there
             continue
     claim_together(list(plans.values()))

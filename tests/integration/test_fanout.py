@@ -155,7 +155,7 @@ def test_1_event_delivered_three_times_yields_one_email_one_sms_one_sp4n_call(
     assert report(tid).sp4n.state == "synced"
 
 
-def test_a_batch_claims_its_events_messages_in_one_write_and_marks_them_done_in_one(
+def test_a_batch_reads_its_reports_together_and_claims_its_messages_in_one_write(
         fan: Any, valid_report: dict[str, Any], aws_calls: Any) -> None:
     tids = [submit(fan, with_contact(valid_report)) for _ in range(3)]
     for tid in tids:
@@ -172,6 +172,7 @@ def test_a_batch_claims_its_events_messages_in_one_write_and_marks_them_done_in_
     sends = len(sent()) - before
     assert sends >= 12, sends  # each report: receipt by email and SMS; the forward to both and the OPD
     assert aws_calls["dynamodb.TransactWriteItems"] == 2, dict(aws_calls)  # every claim in one, done in one
+    assert aws_calls["dynamodb.BatchGetItem"] == 1, dict(aws_calls)  # the three reports, read together
     aws_calls.clear()
     assert fan.app.notify_consumer(event, None) == {"batchItemFailures": []}  # the batch again
     assert len(sent()) - before == sends  # nothing twice
