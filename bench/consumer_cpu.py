@@ -1,11 +1,13 @@
 """consumer_cpu_ratio: the notification consumer against a bare one, per event.
 
 Our consumer (app.py's notify handler through Powertools' batch processor) takes SQS batches of 10
-`verify` events as Lambda delivers them from the events topic: it reads the report, plans who is
-told (the OPD by email and SMS, the reporter by email), renders the Indonesian templates and sends
-each message exactly once (a claim in the idempotency table before, marked done after). The bare
-consumer reads the same records, gets the report and makes the same sends, nothing else: no
-exactly-once, no templates, no privacy filtering. AWS answers are canned (bench/canned.py).
+`verify` events as Lambda delivers them from the events topic: it reads the batch's reports (one
+BatchGetItem; the bench's events are all of one report), plans who is told (the OPD by email and
+SMS, the reporter by email), renders the Indonesian templates and sends each message exactly once
+(the batch's messages claimed in the ledger in one write before, marked done in one after). The
+bare consumer reads the same records, gets the report per record and makes the same sends,
+nothing else: no exactly-once, no templates, no privacy filtering. AWS answers are canned
+(bench/canned.py).
 """
 from __future__ import annotations
 

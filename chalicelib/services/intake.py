@@ -153,8 +153,8 @@ def submit(report: ReportIn, idempotency_key: str | None = None, source: str = "
             if limit is not None and exc.failed("rate_limit"):
                 raise rate_limits.limited(limit) from None
             attachment_claims.explain_refused_claim(exc, list(report.attachments))
-            if exc.failed("report"):
-                continue  # tracking id taken
+            if exc.failed("report") or exc.failed("attachment"):
+                continue  # tracking id taken, or a file the scanner passed since the claim was refused
             raise
         return {**answer, "access_token": token}
     raise RuntimeError("could not allocate a tracking id")

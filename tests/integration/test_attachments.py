@@ -427,6 +427,30 @@ def test_a_file_that_turned_clean_while_its_claim_was_refused_is_claimed_on_the_
     assert refused and saved.status == "ditindaklanjuti" and record(answer).report_id == tid
 
 
+def test_a_submission_whose_file_turned_clean_while_its_claim_was_refused_is_stored_on_the_retry(
+        aws: dict[str, str], valid_report: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same race at intake: the web client sends the report as soon as the scan says clean,
+    and the claim may still have seen the file pending. Found as a 500 by the browser tests."""
+    from chalicelib.data import reports
+    from chalicelib.schemas import ReportIn
+    from chalicelib.services import intake
+    from tests.attachment_support import clean_attachment
+
+    photo = clean_attachment()
+    real, refused = reports.create, []
+
+    def pending_once(report: Any, event: Any, *args: Any) -> None:
+        if not refused:
+            refused.append(report["tracking_id"])
+            raise reports.Conflict([None, None, None, "ConditionalCheckFailed"],
+                                   ["report", "event", "rate_limit", "attachment"])
+        real(report, event, *args)
+
+    monkeypatch.setattr(reports, "create", pending_once)
+    tid = intake.submit(ReportIn.model_validate({**valid_report, "attachments": [photo]}))["tracking_id"]
+    assert refused and refused[0] != tid and record(photo).report_id == tid
+
+
 # ---- purging uploads no report took --------------------------------------------------------------
 
 def _age(attachment_id: str, days: int) -> None:
