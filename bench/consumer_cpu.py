@@ -29,11 +29,11 @@ BATCH = 10
 def _report_item() -> dict[str, Any]:
     from chalicelib.data.models import Report
     from chalicelib.domain import access_code, clock
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake
+    from chalicelib.submission import ReportIn
 
     body = {**REPORT, "reporter": {k: v for k, v in REPORT["reporter"].items() if k != "nik"}}
-    values = intake._build(ReportIn.model_validate(body), "KBB-BNCH-0001", access_code.new_code(), "publik", "lembang",
+    values = intake._build(ReportIn.from_data(body), "KBB-BNCH-0001", access_code.new_code(), "publik", "lembang",
                            clock.now(), "web")
     values.update(opd_code="DPUPR", status="didisposisikan")
     return dict(Report(**values).serialize())

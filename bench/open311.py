@@ -51,13 +51,13 @@ def items_read_per_item(total: int) -> dict[str, float]:
     from bench.submit_cpu import REPORT
     from chalicelib.data import reference
     from chalicelib.domain.clock import WIB
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake, open311
+    from chalicelib.submission import ReportIn
 
     now = NOW.replace(tzinfo=WIB)
     with moto_stack() as env:
         body = {**REPORT, "reporter": {k: v for k, v in REPORT["reporter"].items() if k != "nik"}}
-        template_id = intake.submit(ReportIn.model_validate(body))["tracking_id"]
+        template_id = intake.submit(ReportIn.from_data(body))["tracking_id"]
         table = env["REPORTS_TABLE"]
         fill(table, total, template_item(table, template_id), now)
         reference.opds(), reference.categories(), reference.kecamatan()  # cached per container: warm

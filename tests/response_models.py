@@ -47,7 +47,9 @@ def check(method: str, path: str, status: int, headers: dict[str, Any], body: by
     if status >= 400:
         model = ErrorBody
     else:
-        model = op.responses.get(status)
+        from chalicelib.api.http import response_model
+
+        model = response_model(op.responses.get(status))
         assert status in op.responses, (
             f"{method} {op.path} answered {status}, which its route does not declare ({sorted(op.responses)})")
         if model is None:

@@ -1,9 +1,9 @@
-"""Citizens: submit a report and follow it with the tracking id and access token."""
+"""Citizens: follow a report with the tracking id and access token (submitting it: submissions.py)."""
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.http import client_ip, current_request, header, idempotency_key, json_response, route
+from chalicelib.api.http import current_request, header, json_response, route
 from chalicelib.schemas import (
     AccessRecovered,
     FeedbackIn,
@@ -11,31 +11,13 @@ from chalicelib.schemas import (
     RecoveryConfirmIn,
     RecoveryIn,
     ReplyIn,
-    ReportCreated,
-    ReportIn,
     ReportView,
     parse,
 )
-from chalicelib.services import intake
 
 # The reporter's view and moves (services views, workflow) and access recovery are imported by
 # the routes that use them: a cold container's first submission need not load their graphs.
 
-_IDEMPOTENCY_HEADER = [{
-    "name": "Idempotency-Key", "in": "header", "required": False,
-    "schema": {"type": "string", "minLength": 8, "maxLength": 128},
-    "description": "A retry with the same key and body returns the first answer and creates nothing",
-}]
-
-
-@route("/reports", "POST", summary="Submit a report", tags=["citizen"], request=ReportIn,
-       responses={201: ReportCreated}, errors=(409, 429), parameters=_IDEMPOTENCY_HEADER)
-def submit_report() -> Any:
-    request = current_request()
-    key = idempotency_key(request)
-    report = parse(ReportIn, request.raw_body)
-    # The per-client limit is counted inside the submission's own transaction (not by route()).
-    return json_response(intake.submit(report, key, client=client_ip(request)), 201)
 
 
 @route("/reports/{tracking_id}", "GET", summary="The reporter's view of a report", tags=["citizen"],

@@ -23,6 +23,8 @@ from chalicelib.observability import logger
 if TYPE_CHECKING:  # pydantic is loaded by the route modules, not by every cold start
     from pydantic import BaseModel
 
+    from chalicelib.submission import Submitted
+
 JSON = "application/json"
 INTERNAL_MESSAGE = "Terjadi kesalahan di sistem kami dan sudah dicatat; coba lagi nanti."
 
@@ -33,8 +35,10 @@ class Operation:
     method: str
     summary: str
     tags: list[str]
-    request: type[BaseModel] | None = None
-    responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
+    request: type[BaseModel] | type[Submitted] | None = None
+    # A response model, or its name in chalicelib/schemas.py (a route module then need not load
+    # pydantic: see `response_model`).
+    responses: dict[int, type[BaseModel] | str | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     auth: str | None = None  # None, "token" (reporter's X-Access-Token), "staff" (JWT)
     roles: tuple[str, ...] = ()  # staff roles allowed by the route (the data may narrow it)
@@ -50,6 +54,15 @@ class Operation:
 OPERATIONS: list[Operation] = []
 VIEWS: dict[tuple[str, str], Callable[..., Any]] = {}  # (method, path) -> the guarded view
 _APP: list[Chalice] = []
+
+
+def response_model(model: type[BaseModel] | str | None) -> type[BaseModel] | None:
+    """A route's response model, looked up in chalicelib/schemas.py when the route names it."""
+    if isinstance(model, str):
+        from chalicelib import schemas
+
+        return getattr(schemas, model)  # type: ignore[no-any-return]
+    return model
 
 
 def register(app: Chalice) -> None:
@@ -99,8 +112,8 @@ def operations() -> list[Operation]:
 
 
 def route(path: str, method: str, *, summary: str, tags: list[str],
-          request: type[BaseModel] | None = None,
-          responses: dict[int, type[BaseModel] | None] | None = None,
+          request: type[BaseModel] | type[Submitted] | None = None,
+          responses: dict[int, type[BaseModel] | str | None] | None = None,
           errors: tuple[int, ...] = (), auth: str | None = None, roles: tuple[str, ...] = (),
           parameters: list[dict[str, Any]] | None = None,
           produces: str = JSON, rate_limit: str | None = None,
@@ -225,6 +238,14 @@ def header(request: Request, name: str) -> str | None:
 
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
+
+
+# The header as /openapi.json documents it, for the routes that honour it (`parameters=`).
+IDEMPOTENCY_HEADER: list[dict[str, Any]] = [{
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 8, "maxLength": 128},
+    "description": "A retry with the same key and body returns the first answer and creates nothing",
+}]
 
 
 def idempotency_key(request: Request) -> str | None:

@@ -6,8 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.api.http import Operation, operations
+from chalicelib import submission
+from chalicelib.api.http import Operation, operations, response_model
 from chalicelib.schemas import ErrorBody
+from chalicelib.submission import Submitted
 
 _ERROR_TEXT = {
     400: "validation_error: details name each bad field",
@@ -21,8 +23,13 @@ _ERROR_TEXT = {
 }
 
 
-def _ref(model: type[BaseModel], components: dict[str, Any]) -> dict[str, str]:
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+def _ref(model: type[BaseModel] | type[Submitted] | str, components: dict[str, Any]) -> dict[str, str]:
+    model = response_model(model) if isinstance(model, str) else model
+    template = "#/components/schemas/{model}"
+    if issubclass(model, Submitted):
+        schema = submission.json_schema(model, template)
+    else:
+        schema = model.model_json_schema(ref_template=template)
     for name, sub in schema.pop("$defs", {}).items():
         components[name] = sub
     components[model.__name__] = schema

@@ -11,7 +11,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (  # (path, method, module under chal
     ("/categories", "GET", "reference"),
     ("/kecamatan", "GET", "reference"),
     ("/calendar", "GET", "calendar"),
-    ("/reports", "POST", "citizen"),
+    ("/reports", "POST", "submissions"),
     ("/reports/{tracking_id}", "GET", "citizen"),
     ("/reports/{tracking_id}/replies", "POST", "citizen"),
     ("/reports/{tracking_id}/feedback", "POST", "citizen"),

@@ -8,19 +8,22 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 from chalice import Response
 from pydantic import ConfigDict, Field, RootModel, create_model
 
-from chalicelib.api.http import current_request, idempotency_key, if_match, json_response, query, route
+from chalicelib.api.http import (
+    IDEMPOTENCY_HEADER,
+    current_request,
+    idempotency_key,
+    if_match,
+    json_response,
+    query,
+    route,
+)
 from chalicelib.auth import principal_of
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
-from chalicelib.schemas import Out, ReportCreated, ReportIn, ReportView, StaffReportIn, Strict, parse
+from chalicelib.schemas import Out, ReportCreated, ReportView, Strict, parse
 from chalicelib.services import intake, officers, staff_list, staff_views, workflow
-
-_IDEMPOTENCY_HEADER = [{
-    "name": "Idempotency-Key", "in": "header", "required": False,
-    "schema": {"type": "string", "minLength": 8, "maxLength": 128},
-    "description": "A retry with the same key and body returns the first answer and creates nothing",
-}]
+from chalicelib.submission import StaffReportIn
 
 READERS = ("admin", "opd", "pimpinan")
 ACTORS = ("admin", "opd")
@@ -164,15 +167,15 @@ _LIST_PARAMS = [
 
 @route("/staff/reports", "POST", summary="Enter a report for a citizen (walk-in, phone, letter, social media)",
        tags=["staff"], auth="staff", roles=("admin",), request=StaffReportIn, responses={201: ReportCreated},
-       errors=(400, 409), parameters=_IDEMPOTENCY_HEADER)
+       errors=(400, 409), parameters=IDEMPOTENCY_HEADER)
 def enter_report() -> Any:
     # Not under the citizens' per-address limit: the desk enters many a day from one office.
     request = current_request()
     key = idempotency_key(request)
-    body = parse(StaffReportIn, request.raw_body)
+    body = StaffReportIn.from_json(request.raw_body)
     principal = principal_of(request)
-    report = ReportIn.model_validate(body.model_dump(exclude={"channel"}))
-    created = intake.submit(report, key, source=body.channel, client=None, entered_by=(principal.role, principal.sub))
+    created = intake.submit(body.report(), key, source=body.channel, client=None,
+                            entered_by=(principal.role, principal.sub))
     return json_response(created, 201)
 
 

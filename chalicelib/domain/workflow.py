@@ -65,6 +65,7 @@ RETURN_REASON_CODES: Mapping[str, str] = MappingProxyType({
 
 CLASSIFICATIONS = ("berkadar_pengawasan", "tidak_berkadar_pengawasan")
 REPORT_TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
+PRIVACY_MODES = ("publik", "anonim", "rahasia")  # from the most open to the most closed
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ FIELDS: Mapping[str, FieldRule] = MappingProxyType({
     "reason_code": FieldRule("choice", choices=tuple(RETURN_REASON_CODES),
                              description="why, as a code; it decides how SP4N-LAPOR! is told"),
     "attachments": FieldRule("files", 5, description="attachment ids (POST /attachments), checked clean"),
-    "privacy": FieldRule("choice", choices=("publik", "anonim", "rahasia"),
+    "privacy": FieldRule("choice", choices=PRIVACY_MODES,
                          description="raise the report's privacy (publik -> anonim -> rahasia); a lower one is a 400"),
     "planned_completion": FieldRule("date", description="the date (YYYY-MM-DD, today to a year ahead) the OPD "
                                     "plans to finish; shown to the reporter"),

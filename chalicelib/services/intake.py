@@ -20,8 +20,8 @@ from chalicelib.adapters import access_key, contact_key, kms
 from chalicelib.data import access, ledger, reference, reports
 from chalicelib.domain import access_code, clock, identity, tracking
 from chalicelib.domain.errors import Conflict, validation_error
-from chalicelib.schemas import ReportIn
 from chalicelib.services import attachment_claims, rate_limits, sla_fields
+from chalicelib.submission import ReportIn
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -43,7 +43,7 @@ def deliverable(report: ReportIn) -> bool:
 
 
 def _fingerprint(report: ReportIn) -> str:
-    canonical = json.dumps(report.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(report.as_json(), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

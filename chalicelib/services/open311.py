@@ -336,10 +336,10 @@ def partner_of(api_key: str | None) -> str:
 def submit(form: dict[str, str], idempotency_key: str | None, client: str | None) -> dict[str, Any]:
     """POST requests: a partner's submission lands in the same intake as the web form (source
     `open311`). Synchronous, so the answer carries the service_request_id (no token)."""
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake
+    from chalicelib.submission import ReportIn
 
     partner_of(form.get("api_key"))
     code = (form.get("service_code") or "").strip()
@@ -363,7 +363,7 @@ def submit(form: dict[str, str], idempotency_key: str | None, client: str | None
         "reporter": {} if anonymous else {"name": name or None, "email": email, "phone": phone},
     }
     try:
-        report = ReportIn.model_validate(body)
+        report = ReportIn.from_data(body)
     except ValidationError as exc:
         raise Invalid("; ".join(_field_message(e) for e in exc.errors())) from None
     answer = intake.submit(report, idempotency_key, source="open311", client=client)

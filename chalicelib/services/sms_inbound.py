@@ -104,10 +104,10 @@ _PROBLEM = {
 
 
 def _file(message_id: str, sender: str, command: sms_command.File) -> str:
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake
+    from chalicelib.submission import ReportIn
 
-    report = ReportIn.model_validate({
+    report = ReportIn.from_data({
         "type": "pengaduan", "title": command.title, "description": command.text,
         "location": {"kecamatan": command.kecamatan}, "privacy": "anonim", "reporter": {"phone": sender},
     })

@@ -205,15 +205,15 @@ def _send(phone_number_id: str | None, sender: str, replies: list[Reply]) -> Non
 
 
 def _file(state: dict[str, Any], message: dict[str, Any], contact: dict[str, Any], sender: str) -> dict[str, Any]:
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake
+    from chalicelib.submission import ReportIn
 
     privacy = state.get("privacy")
     name = str((contact.get("profile") or {}).get("name") or "").strip()[:100] or "Warga (WhatsApp)"
     try:
-        report = ReportIn.model_validate({
+        report = ReportIn.from_data({
             "type": state["type"], "title": chat.title_of(str(state["description"])),
             "description": state["description"], "privacy": privacy,
             "location": {"kecamatan": state["kecamatan"], "lat": state.get("lat"), "lon": state.get("lon"),

@@ -214,12 +214,12 @@ def atomic_moto(limits: Any) -> None:
 
 def test_20_concurrent_submissions_exactly_the_limit_succeed(limits: Any, atomic_moto: None) -> None:
     from chalicelib.data.models import Report
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake, rate_limits
+    from chalicelib.submission import ReportIn
 
-    intake.submit(ReportIn.model_validate(report(99)), client="198.51.100.99")  # warm caches
+    intake.submit(ReportIn.from_data(report(99)), client="198.51.100.99")  # warm caches
     rate_limits.forget()
-    outcomes = _race(20, lambda: intake.submit(ReportIn.model_validate(report(0)), client="198.51.100.20"))
+    outcomes = _race(20, lambda: intake.submit(ReportIn.from_data(report(0)), client="198.51.100.20"))
     assert outcomes == Counter({"ok": 3, "rate_limited": 17}), outcomes
     assert Report.count() == 4
 

@@ -379,13 +379,13 @@ def test_a_response_claims_its_attachments(aws: dict[str, str], valid_report: di
     """Staff answers claim their files too (services/workflow.py), with the same refusal."""
     from chalicelib.auth import Principal
     from chalicelib.domain.errors import DomainError
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake, workflow
+    from chalicelib.submission import ReportIn
     from tests.attachment_support import clean_attachment
 
     photo = clean_attachment()
-    mine = intake.submit(ReportIn.model_validate({**valid_report, "attachments": [photo]}))["tracking_id"]
-    other = intake.submit(ReportIn.model_validate(valid_report))["tracking_id"]
+    mine = intake.submit(ReportIn.from_data({**valid_report, "attachments": [photo]}))["tracking_id"]
+    other = intake.submit(ReportIn.from_data(valid_report))["tracking_id"]
     admin = Principal(sub="admin-1", role="admin", opd_code=None)
     workflow.act(other, "verify", admin, {"opd_code": "DPUPR"})
     opd = Principal(sub="opd-1", role="opd", opd_code="DPUPR")
@@ -405,11 +405,11 @@ def test_a_file_that_turned_clean_while_its_claim_was_refused_is_claimed_on_the_
     (not a 409 for a conflict that never was)."""
     from chalicelib.auth import Principal
     from chalicelib.data import reports
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake, workflow
+    from chalicelib.submission import ReportIn
     from tests.attachment_support import clean_attachment
 
-    tid = intake.submit(ReportIn.model_validate(valid_report))["tracking_id"]
+    tid = intake.submit(ReportIn.from_data(valid_report))["tracking_id"]
     admin = Principal(sub="admin-1", role="admin", opd_code=None)
     workflow.act(tid, "verify", admin, {"opd_code": "DPUPR"})
     answer = clean_attachment(pdf=True)
@@ -432,8 +432,8 @@ def test_a_submission_whose_file_turned_clean_while_its_claim_was_refused_is_sto
     """The same race at intake: the web client sends the report as soon as the scan says clean,
     and the claim may still have seen the file pending. Found as a 500 by the browser tests."""
     from chalicelib.data import reports
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake
+    from chalicelib.submission import ReportIn
     from tests.attachment_support import clean_attachment
 
     photo = clean_attachment()
@@ -447,7 +447,7 @@ def test_a_submission_whose_file_turned_clean_while_its_claim_was_refused_is_sto
         real(report, event, *args)
 
     monkeypatch.setattr(reports, "create", pending_once)
-    tid = intake.submit(ReportIn.model_validate({**valid_report, "attachments": [photo]}))["tracking_id"]
+    tid = intake.submit(ReportIn.from_data({**valid_report, "attachments": [photo]}))["tracking_id"]
     assert refused and refused[0] != tid and record(photo).report_id == tid
 
 

@@ -46,7 +46,7 @@ def careless(report: Any) -> None:
     """Every way a developer could log a report by mistake."""
     from chalicelib.observability import logger
 
-    dumped = report.model_dump(mode="json")
+    dumped = report.as_json()
     logger.info("submitting %s", json.dumps(dumped))
     logger.info({"report": dumped, "raw_phone": PHONES[0]})
     logger.info("submitting", extra={"report": dumped, "contact": f"{EMAIL} / {PHONES[1]}"})

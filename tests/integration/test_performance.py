@@ -73,8 +73,8 @@ def play(valid_report: dict[str, Any], clock: Clock, scenario: dict[str, list[Ac
          until: datetime = NOW) -> dict[str, dict[str, Any]]:
     """Play the scenario in time order through the services, the sweep every night at 00:15 WIB.
     Returns key -> the submission's answer (tracking_id, access_token)."""
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake, sla_sweep, workflow
+    from chalicelib.submission import ReportIn
 
     timeline: list[tuple[datetime, int, str, str, Act | None]] = []
     for key, acts in scenario.items():
@@ -92,7 +92,7 @@ def play(valid_report: dict[str, Any], clock: Clock, scenario: dict[str, list[Ac
             assert not sla_sweep.sweep(at).failed
             continue
         if kind == "submit":
-            created[key] = intake.submit(ReportIn.model_validate(report_body(valid_report, key)))
+            created[key] = intake.submit(ReportIn.from_data(report_body(valid_report, key)))
             continue
         assert act is not None
         tid = created[key]["tracking_id"]
@@ -442,12 +442,12 @@ def test_counted_scoreboard_of_a_month_with_20000_reports_in_the_tables(
 def test_a_submission_makes_no_extra_call(aws: dict[str, str], aws_calls: Any, valid_report: dict[str, Any]) -> None:
     """The record is kept by the consumer: a submission stays one KMS call + one transaction."""
     from chalicelib.data import reference
-    from chalicelib.schemas import ReportIn
     from chalicelib.services import intake
+    from chalicelib.submission import ReportIn
 
     reference.opds(), reference.kecamatan(), reference.categories()
     aws_calls.clear()
-    intake.submit(ReportIn.model_validate(valid_report))
+    intake.submit(ReportIn.from_data(valid_report))
     assert sum(aws_calls.values()) <= 3, aws_calls
     assert not any("performance" in k.lower() for k in aws_calls)
 

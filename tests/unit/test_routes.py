@@ -43,6 +43,21 @@ def test_importing_the_app_loads_no_route_module_nor_pydantic() -> None:
     assert not [m for m in loaded if m.startswith("chalicelib.api.") and m.rsplit(".", 1)[-1] in MODULES]
 
 
+def test_a_submission_is_checked_without_loading_pydantic() -> None:
+    """POST /reports is many cold containers' first request: its module, the intake service and
+    the body's validation load pydantic-core but not pydantic (chalicelib/submission.py)."""
+    code = ("import json, app\nfrom chalice.test import Client\nfrom tests.conftest import VALID_REPORT\n"
+            "from chalicelib.services import intake\nfrom chalicelib.submission import ReportIn\n"
+            "assert ReportIn.from_json(json.dumps(VALID_REPORT)).title == VALID_REPORT['title']\n"
+            "with Client(app.app) as c:\n"
+            "    r = c.http.post('/reports', body=json.dumps({'type': 'lainnya'}),"
+            " headers={'Content-Type': 'application/json'})\n"
+            "    assert r.status_code == 400 and r.json_body['error']['details'], r.body")
+    loaded = _loaded_after(code)
+    assert "chalicelib.api.submissions" in loaded and "pydantic_core" in loaded
+    assert "pydantic" not in loaded and "chalicelib.schemas" not in loaded
+
+
 def test_a_route_loads_its_own_module_on_its_first_call() -> None:
     code = ("import app\nfrom chalice.test import Client\n"
             "with Client(app.app) as c:\n    r = c.http.get('/health')\n    assert r.status_code == 200, r.body")
