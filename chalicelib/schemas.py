@@ -37,18 +37,6 @@ class Out(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
-class ReportCreated(Out):
-    tracking_id: str
-    access_token: str = Field(description="The access code, XXXX-XXXX-XXXX-XXXX (typed in any case, with or "
-                              "without spaces and dashes); also sent to the reporter's own email/mobile")
-    status: Status
-    created_at: str
-    due_at: str | None
-    access_code_recoverable: bool = Field(
-        description="False when the reporter left no email or mobile: the code is then the only key")
-    access_notice: str = Field(description="What to tell the reporter about keeping the code (Indonesian)")
-
-
 class TimelineEntry(Out):
     at: str
     status: Status | None

@@ -1,5 +1,5 @@
-"""A report as it is submitted (the web form, the desk, WhatsApp, SMS, Open311): plain dataclasses
-validated by pydantic-core, with the schema pydantic itself would build for them.
+"""A report as it is submitted (the web form, the desk, WhatsApp, SMS, Open311) and the answer to
+it: plain dataclasses validated by pydantic-core, with the schema pydantic itself would build.
 
 POST /reports is the first request of many API containers, and importing pydantic was most of
 its cold cost; pydantic-core alone loads in a fraction of it and gives the same checks and the
@@ -15,25 +15,25 @@ from datetime import date
 from functools import cache
 from typing import Any, ClassVar, TypeVar
 
-from pydantic_core import CoreConfig, SchemaValidator
+from pydantic_core import CoreConfig, SchemaSerializer, SchemaValidator
 from pydantic_core import core_schema as cs
 
 from chalicelib.domain import clock
 from chalicelib.domain.channels import STAFF_CHANNELS
 from chalicelib.domain.identity import nik_problem, normalise_phone
-from chalicelib.domain.workflow import PRIVACY_MODES, REPORT_TYPES
+from chalicelib.domain.workflow import ALL_STATUSES, PRIVACY_MODES, REPORT_TYPES
 from chalicelib.validation import parse_json
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # What pydantic's JSON Schema generator reads off a model class (no unknown fields).
 _CONFIG: dict[str, Any] = {"extra": "forbid"}
 
-S = TypeVar("S", bound="Submitted")
+S = TypeVar("S", bound="SubmissionModel")
 
 
-class Submitted:
-    """What the submission's dataclasses share: parsing from a request body or from a channel's
-    values, with the class's own validator."""
+class SubmissionModel:
+    """What the submission's dataclasses (its body and its answer) share: parsing from a request
+    body or from a channel's values, with the class's own validator."""
 
     model_config: ClassVar[dict[str, Any]] = _CONFIG
 
@@ -49,7 +49,7 @@ class Submitted:
 
 
 @dataclass(kw_only=True)
-class LocationIn(Submitted):
+class LocationIn(SubmissionModel):
     kecamatan: str
     desa: str | None = None
     address: str | None = None
@@ -58,7 +58,7 @@ class LocationIn(Submitted):
 
 
 @dataclass(kw_only=True)
-class ReporterIn(Submitted):
+class ReporterIn(SubmissionModel):
     name: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -66,7 +66,7 @@ class ReporterIn(Submitted):
 
 
 @dataclass(kw_only=True)
-class ReportIn(Submitted):
+class ReportIn(SubmissionModel):
     type: str
     title: str
     description: str
@@ -108,6 +108,18 @@ class StaffReportIn(ReportIn):
     def report(self) -> ReportIn:
         """The report itself, without how it reached the desk."""
         return ReportIn(**{f.name: getattr(self, f.name) for f in dataclasses.fields(ReportIn)})
+
+
+# The answer to a submission (POST /reports, POST /staff/reports).
+@dataclass(kw_only=True)
+class ReportCreated(SubmissionModel):
+    tracking_id: str
+    access_token: str
+    status: str
+    created_at: str
+    due_at: str | None
+    access_code_recoverable: bool
+    access_notice: str
 
 
 # -- the checks pydantic's field validators made --------------------------------------------------
@@ -154,14 +166,16 @@ def _optional(schema: cs.CoreSchema, *, before: Any = None, after: Any = None) -
     return cs.with_default_schema(inner, default=None)
 
 
-def _model(cls: type, fields: dict[str, cs.ModelField]) -> cs.ModelSchema:
+def _model(cls: type, fields: dict[str, cs.ModelField], *, strip: bool = True) -> cs.ModelSchema:
     name = cls.__name__
-    return cs.model_schema(cls, cs.model_fields_schema(fields, model_name=name),
-                           config=CoreConfig(title=name, extra_fields_behavior="forbid", str_strip_whitespace=True),
+    config = CoreConfig(title=name, extra_fields_behavior="forbid")
+    if strip:  # requests only: an answer is sent as it was built
+        config["str_strip_whitespace"] = True
+    return cs.model_schema(cls, cs.model_fields_schema(fields, model_name=name), config=config,
                            ref=f"{cls.__module__}.{name}")
 
 
-def _text(min_length: int | None = None, max_length: int | None = None) -> cs.StrSchema:
+def _text(min_length: int | None = None, max_length: int | None = None) -> cs.CoreSchema:
     return cs.str_schema(min_length=min_length, max_length=max_length)
 
 
@@ -205,12 +219,41 @@ def core_schema(cls: type) -> cs.ModelSchema:
             fields["channel"] = _field(cs.literal_schema(list(STAFF_CHANNELS)),
                                        "how it reached the desk (chalicelib/domain/channels.py STAFF_CHANNELS)")
         return _model(cls, fields)
+    if cls is ReportCreated:
+        return _model(ReportCreated, {
+            "tracking_id": _field(cs.str_schema()),
+            "access_token": _field(cs.str_schema(), "The access code, XXXX-XXXX-XXXX-XXXX (typed in any case, with or "
+                                   "without spaces and dashes); also sent to the reporter's own email/mobile"),
+            "status": _field(cs.literal_schema([s.value for s in ALL_STATUSES])),
+            "created_at": _field(cs.str_schema()),
+            "due_at": _field(cs.nullable_schema(cs.str_schema())),
+            "access_code_recoverable": _field(cs.bool_schema(), "False when the reporter left no email or mobile: "
+                                              "the code is then the only key"),
+            "access_notice": _field(cs.str_schema(), "What to tell the reporter about keeping the code (Indonesian)"),
+        }, strip=False)
     raise TypeError(f"{cls.__name__} is not one of the submission's classes")
 
 
-@cache
+_validators: dict[type, SchemaValidator] = {}
+
+
 def validator(cls: type) -> SchemaValidator:
-    return SchemaValidator(core_schema(cls))
+    """The class's validator, built on its first use."""
+    found = _validators.get(cls)
+    if found is None:
+        found = _validators[cls] = SchemaValidator(core_schema(cls))
+    return found
+
+
+_serializers: dict[type, SchemaSerializer] = {}
+
+
+def dumps(cls: type, value: Any) -> str:
+    """An answer of class `cls` built from `value` (a mapping, or an instance) as JSON text."""
+    serializer = _serializers.get(cls)
+    if serializer is None:
+        serializer = _serializers[cls] = SchemaSerializer(core_schema(cls))
+    return serializer.to_json(validator(cls).validate_python(value)).decode()
 
 
 def json_schema(cls: type, ref_template: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.api.http import current_request, header, json_response, route
+from chalicelib.api.http import answer, current_request, header, route
 from chalicelib.auth import principal_of
 from chalicelib.schemas import AttachmentCreated, AttachmentIn, AttachmentLink, parse
 from chalicelib.services import attachments
@@ -22,7 +22,7 @@ def create_attachment() -> Any:
     except ValueError:
         pass  # malformed JSON: parse() below answers it
     body = parse(AttachmentIn, raw)
-    return json_response(attachments.create(body.content_type, body.size), 201)
+    return answer(attachments.create(body.content_type, body.size), 201)
 
 
 @route("/reports/{tracking_id}/attachments/{attachment_id}", "GET",
@@ -30,7 +30,7 @@ def create_attachment() -> Any:
        auth="token", responses={200: AttachmentLink}, errors=(404, 429))
 def reporter_attachment(tracking_id: str, attachment_id: str) -> Any:
     token = header(current_request(), "x-access-token")
-    return json_response(attachments.reporter_download_url(tracking_id, token, attachment_id))
+    return answer(attachments.reporter_download_url(tracking_id, token, attachment_id))
 
 
 @route("/staff/reports/{tracking_id}/attachments/{attachment_id}", "GET",
@@ -40,4 +40,4 @@ def reporter_attachment(tracking_id: str, attachment_id: str) -> Any:
        errors=(404,))
 def staff_attachment(tracking_id: str, attachment_id: str) -> Any:
     request = current_request()
-    return json_response(attachments.staff_download_url(tracking_id, attachment_id, principal_of(request)))
+    return answer(attachments.staff_download_url(tracking_id, attachment_id, principal_of(request)))

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.http import current_request, json_response, query, route
+from chalicelib.api.http import answer, current_request, query, route
 from chalicelib.domain.errors import validation_error
 from chalicelib.schemas import Out, Strict, parse
 from chalicelib.services import calendar_admin
@@ -63,7 +63,7 @@ def year_calendar() -> Any:
         year = int(raw)
     else:
         raise validation_error([{"field": "year", "type": "format", "message": "tahun, misalnya 2026"}])
-    return json_response(calendar_admin.year_view(year))
+    return answer(calendar_admin.year_view(year))
 
 
 # -- admin: holiday overrides ---------------------------------------------------------------
@@ -76,7 +76,7 @@ _DATE_PARAM = [{"name": "date", "in": "path", "required": True, "schema": {"type
 @route("/staff/calendar/overrides", "GET", summary="Holiday overrides (days closed or opened by admins)",
        tags=["calendar"], responses={200: OverrideList}, errors=(401, 403), auth="staff", roles=ADMINS)
 def list_overrides() -> Any:
-    return json_response({"items": calendar_admin.list_overrides()})
+    return answer({"items": calendar_admin.list_overrides()})
 
 
 @route("/staff/calendar/overrides/{date}", "PUT",
@@ -89,7 +89,7 @@ def put_override(date: str) -> Any:
     request = current_request()
     body = parse(OverrideIn, request.raw_body)
     item = calendar_admin.put_override(date, body.kind, body.note, actor=principal_of(request).sub)
-    return json_response(item)
+    return answer(item)
 
 
 @route("/staff/calendar/overrides/{date}", "DELETE", summary="Remove a day's override",
@@ -98,4 +98,4 @@ def put_override(date: str) -> Any:
 def delete_override(date: str) -> Any:
     from chalicelib.auth import principal_of
 
-    return json_response(calendar_admin.remove_override(date, actor=principal_of(current_request()).sub))
+    return answer(calendar_admin.remove_override(date, actor=principal_of(current_request()).sub))

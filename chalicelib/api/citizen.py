@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.http import current_request, header, json_response, route
+from chalicelib.api.http import answer, current_request, header, route
 from chalicelib.schemas import (
     AccessRecovered,
     FeedbackIn,
@@ -26,7 +26,7 @@ def get_report(tracking_id: str) -> Any:
     token = header(current_request(), "x-access-token")
     from chalicelib.services import views
 
-    return json_response(views.reporter_report(tracking_id, token))
+    return answer(views.reporter_report(tracking_id, token))
 
 
 @route("/reports/{tracking_id}/replies", "POST", summary="The reporter replies (more information, or to an answer)",
@@ -38,7 +38,7 @@ def reply(tracking_id: str) -> Any:
     from chalicelib.services import views, workflow
 
     report = workflow.reporter_act(tracking_id, token, "reply", body.model_dump())
-    return json_response(views.reporter_report(report.tracking_id, token))
+    return answer(views.reporter_report(report.tracking_id, token))
 
 
 @route("/reports/{tracking_id}/feedback", "POST", summary="The reporter confirms or reopens an answered report",
@@ -50,7 +50,7 @@ def feedback(tracking_id: str) -> Any:
     from chalicelib.services import views, workflow
 
     report = workflow.reporter_act(tracking_id, token, "feedback", body.model_dump())
-    return json_response(views.reporter_report(report.tracking_id, token))
+    return answer(views.reporter_report(report.tracking_id, token))
 
 
 @route("/reports/{tracking_id}/access-recovery", "POST", tags=["citizen"], request=RecoveryIn,
@@ -61,7 +61,7 @@ def access_recovery_request(tracking_id: str) -> Any:
     body = parse(RecoveryIn, current_request().raw_body)
     from chalicelib.services import access_recovery
 
-    return json_response({"message": access_recovery.request(tracking_id, body.contact)}, 202)
+    return answer({"message": access_recovery.request(tracking_id, body.contact)}, 202)
 
 
 @route("/reports/{tracking_id}/access-recovery/confirm", "POST", tags=["citizen"], request=RecoveryConfirmIn,
@@ -71,4 +71,4 @@ def access_recovery_confirm(tracking_id: str) -> Any:
     body = parse(RecoveryConfirmIn, current_request().raw_body)
     from chalicelib.services import access_recovery
 
-    return json_response({"access_token": access_recovery.confirm(tracking_id, body.code)})
+    return answer({"access_token": access_recovery.confirm(tracking_id, body.code)})

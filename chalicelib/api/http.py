@@ -23,7 +23,7 @@ from chalicelib.observability import logger
 if TYPE_CHECKING:  # pydantic is loaded by the route modules, not by every cold start
     from pydantic import BaseModel
 
-    from chalicelib.submission import Submitted
+    from chalicelib.submission import SubmissionModel
 
 JSON = "application/json"
 INTERNAL_MESSAGE = "Terjadi kesalahan di sistem kami dan sudah dicatat; coba lagi nanti."
@@ -35,10 +35,9 @@ class Operation:
     method: str
     summary: str
     tags: list[str]
-    request: type[BaseModel] | type[Submitted] | None = None
-    # A response model, or its name in chalicelib/schemas.py (a route module then need not load
-    # pydantic: see `response_model`).
-    responses: dict[int, type[BaseModel] | str | None] = field(default_factory=dict)
+    request: type[BaseModel] | type[SubmissionModel] | None = None
+    # The model each success answer is built from (`answer`); None: a body of its own shape.
+    responses: dict[int, type[BaseModel] | type[SubmissionModel] | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     auth: str | None = None  # None, "token" (reporter's X-Access-Token), "staff" (JWT)
     roles: tuple[str, ...] = ()  # staff roles allowed by the route (the data may narrow it)
@@ -54,15 +53,6 @@ class Operation:
 OPERATIONS: list[Operation] = []
 VIEWS: dict[tuple[str, str], Callable[..., Any]] = {}  # (method, path) -> the guarded view
 _APP: list[Chalice] = []
-
-
-def response_model(model: type[BaseModel] | str | None) -> type[BaseModel] | None:
-    """A route's response model, looked up in chalicelib/schemas.py when the route names it."""
-    if isinstance(model, str):
-        from chalicelib import schemas
-
-        return getattr(schemas, model)  # type: ignore[no-any-return]
-    return model
 
 
 def register(app: Chalice) -> None:
@@ -112,8 +102,8 @@ def operations() -> list[Operation]:
 
 
 def route(path: str, method: str, *, summary: str, tags: list[str],
-          request: type[BaseModel] | type[Submitted] | None = None,
-          responses: dict[int, type[BaseModel] | str | None] | None = None,
+          request: type[BaseModel] | type[SubmissionModel] | None = None,
+          responses: dict[int, type[BaseModel] | type[SubmissionModel] | None] | None = None,
           errors: tuple[int, ...] = (), auth: str | None = None, roles: tuple[str, ...] = (),
           parameters: list[dict[str, Any]] | None = None,
           produces: str = JSON, rate_limit: str | None = None,
@@ -137,7 +127,8 @@ def route(path: str, method: str, *, summary: str, tags: list[str],
         raise ValueError(f"{method} {path}: declared twice")
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        view = _tracking_id_checked(fn) if "{tracking_id}" in path else fn
+        view = _built(fn, op)
+        view = _tracking_id_checked(view) if "{tracking_id}" in path else view
         view = _staff_guard(view, op.roles) if auth == "staff" else view
         if scope:
             view = _rate_limited(view, scope)
@@ -196,11 +187,59 @@ def client_ip(request: Request) -> str | None:
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """JSON as it is (errors, the middleware's answers); a route answers with `answer`."""
     return Response(
-        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        body=_dumps(body),
         status_code=status,
         headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})},
     )
+
+
+def _dumps(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class _Unbuilt:
+    value: Any
+
+
+def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A route's JSON answer, built from the response model its route declares for `status` when
+    the handler returns (`_built`): a field the model does not declare never leaves."""
+    return Response(body=_Unbuilt(body), status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+def _built(fn: Callable[..., Any], op: Operation) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def built(*args: Any, **kwargs: Any) -> Any:
+        response = fn(*args, **kwargs)
+        if isinstance(response, Response) and isinstance(response.body, _Unbuilt):
+            response.body = build(op.responses.get(response.status_code), response.body.value)
+        return response
+
+    return built
+
+
+def build(model: Any, value: Any) -> str:
+    """`value` as JSON text, through `model` (a pydantic model or one of chalicelib/submission.py's;
+    None: as it is). An answer its model refuses is our bug: a 500 whose log names the fields,
+    never their values (they may be personal data)."""
+    if model is None:
+        return _dumps(value)
+    from pydantic_core import ValidationError
+
+    try:
+        if hasattr(model, "model_validate"):
+            return str(model.model_validate(value).model_dump_json())
+        from chalicelib import submission
+
+        return submission.dumps(model, value)
+    except ValidationError as exc:
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['type']}"
+                          for e in exc.errors(include_input=False, include_url=False)[:20])
+        raise RuntimeError(f"answer does not match {model.__name__}: {where}") from None
 
 
 # The one place where a domain error becomes an HTTP status.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.api.http import json_response, route
+from chalicelib.api.http import answer, route
 from chalicelib.schemas import Out
 
 
@@ -13,11 +13,11 @@ class Health(Out):
 
 @route("/health", "GET", summary="Liveness", tags=["meta"], responses={200: Health})
 def health() -> Any:
-    return json_response({"status": "ok"})
+    return answer({"status": "ok"})
 
 
 @route("/openapi.json", "GET", summary="This document", tags=["meta"])
 def openapi() -> Any:
     from chalicelib.api.openapi import document
 
-    return json_response(document())
+    return answer(document())

@@ -7,9 +7,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib import submission
-from chalicelib.api.http import Operation, operations, response_model
+from chalicelib.api.http import Operation, operations
 from chalicelib.schemas import ErrorBody
-from chalicelib.submission import Submitted
+from chalicelib.submission import SubmissionModel
 
 _ERROR_TEXT = {
     400: "validation_error: details name each bad field",
@@ -23,10 +23,9 @@ _ERROR_TEXT = {
 }
 
 
-def _ref(model: type[BaseModel] | type[Submitted] | str, components: dict[str, Any]) -> dict[str, str]:
-    model = response_model(model) if isinstance(model, str) else model
+def _ref(model: type[BaseModel] | type[SubmissionModel], components: dict[str, Any]) -> dict[str, str]:
     template = "#/components/schemas/{model}"
-    if issubclass(model, Submitted):
+    if issubclass(model, SubmissionModel):
         schema = submission.json_schema(model, template)
     else:
         schema = model.model_json_schema(ref_template=template)

@@ -8,7 +8,7 @@ from chalice import Response
 from pydantic import Field
 
 from chalicelib import auth
-from chalicelib.api.http import current_request, json_response, query, route
+from chalicelib.api.http import answer, current_request, query, route
 from chalicelib.auth import principal_of
 from chalicelib.domain import clock
 from chalicelib.domain.errors import forbidden, not_found, validation_error
@@ -186,7 +186,7 @@ def staff_performance() -> Any:
     who = principal_of(current_request())
     body = performance.board_json(period, opd_code=who.opd_code if who.role in OPD_ROLES else None)
     if fmt == "json":
-        return json_response(body)
+        return answer(body)
     return Response(body=performance.to_csv(body), status_code=200, headers={
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": f'attachment; filename="kinerja-opd-{period}.csv"',
@@ -208,7 +208,7 @@ def staff_performance_drilldown(opd_code: str) -> Any:
     if who.role in OPD_ROLES and who.opd_code != opd_code:
         raise forbidden("OPD hanya dapat melihat rincian kinerjanya sendiri.")
     try:
-        return json_response(performance.drilldown(period, opd_code, figure, role=who.role,
+        return answer(performance.drilldown(period, opd_code, figure, role=who.role,
                                                    own_opd=who.role in OPD_ROLES))
     except performance.UnknownOpd:
         raise not_found("Tidak ada OPD dengan kode ini.") from None
@@ -228,7 +228,7 @@ def public_stats() -> Any:
     except performance.NotAPeriod as exc:
         raise validation_error([{"field": "period", "type": "range", "message": str(exc).capitalize() + "."}],
                                "Periode tidak tersedia.") from None
-    return json_response(performance.public_stats(period))
+    return answer(performance.public_stats(period))
 
 
 # -- closing the month: objections, decisions, finalisation ----------------------------------
@@ -282,7 +282,7 @@ def file_objection(period: str) -> Any:
     request = current_request()
     body = parse(ObjectionIn, request.raw_body)
     made = month_close.file_objection(period, principal_of(request), body.tracking_id, body.figure, body.reason)
-    return json_response(made, 201)
+    return answer(made, 201)
 
 
 @route("/staff/months/{period}/objections", "GET", summary="The month's objections (an OPD: its own)",
@@ -291,7 +291,7 @@ def file_objection(period: str) -> Any:
 def list_objections(period: str) -> Any:
     from chalicelib.services import month_close
 
-    return json_response(month_close.list_objections(_path_period(period), principal_of(current_request())))
+    return answer(month_close.list_objections(_path_period(period), principal_of(current_request())))
 
 
 @route("/staff/months/{period}/objections/{objection_id}", "PUT", summary="Accept or reject an objection",
@@ -303,7 +303,7 @@ def decide_objection(period: str, objection_id: str) -> Any:
     period = _path_period(period)
     request = current_request()
     body = parse(DecisionIn, request.raw_body)
-    return json_response(month_close.decide(period, objection_id, principal_of(request), body.decision, body.note))
+    return answer(month_close.decide(period, objection_id, principal_of(request), body.decision, body.note))
 
 
 @route("/staff/months/{period}/finalise", "POST", summary="Finalise the month's record (after the objection window)",
@@ -312,4 +312,4 @@ def decide_objection(period: str, objection_id: str) -> Any:
 def finalise_month(period: str) -> Any:
     from chalicelib.services import month_close
 
-    return json_response(month_close.finalise(_path_period(period), principal_of(current_request())))
+    return answer(month_close.finalise(_path_period(period), principal_of(current_request())))

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import Field
 
-from chalicelib.api.http import json_response, route
+from chalicelib.api.http import answer, route
 from chalicelib.data import reference
 from chalicelib.schemas import Out
 
@@ -54,7 +54,7 @@ _PUBLIC_HEADERS = {"Cache-Control": "public, max-age=300"}
 def opds() -> Any:
     # Contacts stay internal: only code and name are public.
     items = [{"code": c, "name": o["name"]} for c, o in sorted(reference.opds().items())]
-    return json_response({"items": items})
+    return answer({"items": items})
 
 
 @route("/categories", "GET", summary="Report categories and their default OPD", tags=["reference"],
@@ -62,7 +62,7 @@ def opds() -> Any:
 def categories() -> Any:
     items = [{"code": c, "name": x["name"], "opd_code": x.get("opd_code"), "sensitive": bool(x.get("sensitive"))}
              for c, x in sorted(reference.categories().items())]
-    return json_response({"items": items})
+    return answer({"items": items})
 
 
 @route("/kecamatan", "GET", summary="The 16 kecamatan of Kabupaten Bandung Barat and their desa/kelurahan",
@@ -71,4 +71,4 @@ def kecamatan() -> Any:
     items = sorted(({"code": c, "name": k["name"], "kemendagri_code": k.get("kemendagri_code"),
                      "desa": [{"code": d["code"], "name": d["name"]} for d in k.get("desa", ())]}
                     for c, k in reference.kecamatan().items()), key=lambda k: k["name"])
-    return json_response({"items": items})
+    return answer({"items": items})

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from chalicelib.api.http import json_response, route
+from chalicelib.api.http import answer, route
 from chalicelib.domain import tracking
 from chalicelib.domain.errors import not_found
 from chalicelib.schemas import Out
@@ -41,13 +41,13 @@ class RetryOutcome(Out):
 @route("/staff/sync/problems", "GET", summary="Failed and diverged SP4N-LAPOR! syncs", tags=["staff"],
        auth="staff", roles=ADMINS, responses={200: SyncProblems})
 def problems() -> Any:
-    return json_response({"items": sync_reconcile.problems()})
+    return answer({"items": sync_reconcile.problems()})
 
 
 @route("/staff/sync/{tracking_id}/retry", "POST", summary="Retry one report's SP4N-LAPOR! sync", tags=["staff"],
        auth="staff", roles=ADMINS, responses={200: RetryOutcome}, errors=(404,))
 def retry(tracking_id: str) -> Any:
     try:
-        return json_response(sync_reconcile.reconcile_one(tracking.normalise_tracking_id(tracking_id), force=True))
+        return answer(sync_reconcile.reconcile_one(tracking.normalise_tracking_id(tracking_id), force=True))
     except LookupError:
         raise not_found("No report with this tracking number.") from None

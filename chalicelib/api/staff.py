@@ -10,10 +10,10 @@ from pydantic import ConfigDict, Field, RootModel, create_model
 
 from chalicelib.api.http import (
     IDEMPOTENCY_HEADER,
+    answer,
     current_request,
     idempotency_key,
     if_match,
-    json_response,
     query,
     route,
 )
@@ -21,9 +21,9 @@ from chalicelib.auth import principal_of
 from chalicelib.domain import workflow as wf
 from chalicelib.domain.channels import CHANNELS
 from chalicelib.domain.errors import validation_error
-from chalicelib.schemas import Out, ReportCreated, ReportView, Strict, parse
+from chalicelib.schemas import Out, ReportView, Strict, parse
 from chalicelib.services import intake, officers, staff_list, staff_views, workflow
-from chalicelib.submission import StaffReportIn
+from chalicelib.submission import ReportCreated, StaffReportIn
 
 READERS = ("admin", "opd", "pimpinan")
 ACTORS = ("admin", "opd")
@@ -176,7 +176,7 @@ def enter_report() -> Any:
     principal = principal_of(request)
     created = intake.submit(body.report(), key, source=body.channel, client=None,
                             entered_by=(principal.role, principal.sub))
-    return json_response(created, 201)
+    return answer(created, 201)
 
 
 @route("/staff/reports", "GET", summary="List reports (staff)", tags=["staff"], auth="staff",
@@ -190,7 +190,7 @@ def list_reports() -> Any:
         return Response(body=staff_list.export_csv(principal, filters), status_code=200,
                         headers={"Content-Type": "text/csv; charset=utf-8",
                                  "Content-Disposition": 'attachment; filename="laporan.csv"'})
-    return json_response(staff_list.list_view(principal, filters))
+    return answer(staff_list.list_view(principal, filters))
 
 
 @route("/staff/reports/{tracking_id}", "GET", summary="A report, staff view", tags=["staff"], auth="staff",
@@ -208,7 +208,7 @@ def get_report(tracking_id: str) -> Any:
         raise validation_error([{"field": n, "type": "extra_forbidden", "message": "parameter tidak dikenal"}
                                 for n in unknown])
     principal = principal_of(request)
-    return json_response(staff_views.read(tracking_id, principal))
+    return answer(staff_views.read(tracking_id, principal))
 
 
 class RevealIn(Strict):
@@ -233,7 +233,7 @@ def reveal(tracking_id: str) -> Any:
     request = current_request()
     body = parse(RevealIn, request.raw_body)
     fields, reason = staff_views.check_reveal(body.fields, body.reason)
-    return json_response(staff_views.reveal(tracking_id, principal_of(request), fields, reason))
+    return answer(staff_views.reveal(tracking_id, principal_of(request), fields, reason))
 
 
 @route("/staff/reports/{tracking_id}/actions", "POST", summary="Act on a report", tags=["staff"],
@@ -247,7 +247,7 @@ def act(tracking_id: str) -> Any:
     body: Strict = parse(StaffActionIn, request.raw_body).root
     fields = body.model_dump(exclude={"action"}, exclude_none=True)
     report = workflow.act(tracking_id, getattr(body, "action"), principal, fields, version)  # noqa: B009
-    return json_response(staff_views.after_action(report, principal), headers={"ETag": f'"{report.version}"'})
+    return answer(staff_views.after_action(report, principal), headers={"ETag": f'"{report.version}"'})
 
 
 class OfficerItem(Out):
@@ -273,7 +273,7 @@ def list_officers() -> Any:
     if unknown:
         raise validation_error([{"field": n, "type": "extra_forbidden", "message": "parameter tidak dikenal"}
                                 for n in unknown])
-    return json_response(officers.list_for(principal_of(request), params.get("opd")))
+    return answer(officers.list_for(principal_of(request), params.get("opd")))
 
 
 class SimilarItem(Out):
@@ -301,4 +301,4 @@ def similar(tracking_id: str) -> Any:
     from chalicelib.services import duplicates
 
     request = current_request()
-    return json_response(duplicates.similar(tracking_id, principal_of(request)))
+    return answer(duplicates.similar(tracking_id, principal_of(request)))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from chalicelib.api.http import current_request, json_response, query, route
+from chalicelib.api.http import answer, current_request, query, route
 from chalicelib.auth import principal_of
 from chalicelib.schemas import Out, Strict, parse
 from chalicelib.services import reply_templates
@@ -45,7 +45,7 @@ _LIST_PARAMS = [
        auth="staff", roles=("admin", "opd"), responses={200: ReplyTemplates}, errors=(400,), parameters=_LIST_PARAMS)
 def list_templates() -> Any:
     params = query(current_request())
-    return json_response({"items": reply_templates.listing(params.get("category") or None,
+    return answer({"items": reply_templates.listing(params.get("category") or None,
                                                             params.get("action") or None)})
 
 
@@ -54,10 +54,10 @@ def list_templates() -> Any:
 def put_template(template_id: str) -> Any:
     request = current_request()
     body = parse(ReplyTemplateIn, request.raw_body)
-    return json_response(reply_templates.put(template_id, body.model_dump(), principal_of(request).sub))
+    return answer(reply_templates.put(template_id, body.model_dump(), principal_of(request).sub))
 
 
 @route("/staff/templates/{template_id}", "DELETE", summary="Remove a canned answer (admin)", tags=["staff"],
        auth="staff", roles=("admin",), responses={200: ReplyTemplate}, errors=(404, 409))
 def delete_template(template_id: str) -> Any:
-    return json_response(reply_templates.remove(template_id, principal_of(current_request()).sub))
+    return answer(reply_templates.remove(template_id, principal_of(current_request()).sub))

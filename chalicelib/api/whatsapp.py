@@ -5,7 +5,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib.api.http import current_request, header, json_response, query, route
+from chalicelib.api.http import answer, current_request, header, query, route
 from chalicelib.services import whatsapp_webhook
 
 
@@ -29,4 +29,4 @@ def update() -> Any:
     # The signature is over the bytes Meta sent: never re-serialise a parsed body to check it.
     raw = request.raw_body or b""
     whatsapp_webhook.accept(raw.encode() if isinstance(raw, str) else raw, header(request, "x-hub-signature-256"))
-    return json_response({"status": "ok"})
+    return answer({"status": "ok"})

@@ -182,8 +182,9 @@ def test_the_duplicates_reporter_follows_the_primary(client: Any, valid_report: 
         assert "ditambal" not in json.dumps(view)
     body = json.dumps(view)
     assert pid not in body and "Budi" not in body and "budi@" not in body  # the other report stays its own
-    # The primary's own reporter sees nothing of the merge.
-    assert "merged" not in api.reporter(primary)
+    # The primary's own reporter sees nothing of the merge: not merged, no word of the duplicate.
+    primary_view = api.reporter(primary)
+    assert primary_view["merged"] is False and dup["tracking_id"] not in json.dumps(primary_view)
 
 
 def test_a_merged_duplicate_leaves_the_sla_sweep_the_opd_inbox_and_open_work(
