@@ -199,9 +199,13 @@ def _dumps(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
-@dataclass(frozen=True)
 class _Unbuilt:
-    value: Any
+    """A route's answer before `_built` passes it through its model."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
