@@ -1,19 +1,7 @@
 """Logger and metrics for every function: JSON logs with personal data masked, EMF metrics.
 
-Personal data (NIK, phone, email, names) must never reach CloudWatch: the filter below rewrites
-every record, and the formatter masks the whole JSON line once more as it is written (extras,
-appended keys, exception text, correlation id included), so a careless log call cannot leak.
-Module loggers (`logging.getLogger(__name__)` under chalicelib) write through the same handler.
-
-For colleagues:
-- `logger` (Powertools, JSON); `correlate(tracking_id)` makes the tracking id the correlation id
-  of every following line of the invocation (the middleware resets it per invocation).
-- `count("ReportsSubmitted")`: one EMF metric (names in METRICS), flushed by the middleware at the
-  end of every handler, HTTP or not. `open_reports({"diajukan": 3, ...})` for the gauge.
-- Tracer: not used. Its import (aws_xray_sdk, wrapt, patching) would be the largest part of
-  every function's cold start (`make bench`, cold_import_ratio). Lambda's own active tracing (on
-  for every function, see infra/) shows each invocation with its init and run time; a segment
-  per AWS call would need the X-Ray SDK, which we do not load.
+`logger`, `correlate(tracking_id)`, `count(name)` and `open_reports(...)`; the masking, the
+middleware's part and why Tracer is not used: docs/DESIGN.md, "Logs, metrics and tracing".
 """
 from __future__ import annotations
 

@@ -1,17 +1,7 @@
 """The WhatsApp chat that turns a citizen's messages into a report: what each step asks, what it
-accepts, and what it answers. Pure: the service (chalicelib/services/whatsapp_chat.py) loads and
-saves the state, sends the replies and calls the intake service when the chat says "submit".
-
-Steps: type (reply buttons) -> what happened (text) -> kecamatan (a paged list: WhatsApp lists
-hold at most 10 rows, a typed name with typos tolerated, or a shared location inside the
-regency) -> location (shared, or "lewati"; skipped when the kecamatan came from one) -> photos
-(optional, at most MAX_PHOTOS; the service fetches and checks each, then calls `photo_taken` or
-`photo_refused`) -> privacy (buttons) -> summary and "kirim". "batal" cancels at any step,
-"bantuan" explains the current step.
-
-Outside a chat, a text from a number whose report waits for its reporter (a `request_info`
-question, or the OPD's answer) is offered as the reply to that report (`offer_reply`): "Kirim
-balasan" makes it the report's `reply`, "Laporan baru" starts a new report instead.
+accepts, and what it answers; and `offer_reply` outside a chat. Pure: the service
+(chalicelib/services/whatsapp_chat.py) loads and saves the state, sends the replies and calls
+the intake service when the chat says "submit". The steps: docs/CHANNELS.md, "WhatsApp".
 """
 from __future__ import annotations
 

@@ -1,17 +1,6 @@
-"""Keep the local stack's data across restarts of `make run`.
-
-moto keeps everything in memory, so a restart used to lose every report and a citizen's saved
-access code stopped working. On stop the stack copies the tables and the stored files out through
-the ordinary AWS APIs into `.local/data/`; on start, after provisioning, it writes them back.
-Replaying the recorded requests instead would resend every SMS and email.
-
-What comes back: every item of every table of the template (reports, events, idempotency keys and
-counters, reference data, attachments, performance facts) and every object of both buckets. The
-events written back also reach the new stream, so the pump's checkpoint is set past them: nothing
-is dispatched again. NIKs still decrypt because the local KMS keys are derived, not random (see
-`chalicelib/local/moto_server.py`). What does not come back: messages still in a queue at stop
-(the pump drains them within seconds). The SP4N-LAPOR! stand-in keeps its own file in the same
-directory (`sp4n-standin.json`, written by the stand-in on stop); `save` leaves it as it is.
+"""Keep the local stack's data across restarts of `make run`: on stop, copy the tables and the
+stored files into `.local/data/`; on start, after provisioning, write them back. What comes
+back and what does not: docs/DESIGN.md, "The local stack's data across restarts".
 """
 from __future__ import annotations
 

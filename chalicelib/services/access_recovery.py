@@ -1,19 +1,7 @@
 """"Lupa kode akses": a reporter who lost the access code gets a new one through the contact
-given in the report (docs/PRIVACY.md, "Access codes and their recovery").
-
-1. `request`: the tracking id and a phone or email. When it is the report's own contact, a
-   6-digit code (15 minutes, 5 tries) goes there, by an `access_recovery` event the notify
-   consumer sends from a sealed copy. The answer is the same either way, and nothing the caller
-   sees (status, body, a 429) depends on whether the pair matched.
-2. `confirm`: the code. Right: a new access code replaces the old one (which stops working) in
-   one transaction with the code's use and an `access_reissued` event, whose sealed copy sends
-   the new code to the reporter's contacts. Wrong, used up or lapsed: 400, and only the wrong
-   try is counted.
-
-Limits: per client on both steps (route `rate_limit="recovery"`, a 429); per report on codes
-SENT, counted only when the contact matched, and never answered differently (a spent budget
-sends nothing and still answers 202). A flood of requests by others, who do not hold the
-contact, therefore spends only their own per-client budgets, never the reporter's.
+given in the report: `request` sends a 6-digit code there, `confirm` swaps it for a new access
+code. The limits, and why a flood by others cannot lock the reporter out: docs/PRIVACY.md,
+"Access codes and their recovery".
 """
 from __future__ import annotations
 

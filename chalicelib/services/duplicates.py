@@ -1,18 +1,6 @@
-"""Duplicate reports: suggestions for the verification desk, and `merge`.
-
-Suggestions (GET /staff/reports/{id}/similar, admin): the report, then one Query of the sparse
-`by_dupe_place` index (open reports not merged, of the report's kecamatan, created within
-DUPE_WINDOW_DAYS, at most DUPE_MAX_CANDIDATES): the items read follow one kecamatan's recent open
-work, never the table. chalicelib.domain.duplicates decides what matches and scores it; every
-candidate shown passes privacy.may_read for the caller.
-
-Merge (action `merge` with `primary`): the duplicate gets `merged_into`, keeps its status, leaves
-its OPD's inbox and the SLA sweep (its SLA fields cleared) and the suggestion index; the primary
-lists it in `merged_ids`. Both reports, each under its own version check, and an audit event on
-each (`merge` on the duplicate, public with a neutral text; `merge_received` on the primary,
-internal) are ONE transaction. From then on the reporter of the duplicate follows the primary
-(views.reporter_report), its SP4N-LAPOR! complaint receives the primary's answers (services/sync),
-and the scoreboard counts the case once, on the primary (domain/performance).
+"""Duplicate reports: suggestions for the verification desk (GET /staff/reports/{id}/similar),
+and `merge`. What is read, what merge writes in its one transaction and what a merged duplicate
+does then: docs/DESIGN.md, "Duplicates: suggestions and `merge`".
 """
 from __future__ import annotations
 

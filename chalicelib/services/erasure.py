@@ -1,19 +1,8 @@
 """Personal data under UU PDP: the retention run, and a data subject's export and erasure.
 
-One eraser serves both the daily `retention` schedule and an erasure request
-(`python -m chalicelib.cli subject erase`); the rules of what it changes are
-chalicelib/domain/retention.py, the policy config/retention.json, the reasons docs/PRIVACY.md.
-
-Erasing one report, in an order that a crash at any point leaves re-runnable:
-1. its attachments: the file in the attachments bucket, then the upload record (both deletes are
-   no-ops the second time);
-2. its events: personal fields blanked in place (`reports.scrub_event`, the one update of an
-   event anywhere); a blanked field stays blank, so a re-run changes nothing;
-3. the report itself, anonymised, and an `erase` event (actor sistem; which fields, which events,
-   the policy or request id, never a value) in ONE transaction with the version check. Only this
-   step takes the report out of the by_retention index, so an interrupted run is finished by the
-   next one.
-Nothing here logs or prints a name, contact, NIK or text: only tracking ids and counts.
+One eraser serves the daily `retention` schedule and `python -m chalicelib.cli subject erase`;
+the rules are chalicelib/domain/retention.py, the policy config/retention.json, the reasons and
+the crash-safe order of an erasure docs/PRIVACY.md ("Retention policy", "Data-subject requests").
 """
 from __future__ import annotations
 
@@ -99,7 +88,7 @@ def _summary(report: Report, p: dict[str, Any], outcome: str) -> dict[str, Any]:
 def erase_report(tracking_id: str, *, policy: retention.RetentionPolicy, policy_due: str | None = None,
                  request_id: str | None = None, dry_run: bool = False, merged_into: str | None = None,
                  now: datetime | None = None) -> dict[str, Any] | None:
-    """Erase one report's personal data (see the module docstring). `policy_due` (ISO UTC): the
+    """Erase one report's personal data (docs/PRIVACY.md, "How it runs"). `policy_due` (ISO UTC): the
     retention run's cutoff; the report is then re-checked to be closed before it. `request_id`: a
     data subject's erasure request. Returns the summary (tracking id, field names, counts), or
     None when there is no such report."""

@@ -1,18 +1,7 @@
-"""Abuse limits per client, in the application (API Gateway's throttles are per stage and
-best-effort, not per client): submissions, upload slots, tracking-token lookups and the public
-statistics.
-
-- Who: the client's address, API Gateway's `requestContext.identity.sourceIp` (chalice local fills
-  it with 127.0.0.1). Behind CloudFront set CLIENT_IP_HEADER (see chalicelib/config.py). An IPv6
-  client counts by its /64 (chalicelib.domain.ratelimit.client_key).
-- How much: Settings.rate_limit_* ("10/600" = 10 per 10 minutes, "off").
-- Where: a counter per client and window in DynamoDB (chalicelib/data/rate_limits.py), so every
-  container sees the same count. Submissions count inside their own transaction (intake).
-- Past the limit: 429 `rate_limited` with Retry-After = seconds until the window ends.
-
-A container that has answered 429 remembers the client until the window ends and answers the next
-attempts without calling AWS: within a fixed window the count only grows, so the answer cannot
-change, and a flood then costs neither a KMS call nor a failed transaction.
+"""Abuse limits per client, in the application: submissions, upload slots, tracking-token
+lookups, the public statistics and the other scopes of Settings.rate_limit_*. Counters live in
+DynamoDB (chalicelib/data/rate_limits.py); past the limit a 429 `rate_limited` with Retry-After.
+Who counts as a client and why a refusal is remembered: docs/DESIGN.md, "Abuse limits per client".
 """
 from __future__ import annotations
 

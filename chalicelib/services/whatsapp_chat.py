@@ -1,17 +1,7 @@
 """One inbound WhatsApp message through the chat (chalicelib/domain/whatsapp_chat.py): count it
-against the sender's limit, load the sender's state, take the step (a photo: fetched from the
-Graph API, then quarantined and scanned as a web upload is), file the report through the same
-intake service as the web form (source "whatsapp", the sender's number as the report's phone,
-the photos as its attachments), save the state, send the replies.
-
-Past RATE_LIMIT_WHATSAPP messages per number, a message changes nothing: no state, no report;
-the first refused message of a window gets one reply saying so, the rest none (a flood must not
-make us send a flood).
-
-A message is handled once (the claim on its WhatsApp id, chalicelib/services/whatsapp_webhook.py).
-If the replies fail to go out after the state was saved, the retry finds the state already
-stepped by this message and only sends the saved replies again, so a step is never taken twice.
-A report is filed with the message id as its idempotency key: a retry gets the same report.
+against the sender's limit, load the state, take the step (fetch and scan a photo), file the
+report through the web form's intake, save the state, send the replies. The guarantees (once per
+message, a retry resends the saved replies, the flood limit): docs/CHANNELS.md, "WhatsApp".
 """
 from __future__ import annotations
 
