@@ -355,18 +355,18 @@ def claim_together(plans: list[Planned]) -> None:
     """Claim the fresh messages of several events in as few writes as a transaction allows. A
     group whose write is refused (a redelivered event among them) leaves each event to claim its
     own, so one redelivery does not send the whole batch message by message."""
-    group: list[tuple[Planned, list[str]]] = []
-    size = 0
-    for plan_ in [*plans, None]:
-        keys = [claim_key(plan_.event, m) for m in plan_.outgoing] if plan_ is not None else []
-        if plan_ is None or size + len(keys) > claims.MAX_TOGETHER:
-            taken = claims.acquire_new([k for _, ks in group for k in ks], LEASE_SECONDS) if size > 1 else None
-            for member, member_keys in group:
-                member.claims, taken = (taken[:len(member_keys)], taken[len(member_keys):]) if taken else (None, None)
-            group, size = [], 0
-        if plan_ is not None:
-            group.append((plan_, keys))
-            size += len(keys)
+    groups: list[list[tuple[Planned, list[str]]]] = [[]]
+    for member in plans:
+        keys = [claim_key(member.event, m) for m in member.outgoing]
+        if sum(len(k) for _, k in groups[-1]) + len(keys) > claims.MAX_TOGETHER:
+            groups.append([])
+        groups[-1].append((member, keys))
+    for group in groups:
+        taken = claims.acquire_new([k for _, keys in group for k in keys], LEASE_SECONDS)
+        start = 0
+        for member, keys in group:
+            member.claims = taken[start:start + len(keys)] if taken is not None else None
+            start += len(keys)
 
 
 def handle_event(event: DomainEvent, delivery: sqs_batches.Delivery | None = None,
@@ -441,21 +441,22 @@ def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry for NotifyQueue: Powertools' partial batch response. The batch's events are
     planned first and their messages claimed together; the sent ones are marked done together
     at the end (docs/DESIGN.md, "Notifications")."""
-    parsed_events = []
+    parsed: dict[str, DomainEvent] = {}  # body -> event: each body is parsed once
     for record in event.get("Records") or []:
         try:
-            parsed_events.append(from_sns_envelope(record["body"]))
+            parsed[record["body"]] = from_sns_envelope(record["body"])
         except Exception:  # noqa: BLE001, S112 the record's own turn fails again, logged and retried there
             continue
+    parsed_events = list(parsed.values())
     try:
         read = reports.get_many(e.tracking_id for e in parsed_events if not e.tracking_id.startswith("digest#"))
     except Exception:  # noqa: BLE001 each event reads its own report, and fails on its own
         read = {}
     plans: dict[tuple[str, int], Planned] = {}
-    for parsed in parsed_events:
+    for one_event in parsed_events:
         try:
-            if (parsed.tracking_id, parsed.seq) not in plans:
-                plans[(parsed.tracking_id, parsed.seq)] = planned(parsed, read)
+            if (one_event.tracking_id, one_event.seq) not in plans:
+                plans[(one_event.tracking_id, one_event.seq)] = planned(one_event, read)
         except Exception:  # noqa: BLE001, S112 the record's own turn fails again, logged and retried there
             continue
     claim_together(list(plans.values()))
@@ -463,16 +464,19 @@ def handle(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
     seen: set[tuple[str, int]] = set()
 
-    def one(parsed: DomainEvent, delivery: sqs_batches.Delivery) -> dict[str, int]:
-        key = (parsed.tracking_id, parsed.seq)
+    def one(event_: DomainEvent, delivery: sqs_batches.Delivery) -> dict[str, int]:
+        key = (event_.tracking_id, event_.seq)
         if key in seen:
             # A second copy in the same batch (SNS delivers at least once): the first copy's
             # claims cover its messages, and if that copy failed, its own record comes back.
             return {"sent": 0, "skipped": 0}
         seen.add(key)
-        return handle_event(parsed, delivery, plans.pop(key, None), done)
+        return handle_event(event_, delivery, plans.pop(key, None), done)
+
+    def parse(body: str) -> DomainEvent:
+        return parsed[body] if body in parsed else from_sns_envelope(body)
 
     try:
-        return sqs_batches.process(event, context, one, CONSUMER)
+        return sqs_batches.process(event, context, one, CONSUMER, parse)
     finally:
         claims.complete_all(done)
