@@ -1,9 +1,11 @@
 """Lapor KBB: events in, calls out. Everything else lives in chalicelib/."""
-import gc
+from chalicelib import cold_start
+
+cold_start.begin()  # before the imports: see chalicelib/cold_start.py
 
 # Before anything else: urllib3 (under botocore, which every function loads) compiles large URL
 # patterns at import. On a fresh interpreter's small heap that is cheap; after the app's modules
-# the same compile made the allocator map and unmap memory thousands of times (docs/PERFORMANCE.md).
+# the same compile made the allocator map and unmap memory thousands of times (docs/DESIGN.md).
 import urllib3  # noqa: F401  isort: skip
 from chalice import Chalice, Cron, Rate
 
@@ -13,6 +15,7 @@ from chalicelib.api import http
 app = Chalice(app_name="lapor-kbb", configure_logs=False)
 app.register_middleware(http.middleware, "http")
 app.register_middleware(observability.middleware, "all")  # correlation id, metrics flush
+app.register_middleware(cold_start.middleware, "all")
 
 # The routes of chalicelib/api/routes.py; each module is imported by its route's first call.
 http.register(app)
@@ -149,8 +152,3 @@ def whatsapp_consumer(event):  # type: ignore[no-untyped-def]
     from chalicelib.services import whatsapp_webhook
 
     return whatsapp_webhook.handle(event.to_dict(), event.context)
-
-
-# Everything imported so far lives as long as the container: moved out of the collector's way, a
-# full collection during the first call (botocore's JSON models make one) scans only newer objects.
-gc.freeze()

@@ -7,8 +7,8 @@ them from the stack it created in moto. Either way the names cannot drift from t
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 
 def _csv(value: str) -> tuple[str, ...]:
@@ -20,8 +20,7 @@ def _csv(value: str) -> tuple[str, ...]:
 LOCAL_STAGES = frozenset({"local", "test"})
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     # Unset is no stage at all, never "local": a function deployed without STAGE must not fall
     # back to the local stand-ins (fail closed). chalicelib.local.stack sets STAGE=local.
     stage: str = ""
@@ -36,7 +35,7 @@ class Settings:
     quarantine_bucket: str = "lapor-kbb-local-quarantine"
     attachments_bucket: str = "lapor-kbb-local-attachments"
     events_topic_arn: str = ""
-    web_origins: tuple[str, ...] = field(default_factory=tuple)
+    web_origins: tuple[str, ...] = ()
     # Number of write shards of the open-work-by-due-time index (see docs/DESIGN.md).
     due_shards: int = 4
     max_body_bytes: int = 64 * 1024

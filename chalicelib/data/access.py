@@ -10,8 +10,7 @@ A newer recovery code replaces the pending one.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
@@ -64,8 +63,7 @@ def recovery_key(tracking_id: str) -> str:
     return ledger.RECOVERY.key(tracking_id)
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
     digest: str
     tries: int
     expires_at: int

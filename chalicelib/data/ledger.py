@@ -16,9 +16,8 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
@@ -26,8 +25,7 @@ from chalicelib.data.models import LedgerItem
 from chalicelib.domain import ratelimit
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     """One kind of ledger item: what it is, its key prefix, and what may follow the prefix."""
 
     name: str
@@ -97,8 +95,7 @@ def idempotency_record(client_key: str, fingerprint: str, answer: dict[str, Any]
                       expires_at=int(time.time()) + ttl_seconds)
 
 
-@dataclass(frozen=True)
-class StoredAnswer:
+class StoredAnswer(NamedTuple):
     fingerprint: str | None
     answer: dict[str, Any]
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from chalicelib.domain.clock import WIB, to_wib
 
@@ -71,8 +70,7 @@ class InvalidOverride(ValueError):
     """An override list that cannot be used (bad date, bad kind, a day both off and on)."""
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(NamedTuple):
     day: date
     kind: OverrideKind
     note: str = ""

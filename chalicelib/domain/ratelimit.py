@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # What every window key starts with: the rate-limit counters kind of chalicelib/data/ledger.py.
 KEY_PREFIX = "rl#"
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """`limit` requests per `window` seconds for one scope (reports, attachments, lookups)."""
 
     scope: str
@@ -46,8 +45,7 @@ def parse_policy(scope: str, text: str) -> Policy:
     return Policy(scope, int(count), int(seconds))
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """The window that `now` falls in, for one client under one policy."""
 
     policy: Policy

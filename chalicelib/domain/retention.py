@@ -9,10 +9,9 @@ from __future__ import annotations
 import calendar
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib.domain.redaction import redact_text
 
@@ -28,8 +27,7 @@ class InvalidRetentionPolicy(ValueError):
     """config/retention.json does not describe a usable policy."""
 
 
-@dataclass(frozen=True)
-class RetentionPolicy:
+class RetentionPolicy(NamedTuple):
     policy: str
     erase_after_months: int
     closed_statuses: frozenset[str]

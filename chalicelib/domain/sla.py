@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.clock import to_wib
@@ -33,6 +32,7 @@ REPORTER_STAGES: frozenset[str] = frozenset({KONFIRMASI, KELENGKAPAN})
 Unit = Literal["working_days", "calendar_days"]
 UNITS: tuple[str, ...] = ("working_days", "calendar_days")
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "config" / "sla.json"
+_NO_CASES: Mapping[str, str] = MappingProxyType({})  # a stage whose case does not vary
 
 _STAGE_OF_STATUS: Mapping[Status, str | None] = MappingProxyType({
     Status.DIAJUKAN: VERIFIKASI,
@@ -57,8 +57,7 @@ class SlaConfigError(ValueError):
     """config/sla.json (or the dict given) does not describe a usable policy."""
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     amount: int
     unit: Unit
     source: str = ""
@@ -69,8 +68,7 @@ class Rule:
         return calendar.add_calendar_days(start, self.amount)
 
 
-@dataclass(frozen=True)
-class StagePolicy:
+class StagePolicy(NamedTuple):
     """The rules of one stage. Simple stages have one case, named "default".
 
     The case of a report is chosen by, in order: its classification (`by_classification`, e.g.
@@ -84,9 +82,9 @@ class StagePolicy:
     cases: Mapping[str, Rule]
     default_case: str
     reminder: bool = True
-    by_classification: Mapping[str, str] = field(default_factory=dict)
-    by_type: Mapping[str, str] = field(default_factory=dict)
-    by_category: Mapping[str, str] = field(default_factory=dict)
+    by_classification: Mapping[str, str] = _NO_CASES
+    by_type: Mapping[str, str] = _NO_CASES
+    by_category: Mapping[str, str] = _NO_CASES
 
     def case_for(self, report_type: str | None = None, category: str | None = None,
                  classification: str | None = None) -> str:
@@ -103,8 +101,7 @@ class StagePolicy:
         return self.cases[self.case_for(report_type, category, classification)]
 
 
-@dataclass(frozen=True)
-class SlaPolicy:
+class SlaPolicy(NamedTuple):
     stages: Mapping[str, StagePolicy]
 
     def stage(self, name: str) -> StagePolicy:
@@ -260,14 +257,12 @@ _EXPIRY: Mapping[str, CheckKind] = MappingProxyType({
 })
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     kind: CheckKind
     at: datetime
 
 
-@dataclass(frozen=True)
-class SlaClock:
+class SlaClock(NamedTuple):
     """The SLA state of one report in its current status, and what the sweep must do when.
 
     Use with the sweep (which stores `sweep_at` on the report):
@@ -370,8 +365,7 @@ class SlaClock:
 
 # -- pausing an OPD's clock while the reporter owes information --------------------------------
 
-@dataclass(frozen=True)
-class PausedClock:
+class PausedClock(NamedTuple):
     """An OPD stage stopped by its own request for information (see the module's rules)."""
 
     stage: str

@@ -8,10 +8,9 @@ rules behind the rows, move by move: docs/DOMAIN.md ("The workflow, move by move
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 
 class Status(StrEnum):
@@ -68,8 +67,7 @@ REPORT_TYPES = ("pengaduan", "aspirasi", "permintaan_informasi")
 PRIVACY_MODES = ("publik", "anonim", "rahasia")  # from the most open to the most closed
 
 
-@dataclass(frozen=True)
-class FieldRule:
+class FieldRule(NamedTuple):
     """What one field of an action holds. The API builds each action's request model from these
     (so /openapi.json documents them) and the workflow service checks moves from other channels
     against the same rules: one place per limit."""
@@ -139,8 +137,7 @@ class InvalidTransition(WorkflowError):
 
 # -- the table ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """One allowed move of an action. `target` None: the status stays as it is."""
 
     source: Status
@@ -155,8 +152,7 @@ class Edge:
     asked_by: Role | None = None
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     name: str
     roles: frozenset[Role]
     edges: tuple[Edge, ...]
@@ -395,8 +391,7 @@ SP4N_ACTIONS: tuple[str, ...] = tuple(a.name for a in _TABLE if Role.SP4N in a.r
 
 # -- the API --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Move:
+class Move(NamedTuple):
     """What an allowed action does to a report: the event to write and the status to set."""
 
     action: str
