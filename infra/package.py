@@ -1,24 +1,9 @@
-"""`make package`: one CloudFormation template and one zip, ready for `make deploy`.
+"""`make package`: one CloudFormation template and the zips, ready for `make deploy`.
 
     python infra/package.py [--stage dev] [--out build] [--strict]
 
-1. Stages a copy of the app (app.py, chalicelib/ without chalicelib/local/, requirements.txt,
-   .chalice/config.json with `manage_iam_role: false`: roles come from step 3).
-2. `chalice package --stage S` once, to learn which functions and event sources the app has.
-   Chalice itself emits X-Ray tracing (`xray`), the log groups with their retention
-   (`log_retention_in_days`) and SQS batching windows (the decorators).
-3. Builds the overlay (build/overlay.json) from infra/resources.yaml + infra/operations.yaml and,
-   for EVERY generated function (so new handlers are covered without touching this file):
-   a role of its own from infra/permissions.yaml (iam.py), its log group's name, key and Retain,
-   its environment (every Output of both files as UPPER_SNAKE), what chalice cannot emit on event
-   sources (queue/stream ARN from the template, ReportBatchItemFailures, stream retries, bisect,
-   an on-failure queue per stream, destinations.py for schedules), alarms and the dashboard
-   (monitoring.py), limits and the API stage (limits.py), scanner reasons (scanners.py).
-4. `chalice package --stage S --merge-template build/overlay.json build/`.
-5. Recompiles deployment.zip and builds the layers (bundle.py) and checks the result.
-
-Writes build/sam.json and build/deployment.zip. `--strict` (used by `make deploy`) fails when a
-function has no entry in infra/permissions.yaml instead of warning. docs/INFRA.md: how to add a function.
+`--strict` (used by `make deploy`) fails when a function has no entry in infra/permissions.yaml.
+The steps, what it writes, which module does what, and how to add a function: docs/INFRA.md.
 """
 from __future__ import annotations
 

@@ -1,15 +1,6 @@
-"""NIK encryption: envelope encryption under a KMS key of its own (only the API function may use it).
-
-A data key from KMS GenerateDataKey encrypts each NIK with AES-256-GCM, the report's tracking id as
-associated data (a ciphertext copied onto another report does not decrypt). A container reuses its
-data key for at most 5 minutes and 1,000 NIKs, the AWS Encryption SDK's caching pattern: a KMS call
-per submission was a quarter of its CPU and its slowest call. Every record carries its data key
-encrypted under the NIK key, so showing a NIK still takes a KMS Decrypt (in CloudTrail, and only
-for whom the key policy admits).
-
-Record format: MAGIC + len(encrypted key) (2 bytes) + encrypted key + nonce (12) + ciphertext+tag.
-Records written before it are bare KMS ciphertexts (AWS's start with 0x01, moto's with a key id
-in hex, never with MAGIC) and are decrypted by KMS directly.
+"""NIK encryption: envelope encryption under the NIK's own KMS key (only the API function may use
+it), AES-256-GCM bound to the report's tracking id, with a data key reused for a short while.
+The record format and why the data key is cached: docs/PRIVACY.md, "How the NIK is stored".
 """
 from __future__ import annotations
 

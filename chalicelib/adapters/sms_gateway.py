@@ -1,15 +1,7 @@
-"""Inbound SMS from a gateway's HTTP callback. AWS offers no two-way SMS numbers in Indonesia, so
-a gateway receives the citizen's SMS and POSTs it to `/channels/sms`; replies go out through SNS
-(chalicelib/adapters/sms.py) like every other SMS.
-
-A provider is an object with `read(url, headers, raw_body) -> InboundSms`, raising `BadSignature`
-before anything is used when the request is not the provider's. `SMS_GATEWAY` picks it
-(default `twilio`). Twilio's documented format comes first: a form-encoded POST (`From`, `To`,
-`Body`, `MessageSid`) signed in `X-Twilio-Signature` = base64(HMAC-SHA1(auth token, the URL
-configured at Twilio + every POST parameter name and value, sorted by name)). The URL is the one
-configured at the gateway (`SMS_WEBHOOK_URL`): behind API Gateway the request cannot rebuild it.
-The auth token is a server key (chalicelib/adapters/server_keys.py: `SMS_GATEWAY_SECRET` locally,
-`SMS_GATEWAY_SECRET_ID` names the Secrets Manager secret in AWS).
+"""Inbound SMS from a gateway's HTTP callback (`POST /channels/sms`): a provider reads the request
+into an `InboundSms`, raising `BadSignature` before anything is used when the request is not the
+provider's; `SMS_GATEWAY` picks it (default `twilio`, whose signed form POST comes first).
+Why a gateway, the signature and its secret: docs/CHANNELS.md, "SMS".
 """
 from __future__ import annotations
 

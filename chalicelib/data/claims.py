@@ -1,15 +1,6 @@
-"""Claims in the idempotency table: "I am doing X" -> "X is done", so an at-least-once queue
-yields exactly-once effects for one business key (never the SQS message id).
-
-A claim moves through three states, each write conditional on what was read:
-- `in_progress`: held under a lease; a concurrent duplicate gets `Busy` (its SQS item fails and
-  comes back later) instead of doing the work a second time;
-- `retry`: released after a failure with what is known so far (e.g. "a create went out, its
-  answer was lost"), so the next attempt can take over at once and pick up from there;
-- `done`: every later delivery is skipped.
-A holder that died keeps its lease until `lease_until`; after that the next delivery takes over.
-The remaining window: the effect happened but the holder died before marking it done. For an
-email that means a rare second email; for SP4N-LAPOR! the sync reconciles before re-creating.
+"""Claims in the ledger: "I am doing X" -> "X is done", so an at-least-once queue yields
+exactly-once effects for one business key (never the SQS message id). The states, leases and
+what a dead holder leaves: docs/DESIGN.md, "Queues and other event sources".
 """
 from __future__ import annotations
 

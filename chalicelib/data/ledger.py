@@ -1,15 +1,7 @@
 """The ledger: the table of small control records that make at-least-once delivery and retries
-come out once, and remember where the background work stands. It began as the idempotency table
-and keeps that table's names (CloudFormation `IdempotencyTable`, physical
-`lapor-kbb-<stage>-idempotency`, Settings.idempotency_table): renaming them would make
-CloudFormation create a new, empty table. The model is chalicelib.data.models.LedgerItem.
-
-One hash key (`key`), no sort key; an item's kind is its key prefix, declared once here. Every key
-a kind builds is owned by that kind alone (`kind_of`, tests/unit/test_ledger.py), so kinds never
-collide. The accessors live with their users in chalicelib/data/: idempotency records, the SP4N
-cursor and complaint links here; consumer leases in claims.py; rate-limit counters in
-rate_limits.py; digest markers in digests.py; sealed access codes and recovery codes in access.py;
-WhatsApp chats in whatsapp_chats.py.
+come out once, and remember where the background work stands (model chalicelib.data.models
+.LedgerItem). Each kind of item is declared here by its key prefix. Why the table keeps its first
+name, "idempotency", and which module holds each kind: docs/DESIGN.md, "Tables" (Ledger).
 """
 from __future__ import annotations
 

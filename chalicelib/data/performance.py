@@ -1,16 +1,7 @@
-"""Storage of the monthly performance facts (chalicelib.domain.performance.Fact) and of the
-monthly digest.
-
-Layout (PerformanceTable): hash `month` (YYYY-MM, WIB, of the disposition), range `fact_key`
-(`<OPD>#<tracking_id>#<disposition seq>`), the fact itself as JSON. So:
-- a month's scoreboard is ONE Query on the month's partition: it reads that month's dispositions
-  and nothing else, however many reports the other months hold (never a Scan);
-- an OPD's drill-down is the same Query with `begins_with(fact_key, "<OPD>#")`.
-
-A fact is the fold of its report's whole event log up to `basis_seq`. Writes are conditional on
-not going back in time (`basis_seq` stored <= ours), so a consumer that read the log before
-another one wrote a newer fold can never overwrite it: deliveries in any order, any number of
-times, end in the fold of the longest log seen.
+"""Storage of the monthly performance facts (chalicelib.domain.performance.Fact), their
+corrections, and the monthly digest: a month's facts are one partition of PerformanceTable, read
+with one Query. The layout and why a fact is written only if it does not go back in time:
+docs/DESIGN.md, "Tables" (Performance).
 """
 from __future__ import annotations
 

@@ -1,15 +1,6 @@
-"""Working days (*hari kerja*, HK) of the KBB offices.
-
-A working day is Monday-Friday in Asia/Jakarta (WIB), minus Indonesia's national holidays and
-*cuti bersama* (the `holidays` package, categories PUBLIC + GOVERNMENT), minus admin overrides
-"off" (a holiday declared late, a regional closure), plus admin overrides "on" (a day given back,
-even a Saturday). Overrides win over the package, so a late decree needs no code change.
-
-Office hours are 07:30-16:00 WIB on every working day. 07:30 is the opening time in DOMAIN.md;
-16:00 is the usual closing time of a five-day-week regency office. Friday's longer lunch break and
-its later closing in some offices are ignored on purpose: one fixed window per working day keeps
-"working hours" explainable when they feed the monthly per-OPD record. A day given back ("on")
-gets the same window, a Saturday included.
+"""Working days (*hari kerja*, HK) and office hours (07:30-16:00 WIB) of the KBB offices:
+Monday-Friday minus national holidays and *cuti bersama* (the `holidays` package), with the
+admins' "off" and "on" overrides winning. The rules and why the hours are fixed: docs/DOMAIN.md.
 """
 from __future__ import annotations
 

@@ -1,21 +1,6 @@
-"""Closing a Tukin month: the objection window, what an accepted objection changes, finalisation,
-and where an event about a closed month goes. Pure: no storage (docs/PERFORMANCE_CLOSE.md).
-
-- A month's record is `provisional` until an admin finalises it; then it is `final` and its
-  figures never change again (no refold; the board is the one frozen at finalisation).
-- Objection window of month M: from the start of M (objections on the current month are
-  accepted) to 23:59:59 WIB of the 5th working day after M, by the regency's calendar (national
-  days off, cuti bersama and the admins' overrides).
-- An OPD objects to one figure of one of its own reports: `late`, `breaches` or `overdue_open`,
-  the figures that count against it. An accepted objection waives that figure for that OPD's
-  disposition(s) of the report in M: a waived `late` counts as on time if the OPD answered and as
-  withdrawn (nothing was due) if it did not, so received = on time + late + pending + withdrawn
-  still holds; a waived `breaches` or `overdue_open` is simply not counted. Other OPDs' rows of
-  the same report are untouched.
-- Finalising needs the window closed and no undecided objection.
-- A report event whose fact belongs to a final month is folded as usual but stored as a
-  correction in the record of the first month after it that is not final, with the figure
-  changes against the frozen fact (`changes`: figure -> +1/-1).
+"""Closing a Tukin month: the objection window, what an accepted objection waives,
+finalisation, where an event about a final month goes, and the verification desk's figures.
+Pure: no storage. The rules in words: docs/PERFORMANCE_CLOSE.md.
 """
 from __future__ import annotations
 

@@ -1,20 +1,6 @@
-"""moto in server mode, with DynamoDB's atomicity: `python -m chalicelib.local.moto_server -p 5000`.
-
-DynamoDB applies each request (an UpdateItem with its condition, a whole TransactWriteItems)
-atomically. moto's threaded server does not: its TransactWriteItems deep-copies every table it
-touches and, when any condition fails, puts the copies back, undoing whatever other requests wrote
-in between; a conditional UpdateItem evaluates and writes in separate steps. Under concurrent
-requests (chalice local is threaded) that loses writes and lets a rate limit admit more than its
-limit: failures of the stand-in, not of the code under test. One lock around every DynamoDB and
-DynamoDB Streams request restores the guarantee the code relies on in AWS. The other services run
-unlocked.
-
-Second, a cancelled transaction must leave no trace. moto applies the items one by one and, on a
-failed condition, swaps the tables back for their copies: the writes it undid had already reached
-the table's stream (a phantom event), and the stream's shard is replaced, so a reader's iterator
-never sees another record (the local stack stopped fanning out after one refused submission).
-DynamoDB evaluates every condition against the state before the transaction; `install` makes moto
-do so too, and cancel before writing anything.
+"""moto in server mode for the local stack: `python -m chalicelib.local.moto_server -p 5000`.
+It serialises DynamoDB requests, checks a transaction's conditions before writing anything, and
+derives the KMS keys; why each is needed: docs/DESIGN.md, "moto as the local AWS".
 """
 from __future__ import annotations
 

@@ -1,22 +1,7 @@
-"""The local pump: what Lambda's event sources do in AWS, for `make run` (never deployed).
-
-`chalice local` serves HTTP only. This process feeds the app's other handlers, each in its own
-thread so one slow source does not delay another:
-- the events table's stream (DynamoDB Streams API, from TRIM_HORIZON; the last sequence number
-  handled per shard is kept in the state dir, so a restarted pump neither loses nor replays) ->
-  the dispatcher, with a real stream event; a record it reports failed is read again next time;
-- every SQS consumer registered in the Chalice app (`app.event_sources`): the queue's logical id
-  maps to `<LOGICAL_ID>_URL`; real messages are received, given to the handler as a real SQS
-  Lambda event, and only those NOT listed in `batchItemFailures` are deleted. Failed ones come
-  back after their visibility timeout, and SQS dead-letters them after 5 receives, as in AWS;
-- schedules: the SLA check (`sla_sweep.run_scheduled`) every --sla-interval seconds, the
-  SP4N-LAPOR! pull every --pull-interval seconds (3 hours in AWS; shorter here) and the purge
-  of unclaimed uploads every --purge-interval seconds (daily in AWS), and the SP4N-LAPOR!
-  reconciliation every --reconcile-interval seconds (daily in AWS).
-An exception in one round is logged (masked) and the loop goes on.
-
-Run: python -m chalicelib.local.pump --interval 0.5 --sla-interval 60 [--pull-interval 30]
-Tests drive the same class in-process (`Pump(...).drain()`), against moto.
+"""The local pump: for `make run` (never deployed), it feeds the app's stream, queue and schedule
+handlers as Lambda's event sources do in AWS, each source in its own thread.
+Run: python -m chalicelib.local.pump --interval 0.5 --sla-interval 60 [--pull-interval 30];
+tests drive `Pump(...).drain()` in process. How it mimics Lambda: docs/DESIGN.md, "The local pump".
 """
 from __future__ import annotations
 

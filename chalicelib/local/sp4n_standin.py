@@ -1,16 +1,8 @@
-"""A local stand-in for the national SP4N-LAPOR! integration API (never deployed).
-
-A Flask app served by werkzeug's threaded WSGI server, so the adapter (chalicelib/adapters/sp4n.py)
-is exercised over real HTTP. It answers only what the adapter calls, plus control routes that let
-tests and `make run` users play LAPOR!'s side and make it fail. Endpoints, envelope, fault modes
-and the assumptions behind them: docs/SP4N.md.
-
-Run it:  python -m chalicelib.local.sp4n_standin --port 8100 [--state-file PATH]
-In tests: handle = start_standin(port=0); handle.url; handle.state; handle.stop()
-
-With a state file (the local stack gives `.local/data/sp4n-standin.json`), complaints, follow-ups,
-ratings, documents and the request log are loaded on start and written back while running and on
-stop, so a restart of `make run` keeps them (FRESH=1 removes the file with the rest of the data).
+"""A local stand-in for the national SP4N-LAPOR! integration API (never deployed): a Flask app
+that answers what the adapter (chalicelib/adapters/sp4n.py) calls over real HTTP, with control
+routes to play LAPOR!'s side and make it fail, and an optional state file kept across restarts.
+Run: python -m chalicelib.local.sp4n_standin --port 8100 [--state-file PATH]; in tests
+`start_standin(port=0)`. Endpoints, faults and assumptions: docs/SP4N.md, "The local stand-in".
 """
 from __future__ import annotations
 

@@ -1,15 +1,7 @@
-"""`make run`: the whole service on this machine, in real processes talking real HTTP.
-
-1. moto in server mode (an embedded AWS) on loopback;
-2. provisioned from infra/resources.yaml (the template that deploys to AWS) plus the seed file;
-3. the SP4N-LAPOR! stand-in;
-4. `chalice local` serving the API;
-5. the pump: DynamoDB stream -> dispatcher, SQS -> consumers (deleting only what succeeded),
-   and the SLA check on a short interval (chalice local runs none of these);
-6. a static server for the web client.
-
-Ports come from environment variables (see README). Ctrl-C stops every process it started.
-Tests start the same stack on free ports through `LocalStack`.
+"""`make run`: the whole service on this machine, in real processes talking real HTTP (moto, the
+SP4N-LAPOR! stand-in, `chalice local`, the pump, the web client's server), provisioned from
+infra/resources.yaml. Ctrl-C stops every process it started; tests start the same stack on free
+ports through `LocalStack`. The parts and their ports: README.md, "Two commands".
 """
 from __future__ import annotations
 

@@ -1,15 +1,9 @@
-"""Static server for the web client (web/) in the local stack.
-
-Serves the folder as it is, except `config.local.js`, which it answers from memory with this
-stack's API URL: nothing is written into the working tree, so several stacks (a developer's
-`make run` on 8000/8080 and a test's stack on free ports) never overwrite each other's config.
+"""Static server for the web client (web/) in the local stack: `config.local.js` is answered from
+memory with this stack's API URL, and every answer carries the same Content-Security-Policy as
+CloudFront's, built from this stack's hosts (docs: web/README.md).
 
     python -m chalicelib.local.web_server --port 8080 --api http://127.0.0.1:8000 \
         --upload http://127.0.0.1:5000
-
-Every answer carries the same Content-Security-Policy as CloudFront's (infra/operations.yaml,
-WebResponseHeaders), built by content_security_policy() from this stack's hosts, so a page that
-breaks the policy fails here, in the browser tests, before it fails in AWS.
 """
 
 from __future__ import annotations

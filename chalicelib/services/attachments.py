@@ -1,21 +1,7 @@
-"""Attachments: upload slots, the scanner, and short-lived download links.
-
-1. `create(content_type, size)` (POST /attachments) stores a `pending` record and answers with an
-   S3 presigned POST into the quarantine bucket. The POST policy itself pins the key, the exact
-   Content-Type and a size of 1..declared bytes, and expires in 10 minutes; S3 refuses any other
-   upload, so the client never holds credentials that could write elsewhere.
-2. S3 announces each upload on UploadsQueue; `scan_records` (the scan_upload function) reads the
-   object, proves its type from the bytes and strips photo metadata (chalicelib/domain/uploads.py),
-   writes the clean file to the attachments bucket, deletes the quarantined one and marks the
-   record `clean` -- or `rejected` with a reason, and the file never leaves quarantine.
-3. `download_url(attachment_id)` signs a 5-minute GET for a clean file only.
-4. A report or response claims its files in its own transaction
-   (chalicelib/services/attachment_claims.py); `purge_unclaimed` (daily) deletes clean files no
-   report claimed within 7 days, so uploads abandoned with their form do not stay forever.
-
-Redelivery is harmless: the record's state is decided once (a conditional write from `pending`),
-and a record that is already decided only makes the scanner delete what is left in quarantine.
-So a presigned POST reused within its 10 minutes cannot replace a checked file.
+"""Attachments: upload slots (presigned POSTs into quarantine), the scanner that publishes checked
+files, short-lived download links, and the daily purge of uploads no report claimed.
+The steps, their limits and why redelivery is harmless: docs/DESIGN.md, "Uploads: quarantine,
+check, claim, purge".
 """
 from __future__ import annotations
 

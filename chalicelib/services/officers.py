@@ -1,15 +1,6 @@
 """An OPD's officers: the list an `opd_admin` assigns from (GET /staff/officers) and its sync
-from Cognito (`python -m chalicelib.cli officers-sync`).
-
-Decisions:
-- An `opd_admin` lists its own OPD's officers only; an admin names the OPD (`?opd=`). Nobody
-  else lists officers: an officer's contact is for the one who assigns work to them.
-- The phone is shown masked (the assigner needs to recognise it, not to dial it from the list);
-  the email in full (a work address, what the assignment notice goes to).
-- Cognito cannot filter users by a custom attribute: the sync lists the `opd` group and groups
-  by `custom:opd_code`. Disabled users, users without a known OPD code and users who are also in
-  another staff group (refused at sign-in anyway) are left out. The table is replaced, so a
-  user who left the group is no longer assignable.
+from Cognito (`python -m chalicelib.cli officers-sync`). Who may list them, why the phone is
+masked and who the sync leaves out: docs/DESIGN.md, "Tables" (Reference, kind `officer`).
 """
 from __future__ import annotations
 

@@ -1,16 +1,7 @@
-"""The monthly per-OPD performance record: kept up to date by the events, read per month.
-
-Writing (the PerformanceQueue consumer): every domain event that can change a disposition makes
-the consumer re-fold that report's whole event log (one consistent Query of a few items, plus the
-report for its SLA case) into its disposition facts and store them (chalicelib/data/performance.py).
-Re-folding rather than patching makes the consumer idempotent on (tracking_id, seq) and
-indifferent to order: SQS may deliver an event twice, or a `respond` before the `verify` it
-follows; the facts stored are always the fold of the longest log read, and a stale fold never
-overwrites a newer one (conditional on basis_seq). Nothing is added to a submission or a staff
-action: they write their one transaction, and the stream and topic bring the event here.
-
-Reading: a month's scoreboard is one Query of that month's partition, so the items read are the
-month's dispositions, never the table. The figures are chalicelib.domain.performance's.
+"""The monthly per-OPD performance record: the PerformanceQueue consumer re-folds a report's event
+log into its disposition facts on each event; a month's scoreboard is read with one Query of
+that month. The figures are chalicelib.domain.performance's (docs/PERFORMANCE.md); why re-fold
+and how the facts stay right: docs/DESIGN.md, "Tables" (Performance).
 """
 from __future__ import annotations
 

@@ -1,21 +1,7 @@
-"""The SLA fields a report carries for its current stage, and the clock rebuilt from them.
-
-Pure rules live in chalicelib.domain.sla (stages, deadlines, SlaClock), .calendar (working days)
-and .sla_plan (what the sweep does); this module binds them to the configured policy and to the
-admins' holiday overrides in the reference table.
-
-Fields on the report (docs/DESIGN.md, "Tables"):
-- `sla_stage`, `sla_stage_started_at`, `due_at`: the current stage, when it began, its deadline.
-- `sweep_at` + `sweep_shard`: the next instant the SLA sweep must look at the report. Both are
-  removed when there is nothing left to check, which takes the report out of the sparse
-  `by_sweep` index: the sweep's cost follows the work due, not the size of the table.
-- `sla_state`: what the sweep already did in this stage (reminder, breach, escalation), so a
-  retried or concurrent sweep never repeats it. Reset by every new stage.
-- `sla_breached`: the current stage missed its deadline. `breached_by` (kept across stages, never
-  reset) lists every OPD that breached a deadline on this report.
-
-Every status change calls `stage_fields` (the workflow service on staff/reporter actions, the
-intake on submission, the sweep on auto-close/archive).
+"""The SLA fields a report carries for its current stage, and the clock rebuilt from them: the
+pure rules of chalicelib.domain.sla, .calendar and .sla_plan bound to the configured policy and
+the admins' holiday overrides. Moves set the fields through the report entity (`SlaRules`);
+the fields and who sets them: docs/DESIGN.md, "SLA engine".
 """
 from __future__ import annotations
 

@@ -1,20 +1,7 @@
-"""SMS as a way in, as on LAPOR!'s 1708 line (docs/CHANNELS.md).
-
-The gateway's callback (`POST /channels/sms`, chalicelib/api/sms.py) is checked and queued at
-once; the `sms_inbound` function reads SmsInboundQueue and, per message:
-- `LAPOR#<kecamatan>#<isi>` files a report through the same intake as the web form (channel
-  `sms`, the sender's number as the report's phone, `anonim`: an SMS carries no name, and the
-  number stays with Diskominfotik) and answers with the tracking number and the access code;
-- `CEK#<nomor>` answers the status, only to the number that filed the report (any other number
-  gets the same "not found" as an unknown number: no one learns which reports exist);
-- anything else gets one help SMS, and files nothing.
-
-Exactly once per gateway message id: a claim in the idempotency table, and the submission's
-Idempotency-Key is derived from the same id, so a redelivery after a lost reply files nothing new
-and answers with the same number and code. Per number: every message counts against
-RATE_LIMIT_SMS, and filing against the web's per-client submission limit; past either, nothing
-is answered (a flood must not cost us SMS). Replies are one GSM-7 segment (templates
-`pelapor_sms_*`), sent through SNS like every SMS.
+"""SMS as a way in, as on LAPOR!'s 1708 line: the gateway's checked callback is queued, and the
+`sms_inbound` consumer files `LAPOR#<kecamatan>#<isi>`, answers `CEK#<nomor>` and sends help for
+anything else, exactly once per gateway message id and within per-number limits.
+The commands, guarantees and limits: docs/CHANNELS.md, "SMS".
 """
 from __future__ import annotations
 

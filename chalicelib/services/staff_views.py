@@ -1,16 +1,6 @@
-"""The staff view of a report (CONTRACT.md "Staff"), filtered by chalicelib.domain.privacy.
-
-Everything in the reporter's view, plus `version`, `opd_code`, `category`, `classification`,
-internal `notes`, the full `audit_trail`, `sla` and `sp4n`, the routing help (`suggested_opd`:
-what the reporter chose or the category's default OPD), `returned_by`, and the `actions` the
-caller's role may take now.
-
-Identity: see chalicelib.domain.privacy. An admin's explicit reveal (POST .../reveal, with a
-reason) of an anonymous reporter's identity, or of any NIK, is saved as an internal
-`identity_viewed` event (with the reason and a version bump, in the same kind of conditional
-transaction as every other change) BEFORE the data is returned: no audit event, no identity. The
-NIK is decrypted (KMS) only for such a reveal, never for an OPD. Every view that shows an identity
-and every reveal leaves an access-log line (chalicelib.observability.access).
+"""The staff view of a report (docs/CONTRACT.md, "Staff"), filtered by chalicelib.domain.privacy,
+and the admin's audited reveal of an anonymous reporter or a NIK. Who sees what, and why a reveal
+is recorded before anything is shown: docs/PRIVACY.md.
 """
 from __future__ import annotations
 

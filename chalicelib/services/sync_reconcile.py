@@ -1,16 +1,7 @@
-"""SP4N-LAPOR! reconciliation: our open synced reports against LAPOR!'s own view of them.
-
-Daily (the `sp4n_reconcile` schedule), and for one report on an admin's "retry"
-(POST /staff/sync/{tracking_id}/retry, `python -m chalicelib.cli sp4n-problems --retry ID`):
-1. repair what we can: steps of ours that never reached LAPOR! (a failed or dead-lettered sync;
-   older than GRACE, so nothing still in the queue is sent in parallel) are pushed again through
-   the sync consumer's own exactly-once path; an admin's retry also resends a step LAPOR!
-   refused once;
-2. bring back what LAPOR! has that we have not (the pull's `apply_complaint`);
-3. compare the statuses (mapping `expected`): agreeing clears an earlier problem, disagreeing
-   is recorded as one (`sp4n.problem`) for an admin to settle.
-Whatever is left is listed (`problems()`: the sparse by_sp4n_watch "problem" partition) and
-counted in the metric Sp4nDiverged (alarm in infra/operations.yaml).
+"""SP4N-LAPOR! reconciliation: our open synced reports against LAPOR!'s own view of them, daily
+(`sp4n_reconcile`) and for one report on an admin's retry. It re-pushes steps that never
+arrived, pulls the complaint, compares statuses and lists what is left (`problems()`).
+The steps and the problems list: docs/SP4N.md, "Reconciliation and problems".
 """
 from __future__ import annotations
 

@@ -180,6 +180,78 @@ def test_a_batch_reads_its_reports_together_and_claims_its_messages_in_one_write
     assert aws_calls["dynamodb.TransactWriteItems"] == 1 + len(messages), dict(aws_calls)
 
 
+
+def _ledger_writes(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[str, str]]]:
+    """Every TransactWriteItems on notify claims, as sent to DynamoDB: [(Put|Update, key), ...]."""
+    import botocore.client
+
+    calls: list[list[tuple[str, str]]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: Any) -> Any:
+        if operation == "TransactWriteItems":
+            ops = []
+            for entry in params["TransactItems"]:
+                kind, op = next(iter(entry.items()))
+                key = (op.get("Item") or op.get("Key") or {}).get("key", {}).get("S", "")
+                ops.append((kind, key))
+            if any(key.startswith("notify#") for _, key in ops):
+                calls.append(ops)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return calls
+
+
+def test_a_batch_over_one_transactions_claims_is_claimed_and_marked_in_several(
+        fan: Any, valid_report: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.data import claims, reference
+    from chalicelib.data.models import ReferenceItem
+
+    # An OPD with many contacts: each forward to it is 24 messages more, so the batch's ten
+    # events (five receipts, five forwards) need more claims than one transaction may hold.
+    opd = ReferenceItem.get("opd", "DPUPR")
+    opd.data = {**opd.data, "emails": [f"petugas{i}@opd.bandungbaratkab.go.id" for i in range(12)],
+                "phones": [f"+6281200091{i:02d}" for i in range(12)]}
+    opd.save()
+    reference.clear_cache()
+    tids = [submit(fan, with_contact(valid_report)) for _ in range(5)]
+    for tid in tids:
+        act(tid, "verify", "didisposisikan", message="Diteruskan ke DPUPR.", data={"opd_code": "DPUPR"},
+            opd_code="DPUPR")
+    assert fan.pump.pump_stream() == 10
+    for body in bodies(fan, "NOTIFY_QUEUE"):
+        fan.sqs.send_message(QueueUrl=queue_url(fan, "NOTIFY_QUEUE"), MessageBody=body)
+    event, messages = sqs_events.receive_event(fan.sqs, queue_url(fan, "NOTIFY_QUEUE"), 10, visibility_timeout=0)
+    assert len(messages) == 10
+    before = len(sent())
+    writes = _ledger_writes(monkeypatch)
+
+    assert fan.app.notify_consumer(event, None) == {"batchItemFailures": []}
+    new = sent()[before:]
+    assert len(new) > claims.MAX_TOGETHER, len(new)
+    # Sent once each: no two messages alike (every one names its report, channel and recipient).
+    alike = Counter((m["channel"], tuple(m["to"]), m["subject"], m["body"]) for m in new)
+    assert max(alike.values()) == 1
+    claimed = [txn for txn in writes if all(kind == "Put" for kind, _ in txn)]
+    marked = [txn for txn in writes if all(kind == "Update" for kind, _ in txn)]
+    assert len(claimed) + len(marked) == len(writes), writes  # nothing claimed or marked alone
+    # Claimed by the batch, not event by event: more than one write, fewer than the events.
+    assert 1 < len(claimed) < len(messages), [len(t) for t in claimed]
+    assert len(marked) > 1, [len(t) for t in marked]
+    for txn in claimed + marked:
+        assert len(txn) <= claims.MAX_TOGETHER
+    claimed_keys = [key for txn in claimed for _, key in txn]
+    marked_keys = [key for txn in marked for _, key in txn]
+    assert len(claimed_keys) == len(set(claimed_keys)) == len(new)  # every message claimed once
+    assert sorted(marked_keys) == sorted(claimed_keys)  # and marked done once
+
+    writes.clear()
+    assert fan.app.notify_consumer(event, None) == {"batchItemFailures": []}  # the batch again
+    assert len(sent()) - before == len(new)  # nothing twice
+    assert not [txn for txn in writes if all(kind == "Update" for kind, _ in txn)]  # nothing newly done
+
+
 ADMIN_EMAIL = "pengaduan@diskominfotik.bandungbaratkab.go.id"
 
 
