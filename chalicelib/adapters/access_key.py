@@ -4,7 +4,7 @@ code on its way to the reporter's own contact.
 One secret (`AccessCodeSecret`, id in ACCESS_CODE_SECRET_ID; ACCESS_CODE_SECRET locally and in
 tests) gives two keys: the HMAC key of the stored code digests, and an AES-256-GCM key that seals
 the one copy of a fresh code the notify consumer needs to text or mail it. The seal lives in the
-idempotency table for at most a day (TTL, and notify deletes it once sent); it is bound to its
+ledger for at most a day (TTL, and notify deletes it once sent); it is bound to its
 report and event (associated data), so a sealed copy moved elsewhere does not open.
 """
 from __future__ import annotations

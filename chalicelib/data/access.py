@@ -1,4 +1,4 @@
-"""Items behind the reporters' access codes, in the idempotency table (TTL, point-in-time
+"""Items behind the reporters' access codes, in the ledger (TTL, point-in-time
 recovery, the data key; the API and the notify consumer may both write it):
 
 - `seal#<tracking_id>#<seq>`: the sealed copy of a code that event `seq` sends to the reporter

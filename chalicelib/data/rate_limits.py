@@ -1,4 +1,4 @@
-"""Rate-limit counters: one item per client, scope and window in the idempotency table (it already
+"""Rate-limit counters: one item per client, scope and window in the ledger (it already
 has a TTL, point-in-time recovery and the data key, and the API function may write it).
 
 Every hit is ONE conditional write: `ADD hits 1` only if `hits < limit` (or no item yet). DynamoDB

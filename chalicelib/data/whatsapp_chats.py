@@ -1,4 +1,4 @@
-"""WhatsApp chat state: one item per citizen's number in the idempotency table (key prefix
+"""WhatsApp chat state: one item per citizen's number in the ledger (key prefix
 `wa-chat#`, the number keyed by the contact-index HMAC, never in clear), expiring 24 hours after
 the last message. DynamoDB's TTL deletes late, so a read also ignores an expired item. The same
 item tells the notifier whether the 24-hour window for free-form messages is open."""

@@ -304,7 +304,7 @@ def set_senders(replacement: Mapping[str, Sender] | None) -> None:
 
 
 def claim_key(event: DomainEvent, message: Outgoing) -> str:
-    # The recipient is hashed: the idempotency table needs no one's address in clear.
+    # The recipient is hashed: the ledger needs no one's address in clear.
     who = hashlib.sha256(message.to.strip().lower().encode()).hexdigest()[:32]
     return ledger.NOTIFY_LEASE.key(event.tracking_id, event.seq, message.channel, who)
 

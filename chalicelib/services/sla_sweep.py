@@ -330,7 +330,7 @@ def weekly_digest(now: datetime | None = None) -> DigestResult:
 
     Content: every open report whose current staff stage is past its deadline, by OPD, with when
     it breached. Found by one Query per staff-stage status on the `by_status` index (cost follows
-    the open work, not the table). Idempotent through the idempotency table key
+    the open work, not the table). Idempotent through the ledger's key
     `digest#<iso-week>`, written in the same transaction as the event.
     """
     now = now or clock.now()
