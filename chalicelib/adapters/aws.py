@@ -13,9 +13,9 @@ _local = threading.local()
 def botocore_session() -> Any:
     """ONE botocore session per thread for every client: boto3's here and PynamoDB's (every model's
     connection, see chalicelib/data/models.py). Each session parses botocore's endpoint and service
-    data anew: a session per PynamoDB model cost ~100 ms of CPU on the first call through each
-    model. Per thread, because creating clients from one session is not thread-safe (chalice local
-    serves requests on threads; Lambda uses one)."""
+    data anew, so a session per PynamoDB model made the first call through each model costly
+    (README, "How the cold start got there"). Per thread, because creating clients from one session
+    is not thread-safe (chalice local serves requests on threads; Lambda uses one)."""
     session = getattr(_local, "session", None)
     if session is None:
         from botocore.session import get_session
